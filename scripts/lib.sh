@@ -1,0 +1,97 @@
+# Shared by scripts/test, scripts/bench and (later) scripts/demo. Source it; do not run it.
+# shellcheck shell=bash
+
+SFBRIDGE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# Debian 12 packages the build, the tests and the benchmarks need.
+SFBRIDGE_PACKAGES=(
+    g++ cmake ninja-build pkg-config git ca-certificates
+    libboost1.81-dev libssl-dev libpq-dev libsimdjson-dev catch2
+    postgresql-15 util-linux
+)
+
+log_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the packages that are missing, and only those, so a second run starts at once.
+ensure_packages() {
+    local missing=()
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    ((${#missing[@]} == 0)) && return 0
+    if [[ $EUID -ne 0 ]]; then
+        echo "missing Debian packages: ${missing[*]}" >&2
+        echo "install them with: sudo apt-get install ${missing[*]}" >&2
+        return 1
+    fi
+    log_step "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures and builds one CMake preset.
+build_preset() {
+    local preset=$1
+    log_step "building ($preset)"
+    cmake --preset "$preset" -S "$SFBRIDGE_ROOT" >/dev/null
+    cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+# Starts a throwaway PostgreSQL cluster in a temp directory on a free loopback port, as an
+# unprivileged user. Sets PG_TMP, PG_PORT, PG_DSN, PG_CTL; stop it with stop_postgres.
+start_postgres() {
+    PG_TMP=$(mktemp -d /tmp/sfbridge-pg.XXXXXX)
+    local run_as=()
+    if [[ $EUID -eq 0 ]]; then
+        # PostgreSQL refuses to run as root; the postgres user comes with the server package.
+        chown postgres: "$PG_TMP"
+        run_as=(runuser -u postgres --)
+    fi
+    local password
+    password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    printf '%s\n' "$password" >"$PG_TMP/pwfile"
+    [[ $EUID -eq 0 ]] && chown postgres: "$PG_TMP/pwfile"
+    "${run_as[@]}" "$PG_BIN/initdb" -D "$PG_TMP/data" -U sfbridge --pwfile="$PG_TMP/pwfile" \
+        --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_TMP/initdb.log" 2>&1 ||
+        { cat "$PG_TMP/initdb.log" >&2; return 1; }
+    rm -f "$PG_TMP/pwfile"
+
+    local attempt
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        PG_PORT=$((20000 + RANDOM % 30000))
+        # Something answers there already: try another.
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then continue; fi
+        cat >>"$PG_TMP/data/postgresql.conf" <<CONF
+# sfbridge test cluster
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PG_TMP'
+max_connections = 200
+# A throwaway cluster: durability buys nothing here.
+fsync = off
+full_page_writes = off
+CONF
+        PG_CTL="${run_as[*]} $PG_BIN/pg_ctl -D $PG_TMP/data -l $PG_TMP/server.log"
+        if $PG_CTL start -w -t 60 >/dev/null 2>&1; then
+            PG_DSN="host=127.0.0.1 port=$PG_PORT user=sfbridge password=$password dbname=postgres"
+            export PG_TMP PG_PORT PG_DSN PG_CTL
+            return 0
+        fi
+        sed -i '/^# sfbridge test cluster/,$d' "$PG_TMP/data/postgresql.conf"
+    done
+    echo "could not start PostgreSQL; its log:" >&2
+    cat "$PG_TMP/server.log" >&2 || true
+    return 1
+}
+
+stop_postgres() {
+    if [[ -n "${PG_TMP:-}" && -d "$PG_TMP" ]]; then
+        $PG_CTL stop -m immediate >/dev/null 2>&1 || true
+        rm -rf "$PG_TMP"
+    fi
+}
