@@ -44,7 +44,10 @@ build_preset() {
 
 # Starts a throwaway PostgreSQL cluster in a temp directory on a free loopback port, as an
 # unprivileged user. Sets PG_TMP, PG_PORT, PG_DSN, PG_CTL; stop it with stop_postgres.
+#   start_postgres           for tests: fsync off, since durability buys nothing there
+#   start_postgres durable   for benchmarks: the server's defaults, commits pay for fsync
 start_postgres() {
+    local mode=${1:-throwaway}
     PG_TMP=$(mktemp -d /tmp/sfbridge-pg.XXXXXX)
     local run_as=()
     if [[ $EUID -eq 0 ]]; then
@@ -72,10 +75,11 @@ port = $PG_PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_TMP'
 max_connections = 200
-# A throwaway cluster: durability buys nothing here.
-fsync = off
-full_page_writes = off
+shared_buffers = 256MB
 CONF
+        if [[ $mode != durable ]]; then
+            printf 'fsync = off\nfull_page_writes = off\n' >>"$PG_TMP/data/postgresql.conf"
+        fi
         PG_CTL="${run_as[*]} $PG_BIN/pg_ctl -D $PG_TMP/data -l $PG_TMP/server.log"
         if $PG_CTL start -w -t 60 >/dev/null 2>&1; then
             PG_DSN="host=127.0.0.1 port=$PG_PORT user=sfbridge password=$password dbname=postgres"

@@ -4,7 +4,6 @@
 #include "test/support/run.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
