@@ -1,0 +1,174 @@
+#include "net/http_server.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <unordered_map>
+
+namespace sfbridge::net {
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+    impl(asio::any_io_executor ex_, handler h, asio::ssl::context* tls_, options o)
+        : ex(ex_), acceptor(ex_), on_request(std::move(h)), tls(tls_), opts(o) {}
+
+    asio::any_io_executor ex;
+    tcp::acceptor acceptor;
+    handler on_request;
+    asio::ssl::context* tls;
+    options opts;
+    bool stopped = false;
+    std::uint64_t next_id = 0;
+    // Closes one connection's socket; removed when the connection ends.
+    std::unordered_map<std::uint64_t, std::function<void()>> closers;
+
+    template <class Stream>
+    asio::awaitable<void> serve(Stream& stream, peer_info peer) {
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(opts.body_limit);
+            beast::get_lowest_layer(stream).expires_after(opts.idle_timeout);
+            auto [rec, nread] = co_await http::async_read(stream, buffer, parser, use_tuple);
+            if (rec) {
+                if (rec == http::error::body_limit) {
+                    response too_big{http::status::payload_too_large, 11};
+                    too_big.body() = "request body too large";
+                    too_big.prepare_payload();
+                    beast::get_lowest_layer(stream).expires_after(opts.write_timeout);
+                    (void)co_await http::async_write(stream, too_big, use_tuple);
+                }
+                co_return;
+            }
+            beast::get_lowest_layer(stream).expires_never();
+            request req = parser.release();
+            std::optional<response> res;
+            try {
+                res = co_await on_request(req, peer);
+            } catch (const std::exception& e) {
+                // A bug in a handler ends that request, never the server.
+                log::error("http", "request handler failed",
+                           {{"target", std::string(req.target())}, {"error", e.what()}});
+                res.emplace(http::status::internal_server_error, req.version());
+                res->body() = "internal error";
+            }
+            if (!res || stopped)
+                co_return; // drop without answering
+            const bool keep_alive = req.keep_alive() && res->keep_alive();
+            res->version(req.version());
+            res->keep_alive(keep_alive);
+            res->prepare_payload();
+            beast::get_lowest_layer(stream).expires_after(opts.write_timeout);
+            auto [wec, n] = co_await http::async_write(stream, *res, use_tuple);
+            if (wec || !keep_alive)
+                co_return;
+        }
+    }
+
+    static asio::awaitable<void> session(std::shared_ptr<impl> self, tcp::socket socket) {
+        const std::uint64_t id = ++self->next_id;
+        peer_info peer;
+        boost::system::error_code ec;
+        peer.remote = socket.remote_endpoint(ec);
+        peer.connection_id = id;
+        if (self->tls) {
+            peer.tls = true;
+            beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *self->tls);
+            self->closers[id] = [&stream] {
+                boost::system::error_code ignored;
+                beast::get_lowest_layer(stream).socket().close(ignored);
+            };
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+            auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+            if (!hec)
+                co_await self->serve(stream, peer);
+            self->closers.erase(id);
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+            (void)co_await stream.async_shutdown(use_tuple);
+        } else {
+            beast::tcp_stream stream(std::move(socket));
+            self->closers[id] = [&stream] {
+                boost::system::error_code ignored;
+                stream.socket().close(ignored);
+            };
+            co_await self->serve(stream, peer);
+            self->closers.erase(id);
+            boost::system::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        }
+    }
+
+    static asio::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        for (;;) {
+            auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
+            if (ec) {
+                if (self->stopped || ec == asio::error::operation_aborted)
+                    co_return;
+                continue; // e.g. EMFILE: keep serving the connections we have
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            asio::co_spawn(self->ex, session(self, std::move(socket)), asio::detached);
+        }
+    }
+};
+
+http_server::http_server(asio::any_io_executor ex, handler h, asio::ssl::context* tls)
+    : http_server(ex, std::move(h), tls, options{}) {}
+
+http_server::http_server(asio::any_io_executor ex, handler h, asio::ssl::context* tls, options opts)
+    : impl_(std::make_shared<impl>(ex, std::move(h), tls, opts)) {}
+
+http_server::~http_server() {
+    stop();
+}
+
+void http_server::listen(const tcp::endpoint& ep) {
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(impl_->ex, impl::accept_loop(impl_), asio::detached);
+}
+
+std::uint16_t http_server::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
+bool http_server::tls() const noexcept {
+    return impl_->tls != nullptr;
+}
+
+void http_server::drop_all_connections() {
+    // Copy first: closing makes sessions finish, and they erase themselves.
+    auto closers = impl_->closers;
+    for (auto& [id, close] : closers)
+        close();
+}
+
+std::size_t http_server::open_connections() const noexcept {
+    return impl_->closers.size();
+}
+
+void http_server::stop() {
+    if (impl_->stopped)
+        return;
+    impl_->stopped = true;
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+    drop_all_connections();
+}
+
+} // namespace sfbridge::net

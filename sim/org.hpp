@@ -1,0 +1,138 @@
+#pragma once
+
+#include "sim/schema.hpp"
+#include "sim/values.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+// The simulated org's data: records of every object in the schema, in memory, with the
+// validation Salesforce applies on writes and a notification for every change (streaming
+// and CDC listen to it).
+namespace sfbridge::sim {
+
+// A per-record or per-request error, as Salesforce reports it.
+struct sf_error {
+    std::string code; // statusCode (per record) or errorCode (per request)
+    std::string message;
+    std::vector<std::string> fields;
+};
+
+struct record {
+    std::string id; // 18 characters
+    bool deleted = false;
+    // Only the fields that hold a value, sorted by field index.
+    std::vector<std::pair<int, value>> fields;
+
+    [[nodiscard]] const value& get(int field) const noexcept;
+    void set(int field, value v);
+};
+
+struct field_value {
+    int field;
+    value v;
+};
+
+enum class change_type { created, updated, deleted, undeleted };
+[[nodiscard]] std::string_view to_string(change_type t) noexcept;
+
+struct change {
+    const object_def* object = nullptr;
+    const record* rec = nullptr; // the record after the change
+    change_type type = change_type::created;
+    std::vector<int> changed_fields; // for updates: the fields whose value changed
+    std::int64_t commit_ms = 0;
+    bool bulk = false; // made through a Bulk-API-like path: no PushTopic events
+    std::string transaction_key;
+};
+
+// A rule that makes Salesforce reject a record (FIELD_CUSTOM_VALIDATION_EXCEPTION) when a field
+// holds a value, so tests can make writes fail on purpose.
+struct validation_rule {
+    std::string object;
+    std::string field;
+    std::string equals; // compared case-insensitively with the field's text
+    std::string message;
+};
+
+struct write_options {
+    bool bulk = false;
+    std::string transaction_key; // shared by the records of one request
+};
+
+class org {
+public:
+    using listener = std::function<void(const change&)>;
+    // Decides whether a write to this record id fails with UNABLE_TO_LOCK_ROW (fault injection).
+    using lock_check = std::function<bool(std::string_view id)>;
+
+    org(const schema& s, std::uint64_t seed);
+
+    [[nodiscard]] const schema& objects() const noexcept { return schema_; }
+    void add_listener(listener l) { listeners_.push_back(std::move(l)); }
+    void set_lock_check(lock_check c) { lock_check_ = std::move(c); }
+    std::vector<validation_rule>& validation_rules() noexcept { return rules_; }
+
+    // Returns the new id, or an error.
+    std::string create(const object_def& o, std::vector<field_value> in, const write_options& w,
+                       sf_error& err);
+    bool update(const object_def& o, std::string_view id, std::vector<field_value> in,
+                const write_options& w, sf_error& err);
+    bool remove(const object_def& o, std::string_view id, const write_options& w, sf_error& err);
+    bool undelete(const object_def& o, std::string_view id, const write_options& w, sf_error& err);
+
+    // Records whose external-id field equals `key` (case-insensitively), not deleted.
+    [[nodiscard]] std::vector<const record*> find_by_field(const object_def& o, int field,
+                                                           std::string_view key) const;
+    [[nodiscard]] const record* get(const object_def& o, std::string_view id) const noexcept;
+    // The object an id belongs to, by key prefix.
+    [[nodiscard]] const object_def* object_of(std::string_view id) const noexcept;
+    // Every record of an object, deleted ones included (callers filter).
+    [[nodiscard]] const std::vector<std::unique_ptr<record>>& records(const object_def& o) const;
+
+    // Deleted records with their deletion time, for the deleted/ resource.
+    struct deletion {
+        std::string id;
+        std::int64_t deleted_ms;
+    };
+    [[nodiscard]] std::vector<deletion> deletions(const object_def& o) const;
+
+    // Milliseconds since the epoch, never going backwards.
+    std::int64_t now_ms() noexcept;
+    [[nodiscard]] std::string user_id() const { return user_id_; }
+    [[nodiscard]] std::string org_id() const { return org_id_; }
+    void reset();
+
+private:
+    struct table {
+        std::vector<std::unique_ptr<record>> rows;
+        std::unordered_map<std::string, record*> by_id15;
+        std::unordered_map<std::string, std::int64_t> deleted_at; // id -> ms
+    };
+    table& table_of(const object_def& o);
+    const table* find_table(const object_def& o) const;
+    bool check_values(const object_def& o, const std::vector<field_value>& in, bool creating,
+                      const record* existing, sf_error& err);
+    void notify(const object_def& o, const record& r, change_type t, std::vector<int> changed,
+                std::int64_t ms, const write_options& w);
+    void stamp(const object_def& o, record& r, std::int64_t ms, bool creating);
+
+    const schema& schema_;
+    std::unordered_map<const object_def*, table> tables_;
+    std::vector<listener> listeners_;
+    lock_check lock_check_;
+    std::vector<validation_rule> rules_;
+    std::uint64_t sequence_;
+    std::uint64_t auto_number_ = 0;
+    std::int64_t last_ms_ = 0;
+    std::string user_id_;
+    std::string org_id_;
+};
+
+} // namespace sfbridge::sim
