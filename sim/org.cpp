@@ -31,6 +31,24 @@ std::string display(const value& v) {
     return "null";
 }
 
+// Compound names (Contact's and Lead's Name) follow FirstName and LastName. Returns the Name
+// field's index if its value changed, else -1.
+int refresh_compound_name(const object_def& o, record& r) {
+    const int name = o.index_of("Name"), first = o.index_of("FirstName"),
+              last = o.index_of("LastName");
+    if (name < 0 || first < 0 || last < 0 || o.fields[static_cast<std::size_t>(name)].createable)
+        return -1;
+    std::string n;
+    if (const auto* s = std::get_if<std::string>(&r.get(first)))
+        n = *s;
+    if (const auto* s = std::get_if<std::string>(&r.get(last)))
+        n += (n.empty() ? "" : " ") + *s;
+    if (r.get(name) == value(n))
+        return -1;
+    r.set(name, std::move(n));
+    return name;
+}
+
 } // namespace
 
 std::string_view to_string(change_type t) noexcept {
@@ -319,18 +337,7 @@ std::string org::create(const object_def& o, std::vector<field_value> in, const 
         r->set(owner, user_id_);
     for (auto& fv : in)
         r->set(fv.field, std::move(fv.v));
-    // Compound names (Contact, Lead) follow their parts.
-    const int name = o.index_of("Name"), first = o.index_of("FirstName"),
-              last = o.index_of("LastName");
-    if (name >= 0 && first >= 0 && last >= 0 &&
-        !o.fields[static_cast<std::size_t>(name)].createable) {
-        std::string n;
-        if (const auto* s = std::get_if<std::string>(&r->get(first)))
-            n = *s;
-        if (const auto* s = std::get_if<std::string>(&r->get(last)))
-            n += (n.empty() ? "" : " ") + *s;
-        r->set(name, n);
-    }
+    refresh_compound_name(o, *r);
     stamp(o, *r, ms, true);
     table& t = table_of(o);
     record* raw = r.get();
@@ -372,20 +379,8 @@ bool org::update(const object_def& o, std::string_view id, std::vector<field_val
             r.set(fv.field, std::move(fv.v));
         }
     }
-    const int name = o.index_of("Name"), first = o.index_of("FirstName"),
-              last = o.index_of("LastName");
-    if (name >= 0 && first >= 0 && last >= 0 &&
-        !o.fields[static_cast<std::size_t>(name)].createable) {
-        std::string n;
-        if (const auto* s = std::get_if<std::string>(&r.get(first)))
-            n = *s;
-        if (const auto* s = std::get_if<std::string>(&r.get(last)))
-            n += (n.empty() ? "" : " ") + *s;
-        if (r.get(name) != value(n)) {
-            r.set(name, n);
-            changed.push_back(name);
-        }
-    }
+    if (const int name = refresh_compound_name(o, r); name >= 0)
+        changed.push_back(name);
     // Salesforce bumps the modification stamps on every save, changed or not.
     stamp(o, r, ms, false);
     for (const char* sys : {"LastModifiedDate", "LastModifiedById", "SystemModstamp"})

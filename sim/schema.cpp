@@ -146,6 +146,66 @@ int integer(od::value v) {
     return static_cast<int>(i);
 }
 
+// Describe keys read straight into a member: one table instead of a chain of ifs.
+template <class T>
+struct binding {
+    std::string_view key;
+    std::string T::*text = nullptr;
+    bool T::*flag = nullptr;
+    int T::*number = nullptr;
+};
+
+template <class T, std::size_t N>
+bool bind(const binding<T> (&table)[N], std::string_view key, od::value v, T& out) {
+    for (const auto& b : table) {
+        if (b.key != key)
+            continue;
+        if (b.text)
+            out.*(b.text) = str(v);
+        else if (b.flag)
+            out.*(b.flag) = boolean(v);
+        else
+            out.*(b.number) = integer(v);
+        return true;
+    }
+    return false;
+}
+
+const binding<field_def> field_keys[] = {
+    {"name", &field_def::name},
+    {"type", &field_def::type_name},
+    {"relationshipName", &field_def::relationship_name},
+    {"compoundFieldName", &field_def::compound_field_name},
+    {"nillable", nullptr, &field_def::nillable},
+    {"createable", nullptr, &field_def::createable},
+    {"updateable", nullptr, &field_def::updateable},
+    {"defaultedOnCreate", nullptr, &field_def::defaulted_on_create},
+    {"calculated", nullptr, &field_def::calculated},
+    {"externalId", nullptr, &field_def::external_id},
+    {"unique", nullptr, &field_def::unique},
+    {"idLookup", nullptr, &field_def::id_lookup},
+    {"autoNumber", nullptr, &field_def::auto_number},
+    {"filterable", nullptr, &field_def::filterable},
+    {"restrictedPicklist", nullptr, &field_def::restricted_picklist},
+    {"length", nullptr, nullptr, &field_def::length},
+    {"precision", nullptr, nullptr, &field_def::precision},
+    {"scale", nullptr, nullptr, &field_def::scale},
+    {"digits", nullptr, nullptr, &field_def::digits},
+};
+
+const binding<object_def> object_keys[] = {
+    {"name", &object_def::name},
+    {"keyPrefix", &object_def::key_prefix},
+    {"label", &object_def::label},
+    {"labelPlural", &object_def::label_plural},
+    {"custom", nullptr, &object_def::custom},
+    {"createable", nullptr, &object_def::createable},
+    {"updateable", nullptr, &object_def::updateable},
+    {"deletable", nullptr, &object_def::deletable},
+    {"queryable", nullptr, &object_def::queryable},
+    {"undeletable", nullptr, &object_def::undeletable},
+};
+
 field_def parse_field(od::object obj) {
     field_def f;
     for (auto member : obj) {
@@ -153,45 +213,9 @@ field_def parse_field(od::object obj) {
         if (member.unescaped_key().get(key))
             continue;
         od::value v = member.value();
-        if (key == "name")
-            f.name = str(v);
-        else if (key == "type")
-            f.type_name = str(v);
-        else if (key == "length")
-            f.length = integer(v);
-        else if (key == "precision")
-            f.precision = integer(v);
-        else if (key == "scale")
-            f.scale = integer(v);
-        else if (key == "digits")
-            f.digits = integer(v);
-        else if (key == "nillable")
-            f.nillable = boolean(v);
-        else if (key == "createable")
-            f.createable = boolean(v);
-        else if (key == "updateable")
-            f.updateable = boolean(v);
-        else if (key == "defaultedOnCreate")
-            f.defaulted_on_create = boolean(v);
-        else if (key == "calculated")
-            f.calculated = boolean(v);
-        else if (key == "externalId")
-            f.external_id = boolean(v);
-        else if (key == "unique")
-            f.unique = boolean(v);
-        else if (key == "idLookup")
-            f.id_lookup = boolean(v);
-        else if (key == "autoNumber")
-            f.auto_number = boolean(v);
-        else if (key == "filterable")
-            f.filterable = boolean(v);
-        else if (key == "restrictedPicklist")
-            f.restricted_picklist = boolean(v);
-        else if (key == "relationshipName")
-            f.relationship_name = str(v);
-        else if (key == "compoundFieldName")
-            f.compound_field_name = str(v);
-        else if (key == "defaultValue") {
+        if (bind(field_keys, key, v, f))
+            continue;
+        if (key == "defaultValue") {
             bool b;
             if (!v.is_null() && !v.get_bool().get(b))
                 f.default_boolean = b;
@@ -243,27 +267,9 @@ std::unique_ptr<object_def> parse_object(od::object obj, std::string_view raw,
         if (member.unescaped_key().get(key))
             continue;
         od::value v = member.value();
-        if (key == "name")
-            o->name = str(v);
-        else if (key == "keyPrefix")
-            o->key_prefix = str(v);
-        else if (key == "label")
-            o->label = str(v);
-        else if (key == "labelPlural")
-            o->label_plural = str(v);
-        else if (key == "custom")
-            o->custom = boolean(v);
-        else if (key == "createable")
-            o->createable = boolean(v);
-        else if (key == "updateable")
-            o->updateable = boolean(v);
-        else if (key == "deletable")
-            o->deletable = boolean(v);
-        else if (key == "queryable")
-            o->queryable = boolean(v);
-        else if (key == "undeletable")
-            o->undeletable = boolean(v);
-        else if (key == "fields") {
+        if (bind(object_keys, key, v, *o))
+            continue;
+        if (key == "fields") {
             od::array a;
             if (v.get_array().get(a))
                 bad(origin, "\"fields\" is not an array");

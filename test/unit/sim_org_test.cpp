@@ -1,5 +1,6 @@
 #include "sim/ids.hpp"
 #include "sim/org.hpp"
+#include "test/support/sim_schema.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,12 +8,7 @@ using namespace sfbridge::sim;
 
 namespace {
 const schema& objects() {
-    static const schema s = [] {
-        schema x;
-        x.load_directory(SFSIM_SCHEMA_DIR);
-        return x;
-    }();
-    return s;
+    return sfbridge::test::sim_objects();
 }
 std::vector<field_value> fields(const object_def& o,
                                 std::initializer_list<std::pair<const char*, value>> in) {

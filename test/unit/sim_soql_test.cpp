@@ -1,4 +1,5 @@
 #include "sim/soql.hpp"
+#include "test/support/sim_schema.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -6,12 +7,7 @@ using namespace sfbridge::sim;
 
 namespace {
 const schema& objects() {
-    static const schema s = [] {
-        schema x;
-        x.load_directory(SFSIM_SCHEMA_DIR);
-        return x;
-    }();
-    return s;
+    return sfbridge::test::sim_objects();
 }
 
 soql::query parse_ok(std::string_view text) {
