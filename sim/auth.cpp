@@ -23,8 +23,8 @@ response oauth_error(std::string_view error, std::string_view description) {
 
 std::string base64(const unsigned char* data, std::size_t n) {
     std::string out(4 * ((n + 2) / 3), '\0');
-    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                    static_cast<int>(n));
+    const int len =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
     out.resize(static_cast<std::size_t>(len));
     return out;
 }
@@ -117,7 +117,9 @@ std::string auth::mint_refresh_token() {
     return t;
 }
 
-void auth::expire_all_access_tokens() { access_tokens_.clear(); }
+void auth::expire_all_access_tokens() {
+    access_tokens_.clear();
+}
 
 auth::check auth::verify(std::string_view token) {
     if (token.empty())
@@ -186,8 +188,7 @@ response auth::grant_password(const std::map<std::string, std::string>& form,
         return oauth_error("invalid_client_id", "client identifier invalid");
     if (get("client_secret") != cfg_.client_secret)
         return oauth_error("invalid_client", "invalid client credentials");
-    if (get("username") != cfg_.username ||
-        get("password") != cfg_.password + cfg_.security_token)
+    if (get("username") != cfg_.username || get("password") != cfg_.password + cfg_.security_token)
         return oauth_error("invalid_grant", "authentication failure");
     return success(url, false);
 }
@@ -207,8 +208,7 @@ response auth::grant_refresh(const std::map<std::string, std::string>& form,
     return success(url, false);
 }
 
-response auth::grant_jwt(const std::map<std::string, std::string>& form,
-                         const std::string& url) {
+response auth::grant_jwt(const std::map<std::string, std::string>& form, const std::string& url) {
     auto it = form.find("assertion");
     if (it == form.end())
         return oauth_error("invalid_request", "assertion is missing");
@@ -240,11 +240,11 @@ response auth::grant_jwt(const std::map<std::string, std::string>& form,
         return oauth_error("invalid_grant", "no certificate is configured for this consumer");
 
     // The signature covers "<header>.<claims>" as sent.
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                &EVP_MD_CTX_free);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     const std::string_view signed_part = std::string_view(jwt).substr(0, d2);
     const bool valid =
-        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, jwt_key_->pkey) == 1 &&
+        ctx &&
+        EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, jwt_key_->pkey) == 1 &&
         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()),
                          sig->size(), reinterpret_cast<const unsigned char*>(signed_part.data()),
                          signed_part.size()) == 1;
@@ -278,8 +278,7 @@ response auth::grant_jwt(const std::map<std::string, std::string>& form,
     }
     if (iss != cfg_.client_id)
         return oauth_error("invalid_client_id", "client identifier invalid");
-    if (aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" &&
-        aud != url)
+    if (aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" && aud != url)
         return oauth_error("invalid_grant", "audience is invalid");
     // Salesforce allows three minutes of clock skew.
     if (exp * 1000 + 180000 < now_())

@@ -79,7 +79,9 @@ response json_response(http::status s, std::string body) {
     return res;
 }
 
-response empty_response(http::status s) { return response{s, 11}; }
+response empty_response(http::status s) {
+    return response{s, 11};
+}
 
 response rest_error(http::status s, std::string_view code, std::string_view message,
                     const std::vector<std::string>& fields) {

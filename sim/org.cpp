@@ -254,6 +254,9 @@ bool org::check_values(const object_def& o, const std::vector<field_value>& in, 
             }
         }
     }
+    if (auto v = validators_.find(to_lower(o.name)); v != validators_.end())
+        if (!v->second(o, existing, in, err))
+            return false;
     for (const auto& rule : rules_) {
         if (!iequals(rule.object, o.name))
             continue;

@@ -77,6 +77,13 @@ public:
     [[nodiscard]] const schema& objects() const noexcept { return schema_; }
     void add_listener(listener l) { listeners_.push_back(std::move(l)); }
     void set_lock_check(lock_check c) { lock_check_ = std::move(c); }
+    // Extra validation of writes to one object (PushTopic's query rules, say); it runs after
+    // the field checks. `existing` is null on create.
+    using validator = std::function<bool(const object_def&, const record* existing,
+                                         const std::vector<field_value>&, sf_error&)>;
+    void set_validator(std::string object, validator v) {
+        validators_[to_lower(object)] = std::move(v);
+    }
     std::vector<validation_rule>& validation_rules() noexcept { return rules_; }
 
     // Returns the new id, or an error.
@@ -127,6 +134,7 @@ private:
     std::unordered_map<const object_def*, table> tables_;
     std::vector<listener> listeners_;
     lock_check lock_check_;
+    std::unordered_map<std::string, validator> validators_;
     std::vector<validation_rule> rules_;
     std::uint64_t sequence_;
     std::uint64_t auto_number_ = 0;

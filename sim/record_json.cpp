@@ -191,16 +191,21 @@ void write_value(json::writer& w, const object_def& o, const record& r, int fiel
     if (f.type == field_type::address || f.type == field_type::location) {
         // Assembled from the parts whose compoundFieldName names this field.
         static constexpr std::pair<std::string_view, std::string_view> parts[] = {
-            {"City", "city"},         {"Country", "country"},
-            {"CountryCode", "countryCode"}, {"GeocodeAccuracy", "geocodeAccuracy"},
-            {"Latitude", "latitude"}, {"Longitude", "longitude"},
-            {"PostalCode", "postalCode"}, {"State", "state"},
-            {"StateCode", "stateCode"}, {"Street", "street"},
-            {"Latitude__s", "latitude"}, {"Longitude__s", "longitude"}};
+            {"City", "city"},
+            {"Country", "country"},
+            {"CountryCode", "countryCode"},
+            {"GeocodeAccuracy", "geocodeAccuracy"},
+            {"Latitude", "latitude"},
+            {"Longitude", "longitude"},
+            {"PostalCode", "postalCode"},
+            {"State", "state"},
+            {"StateCode", "stateCode"},
+            {"Street", "street"},
+            {"Latitude__s", "latitude"},
+            {"Longitude__s", "longitude"}};
         bool any = false;
         for (std::size_t i = 0; i < o.fields.size(); ++i)
-            if (o.fields[i].compound_field_name == f.name &&
-                !is_null(r.get(static_cast<int>(i))))
+            if (o.fields[i].compound_field_name == f.name && !is_null(r.get(static_cast<int>(i))))
                 any = true;
         if (!any) {
             w.null();
@@ -214,8 +219,7 @@ void write_value(json::writer& w, const object_def& o, const record& r, int fiel
                     part.name.compare(part.name.size() - suffix.size(), suffix.size(), suffix) != 0)
                     continue;
                 // "Latitude" would also match "Latitude__s": take the exact part only once.
-                if ((suffix == "Latitude" || suffix == "Longitude") &&
-                    part.name.ends_with("__s"))
+                if ((suffix == "Latitude" || suffix == "Longitude") && part.name.ends_with("__s"))
                     continue;
                 w.key(key);
                 write_value(w, o, r, static_cast<int>(i));
@@ -246,8 +250,8 @@ void write_record(json::writer& w, const object_def& o, const record& r,
     w.begin_object();
     w.key("attributes").begin_object();
     w.member("type", o.name);
-    w.member("url", "/services/data/v" + std::string(api_version) + "/sobjects/" + o.name + "/" +
-                        r.id);
+    w.member("url",
+             "/services/data/v" + std::string(api_version) + "/sobjects/" + o.name + "/" + r.id);
     w.end_object();
     for (int f : fields) {
         w.key(o.fields[static_cast<std::size_t>(f)].name);

@@ -19,8 +19,8 @@ struct record_envelope {
 
 // Reads a record body: every key must be a field of `o` (or "attributes", or an Id the caller
 // allows), every value must suit the field's type. Errors name the field, as Salesforce does.
-bool read_record(const object_def& o, simdjson::ondemand::object obj,
-                 std::vector<field_value>& out, record_envelope& env, sf_error& err);
+bool read_record(const object_def& o, simdjson::ondemand::object obj, std::vector<field_value>& out,
+                 record_envelope& env, sf_error& err);
 
 // Converts one JSON value for a field. `text` is the value's raw JSON.
 bool read_value(const field_def& f, simdjson::ondemand::value v, value& out, sf_error& err);

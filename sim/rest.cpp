@@ -321,9 +321,8 @@ response rest_api::by_id(const request& req, const object_def& o, const std::str
     }
 }
 
-response rest_api::by_external_id(const request& req, const object_def& o,
-                                  const std::string& field, const std::string& key,
-                                  std::string_view version) {
+response rest_api::by_external_id(const request& req, const object_def& o, const std::string& field,
+                                  const std::string& key, std::string_view version) {
     const int fi = o.index_of(field);
     const field_def* f = fi < 0 ? nullptr : &o.fields[static_cast<std::size_t>(fi)];
     if (!f || !(f->external_id || f->id_lookup) || f->type == field_type::id)
@@ -634,8 +633,9 @@ response rest_api::collections(const request& req, const std::vector<std::string
         if (!upsert_object)
             return not_found();
         upsert_field = upsert_object->index_of(seg[3]);
-        const field_def* f =
-            upsert_field < 0 ? nullptr : &upsert_object->fields[static_cast<std::size_t>(upsert_field)];
+        const field_def* f = upsert_field < 0
+                                 ? nullptr
+                                 : &upsert_object->fields[static_cast<std::size_t>(upsert_field)];
         if (!f || !(f->external_id || f->id_lookup) || f->type == field_type::id)
             return rest_error(http::status::bad_request, "INVALID_FIELD",
                               "Field name provided, " + seg[3] +
@@ -737,15 +737,14 @@ response rest_api::collections(const request& req, const std::vector<std::string
     if (creating)
         for (auto& it : items)
             if (it.err.code.empty() && !it.env.id.empty())
-                it.err = {"INVALID_FIELD",
-                          "cannot specify Id in an insert call", {"Id"}};
+                it.err = {"INVALID_FIELD", "cannot specify Id in an insert call", {"Id"}};
     if (!creating && !upsert_object)
         for (auto& it : items)
             if (it.err.code.empty() && it.env.id.empty())
                 it.err = {"MISSING_ARGUMENT", "Id not specified in an update call", {}};
 
-    const bool any_error = std::any_of(items.begin(), items.end(),
-                                       [](const item& i) { return !i.err.code.empty(); });
+    const bool any_error =
+        std::any_of(items.begin(), items.end(), [](const item& i) { return !i.err.code.empty(); });
     w.begin_array();
     for (auto& it : items) {
         if (all_or_none && any_error) {
@@ -768,10 +767,11 @@ response rest_api::collections(const request& req, const std::vector<std::string
                     if (const auto* s = std::get_if<std::string>(&fv.v))
                         key = *s;
             if (key.empty()) {
-                sf_error missing{"MISSING_ARGUMENT",
-                                 upsert_object->fields[static_cast<std::size_t>(upsert_field)].name +
-                                     " not specified",
-                                 {}};
+                sf_error missing{
+                    "MISSING_ARGUMENT",
+                    upsert_object->fields[static_cast<std::size_t>(upsert_field)].name +
+                        " not specified",
+                    {}};
                 write_save_result(w, {}, &missing);
                 continue;
             }
