@@ -350,6 +350,32 @@ std::string org::create(const object_def& o, std::vector<field_value> in, const 
     return raw->id;
 }
 
+bool org::check_create(const object_def& o, const std::vector<field_value>& in, sf_error& err) {
+    if (!o.createable) {
+        err = {"INVALID_TYPE_FOR_OPERATION", "entity type cannot be inserted: " + o.name, {}};
+        return false;
+    }
+    return check_values(o, in, true, nullptr, err);
+}
+
+bool org::check_update(const object_def& o, std::string_view id, const std::vector<field_value>& in,
+                       sf_error& err) {
+    const record* r = get(o, id);
+    if (!r) {
+        err = ids::valid(id)
+                  ? sf_error{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}}
+                  : sf_error{"MALFORMED_ID",
+                             o.name + " ID: id value of incorrect type: " + std::string(id),
+                             {"Id"}};
+        return false;
+    }
+    if (r->deleted) {
+        err = {"ENTITY_IS_DELETED", "entity is deleted", {}};
+        return false;
+    }
+    return check_values(o, in, false, r, err);
+}
+
 bool org::update(const object_def& o, std::string_view id, std::vector<field_value> in,
                  const write_options& w, sf_error& err) {
     if (!ids::valid(id)) {

@@ -94,6 +94,11 @@ public:
     bool remove(const object_def& o, std::string_view id, const write_options& w, sf_error& err);
     bool undelete(const object_def& o, std::string_view id, const write_options& w, sf_error& err);
 
+    // Dry runs of create and update: the checks without the write, for allOrNone requests.
+    bool check_create(const object_def& o, const std::vector<field_value>& in, sf_error& err);
+    bool check_update(const object_def& o, std::string_view id, const std::vector<field_value>& in,
+                      sf_error& err);
+
     // Records whose external-id field equals `key` (case-insensitively), not deleted.
     [[nodiscard]] std::vector<const record*> find_by_field(const object_def& o, int field,
                                                            std::string_view key) const;

@@ -743,6 +743,29 @@ response rest_api::collections(const request& req, const std::vector<std::string
             if (it.err.code.empty() && it.env.id.empty())
                 it.err = {"MISSING_ARGUMENT", "Id not specified in an update call", {}};
 
+    if (all_or_none) {
+        // Check every record first, so that one failure changes nothing.
+        for (auto& it : items) {
+            if (!it.err.code.empty())
+                continue;
+            if (upsert_object) {
+                std::string key;
+                for (const auto& fv : it.in)
+                    if (const auto* s = std::get_if<std::string>(&fv.v);
+                        s && fv.field == upsert_field)
+                        key = *s;
+                const auto found = data_.find_by_field(*upsert_object, upsert_field, key);
+                if (found.size() == 1)
+                    (void)data_.check_update(*upsert_object, found[0]->id, it.in, it.err);
+                else
+                    (void)data_.check_create(*upsert_object, it.in, it.err);
+            } else if (creating) {
+                (void)data_.check_create(*it.o, it.in, it.err);
+            } else {
+                (void)data_.check_update(*it.o, it.env.id, it.in, it.err);
+            }
+        }
+    }
     const bool any_error =
         std::any_of(items.begin(), items.end(), [](const item& i) { return !i.err.code.empty(); });
     w.begin_array();

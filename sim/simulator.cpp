@@ -69,14 +69,19 @@ value generated_value(const field_def& f, std::uint64_t n) {
     }
 }
 
-// The fields a generator writes: the required ones and a handful of plain ones.
+// The fields a generator writes: the required ones and a handful of plain ones (not the parts
+// of an address or a location, which would need to agree with each other).
 std::vector<int> generated_fields(const object_def& o) {
     std::vector<int> out;
     for (std::size_t i = 0; i < o.fields.size(); ++i) {
         const field_def& f = o.fields[i];
+        const field_def* compound =
+            f.compound_field_name.empty() ? nullptr : o.find(f.compound_field_name);
         if (!f.createable || !f.updateable || f.type == field_type::reference ||
             f.type == field_type::base64 || f.type == field_type::encryptedstring ||
-            f.external_id || f.unique || f.compound_field_name.size() || f.calculated)
+            f.external_id || f.unique || f.calculated ||
+            (compound &&
+             (compound->type == field_type::address || compound->type == field_type::location)))
             continue;
         const bool required =
             !f.nillable && !f.defaulted_on_create && f.type != field_type::boolean;
@@ -526,6 +531,7 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
             json::writer w(out);
             w.begin_object()
                 .member("done", static_cast<std::int64_t>(it->second.done))
+                .member("failed", static_cast<std::int64_t>(it->second.failed))
                 .member("total", static_cast<std::int64_t>(it->second.total))
                 .member("finished", it->second.finished);
             if (!it->second.error.empty())

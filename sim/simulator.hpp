@@ -83,6 +83,7 @@ private:
     std::mt19937_64 rng_;
     struct generator_state {
         long done = 0;
+        long failed = 0;
         long total = 0;
         bool finished = false;
         std::string error;
