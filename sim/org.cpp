@@ -175,7 +175,7 @@ bool org::check_values(const object_def& o, const std::vector<field_value>& in, 
         if (const auto* s = std::get_if<std::string>(&fv.v)) {
             if (f.length > 0 && is_text_type(f.type) && static_cast<int>(s->size()) > f.length) {
                 err = {"STRING_TOO_LONG",
-                       f.name + ": data value too large: " + s->substr(0, 80) +
+                       f.label + ": data value too large: " + s->substr(0, 80) +
                            " (max length=" + std::to_string(f.length) + ")",
                        {f.name}};
                 return false;
@@ -184,7 +184,7 @@ bool org::check_values(const object_def& o, const std::vector<field_value>& in, 
                  std::find(f.picklist_values.begin(), f.picklist_values.end(), *s) ==
                      f.picklist_values.end())) {
                 err = {"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                       f.name + ": bad value for restricted picklist field: " + *s,
+                       f.label + ": bad value for restricted picklist field: " + *s,
                        {f.name}};
                 return false;
             }
@@ -220,7 +220,8 @@ bool org::check_values(const object_def& o, const std::vector<field_value>& in, 
             const double limit = std::pow(10.0, f.precision - f.scale);
             if (std::fabs(*d) >= limit) {
                 err = {"NUMBER_OUTSIDE_VALID_RANGE",
-                       f.name + ": value outside of valid range on numeric field: " + display(fv.v),
+                       f.label +
+                           ": value outside of valid range on numeric field: " + display(fv.v),
                        {f.name}};
                 return false;
             }

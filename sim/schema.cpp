@@ -174,6 +174,7 @@ bool bind(const binding<T> (&table)[N], std::string_view key, od::value v, T& ou
 const binding<field_def> field_keys[] = {
     {"name", &field_def::name},
     {"type", &field_def::type_name},
+    {"label", &field_def::label},
     {"relationshipName", &field_def::relationship_name},
     {"compoundFieldName", &field_def::compound_field_name},
     {"nillable", nullptr, &field_def::nillable},
@@ -255,6 +256,8 @@ field_def parse_field(od::object obj) {
         }
     }
     f.lname = to_lower(f.name);
+    if (f.label.empty())
+        f.label = f.name;
     f.type = parse_field_type(f.type_name);
     return f;
 }

@@ -48,6 +48,7 @@ enum class field_type {
 struct field_def {
     std::string name;
     std::string lname; // lower case, for case-insensitive lookup
+    std::string label; // what Salesforce's error messages call the field
     field_type type = field_type::other;
     std::string type_name;
     int length = 0;
