@@ -34,6 +34,25 @@ ensure_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Node.js and npm, for the conformance test with the official CometD client. Any installation
+# will do; Debian's packages are the fallback.
+ensure_node() {
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        return 0
+    fi
+    ensure_packages nodejs npm
+}
+
+# Installs the pinned npm packages of a folder (npm ci), unless they are already current.
+ensure_npm_packages() {
+    local dir=$1
+    if [[ -d "$dir/node_modules" && "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+        return 0
+    fi
+    log_step "installing the pinned npm packages of ${dir#"$SFBRIDGE_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 # Configures and builds one CMake preset.
 build_preset() {
     local preset=$1
