@@ -34,6 +34,7 @@ const char* usage = R"(usage: sfsim [options]
   --connect-timeout MS      how long a /meta/connect is held (default 110000)
   --session-timeout MS      a CometD client with no connect this long is forgotten
                             (default 40000)
+  --max-batch N             events in one /meta/connect reply at most (default 1000)
   --retention-hours H       PushTopic event retention (default 24; CDC keeps 3x)
   --retention-count N       events kept per channel at most (default 200000)
   --api-limit N             daily API requests before REQUEST_LIMIT_EXCEEDED (default 100000)
@@ -120,6 +121,10 @@ int main(int argc, char** argv) {
             cfg.cometd.connect_timeout = std::chrono::milliseconds(number<long>(flag, value));
         } else if (flag == "--session-timeout") {
             cfg.cometd.session_timeout = std::chrono::milliseconds(number<long>(flag, value));
+        } else if (flag == "--max-batch") {
+            cfg.cometd.max_batch = number<std::size_t>(flag, value);
+            if (cfg.cometd.max_batch == 0)
+                fail("--max-batch must be at least 1");
         } else if (flag == "--retention-hours") {
             cfg.retention.push_topic_age = std::chrono::hours(number<long>(flag, value));
             cfg.retention.change_event_age = cfg.retention.push_topic_age * 3;

@@ -426,6 +426,30 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
             co_return json_response(http::status::ok, ok_json());
         }
     }
+    if (what == "cometd" && (method == http::verb::put || method == http::verb::post)) {
+        // Bayeux settings that tests and benchmarks change at run time.
+        od::document doc;
+        od::object obj;
+        if (parser.iterate(body).get(doc) || doc.get_object().get(obj))
+            co_return control_error(http::status::bad_request, "cometd: expected a JSON object");
+        for (auto m : obj) {
+            std::string_view k;
+            std::int64_t v = 0;
+            if (m.unescaped_key().get(k) || m.value().get_int64().get(v) || v <= 0)
+                co_return control_error(http::status::bad_request,
+                                        "cometd: settings are positive integers");
+            if (k == "maxBatch")
+                cometd_->config().max_batch = static_cast<std::size_t>(v);
+            else if (k == "connectTimeoutMs")
+                cometd_->config().connect_timeout = std::chrono::milliseconds(v);
+            else if (k == "sessionTimeoutMs")
+                cometd_->config().session_timeout = std::chrono::milliseconds(v);
+            else
+                co_return control_error(http::status::bad_request,
+                                        "cometd: unknown setting " + std::string(k));
+        }
+        co_return json_response(http::status::ok, ok_json());
+    }
     if (what == "validation-rules" && (method == http::verb::put || method == http::verb::post)) {
         od::document doc;
         od::array arr;

@@ -180,9 +180,11 @@ private:
         if (line_end == std::string_view::npos)
             line_end = text_.size();
         const std::size_t col = pos - line_start + 1;
-        std::string m = "\n" + std::string(text_.substr(line_start, line_end - line_start)) + "\n" +
-                        std::string(col - 1, ' ') + "^\nERROR at Row:" + std::to_string(row) +
-                        ":Column:" + std::to_string(col) + "\n" + msg;
+        std::string m;
+        m.reserve(line_end - line_start + col + msg.size() + 48);
+        m.append("\n").append(text_.substr(line_start, line_end - line_start)).append("\n");
+        m.append(col - 1, ' ').append("^\nERROR at Row:").append(std::to_string(row));
+        m.append(":Column:").append(std::to_string(col)).append("\n").append(msg);
         return {std::move(code), std::move(m)};
     }
     [[noreturn]] void fail(const token& t, const std::string& msg) const {

@@ -55,7 +55,7 @@ std::int64_t days_from_civil(int y, int m, int d) noexcept {
 }
 
 bool valid_date(std::string_view s) noexcept {
-    int y, m, d;
+    int y = 0, m = 0, d = 0;
     if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, y) ||
         !digits(s, 5, 2, m) || !digits(s, 8, 2, d))
         return false;
@@ -65,7 +65,7 @@ bool valid_date(std::string_view s) noexcept {
 bool parse_datetime(std::string_view s, std::int64_t& out) noexcept {
     if (!valid_date(s.substr(0, 10)))
         return false;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
     digits(s, 0, 4, y);
     digits(s, 5, 2, mo);
     digits(s, 8, 2, d);
