@@ -35,8 +35,12 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> task,
         if (io.run_one_for(std::chrono::milliseconds(100)) == 0 && io.stopped())
             io.restart();
     }
-    if (!done)
+    if (!done) {
+        // Leave the abandoned coroutine suspended: resuming it later would touch the test's
+        // locals after they are gone.
+        io.stop();
         FAIL("the test coroutine did not finish within " << limit.count() << " s");
+    }
     if (error)
         std::rethrow_exception(error);
     return std::move(*value);
