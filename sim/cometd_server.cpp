@@ -532,7 +532,10 @@ asio::awaitable<response> cometd_server::handle(const request& req, std::string_
         body.append(r);
     }
     body.push_back(']');
-    response res = json_response(http::status::ok, std::move(body));
+    const bool failed = body.find("\"successful\":false") != std::string::npos;
+    response res = json_response(failed ? static_cast<http::status>(cfg_.failure_http_status)
+                                        : http::status::ok,
+                                 std::move(body));
     for (const auto& c : ctx.set_cookies)
         res.insert(http::field::set_cookie, c);
     co_return res;

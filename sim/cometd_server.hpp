@@ -30,6 +30,9 @@ struct cometd_config {
     std::chrono::milliseconds session_timeout = std::chrono::seconds(40);
     std::size_t max_batch = 1000; // events in one connect reply
     std::size_t max_request_bytes = 32768;
+    // The HTTP status of a reply whose messages failed (successful:false). Unverified in the
+    // reference, which assumes 200.
+    unsigned failure_http_status = 200;
 };
 
 class cometd_server {

@@ -35,6 +35,10 @@ const char* usage = R"(usage: sfsim [options]
   --session-timeout MS      a CometD client with no connect this long is forgotten
                             (default 40000)
   --max-batch N             events in one /meta/connect reply at most (default 1000)
+  --bayeux-failure-status N HTTP status of a Bayeux reply whose messages failed (default 200;
+                            unverified in the reference)
+  --deleted-events id|select  PushTopic "deleted" events carry only Id, or the select fields
+                            (default select; unverified in the reference)
   --retention-hours H       PushTopic event retention (default 24; CDC keeps 3x)
   --retention-count N       events kept per channel at most (default 200000)
   --api-limit N             daily API requests before REQUEST_LIMIT_EXCEEDED (default 100000)
@@ -125,6 +129,14 @@ int main(int argc, char** argv) {
             cfg.cometd.max_batch = number<std::size_t>(flag, value);
             if (cfg.cometd.max_batch == 0)
                 fail("--max-batch must be at least 1");
+        } else if (flag == "--bayeux-failure-status") {
+            cfg.cometd.failure_http_status = number<unsigned>(flag, value);
+            if (cfg.cometd.failure_http_status < 200 || cfg.cometd.failure_http_status > 599)
+                fail("--bayeux-failure-status expects an HTTP status");
+        } else if (flag == "--deleted-events") {
+            if (value != "id" && value != "select")
+                fail("--deleted-events expects id or select");
+            cfg.retention.deleted_events_id_only = value == "id";
         } else if (flag == "--retention-hours") {
             cfg.retention.push_topic_age = std::chrono::hours(number<long>(flag, value));
             cfg.retention.change_event_age = cfg.retention.push_topic_age * 3;

@@ -272,7 +272,10 @@ void streaming::publish_push_topic(const topic& t, const change& c) {
         .member("type", to_string(c.type))
         .end_object();
     w.key("sobject").begin_object();
+    const bool id_only = c.type == change_type::deleted && cfg_.deleted_events_id_only;
     for (int f : t.query.fields) {
+        if (id_only && o.fields[static_cast<std::size_t>(f)].name != "Id")
+            continue;
         w.key(o.fields[static_cast<std::size_t>(f)].name);
         write_value(w, o, *c.rec, f);
     }

@@ -24,6 +24,9 @@ struct retention_config {
     std::chrono::milliseconds push_topic_age = std::chrono::hours(24);
     std::chrono::milliseconds change_event_age = std::chrono::hours(72);
     std::size_t max_events_per_channel = 200000;
+    // What a PushTopic "deleted" event's sobject holds: the select fields (default) or only Id.
+    // Unverified in the reference ("at least Id").
+    bool deleted_events_id_only = false;
 };
 
 struct stream_event {

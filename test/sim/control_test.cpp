@@ -1,0 +1,122 @@
+#include "test/support/bayeux_driver.hpp"
+
+using namespace sfbridge;
+using namespace sfbridge::test;
+namespace asio = boost::asio;
+
+TEST_CASE("stats count records and reset empties the org", "[sim][control]") {
+    sim_fixture f;
+    auto c = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        auto made = co_await c.call(http::verb::post, "/__sim/records/Account",
+                                    R"([{"Name":"a"},{"Name":"b"},{"Nope":1}])");
+        auto m = parse_json(made.body);
+        CHECK(bool(m->root.at(0)["success"]));
+        CHECK_FALSE(bool(m->root.at(2)["success"]));
+        CHECK_THAT(str(m->root.at(2)["error"]), Catch::StartsWith("INVALID_FIELD"));
+        const std::string id = str(m->root.at(0)["id"]);
+        (void)co_await c.call(http::verb::delete_, "/__sim/records/Account?ids=" + id);
+        auto stats = co_await c.call(http::verb::get, "/__sim/stats");
+        auto s = parse_json(stats.body);
+        CHECK(std::int64_t(s->root["records"]["Account"]["live"]) == 1);
+        CHECK(std::int64_t(s->root["records"]["Account"]["deleted"]) == 1);
+        CHECK(std::int64_t(s->root["apiUsage"]) == 0); // the control API is not counted
+
+        auto reset = co_await c.call(http::verb::post, "/__sim/reset");
+        CHECK(reset.status == 200);
+        auto after = co_await c.call(http::verb::get, "/__sim/stats");
+        CHECK(parse_json(after.body)->root["records"].get_object().size() == 0);
+        auto unknown = co_await c.call(http::verb::get, "/__sim/nothing");
+        CHECK(unknown.status == 404);
+    }());
+}
+
+TEST_CASE("the generator keeps the asked rate", "[sim][control]") {
+    sim_fixture f;
+    auto c = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        const auto start = std::chrono::steady_clock::now();
+        auto gen = co_await c.call(http::verb::post, "/__sim/generate",
+                                   R"({"object":"Account","kind":"mixed","count":100,"rate":200})");
+        REQUIRE(gen.status == 202);
+        const std::string job =
+            std::to_string(std::int64_t(parse_json(gen.body)->root["generator"]));
+        bool finished = false;
+        while (!finished) {
+            co_await sleep_ms(20);
+            auto st = co_await c.call(http::verb::get, "/__sim/generate/" + job);
+            auto d = parse_json(st.body);
+            finished = bool(d->root["finished"]);
+            CHECK(std::int64_t(d->root["failed"]) == 0);
+        }
+        // 100 changes at 200/s take half a second, give or take the machine.
+        const auto took = std::chrono::steady_clock::now() - start;
+        CHECK(took >= std::chrono::milliseconds(450));
+        CHECK(took < std::chrono::seconds(5));
+        auto bad = co_await c.call(http::verb::post, "/__sim/generate", R"({"kind":"explode"})");
+        CHECK(bad.status == 400);
+    }());
+}
+
+TEST_CASE("retention by age forgets old events", "[sim][streaming]") {
+    sim_fixture f([](sim::simulator_config& c) {
+        c.retention.push_topic_age = std::chrono::milliseconds(100);
+        c.retention.change_event_age = std::chrono::milliseconds(100);
+        c.cometd.connect_timeout = std::chrono::milliseconds(300);
+        c.cometd.session_timeout = std::chrono::milliseconds(400); // the sweep runs every 100 ms
+    });
+    bayeux_driver b(f);
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(b.control);
+        (void)co_await b.handshake();
+        (void)co_await b.subscribe("/data/AccountChangeEvent", -1);
+        (void)co_await b.connect();
+        (void)co_await b.control.call(http::verb::post, f.api("/sobjects/Account"),
+                                      R"({"Name":"old"})", bayeux_driver::json_type());
+        auto reply = co_await b.connect();
+        const std::int64_t old_id =
+            bayeux_driver::events(*reply).at(0)["data"]["event"]["replayId"];
+        (void)co_await b.control.call(http::verb::post, f.api("/sobjects/Account"),
+                                      R"({"Name":"new"})", bayeux_driver::json_type());
+        co_await sleep_ms(400);
+        bayeux_driver later(f);
+        later.control.token = b.control.token;
+        later.control.cookies = b.control.cookies;
+        (void)co_await later.handshake();
+        auto refused = co_await later.subscribe("/data/AccountChangeEvent", old_id - 1);
+        CHECK_FALSE(bool(refused->root.at(0)["successful"]));
+    }());
+}
+
+TEST_CASE("the unverified behaviours are settings", "[sim][streaming]") {
+    sim_fixture f([](sim::simulator_config& c) {
+        c.cometd.failure_http_status = 400;
+        c.retention.deleted_events_id_only = true;
+        c.cometd.connect_timeout = std::chrono::milliseconds(300);
+    });
+    bayeux_driver b(f);
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(b.control);
+        auto unknown = co_await b.post(
+            b.control,
+            R"([{"channel":"/meta/connect","clientId":"nobody","connectionType":"long-polling"}])");
+        CHECK(unknown.status == 400);
+        (void)co_await b.control.call(
+            http::verb::post, f.api("/sobjects/PushTopic"),
+            R"({"Name":"del","Query":"SELECT Id, Name FROM Account","ApiVersion":60.0})",
+            bayeux_driver::json_type());
+        (void)co_await b.handshake();
+        (void)co_await b.subscribe("/topic/del", -1);
+        (void)co_await b.connect();
+        auto made = co_await b.control.call(http::verb::post, f.api("/sobjects/Account"),
+                                            R"({"Name":"x"})", bayeux_driver::json_type());
+        const std::string id = str(parse_json(made.body)->root["id"]);
+        (void)co_await b.control.call(http::verb::delete_, f.api("/sobjects/Account/" + id));
+        auto reply = co_await b.connect();
+        auto events = bayeux_driver::events(*reply);
+        REQUIRE(events.size() == 2);
+        CHECK(events[0]["data"]["sobject"].get_object().size() == 2);
+        CHECK(events[1]["data"]["sobject"].get_object().size() == 1); // deleted: Id only
+    }());
+}
