@@ -1,0 +1,101 @@
+#include "net/url.hpp"
+
+#include <charconv>
+
+namespace sfbridge::net {
+namespace {
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char& c : r)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return r;
+}
+} // namespace
+
+std::string url::authority() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string_view url::path() const noexcept {
+    const std::string_view t = target;
+    return t.substr(0, t.find('?'));
+}
+
+std::string url::origin() const {
+    return scheme + "://" + authority();
+}
+
+std::optional<url> parse_url(std::string_view text, std::string* error) {
+    auto fail = [&](const char* why) -> std::optional<url> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    const auto sep = text.find("://");
+    if (sep == std::string_view::npos)
+        return fail("not an absolute URL (no scheme)");
+    url u;
+    u.scheme = lower(text.substr(0, sep));
+    if (u.scheme != "http" && u.scheme != "https")
+        return fail("the scheme must be http or https");
+    std::string_view rest = text.substr(sep + 3);
+    const auto path_start = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, path_start);
+    std::string_view target =
+        path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
+    if (authority.find('@') != std::string_view::npos)
+        return fail("credentials in URLs are not accepted");
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos)
+            return fail("unterminated IPv6 address");
+        u.host = lower(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':')
+                return fail("junk after the IPv6 address");
+            port_text = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        u.host = lower(authority.substr(0, colon));
+        if (colon != std::string_view::npos)
+            port_text = authority.substr(colon + 1);
+    }
+    if (u.host.empty())
+        return fail("no host");
+    if (!port_text.empty()) {
+        unsigned p = 0;
+        const auto [ptr, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+        if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || p == 0 || p > 65535)
+            return fail("bad port");
+        u.port = static_cast<std::uint16_t>(p);
+    } else {
+        u.port = u.tls() ? 443 : 80;
+    }
+    const auto hash = target.find('#');
+    target = target.substr(0, hash);
+    if (target.empty())
+        u.target = "/";
+    else if (target.front() == '?')
+        u.target = "/" + std::string(target);
+    else
+        u.target = std::string(target);
+    return u;
+}
+
+std::optional<url> resolve(const url& base, std::string_view reference) {
+    if (reference.find("://") != std::string_view::npos)
+        return parse_url(reference);
+    if (reference.empty() || reference.front() != '/')
+        return std::nullopt;
+    url u = base;
+    u.target = std::string(reference);
+    return u;
+}
+
+} // namespace sfbridge::net

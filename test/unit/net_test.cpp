@@ -1,0 +1,124 @@
+#include "net/cookie_jar.hpp"
+#include "net/gzip.hpp"
+#include "net/url.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge::net;
+using clk = cookie_jar::clock;
+
+namespace {
+url u(std::string_view s) {
+    auto r = parse_url(s);
+    REQUIRE(r);
+    return *r;
+}
+} // namespace
+
+TEST_CASE("URLs are split with default ports and IPv6 hosts", "[unit][net]") {
+    auto a = u("HTTPS://Na1.Salesforce.com/services/data/v60.0/query?q=SELECT+Id#frag");
+    CHECK(a.scheme == "https");
+    CHECK(a.host == "na1.salesforce.com");
+    CHECK(a.port == 443);
+    CHECK(a.target == "/services/data/v60.0/query?q=SELECT+Id");
+    CHECK(a.path() == "/services/data/v60.0/query");
+    CHECK(a.origin() == "https://na1.salesforce.com:443");
+    auto b = u("http://[::1]:8080");
+    CHECK(b.host == "::1");
+    CHECK(b.port == 8080);
+    CHECK(b.target == "/");
+    CHECK(b.authority() == "[::1]:8080");
+    std::string why;
+    CHECK_FALSE(parse_url("ftp://x", &why));
+    CHECK(why == "the scheme must be http or https");
+    CHECK_FALSE(parse_url("https://user:pw@host/", &why));
+    CHECK_FALSE(parse_url("http://host:99999/"));
+    CHECK_FALSE(parse_url("/relative"));
+    auto next = resolve(a, "/services/data/v60.0/query/01g-2000");
+    REQUIRE(next);
+    CHECK(next->host == a.host);
+    CHECK(next->target == "/services/data/v60.0/query/01g-2000");
+}
+
+TEST_CASE("cookies follow RFC 6265 default-path and path matching", "[unit][net]") {
+    CHECK(cookie_jar::default_path("") == "/");
+    CHECK(cookie_jar::default_path("/cometd") == "/");
+    CHECK(cookie_jar::default_path("/cometd/60.0") == "/cometd");
+    CHECK(cookie_jar::default_path("/cometd/60.0/") == "/cometd/60.0");
+    CHECK(cookie_jar::path_matches("/cometd/60.0", "/cometd"));
+    CHECK(cookie_jar::path_matches("/cometd/60.0", "/cometd/"));
+    CHECK_FALSE(cookie_jar::path_matches("/cometdx", "/cometd"));
+    CHECK(cookie_jar::path_matches("/", "/"));
+    CHECK(cookie_jar::domain_matches("a.salesforce.com", "salesforce.com"));
+    CHECK_FALSE(cookie_jar::domain_matches("asalesforce.com", "salesforce.com"));
+    CHECK_FALSE(cookie_jar::domain_matches("10.0.0.1", "0.0.1"));
+}
+
+TEST_CASE("the jar keeps Salesforce's streaming cookies for /cometd", "[unit][net]") {
+    cookie_jar jar;
+    const auto now = clk::now();
+    const url handshake = u("https://org.my.salesforce.com/cometd/60.0");
+    CHECK(jar.store(handshake,
+                    "BAYEUX_BROWSER=eb4ajzqv8f0j5yiakirz4ui41ah6; Path=/cometd/; HttpOnly", now));
+    CHECK(jar.store(handshake, "BrowserId=abc; Path=/; Domain=.salesforce.com; Secure", now));
+    // No Path: the default path of /cometd/60.0 is /cometd, which /cometd/60.0 matches.
+    CHECK(jar.store(handshake, "sfproxy-id=\"9c13\"; Max-Age=3600; HttpOnly", now));
+    CHECK(jar.header_for(handshake, now) ==
+          "BAYEUX_BROWSER=eb4ajzqv8f0j5yiakirz4ui41ah6; sfproxy-id=\"9c13\"; BrowserId=abc");
+    // The REST API path sees only the Path=/ cookie; plain HTTP never sees Secure ones.
+    CHECK(jar.header_for(u("https://org.my.salesforce.com/services/data/v60.0"), now) ==
+          "BrowserId=abc");
+    CHECK(jar.header_for(u("http://org.my.salesforce.com/cometd/60.0"), now) ==
+          "BAYEUX_BROWSER=eb4ajzqv8f0j5yiakirz4ui41ah6; sfproxy-id=\"9c13\"");
+    // Another host under the Domain gets the domain cookie only; host-only ones stay home.
+    CHECK(jar.header_for(u("https://other.salesforce.com/cometd/60.0"), now) == "BrowserId=abc");
+    // Expiry: Max-Age counts from receipt.
+    CHECK(jar.header_for(handshake, now + std::chrono::hours(2)) ==
+          "BAYEUX_BROWSER=eb4ajzqv8f0j5yiakirz4ui41ah6; BrowserId=abc");
+}
+
+TEST_CASE("cookies are replaced, deleted and refused as the RFC says", "[unit][net]") {
+    cookie_jar jar;
+    const auto now = clk::now();
+    const url here = u("https://a.example.com/x/y");
+    CHECK(jar.store(here, "k=1; Path=/", now));
+    CHECK(jar.store(here, "k=2; Path=/", now));
+    CHECK(jar.header_for(here, now) == "k=2");
+    CHECK(jar.store(here, "k=gone; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT", now));
+    CHECK(jar.header_for(here, now).empty());
+    CHECK(jar.store(here, "m=1; Path=/; Max-Age=0", now));
+    CHECK(jar.size() == 0);
+    CHECK_FALSE(jar.store(here, "evil=1; Domain=other.com", now));
+    CHECK_FALSE(jar.store(here, "tld=1; Domain=com", now));
+    CHECK_FALSE(jar.store(here, "novalue", now));
+    CHECK_FALSE(jar.store(here, "=x", now));
+    auto date = cookie_jar::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT");
+    REQUIRE(date);
+    CHECK(clk::to_time_t(*date) == 1445412480);
+    CHECK(cookie_jar::parse_http_date("Wednesday, 21-Oct-15 07:28:00 GMT") == date);
+    CHECK_FALSE(cookie_jar::parse_http_date("someday"));
+}
+
+TEST_CASE("gzip bodies round-trip and bad ones are refused", "[unit][net]") {
+    std::string text;
+    for (int i = 0; i < 5000; ++i)
+        text += "{\"channel\":\"/topic/hc_Contact\",\"n\":" + std::to_string(i) + "},";
+    const std::string packed = gzip(text);
+    CHECK(packed.size() < text.size() / 5);
+    std::string out;
+    REQUIRE_FALSE(gunzip(packed, out, 10 * 1024 * 1024));
+    CHECK(out == text);
+    CHECK(crc32("123456789") == 0xCBF43926u); // the CRC-32 check value
+
+    CHECK(gunzip(packed, out, 1000) == boost::system::errc::value_too_large);
+    std::string corrupt = packed;
+    corrupt[corrupt.size() - 6] ^= 0x55; // in the CRC
+    CHECK(gunzip(corrupt, out, 10 * 1024 * 1024) == boost::system::errc::illegal_byte_sequence);
+    CHECK(gunzip(packed.substr(0, packed.size() / 2), out, 10 * 1024 * 1024) ==
+          boost::system::errc::illegal_byte_sequence);
+    CHECK(gunzip("not gzip at all, clearly", out, 100) ==
+          boost::system::errc::illegal_byte_sequence);
+    std::string empty;
+    REQUIRE_FALSE(gunzip(gzip(""), empty, 10));
+    CHECK(empty.empty());
+}
