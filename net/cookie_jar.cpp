@@ -1,5 +1,7 @@
 #include "net/cookie_jar.hpp"
 
+#include "core/text.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
@@ -15,14 +17,6 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
         s.remove_suffix(1);
     return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char& c : r)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return r;
 }
 
 bool is_ip(std::string_view host) {
@@ -93,7 +87,7 @@ std::optional<cookie_jar::clock::time_point> cookie_jar::parse_http_date(std::st
             continue;
         }
         if (month < 0 && tok.size() >= 3) {
-            const std::string m = lower(tok.substr(0, 3));
+            const std::string m = text::ascii_lower(tok.substr(0, 3));
             for (int k = 0; k < 12; ++k)
                 if (months[k] == m)
                     month = k;
@@ -131,7 +125,7 @@ bool cookie_jar::store(const url& request, std::string_view header, clock::time_
         const std::string_view av = attrs.substr(0, next);
         attrs = next == std::string_view::npos ? "" : attrs.substr(next + 1);
         const auto aeq = av.find('=');
-        const std::string name = lower(trim(av.substr(0, aeq)));
+        const std::string name = text::ascii_lower(trim(av.substr(0, aeq)));
         const std::string_view value =
             aeq == std::string_view::npos ? "" : trim(av.substr(aeq + 1));
         if (name == "expires") {
@@ -147,7 +141,7 @@ bool cookie_jar::store(const url& request, std::string_view header, clock::time_
             std::string_view d = value;
             if (!d.empty() && d.front() == '.')
                 d.remove_prefix(1);
-            domain_attr = lower(d);
+            domain_attr = text::ascii_lower(d);
         } else if (name == "path") {
             path_attr = std::string(value);
         } else if (name == "secure") {

@@ -1,18 +1,10 @@
 #include "net/url.hpp"
 
+#include "core/text.hpp"
+
 #include <charconv>
 
 namespace sfbridge::net {
-namespace {
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char& c : r)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return r;
-}
-} // namespace
-
 std::string url::authority() const {
     const bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -37,7 +29,7 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
     if (sep == std::string_view::npos)
         return fail("not an absolute URL (no scheme)");
     url u;
-    u.scheme = lower(text.substr(0, sep));
+    u.scheme = text::ascii_lower(text.substr(0, sep));
     if (u.scheme != "http" && u.scheme != "https")
         return fail("the scheme must be http or https");
     std::string_view rest = text.substr(sep + 3);
@@ -52,7 +44,7 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
         const auto close = authority.find(']');
         if (close == std::string_view::npos)
             return fail("unterminated IPv6 address");
-        u.host = lower(authority.substr(1, close - 1));
+        u.host = text::ascii_lower(authority.substr(1, close - 1));
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':')
@@ -61,7 +53,7 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
         }
     } else {
         const auto colon = authority.rfind(':');
-        u.host = lower(authority.substr(0, colon));
+        u.host = text::ascii_lower(authority.substr(0, colon));
         if (colon != std::string_view::npos)
             port_text = authority.substr(colon + 1);
     }

@@ -1,5 +1,7 @@
 #include "sim/schema.hpp"
 
+#include "core/text.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,26 +13,11 @@ namespace sfbridge::sim {
 namespace od = simdjson::ondemand;
 
 std::string to_lower(std::string_view s) {
-    std::string r(s);
-    for (char& c : r)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return r;
+    return text::ascii_lower(s);
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = static_cast<char>(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
+    return text::iequals(a, b);
 }
 
 field_type parse_field_type(std::string_view t) noexcept {
