@@ -1,16 +1,11 @@
 #include "test/support/sim_fixture.hpp"
+#include "test/support/tls_cert.hpp"
 
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <filesystem>
-#include <fstream>
 
 using namespace sfbridge;
 using namespace sfbridge::test;
@@ -89,49 +84,11 @@ TEST_CASE("dropping every connection closes them all", "[sim][fault]") {
     }());
 }
 
-namespace {
-// A self-signed certificate for 127.0.0.1, written to a temporary directory.
-struct self_signed {
-    std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("sfsim-tls-" + std::to_string(::getpid()));
-    std::string cert_pem;
-    self_signed() {
-        std::filesystem::create_directories(dir);
-        EVP_PKEY* key = EVP_RSA_gen(2048);
-        X509* x = X509_new();
-        ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-        X509_gmtime_adj(X509_getm_notBefore(x), 0);
-        X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-        X509_set_pubkey(x, key);
-        X509_NAME* name = X509_get_subject_name(x);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-        X509_set_issuer_name(x, name);
-        X509_sign(x, key, EVP_sha256());
-        FILE* kf = std::fopen((dir / "key.pem").c_str(), "w");
-        PEM_write_PrivateKey(kf, key, nullptr, nullptr, 0, nullptr, nullptr);
-        std::fclose(kf);
-        FILE* cf = std::fopen((dir / "cert.pem").c_str(), "w");
-        PEM_write_X509(cf, x);
-        std::fclose(cf);
-        BIO* b = BIO_new(BIO_s_mem());
-        PEM_write_bio_X509(b, x);
-        char* data = nullptr;
-        const long n = BIO_get_mem_data(b, &data);
-        cert_pem.assign(data, static_cast<std::size_t>(n));
-        BIO_free(b);
-        X509_free(x);
-        EVP_PKEY_free(key);
-    }
-    ~self_signed() { std::filesystem::remove_all(dir); }
-};
-} // namespace
-
 TEST_CASE("sfsim serves HTTPS with a given certificate", "[sim][tls]") {
-    self_signed tls;
+    self_signed_cert tls;
     sim_fixture f([&](sim::simulator_config& c) {
-        c.tls_cert_file = (tls.dir / "cert.pem").string();
-        c.tls_key_file = (tls.dir / "key.pem").string();
+        c.tls_cert_file = tls.cert_file();
+        c.tls_key_file = tls.key_file();
     });
     CHECK(f.sim->base_url().starts_with("https://127.0.0.1:"));
     run(f.io, [&]() -> asio::awaitable<void> {
