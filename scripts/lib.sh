@@ -8,7 +8,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 SFBRIDGE_PACKAGES=(
     g++ cmake ninja-build pkg-config git ca-certificates
     libboost1.81-dev libssl-dev libpq-dev libsimdjson-dev catch2
-    postgresql-15 util-linux
+    postgresql-15 util-linux clang libclang-rt-14-dev
 )
 
 log_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -59,6 +59,27 @@ build_preset() {
     log_step "building ($preset)"
     cmake --preset "$preset" -S "$SFBRIDGE_ROOT" >/dev/null
     cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+# Builds the libFuzzer targets with clang in their own tree and runs each for `seconds`.
+# Returns non-zero on a finding (the crashing input is left in build/fuzz/findings).
+run_fuzzers() {
+    local seconds=$1
+    log_step "fuzzing the Bayeux message parser for ${seconds}s (clang, libFuzzer, ASan, UBSan)"
+    cmake -S "$SFBRIDGE_ROOT" -B "$SFBRIDGE_ROOT/build/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+        -DCMAKE_CXX_COMPILER=clang++ -DSFBRIDGE_FUZZ=ON -DSFBRIDGE_TESTS=OFF -DSFBRIDGE_BENCH=OFF \
+        >/dev/null
+    cmake --build "$SFBRIDGE_ROOT/build/fuzz" --target cometd_message_fuzz -j "$(nproc)" >/dev/null
+    local work="$SFBRIDGE_ROOT/build/fuzz/corpus" findings="$SFBRIDGE_ROOT/build/fuzz/findings"
+    mkdir -p "$work" "$findings"
+    if ! "$SFBRIDGE_ROOT/build/fuzz/cometd_message_fuzz" -max_total_time="$seconds" -max_len=65536 \
+        -artifact_prefix="$findings/" -print_final_stats=1 \
+        "$work" "$SFBRIDGE_ROOT/test/fuzz/corpus/cometd_message" >"$SFBRIDGE_ROOT/build/fuzz/log.txt" 2>&1; then
+        tail -40 "$SFBRIDGE_ROOT/build/fuzz/log.txt" >&2
+        echo "the fuzzer found a failing input: see build/fuzz/findings" >&2
+        return 1
+    fi
+    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$SFBRIDGE_ROOT/build/fuzz/log.txt" >&2 || true
 }
 
 # Starts a throwaway PostgreSQL cluster in a temp directory on a free loopback port, as an
