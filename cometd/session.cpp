@@ -123,7 +123,7 @@ void session::connect() {
     if (consumer_full_ && waited < cfg_.reconnect_window.count()) {
         if (!connect_waiting_for_room_) {
             connect_waiting_for_room_ = true;
-            pending_.push_back({action::kind::sleep,
+            pending_.push_back({action::kind::wait_for_room,
                                 request_kind::connect,
                                 {},
                                 std::chrono::milliseconds(cfg_.reconnect_window.count() - waited),

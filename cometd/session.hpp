@@ -41,6 +41,7 @@ struct action {
     enum class kind {
         send,          // POST `body`; on the long-poll connection for a connect
         sleep,         // wait `timeout`, then call on_sleep_done()
+        wait_for_room, // wait up to `timeout` for on_room(); then call on_sleep_done() either way
         refresh_token, // get a new token, then call on_token(ok)
         events_lost,   // `channel` lost events (replay id outside retention): resynchronise,
                        // then resubscribe_from_tip(channel)

@@ -302,7 +302,7 @@ TEST_CASE("events are handed over and a full consumer holds the next connect", "
     t.s.on_full();
     t.s.set_now(2000);
     t.reply(request_kind::connect, ok_connect);
-    auto wait = t.expect(kind::sleep);
+    auto wait = t.expect(kind::wait_for_room);
     CHECK(wait.timeout == 30000ms);
     t.nothing_more();
     t.s.on_room();
@@ -312,7 +312,7 @@ TEST_CASE("events are handed over and a full consumer holds the next connect", "
     t.s.on_full();
     t.s.set_now(5000);
     t.reply(request_kind::connect, ok_connect);
-    t.expect(kind::sleep);
+    t.expect(kind::wait_for_room);
     t.s.set_now(35000);
     t.s.on_sleep_done();
     t.expect(kind::send, request_kind::connect);
