@@ -177,18 +177,10 @@ asio::awaitable<error_code> client::run() {
                 (void)co_await send(*control_, a->request, std::move(a->body), a->timeout);
             }
             break;
-        case action::kind::sleep: {
-            sleep_.expires_after(a->timeout);
-            (void)co_await sleep_.async_wait(use_tuple);
-            if (!*alive)
-                co_return make_error_code(boost::system::errc::operation_canceled);
-            session_.set_now(steady_ms());
-            if (!stopping_)
-                session_.on_sleep_done();
-            break;
-        }
+        case action::kind::sleep:
         case action::kind::wait_for_room: {
-            waiting_for_room_ = true;
+            // A wait for room ends early when the consumer drains (see next()).
+            waiting_for_room_ = a->what == action::kind::wait_for_room;
             sleep_.expires_after(a->timeout);
             (void)co_await sleep_.async_wait(use_tuple);
             waiting_for_room_ = false;
