@@ -222,3 +222,80 @@ TEST_CASE("a slow consumer gets everything in order and the session never expire
         co_await f.shutdown();
     }());
 }
+
+TEST_CASE("a restarted client resumes from the committed replay id with no gap or duplicate",
+          "[cometd][sim]") {
+    stream_fixture f;
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.create_topic();
+        f.start();
+        co_await sleep_ms(300);
+        co_await f.create_contacts("a", 4);
+        // Process two, commit, and "crash" before processing the rest.
+        std::int64_t committed = 0;
+        for (int i = 0; i < 2; ++i) {
+            auto item = co_await f.client->next();
+            committed = item->replay_id;
+        }
+        co_await f.shutdown();
+        co_await f.create_contacts("b", 2); // while nobody listens
+
+        // A new process: a new client, resuming from what was committed.
+        cometd::client_config cfg2;
+        cfg2.endpoint = f.sim->base_url() + "/cometd/60.0";
+        cfg2.channels = {"/topic/hc_Contact"};
+        cometd::client again(f.io.get_executor(), cfg2,
+                             [&](bool) -> asio::awaitable<std::optional<std::string>> {
+                                 co_return f.sim->tokens().mint_access_token();
+                             });
+        again.set_committed("/topic/hc_Contact", committed);
+        bool done = false;
+        asio::co_spawn(
+            f.io,
+            [&]() -> asio::awaitable<void> {
+                (void)co_await again.run();
+                done = true;
+            },
+            asio::detached);
+        std::vector<std::string> got;
+        while (got.size() < 4) {
+            auto item = co_await again.next();
+            REQUIRE(item);
+            got.push_back(str(parse_json(item->data)->root["sobject"]["LastName"]));
+        }
+        CHECK(got == std::vector<std::string>{"a2", "a3", "b0", "b1"});
+        again.stop();
+        while (!done)
+            co_await sleep_ms(10);
+    }());
+}
+
+TEST_CASE("stalled requests and a server that drops every connection and session at once",
+          "[cometd][sim][fault]") {
+    stream_fixture f;
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.create_topic();
+        f.start();
+        co_await sleep_ms(300);
+        co_await f.create_contacts("a", 2);
+        auto got = co_await f.take(2);
+
+        // Everything at once: sessions forgotten and connections cut.
+        f.sim->cometd().forget_all_clients();
+        f.sim->drop_connections();
+        co_await f.create_contacts("b", 2);
+        auto more = co_await f.take(2);
+        got.insert(got.end(), more.begin(), more.end());
+
+        // The server stalls for a while (answers nothing); the held connect's own deadline is
+        // long, so the client waits; once the stall lifts, delivery goes on.
+        f.sim->faults().stall = true;
+        co_await f.create_contacts("c", 2);
+        co_await sleep_ms(500);
+        f.sim->faults().stall = false;
+        more = co_await f.take(2);
+        got.insert(got.end(), more.begin(), more.end());
+        CHECK(got == std::vector<std::string>{"a0", "a1", "b0", "b1", "c0", "c1"});
+        co_await f.shutdown();
+    }());
+}
