@@ -10,6 +10,7 @@
 //
 // Usage: sfsim_speed --sfsim PATH [--events N] [--rows N] [--sfsim-cpu K] [--cpu K]
 
+#include "bench/sfsim_process.hpp"
 #include "test/support/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,14 +19,10 @@
 #include <simdjson.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sched.h>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -47,41 +44,6 @@ struct options {
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "sfsim_speed: %s\n", what.c_str());
     std::exit(1);
-}
-
-void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    (void)sched_setaffinity(0, sizeof set, &set);
-}
-
-// Starts sfsim on one core; returns its pid and port.
-std::pair<pid_t, std::uint16_t> start_sfsim(const options& o, long retention) {
-    int fds[2];
-    if (pipe(fds) != 0)
-        die("pipe failed");
-    const pid_t pid = fork();
-    if (pid == 0) {
-        pin(o.sfsim_cpu);
-        dup2(fds[1], 1);
-        close(fds[0]);
-        const std::string keep = std::to_string(retention);
-        execl(o.sfsim.c_str(), o.sfsim.c_str(), "--listen", "127.0.0.1:0", "--retention-count",
-              keep.c_str(), "--api-limit", "100000000", "--log-level", "warn",
-              static_cast<char*>(nullptr));
-        std::perror("exec sfsim");
-        _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char c;
-    while (read(fds[0], &c, 1) == 1 && c != '\n')
-        line.push_back(c);
-    const auto colon = line.rfind(':');
-    if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos)
-        die("sfsim did not start: " + line);
-    return {pid, static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)))};
 }
 
 std::string field(const std::string& json, const char* key) {
@@ -293,17 +255,18 @@ int main(int argc, char** argv) {
     }
     if (o.sfsim.empty())
         die("usage: sfsim_speed --sfsim PATH [--events N] [--rows N] [--sfsim-cpu K] [--cpu K]");
-    pin(o.cpu);
-    const auto [pid, port] = start_sfsim(o, std::max(o.events, 1000000L) * 2);
+    sfbridge::bench::pin_to_cpu(o.cpu);
+    sfbridge::bench::sfsim_process sfsim(o.sfsim, o.sfsim_cpu,
+                                         {"--retention-count",
+                                          std::to_string(std::max(o.events, 1000000L) * 2),
+                                          "--api-limit", "100000000"});
     asio::io_context io(1);
     int rc = 1;
-    asio::co_spawn(io, run(io, o, port), [&](std::exception_ptr e, int r) {
+    asio::co_spawn(io, run(io, o, sfsim.port()), [&](std::exception_ptr e, int r) {
         if (e)
             std::rethrow_exception(e);
         rc = r;
     });
     io.run();
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
     return rc;
 }

@@ -6,8 +6,12 @@
 
 namespace sfbridge::net {
 std::string url::authority() const {
+    // Appends rather than operator+ chains: GCC 12 warns (-Wrestrict) on the latter at -O2.
+    std::string out;
     const bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    out.append(v6 ? "[" : "").append(host).append(v6 ? "]" : "");
+    out.append(":").append(std::to_string(port));
+    return out;
 }
 
 std::string_view url::path() const noexcept {
@@ -71,12 +75,10 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
     }
     const auto hash = target.find('#');
     target = target.substr(0, hash);
-    if (target.empty())
-        u.target = "/";
-    else if (target.front() == '?')
-        u.target = "/" + std::string(target);
-    else
-        u.target = std::string(target);
+    u.target.clear();
+    if (target.empty() || target.front() == '?')
+        u.target.push_back('/');
+    u.target.append(target);
     return u;
 }
 
