@@ -199,32 +199,11 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
 } // namespace
 
 int main(int argc, char** argv) {
-    options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string f = argv[i], v = argv[i + 1];
-        if (f == "--sfsim")
-            o.sfsim = v;
-        else if (f == "--events")
-            o.events = std::stol(v);
-        else if (f == "--sfsim-cpu")
-            o.sfsim_cpu = std::stoi(v);
-        else if (f == "--cpu")
-            o.cpu = std::stoi(v);
-    }
-    if (o.sfsim.empty()) {
-        std::fprintf(stderr, "usage: cometd_throughput --sfsim PATH [--events N]\n");
-        return 2;
-    }
-    sfbridge::bench::pin_to_cpu(o.cpu);
-    sfbridge::bench::sfsim_process sfsim(o.sfsim, o.sfsim_cpu,
-                                         {"--retention-count", std::to_string(o.events * 2)});
-    asio::io_context io(1);
-    int rc = 1;
-    asio::co_spawn(io, run(io, o, sfsim.port()), [&](std::exception_ptr e, int r) {
-        if (e)
-            std::rethrow_exception(e);
-        rc = r;
-    });
-    io.run();
-    return rc;
+    const auto b = sfbridge::bench::parse_bench_options(
+        argc, argv, "usage: cometd_throughput --sfsim PATH [--events N] [--sfsim-cpu K] [--cpu K]",
+        500000, 0);
+    options o{b.sfsim, b.events, b.sfsim_cpu, b.cpu};
+    return sfbridge::bench::run_against_sfsim(
+        b, {"--retention-count", std::to_string(o.events * 2)},
+        [&](asio::io_context& io, std::uint16_t port) { return run(io, o, port); });
 }

@@ -1,8 +1,13 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <sched.h>
 #include <signal.h>
 #include <stdexcept>
@@ -65,5 +70,69 @@ private:
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
 };
+
+// The options every sfsim benchmark takes.
+struct bench_options {
+    std::string sfsim;
+    long events = 0; // --events (or --rows for the first extra count)
+    long rows = 0;
+    int sfsim_cpu = 0;
+    int cpu = 1;
+};
+
+// Parses "--sfsim PATH --events N --rows N --sfsim-cpu K --cpu K"; exits with usage on a
+// missing --sfsim or an unknown option.
+inline bench_options parse_bench_options(int argc, char** argv, const char* usage, long events,
+                                         long rows) {
+    bench_options o;
+    o.events = events;
+    o.rows = rows;
+    for (int i = 1; i < argc; i += 2) {
+        const std::string f = argv[i];
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "%s needs a value\n%s\n", f.c_str(), usage);
+            std::exit(2);
+        }
+        const std::string v = argv[i + 1];
+        if (f == "--sfsim")
+            o.sfsim = v;
+        else if (f == "--events")
+            o.events = std::stol(v);
+        else if (f == "--rows")
+            o.rows = std::stol(v);
+        else if (f == "--sfsim-cpu")
+            o.sfsim_cpu = std::stoi(v);
+        else if (f == "--cpu")
+            o.cpu = std::stoi(v);
+        else {
+            std::fprintf(stderr, "unknown option %s\n%s\n", f.c_str(), usage);
+            std::exit(2);
+        }
+    }
+    if (o.sfsim.empty()) {
+        std::fprintf(stderr, "%s\n", usage);
+        std::exit(2);
+    }
+    return o;
+}
+
+// Pins this process, starts sfsim on its own core, and runs the benchmark's coroutine to its
+// exit code.
+inline int run_against_sfsim(
+    const bench_options& o, std::vector<std::string> sfsim_args,
+    const std::function<boost::asio::awaitable<int>(boost::asio::io_context&, std::uint16_t)>&
+        task) {
+    pin_to_cpu(o.cpu);
+    sfsim_process sfsim(o.sfsim, o.sfsim_cpu, std::move(sfsim_args));
+    boost::asio::io_context io(1);
+    int rc = 1;
+    boost::asio::co_spawn(io, task(io, sfsim.port()), [&](std::exception_ptr e, int r) {
+        if (e)
+            std::rethrow_exception(e);
+        rc = r;
+    });
+    io.run();
+    return rc;
+}
 
 } // namespace sfbridge::bench

@@ -237,36 +237,14 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
 } // namespace
 
 int main(int argc, char** argv) {
-    options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string f = argv[i], v = argv[i + 1];
-        if (f == "--sfsim")
-            o.sfsim = v;
-        else if (f == "--events")
-            o.events = std::stol(v);
-        else if (f == "--rows")
-            o.rows = std::stol(v);
-        else if (f == "--sfsim-cpu")
-            o.sfsim_cpu = std::stoi(v);
-        else if (f == "--cpu")
-            o.cpu = std::stoi(v);
-        else
-            die("unknown option " + f);
-    }
-    if (o.sfsim.empty())
-        die("usage: sfsim_speed --sfsim PATH [--events N] [--rows N] [--sfsim-cpu K] [--cpu K]");
-    sfbridge::bench::pin_to_cpu(o.cpu);
-    sfbridge::bench::sfsim_process sfsim(o.sfsim, o.sfsim_cpu,
-                                         {"--retention-count",
-                                          std::to_string(std::max(o.events, 1000000L) * 2),
-                                          "--api-limit", "100000000"});
-    asio::io_context io(1);
-    int rc = 1;
-    asio::co_spawn(io, run(io, o, sfsim.port()), [&](std::exception_ptr e, int r) {
-        if (e)
-            std::rethrow_exception(e);
-        rc = r;
-    });
-    io.run();
-    return rc;
+    const auto b = sfbridge::bench::parse_bench_options(
+        argc, argv,
+        "usage: sfsim_speed --sfsim PATH [--events N] [--rows N] [--sfsim-cpu K] [--cpu K]",
+        1000000, 1000000);
+    options o{b.sfsim, b.events, b.rows, b.sfsim_cpu, b.cpu};
+    return sfbridge::bench::run_against_sfsim(
+        b,
+        {"--retention-count", std::to_string(std::max(o.events, 1000000L) * 2), "--api-limit",
+         "100000000"},
+        [&](asio::io_context& io, std::uint16_t port) { return run(io, o, port); });
 }
