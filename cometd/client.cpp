@@ -110,6 +110,11 @@ asio::awaitable<bool> client::send(net::http_connection& c, request_kind r, std:
         session_.on_failure(r, diag.summary());
         co_return false;
     }
+    if (res.status == 413) {
+        // Salesforce's "413 Maximum Request Size Exceeded": the same request can never pass.
+        session_.abort("the server refused the request as too large (HTTP 413)");
+        co_return false;
+    }
     if (res.status >= 500) {
         // An overloaded or failing server: back off, whatever the body says.
         log::debug("cometd", "server error", {{"status", static_cast<int>(res.status)}});

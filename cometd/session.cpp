@@ -10,13 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const message* find_reply(const std::vector<message>& msgs, std::string_view channel) {
-    for (const auto& m : msgs)
-        if (m.channel == channel)
-            return &m;
-    return nullptr;
-}
-
 bool contains(std::string_view text, std::string_view what) {
     return text.find(what) != std::string_view::npos;
 }
@@ -27,6 +20,12 @@ bool unknown_client(const message& m) {
     return (m.error_code() == 403 || m.error_code() == 402) && contains(m.error, "Unknown client");
 }
 
+// Errors that a fresh session (new handshake, new cookies) cures.
+bool needs_new_session(const message& m) {
+    return unknown_client(m) || contains(m.error, "has not completed handshake") ||
+           contains(m.error, "cookie present");
+}
+
 bool auth_error(const message& m) {
     return m.error_code() == 401 || m.failure_reason.starts_with("401");
 }
@@ -35,6 +34,21 @@ bool auth_error(const message& m) {
 
 session::session(session_config cfg, std::vector<std::string> channels, std::uint64_t seed)
     : cfg_(cfg), channels_(std::move(channels)), rng_(seed) {}
+
+const message* session::reply_to(const std::vector<message>& msgs, std::string_view channel,
+                                 request_kind r) const {
+    auto sent = sent_id_.find(r);
+    for (const auto& m : msgs)
+        if (m.channel == channel &&
+            (m.id.empty() || sent == sent_id_.end() || m.id == sent->second))
+            return &m;
+    return nullptr;
+}
+
+void session::abort(std::string why) {
+    if (state_ != state::failed && state_ != state::stopped)
+        fail(std::move(why));
+}
 
 void session::set_committed(const std::string& channel, std::int64_t replay_id) {
     committed_[channel] = replay_id;
@@ -75,7 +89,9 @@ void session::handshake() {
     w.member("channel", "/meta/handshake").member("version", "1.0").member("minimumVersion", "1.0");
     w.key("supportedConnectionTypes").begin_array().string("long-polling").end_array();
     w.key("ext").begin_object().member("replay", true).end_object();
-    w.member("id", next_id());
+    const std::string id = next_id();
+    sent_id_[request_kind::handshake] = id;
+    w.member("id", id);
     w.end_object().end_array();
     pending_.push_back({action::kind::send,
                         request_kind::handshake,
@@ -103,7 +119,9 @@ void session::subscribe(const std::vector<std::string>& channels) {
             .member(ch, from)
             .end_object()
             .end_object();
-        w.member("id", next_id()).end_object();
+        const std::string id = next_id();
+        subscribe_ids_[id] = ch;
+        w.member("id", id).end_object();
     }
     w.end_array();
     pending_.push_back({action::kind::send,
@@ -138,7 +156,9 @@ void session::connect() {
     json::writer w(body);
     w.begin_array().begin_object();
     w.member("channel", "/meta/connect").member("clientId", client_id_);
-    w.member("connectionType", "long-polling").member("id", next_id());
+    const std::string id = next_id();
+    sent_id_[request_kind::connect] = id;
+    w.member("connectionType", "long-polling").member("id", id);
     w.end_object().end_array();
     pending_.push_back({action::kind::send,
                         request_kind::connect,
@@ -262,7 +282,9 @@ void session::stop() {
     std::string body;
     json::writer w(body);
     w.begin_array().begin_object().member("channel", "/meta/disconnect");
-    w.member("clientId", client_id_).member("id", next_id()).end_object().end_array();
+    const std::string id = next_id();
+    sent_id_[request_kind::disconnect] = id;
+    w.member("clientId", client_id_).member("id", id).end_object().end_array();
     pending_.push_back({action::kind::send,
                         request_kind::disconnect,
                         std::move(body),
@@ -306,7 +328,7 @@ void session::on_reply(request_kind r, unsigned status, const std::vector<messag
         return;
 
     if (r == request_kind::handshake) {
-        const message* m = find_reply(messages, "/meta/handshake");
+        const message* m = reply_to(messages, "/meta/handshake", r);
         if (!m || status >= 500) {
             on_failure(r, "no handshake reply (HTTP " + std::to_string(status) + ")");
             return;
@@ -342,12 +364,19 @@ void session::on_reply(request_kind r, unsigned status, const std::vector<messag
             on_failure(r, "no subscribe reply");
             return;
         }
-        for (const auto& m : messages) {
-            if (m.channel != "/meta/subscribe")
+        for (const auto& reply : messages) {
+            if (reply.channel != "/meta/subscribe")
                 continue;
+            message m = reply;
+            // Matched by id; the subscription field is the fallback for servers that omit it.
+            if (auto it = subscribe_ids_.find(m.id); it != subscribe_ids_.end()) {
+                if (m.subscription.empty())
+                    m.subscription = it->second;
+                subscribe_ids_.erase(it);
+            }
             if (m.successful == true)
                 continue;
-            if (unknown_client(m)) {
+            if (needs_new_session(m)) {
                 rehandshake();
                 return;
             }
@@ -384,7 +413,7 @@ void session::on_reply(request_kind r, unsigned status, const std::vector<messag
     if (r == request_kind::connect) {
         connect_in_flight_ = false;
         last_connect_reply_ms_ = now_ms_;
-        const message* m = find_reply(messages, "/meta/connect");
+        const message* m = reply_to(messages, "/meta/connect", r);
         for (const auto& e : messages)
             if (!e.is_meta() &&
                 std::find(channels_.begin(), channels_.end(), e.channel) != channels_.end())
@@ -416,10 +445,14 @@ void session::on_reply(request_kind r, unsigned status, const std::vector<messag
             }
             return;
         }
-        if (unknown_client(*m) || reconnect == "handshake") {
+        if (needs_new_session(*m) || reconnect == "handshake") {
             rehandshake();
         } else if (auth_error(*m)) {
             auth_failure(m->error);
+        } else if (contains(m->error, "daily limit exceeded")) {
+            // The org spent its daily event allocation: wait long, then start over.
+            busy_ = true;
+            backoff(cfg_.busy_backoff_initial, request_kind::handshake);
         } else if (reconnect == "none") {
             fail("connect refused: " + m->error);
         } else {

@@ -74,6 +74,8 @@ public:
     // Reports. `status` is the HTTP status; `messages` the parsed body (empty if unreadable).
     void on_reply(request_kind r, unsigned status, const std::vector<message>& messages);
     void on_failure(request_kind r, std::string what); // network error, timeout, bad body
+    // The server refused the request itself in a way no retry can fix (HTTP 413, say).
+    void abort(std::string why);
     void on_sleep_done();
     void on_token(bool refreshed);
     // The consumer has room for more events (the bounded channel drained).
@@ -110,6 +112,9 @@ private:
     void fail(std::string why);
     void auth_failure(const std::string& why);
     std::string next_id() { return std::to_string(++message_id_); }
+    // The reply to a request of ours: the right channel, and our id when the server echoes one.
+    const message* reply_to(const std::vector<message>& msgs, std::string_view channel,
+                            request_kind r) const;
 
     session_config cfg_;
     std::vector<std::string> channels_;
@@ -121,6 +126,8 @@ private:
     request_kind after_backoff_ = request_kind::handshake;
     std::string client_id_;
     std::uint64_t message_id_ = 0;
+    std::map<request_kind, std::string> sent_id_;      // handshake, connect, disconnect
+    std::map<std::string, std::string> subscribe_ids_; // message id -> channel
     int failures_ = 0;
     int auth_refreshes_ = 0;
     bool busy_ = false; // the last failure was the concurrent-user limit

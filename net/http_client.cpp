@@ -154,6 +154,11 @@ void http_connection::close() noexcept {
 asio::awaitable<error_code> http_connection::connect(diagnostics& diag) {
     using namespace asio::experimental::awaitable_operators;
     close();
+    if (!origin_.tls() && !opts_.allow_plain_http && !is_loopback(origin_.host)) {
+        diag.client_message = "connect to " + origin_.authority();
+        diag.detail = "plain http is only allowed to loopback addresses; use https";
+        co_return errc::bad_url;
+    }
     const url& hop = opts_.proxy ? *opts_.proxy : origin_;
     const std::string hop_name = hop.authority();
 

@@ -38,6 +38,9 @@ struct client_options {
     std::optional<url> proxy;
     bool accept_gzip = true;
     std::string user_agent = "sfbridge/0.1";
+    // Plain http:// is for loopback (tests, a local simulator); anywhere else it would send
+    // tokens in the clear, so it is refused unless this is set.
+    bool allow_plain_http = false;
 };
 
 // The proxy for a destination from HTTPS_PROXY / https_proxy (or HTTP_PROXY / http_proxy for

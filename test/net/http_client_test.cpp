@@ -89,6 +89,17 @@ TEST_CASE("a stalled answer ends at the deadline and a refused connect at once",
     }());
 }
 
+TEST_CASE("plain http is refused beyond loopback", "[net][http]") {
+    asio::io_context io;
+    net::client_options o;
+    net::http_connection c(io.get_executor(), origin("http://login.salesforce.com/"), o, nullptr);
+    run(io, [&]() -> asio::awaitable<void> {
+        auto r = co_await get(c, "/");
+        CHECK(r.ec == net::errc::bad_url);
+        CHECK_THAT(r.diag.summary(), Catch::Contains("use https"));
+    }());
+}
+
 TEST_CASE("a body over the limit is refused", "[net][http]") {
     sim_fixture f;
     net::client_options o;

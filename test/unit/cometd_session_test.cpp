@@ -123,7 +123,7 @@ TEST_CASE("Unknown client, with or without clientId, and 402: resubscribe from c
           "[unit][cometd]") {
     for (
         const char* reply :
-        {R"([{"advice":{"interval":0,"reconnect":"handshake"},"channel":"/meta/connect","id":"304","error":"403::Unknown client","successful":false}])",
+        {R"([{"advice":{"interval":0,"reconnect":"handshake"},"channel":"/meta/connect","error":"403::Unknown client","successful":false}])",
          R"([{"clientId":"c1","advice":{"reconnect":"none"},"channel":"/meta/connect","error":"403::Unknown client","successful":false}])",
          R"([{"channel":"/meta/connect","error":"402::Unknown client","successful":false}])"}) {
         INFO(reply);
@@ -147,7 +147,7 @@ TEST_CASE("authentication failures: one fresh token, then fatal", "[unit][cometd
         t.open();
         t.reply(
             request_kind::connect,
-            R"([{"clientId":"c1","advice":{"reconnect":"none","interval":0},"channel":"/meta/connect","id":7,"error":"401::Authentication invalid","successful":false}])");
+            R"([{"clientId":"c1","advice":{"reconnect":"none","interval":0},"channel":"/meta/connect","error":"401::Authentication invalid","successful":false}])");
         t.expect(kind::refresh_token);
         t.nothing_more();
         t.s.on_token(true);
@@ -365,4 +365,142 @@ TEST_CASE("each network failure at each step is survived", "[unit][cometd]") {
         t.expect(kind::send, request_kind::connect);
         CHECK(t.s.connected());
     }
+}
+
+TEST_CASE("every error of the reference's catalogue gets its response", "[unit][cometd]") {
+    // The Streaming API error catalogue (salesforce-protocol.md 1.10) and what the session does.
+    struct row {
+        request_kind where;
+        const char* reply;
+        kind expected;
+        std::optional<request_kind> then;
+    };
+    const row rows[] = {
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"403::Handshake denied","ext":{"sfdc":{"failureReason":"401::Authentication invalid"}},"advice":{"reconnect":"none"},"successful":false}])",
+         kind::refresh_token,
+         {}},
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"403::Handshake denied","ext":{"sfdc":{"failureReason":"401::Request requires authentication"}},"successful":false}])",
+         kind::refresh_token,
+         {}},
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"403::Handshake denied","ext":{"sfdc":{"failureReason":"403::Organization concurrent user limit exceeded"}},"successful":false}])",
+         kind::sleep,
+         {}},
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"403::Handshake denied","ext":{"sfdc":{"failureReason":"403::To protect all customers from excessive use and Denial of Service attacks, we limit the number of simultaneous connections per server. Please try your request again later."}},"successful":false}])",
+         kind::sleep,
+         {}},
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"400::Unsupported API version. Only API versions '37.0' and later are supported. URI format: '/cometd/66.0'","advice":{"reconnect":"none"},"successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::handshake,
+         R"([{"channel":"/meta/handshake","error":"503::Server is too busy. Please try your request again later.","successful":false}])",
+         kind::sleep,
+         {}},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"403::Unknown client","advice":{"interval":0,"reconnect":"handshake"},"successful":false}])",
+         kind::send, request_kind::handshake},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"402::Unknown client","successful":false}])",
+         kind::send, request_kind::handshake},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"400::Client c1 has established a session, but no BAYEUX_BROWSER cookie present","successful":false}])",
+         kind::send, request_kind::handshake},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"401::Authentication invalid","advice":{"reconnect":"none","interval":0},"successful":false}])",
+         kind::refresh_token,
+         {}},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"403::Organization total events daily limit exceeded","successful":false}])",
+         kind::sleep,
+         {}},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"400::Invalid connection type websocket","advice":{"reconnect":"none"},"successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::connect,
+         R"([{"channel":"/meta/connect","error":"503::Server is too busy. Please try your request again later.","successful":false}])",
+         kind::sleep,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"403::Client has not completed handshake","successful":false}])",
+         kind::send, request_kind::handshake},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"400::The replayId {1553783} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.","successful":false}])",
+         kind::events_lost,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"400::The channel you requested to subscribe to doesn't exist /topic/a","successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"403::Restricted channel","successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"403::Subscriber does not have access to the entity in this topic","successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"400::Query fields {Foo} do not exist on the topic entity","successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"403::Cannot create channel /topic/a","successful":false}])",
+         kind::fatal,
+         {}},
+        {request_kind::subscribe,
+         R"([{"channel":"/meta/subscribe","subscription":"/topic/a","error":"400::Authenticated user id does not match the session's user id","successful":false}])",
+         kind::fatal,
+         {}},
+    };
+    for (const auto& r : rows) {
+        INFO(r.reply);
+        script t({"/topic/a"});
+        t.s.start();
+        t.expect(kind::send, request_kind::handshake);
+        if (r.where != request_kind::handshake) {
+            t.reply(request_kind::handshake,
+                    R"([{"channel":"/meta/handshake","clientId":"c1","successful":true}])");
+            t.expect(kind::send, request_kind::subscribe);
+            if (r.where == request_kind::connect) {
+                t.reply(
+                    request_kind::subscribe,
+                    R"([{"channel":"/meta/subscribe","subscription":"/topic/a","successful":true}])");
+                t.expect(kind::send, request_kind::connect);
+            }
+        }
+        t.reply(r.where, r.reply);
+        t.expect(r.expected, r.then);
+    }
+}
+
+TEST_CASE("replies are matched to requests by id", "[unit][cometd]") {
+    script t({"/topic/a", "/topic/b"});
+    t.s.start();
+    auto hs = t.expect(kind::send, request_kind::handshake);
+    // A reply carrying another request's id is not the handshake's answer: a failure.
+    t.reply(request_kind::handshake,
+            R"([{"channel":"/meta/handshake","id":"999","clientId":"c1","successful":true}])");
+    t.expect(kind::sleep);
+    t.s.on_sleep_done();
+    auto again = t.expect(kind::send, request_kind::handshake);
+    const auto id_at = again.body.find(R"("id":")");
+    const std::string id =
+        again.body.substr(id_at + 6, again.body.find('"', id_at + 6) - id_at - 6);
+    t.reply(request_kind::handshake, R"([{"channel":"/meta/handshake","id":")" + id +
+                                         R"(","clientId":"c1","successful":true}])");
+    auto sub = t.expect(kind::send, request_kind::subscribe);
+    // Subscribe replies without a subscription field are matched by id.
+    const auto first = sub.body.find(R"("id":")");
+    const std::string id_a = sub.body.substr(first + 6, sub.body.find('"', first + 6) - first - 6);
+    t.reply(
+        request_kind::subscribe,
+        R"([{"channel":"/meta/subscribe","id":")" + id_a +
+            R"(","error":"400::The replayId {5} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.","successful":false},{"channel":"/meta/subscribe","subscription":"/topic/b","successful":true}])");
+    auto lost = t.expect(kind::events_lost);
+    CHECK(lost.channel == "/topic/a");
 }
