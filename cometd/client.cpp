@@ -50,6 +50,7 @@ void client::set_committed(const std::string& channel, std::int64_t replay_id) {
 }
 
 void client::resubscribe_from_tip(const std::string& channel) {
+    delivered_.erase(channel);
     session_.resubscribe_from_tip(channel);
     wake();
 }
@@ -152,6 +153,12 @@ asio::awaitable<void> client::long_poll(std::string body, std::chrono::milliseco
             // Salesforce always sends one; without it the event cannot be committed safely.
             log::warn("cometd", "event without a replay id ignored", {{"channel", e.channel}});
             continue;
+        }
+        auto [it, fresh] = delivered_.try_emplace(e.channel, *e.replay_id);
+        if (!fresh) {
+            if (*e.replay_id <= it->second)
+                continue; // already handed over in this client's life
+            it->second = *e.replay_id;
         }
         push({stream_item::kind::event, std::move(e.channel), *e.replay_id, std::move(e.data), {}});
     }

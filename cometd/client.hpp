@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,9 @@ private:
     session session_;
     message_parser parser_;
     std::deque<stream_item> queue_;
+    // The highest replay id handed to the consumer per channel. A resubscription from the
+    // committed id replays what is queued but not yet committed; those are not handed twice.
+    std::map<std::string, std::int64_t> delivered_;
     boost::asio::steady_timer loop_wakeup_;
     boost::asio::steady_timer consumer_wakeup_;
     boost::asio::steady_timer sleep_;

@@ -314,6 +314,11 @@ void session::on_failure(request_kind r, std::string what) {
         connect_in_flight_ = false;
         if (state_ != state::connected)
             return; // a re-handshake is already under way
+        // A connect that failed on our side (deadline, reset) may have had events in its
+        // reply: the server counts them delivered. Only a new session that resubscribes from
+        // the committed replay ids gets them back, so start one rather than just reconnect.
+        backoff(busy_ ? cfg_.busy_backoff_initial : cfg_.backoff_initial, request_kind::handshake);
+        return;
     }
     backoff(busy_ ? cfg_.busy_backoff_initial : cfg_.backoff_initial, r);
 }

@@ -28,6 +28,7 @@ struct stream_fixture : sim_fixture {
         stream.session.backoff_initial = 50ms;
         stream.session.backoff_max = 500ms;
         stream.session.reconnect_window = reconnect_window;
+        stream.session.network_margin = 500ms; // the held connect's deadline: 2 s + 0.5 s
         client = std::make_unique<cometd::client>(
             io.get_executor(), stream,
             [this](bool refresh) -> asio::awaitable<std::optional<std::string>> {
@@ -287,11 +288,13 @@ TEST_CASE("stalled requests and a server that drops every connection and session
         auto more = co_await f.take(2);
         got.insert(got.end(), more.begin(), more.end());
 
-        // The server stalls for a while (answers nothing); the held connect's own deadline is
-        // long, so the client waits; once the stall lifts, delivery goes on.
+        // The server stalls: it accepts requests and answers nothing. Dropping the connections
+        // makes the client send new requests into the stall; its read deadline (2.5 s) must end
+        // them, and it must recover once the server answers again.
         f.sim->faults().stall = true;
+        f.sim->drop_connections();
         co_await f.create_contacts("c", 2);
-        co_await sleep_ms(500);
+        co_await sleep_ms(3500);
         f.sim->faults().stall = false;
         more = co_await f.take(2);
         got.insert(got.end(), more.begin(), more.end());

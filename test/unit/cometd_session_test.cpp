@@ -340,27 +340,47 @@ TEST_CASE("stop sends a disconnect and ends", "[unit][cometd]") {
 }
 
 TEST_CASE("each network failure at each step is survived", "[unit][cometd]") {
-    // After Boost.MySQL's check_network_errors: fail each request of the opening once.
+    // After Boost.MySQL's check_network_errors: fail each request of the opening once. A failed
+    // connect starts a new session: its lost reply may have carried events, which only a
+    // resubscription from the committed replay ids brings back.
     for (int step = 0; step < 3; ++step) {
         INFO("failing step " << step);
         script t({"/topic/a"});
+        t.s.set_committed("/topic/a", 41);
         t.s.start();
-        auto expect_and_maybe_fail = [&](request_kind r, int my_step) {
-            t.expect(kind::send, r);
-            if (step == my_step) {
-                t.s.on_failure(r, "connection reset");
-                t.expect(kind::sleep);
-                t.s.on_sleep_done();
-                t.expect(kind::send, r);
-            }
-        };
-        expect_and_maybe_fail(request_kind::handshake, 0);
+        t.expect(kind::send, request_kind::handshake);
+        if (step == 0) {
+            t.s.on_failure(request_kind::handshake, "connection reset");
+            t.expect(kind::sleep);
+            t.s.on_sleep_done();
+            t.expect(kind::send, request_kind::handshake);
+        }
         t.reply(request_kind::handshake,
                 R"([{"channel":"/meta/handshake","clientId":"c1","successful":true}])");
-        expect_and_maybe_fail(request_kind::subscribe, 1);
+        t.expect(kind::send, request_kind::subscribe);
+        if (step == 1) {
+            t.s.on_failure(request_kind::subscribe, "timeout");
+            t.expect(kind::sleep);
+            t.s.on_sleep_done();
+            t.expect(kind::send, request_kind::subscribe);
+        }
         t.reply(request_kind::subscribe,
                 R"([{"channel":"/meta/subscribe","subscription":"/topic/a","successful":true}])");
-        expect_and_maybe_fail(request_kind::connect, 2);
+        t.expect(kind::send, request_kind::connect);
+        if (step == 2) {
+            t.s.on_failure(request_kind::connect, "read deadline passed");
+            t.expect(kind::sleep);
+            t.s.on_sleep_done();
+            t.expect(kind::send, request_kind::handshake);
+            t.reply(request_kind::handshake,
+                    R"([{"channel":"/meta/handshake","clientId":"c2","successful":true}])");
+            auto sub = t.expect(kind::send, request_kind::subscribe);
+            CHECK(sub.body.find(R"({"/topic/a":41})") != std::string::npos);
+            t.reply(
+                request_kind::subscribe,
+                R"([{"channel":"/meta/subscribe","subscription":"/topic/a","successful":true}])");
+            t.expect(kind::send, request_kind::connect);
+        }
         t.reply(request_kind::connect, ok_connect);
         t.expect(kind::send, request_kind::connect);
         CHECK(t.s.connected());
