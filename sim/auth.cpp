@@ -21,6 +21,11 @@ response oauth_error(std::string_view error, std::string_view description) {
     return json_response(http::status::bad_request, std::move(body));
 }
 
+std::string form_value(const std::map<std::string, std::string>& form, const char* key) {
+    auto it = form.find(key);
+    return it == form.end() ? std::string() : it->second;
+}
+
 std::string base64(const unsigned char* data, std::size_t n) {
     std::string out(4 * ((n + 2) / 3), '\0');
     const int len =
@@ -180,10 +185,7 @@ response auth::token_endpoint(const request& req, const std::string& instance_ur
 
 response auth::grant_password(const std::map<std::string, std::string>& form,
                               const std::string& url) {
-    auto get = [&](const char* k) {
-        auto it = form.find(k);
-        return it == form.end() ? std::string() : it->second;
-    };
+    auto get = [&](const char* k) { return form_value(form, k); };
     if (get("client_id") != cfg_.client_id)
         return oauth_error("invalid_client_id", "client identifier invalid");
     if (get("client_secret") != cfg_.client_secret)
@@ -195,10 +197,7 @@ response auth::grant_password(const std::map<std::string, std::string>& form,
 
 response auth::grant_refresh(const std::map<std::string, std::string>& form,
                              const std::string& url) {
-    auto get = [&](const char* k) {
-        auto it = form.find(k);
-        return it == form.end() ? std::string() : it->second;
-    };
+    auto get = [&](const char* k) { return form_value(form, k); };
     if (get("client_id") != cfg_.client_id)
         return oauth_error("invalid_client_id", "client identifier invalid");
     if (form.count("client_secret") && get("client_secret") != cfg_.client_secret)

@@ -318,10 +318,8 @@ std::string org::create(const object_def& o, std::vector<field_value> in, const 
         return {};
     auto r = std::make_unique<record>();
     r->id = ids::make(o.key_prefix.empty() ? "a00" : o.key_prefix, ++sequence_);
-    if (lock_check_ && lock_check_(r->id)) {
-        err = {"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
+    if (locked(r->id, err))
         return {};
-    }
     const std::int64_t ms = now_ms();
     for (std::size_t i = 0; i < o.fields.size(); ++i) {
         const field_def& f = o.fields[i];
@@ -351,6 +349,32 @@ std::string org::create(const object_def& o, std::vector<field_value> in, const 
     return raw->id;
 }
 
+record* org::live_record(const object_def& o, std::string_view id, sf_error& err) {
+    if (!ids::valid(id)) {
+        err = {
+            "MALFORMED_ID", o.name + " ID: id value of incorrect type: " + std::string(id), {"Id"}};
+        return nullptr;
+    }
+    table& t = table_of(o);
+    auto it = t.by_id15.find(std::string(id.substr(0, 15)));
+    if (it == t.by_id15.end()) {
+        err = {"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}};
+        return nullptr;
+    }
+    if (it->second->deleted) {
+        err = {"ENTITY_IS_DELETED", "entity is deleted", {}};
+        return nullptr;
+    }
+    return it->second;
+}
+
+bool org::locked(std::string_view id, sf_error& err) {
+    if (!lock_check_ || !lock_check_(id))
+        return false;
+    err = {"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
+    return true;
+}
+
 bool org::check_create(const object_def& o, const std::vector<field_value>& in, sf_error& err) {
     if (!o.createable) {
         err = {"INVALID_TYPE_FOR_OPERATION", "entity type cannot be inserted: " + o.name, {}};
@@ -361,46 +385,16 @@ bool org::check_create(const object_def& o, const std::vector<field_value>& in, 
 
 bool org::check_update(const object_def& o, std::string_view id, const std::vector<field_value>& in,
                        sf_error& err) {
-    const record* r = get(o, id);
-    if (!r) {
-        err = ids::valid(id)
-                  ? sf_error{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}}
-                  : sf_error{"MALFORMED_ID",
-                             o.name + " ID: id value of incorrect type: " + std::string(id),
-                             {"Id"}};
-        return false;
-    }
-    if (r->deleted) {
-        err = {"ENTITY_IS_DELETED", "entity is deleted", {}};
-        return false;
-    }
-    return check_values(o, in, false, r, err);
+    const record* r = live_record(o, id, err);
+    return r && check_values(o, in, false, r, err);
 }
 
 bool org::update(const object_def& o, std::string_view id, std::vector<field_value> in,
                  const write_options& w, sf_error& err) {
-    if (!ids::valid(id)) {
-        err = {
-            "MALFORMED_ID", o.name + " ID: id value of incorrect type: " + std::string(id), {"Id"}};
+    record* found = live_record(o, id, err);
+    if (!found || !check_values(o, in, false, found, err) || locked(found->id, err))
         return false;
-    }
-    table& t = table_of(o);
-    auto it = t.by_id15.find(std::string(id.substr(0, 15)));
-    if (it == t.by_id15.end()) {
-        err = {"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}};
-        return false;
-    }
-    record& r = *it->second;
-    if (r.deleted) {
-        err = {"ENTITY_IS_DELETED", "entity is deleted", {}};
-        return false;
-    }
-    if (!check_values(o, in, false, &r, err))
-        return false;
-    if (lock_check_ && lock_check_(r.id)) {
-        err = {"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
-        return false;
-    }
+    record& r = *found;
     const std::int64_t ms = now_ms();
     std::vector<int> changed;
     for (auto& fv : in) {
@@ -423,29 +417,15 @@ bool org::update(const object_def& o, std::string_view id, std::vector<field_val
 }
 
 bool org::remove(const object_def& o, std::string_view id, const write_options& w, sf_error& err) {
-    if (!ids::valid(id)) {
-        err = {"MALFORMED_ID", "malformed id " + std::string(id), {}};
-        return false;
-    }
     if (!o.deletable) {
         err = {"INVALID_TYPE_FOR_OPERATION", "entity type cannot be deleted: " + o.name, {}};
         return false;
     }
+    record* found = live_record(o, id, err);
+    if (!found || locked(found->id, err))
+        return false;
+    record& r = *found;
     table& t = table_of(o);
-    auto it = t.by_id15.find(std::string(id.substr(0, 15)));
-    if (it == t.by_id15.end()) {
-        err = {"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}};
-        return false;
-    }
-    record& r = *it->second;
-    if (r.deleted) {
-        err = {"ENTITY_IS_DELETED", "entity is deleted", {}};
-        return false;
-    }
-    if (lock_check_ && lock_check_(r.id)) {
-        err = {"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
-        return false;
-    }
     const std::int64_t ms = now_ms();
     r.deleted = true;
     if (const int i = o.index_of("IsDeleted"); i >= 0)

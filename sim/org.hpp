@@ -128,6 +128,10 @@ private:
         std::unordered_map<std::string, std::int64_t> deleted_at; // id -> ms
     };
     table& table_of(const object_def& o);
+    // The record if the id is well formed, exists and is not deleted; otherwise the error.
+    record* live_record(const object_def& o, std::string_view id, sf_error& err);
+    // Whether the lock fault takes this record (and the error if so).
+    bool locked(std::string_view id, sf_error& err);
     const table* find_table(const object_def& o) const;
     bool check_values(const object_def& o, const std::vector<field_value>& in, bool creating,
                       const record* existing, sf_error& err);

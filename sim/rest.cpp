@@ -50,6 +50,25 @@ bool parse_body(od::parser& p, simdjson::padded_string& padded, od::document& do
     return true;
 }
 
+// Reads a request body that holds one record; the error response when it cannot.
+std::optional<response> read_body_record(const object_def& o, const request& req,
+                                         std::vector<field_value>& in, record_envelope& env) {
+    od::parser parser;
+    simdjson::padded_string padded(req.body());
+    od::document doc;
+    response error;
+    if (!parse_body(parser, padded, doc, error))
+        return error;
+    od::object obj;
+    if (doc.get_object().get(obj))
+        return rest_error(http::status::bad_request, "JSON_PARSER_ERROR",
+                          "The request body must be a JSON object");
+    sf_error err;
+    if (!read_record(o, obj, in, env, err))
+        return rest_error(http::status::bad_request, err);
+    return std::nullopt;
+}
+
 void write_save_result(json::writer& w, const std::string& id, const sf_error* err,
                        std::optional<bool> created = std::nullopt) {
     w.begin_object();
@@ -238,21 +257,11 @@ response rest_api::sobject_root(const object_def& o, std::string_view version) {
 }
 
 response rest_api::create(const object_def& o, const request& req) {
-    od::parser parser;
-    simdjson::padded_string padded(req.body());
-    od::document doc;
-    response error;
-    if (!parse_body(parser, padded, doc, error))
-        return error;
-    od::object obj;
-    if (doc.get_object().get(obj))
-        return rest_error(http::status::bad_request, "JSON_PARSER_ERROR",
-                          "The request body must be a JSON object");
     std::vector<field_value> in;
     record_envelope env;
     sf_error err;
-    if (!read_record(o, obj, in, env, err))
-        return rest_error(http::status::bad_request, err);
+    if (auto error = read_body_record(o, req, in, env))
+        return std::move(*error);
     if (!env.id.empty())
         return rest_error(http::status::bad_request, "INVALID_FIELD",
                           "Unable to create/update fields: Id. Please check the security "
@@ -291,21 +300,11 @@ response rest_api::by_id(const request& req, const object_def& o, const std::str
         return json_response(http::status::ok, std::move(body));
     }
     case http::verb::patch: {
-        od::parser parser;
-        simdjson::padded_string padded(req.body());
-        od::document doc;
-        response error;
-        if (!parse_body(parser, padded, doc, error))
-            return error;
-        od::object obj;
-        if (doc.get_object().get(obj))
-            return rest_error(http::status::bad_request, "JSON_PARSER_ERROR",
-                              "The request body must be a JSON object");
         std::vector<field_value> in;
         record_envelope env;
         sf_error err;
-        if (!read_record(o, obj, in, env, err))
-            return rest_error(http::status::bad_request, err);
+        if (auto error = read_body_record(o, req, in, env))
+            return std::move(*error);
         if (!data_.update(o, id, std::move(in), {}, err))
             return rest_error(status_for(err), err);
         return empty_response(http::status::no_content);
@@ -353,21 +352,11 @@ response rest_api::by_external_id(const request& req, const object_def& o, const
     }
     if (req.method() != http::verb::patch)
         return method_not_allowed(req);
-    od::parser parser;
-    simdjson::padded_string padded(req.body());
-    od::document doc;
-    response error;
-    if (!parse_body(parser, padded, doc, error))
-        return error;
-    od::object obj;
-    if (doc.get_object().get(obj))
-        return rest_error(http::status::bad_request, "JSON_PARSER_ERROR",
-                          "The request body must be a JSON object");
     std::vector<field_value> in;
     record_envelope env;
     sf_error err;
-    if (!read_record(o, obj, in, env, err))
-        return rest_error(http::status::bad_request, err);
+    if (auto error = read_body_record(o, req, in, env))
+        return std::move(*error);
     // The key in the URL is the value of the external id field.
     in.erase(std::remove_if(in.begin(), in.end(),
                             [fi](const field_value& fv) { return fv.field == fi; }),
