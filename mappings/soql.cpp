@@ -1,0 +1,157 @@
+#include "mappings/soql.hpp"
+
+#include "core/text.hpp"
+
+#include <cctype>
+#include <cstdio>
+
+namespace sfbridge::mappings::soql {
+namespace {
+
+// The select list, Id first, each field once (case-insensitively), all names checked.
+std::optional<std::string> select_list(std::string_view object,
+                                       const std::vector<std::string>& fields, std::string& error) {
+    if (!is_api_name(object)) {
+        error = "\"" + std::string(object) + "\" is not an object API name";
+        return std::nullopt;
+    }
+    std::vector<std::string> chosen{"Id"};
+    for (const auto& f : fields) {
+        if (!is_api_name(f)) {
+            error = "\"" + f + "\" is not a field API name (on " + std::string(object) + ")";
+            return std::nullopt;
+        }
+        bool seen = false;
+        for (const auto& c : chosen)
+            seen = seen || text::iequals(c, f);
+        if (!seen)
+            chosen.push_back(f);
+    }
+    std::string out;
+    for (const auto& c : chosen)
+        out += (out.empty() ? "" : ", ") + c;
+    return out;
+}
+
+} // namespace
+
+bool is_api_name(std::string_view name) noexcept {
+    if (name.empty() || !std::isalpha(static_cast<unsigned char>(name.front())))
+        return false;
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+            return false;
+    return true;
+}
+
+std::string quote(std::string_view value) {
+    std::string out = "'";
+    for (char c : value) {
+        switch (c) {
+        case '\'':
+            out += "\\'";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '"':
+            out += "\\\"";
+            break;
+        default:
+            out += c;
+        }
+    }
+    out += "'";
+    return out;
+}
+
+std::string datetime(std::int64_t epoch_ms) {
+    std::int64_t days = epoch_ms / 86400000, rem = epoch_ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        --days;
+    }
+    // Civil date from days (Howard Hinnant's algorithm).
+    days += 719468;
+    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(days - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    const auto y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                  static_cast<long long>(y), m, d, static_cast<int>(rem / 3600000),
+                  static_cast<int>(rem / 60000 % 60), static_cast<int>(rem / 1000 % 60),
+                  static_cast<int>(rem % 1000));
+    return buf;
+}
+
+std::optional<std::string> select_all(std::string_view object,
+                                      const std::vector<std::string>& fields, std::string& error) {
+    auto list = select_list(object, fields, error);
+    if (!list)
+        return std::nullopt;
+    return "SELECT " + *list + " FROM " + std::string(object);
+}
+
+std::optional<std::string> modstamp_window(std::string_view object,
+                                           const std::vector<std::string>& fields,
+                                           std::int64_t from_ms, std::int64_t to_ms,
+                                           std::string& error) {
+    auto base = select_all(object, fields, error);
+    if (!base)
+        return std::nullopt;
+    return *base + " WHERE SystemModstamp >= " + datetime(from_ms) +
+           " AND SystemModstamp <= " + datetime(to_ms) + " ORDER BY SystemModstamp ASC, Id ASC";
+}
+
+std::optional<std::vector<std::string>> by_ids(std::string_view object,
+                                               const std::vector<std::string>& fields,
+                                               const std::vector<std::string>& ids,
+                                               std::size_t batch, std::string& error) {
+    auto base = select_all(object, fields, error);
+    if (!base)
+        return std::nullopt;
+    std::vector<std::string> out;
+    for (std::size_t start = 0; start < ids.size(); start += batch) {
+        std::string q = *base + " WHERE Id IN (";
+        for (std::size_t i = start; i < ids.size() && i < start + batch; ++i)
+            q += (i == start ? "" : ", ") + quote(ids[i]);
+        out.push_back(q + ")");
+    }
+    return out;
+}
+
+std::optional<std::string> push_topic_query(std::string_view object,
+                                            const std::vector<std::string>& fields,
+                                            std::string& error) {
+    auto q = select_all(object, fields, error);
+    if (!q)
+        return std::nullopt;
+    if (q->size() > 1300) {
+        error = "the PushTopic query for " + std::string(object) + " is " +
+                std::to_string(q->size()) + " characters, over Salesforce's 1,300";
+        return std::nullopt;
+    }
+    return q;
+}
+
+} // namespace sfbridge::mappings::soql

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// SOQL that sfbridge sends, built with correct quoting. Object and field names are checked to be
+// API names (letters, digits, underscores), so no name can change the meaning of a query;
+// values are always literals, escaped. Pure.
+namespace sfbridge::mappings::soql {
+
+// A string literal: quotes, backslashes and control characters escaped as SOQL wants.
+[[nodiscard]] std::string quote(std::string_view value);
+// A datetime literal in UTC with milliseconds: 2024-01-31T10:00:00.000Z.
+[[nodiscard]] std::string datetime(std::int64_t epoch_ms);
+// Whether a name is a plain API name (Account, Custom__c, Geo__Latitude__s).
+[[nodiscard]] bool is_api_name(std::string_view name) noexcept;
+
+// Each returns nullopt when a name is not an API name (with `error` saying which).
+[[nodiscard]] std::optional<std::string>
+select_all(std::string_view object, const std::vector<std::string>& fields, std::string& error);
+// Records changed in [from, to], in SystemModstamp then Id order, for polling with an overlap.
+[[nodiscard]] std::optional<std::string> modstamp_window(std::string_view object,
+                                                         const std::vector<std::string>& fields,
+                                                         std::int64_t from_ms, std::int64_t to_ms,
+                                                         std::string& error);
+// Records by id, split so that each query names at most `batch` ids.
+[[nodiscard]] std::optional<std::vector<std::string>> by_ids(std::string_view object,
+                                                             const std::vector<std::string>& fields,
+                                                             const std::vector<std::string>& ids,
+                                                             std::size_t batch, std::string& error);
+// A PushTopic query: the fields with Id first; nullopt (with error) past 1,300 characters.
+[[nodiscard]] std::optional<std::string> push_topic_query(std::string_view object,
+                                                          const std::vector<std::string>& fields,
+                                                          std::string& error);
+
+} // namespace sfbridge::mappings::soql
