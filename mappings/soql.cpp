@@ -1,9 +1,9 @@
 #include "mappings/soql.hpp"
 
+#include "core/calendar.hpp"
 #include "core/text.hpp"
 
 #include <cctype>
-#include <cstdio>
 
 namespace sfbridge::mappings::soql {
 namespace {
@@ -81,27 +81,7 @@ std::string quote(std::string_view value) {
 }
 
 std::string datetime(std::int64_t epoch_ms) {
-    std::int64_t days = epoch_ms / 86400000, rem = epoch_ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        --days;
-    }
-    // Civil date from days (Howard Hinnant's algorithm).
-    days += 719468;
-    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(days - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const auto y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                  static_cast<long long>(y), m, d, static_cast<int>(rem / 3600000),
-                  static_cast<int>(rem / 60000 % 60), static_cast<int>(rem / 1000 % 60),
-                  static_cast<int>(rem % 1000));
-    return buf;
+    return calendar::format_utc(epoch_ms, 'T', true);
 }
 
 std::optional<std::string> select_all(std::string_view object,

@@ -1,5 +1,7 @@
 #include "sim/values.hpp"
 
+#include "core/calendar.hpp"
+
 #include <cstdio>
 
 namespace sfbridge::sim {
@@ -19,39 +21,10 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexce
     return true;
 }
 
-bool leap(int y) noexcept {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int days_in_month(int y, int m) noexcept {
-    static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) noexcept {
-    // Howard Hinnant's algorithm.
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t yy = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    y = static_cast<int>(yy + (m <= 2));
-}
-
 } // namespace
 
 std::int64_t days_from_civil(int y, int m, int d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy =
-        (153 * static_cast<unsigned>(m > 2 ? m - 3 : m + 9) + 2) / 5 + static_cast<unsigned>(d) - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+    return calendar::days_from_civil(y, m, d);
 }
 
 bool valid_date(std::string_view s) noexcept {
@@ -59,7 +32,7 @@ bool valid_date(std::string_view s) noexcept {
     if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, y) ||
         !digits(s, 5, 2, m) || !digits(s, 8, 2, d))
         return false;
-    return m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+    return calendar::valid_civil(y, m, d);
 }
 
 bool parse_datetime(std::string_view s, std::int64_t& out) noexcept {
@@ -123,19 +96,7 @@ bool parse_datetime(std::string_view s, std::int64_t& out) noexcept {
 }
 
 std::string format_datetime(std::int64_t epoch_ms) {
-    std::int64_t days = epoch_ms / 86400000;
-    std::int64_t rem = epoch_ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        --days;
-    }
-    int y, m, d;
-    civil_from_days(days, y, m, d);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
-                  static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
-                  static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000));
-    return buf;
+    return calendar::format_utc(epoch_ms, 'T', true);
 }
 
 std::string canonical_datetime(std::string_view text) {

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+// Calendar arithmetic on the proleptic Gregorian calendar (Howard Hinnant's algorithms), for
+// code that turns timestamps into text and back without the C library's time zone state.
+namespace sfbridge::calendar {
+
+[[nodiscard]] std::int64_t days_from_civil(int y, int m, int d) noexcept;
+void civil_from_days(std::int64_t days, int& y, int& m, int& d) noexcept;
+[[nodiscard]] bool valid_civil(int y, int m, int d) noexcept;
+
+// Milliseconds since the epoch as "YYYY-MM-DD<sep>HH:MM:SS.mmm", with a trailing Z if `zulu`.
+[[nodiscard]] std::string format_utc(std::int64_t epoch_ms, char separator, bool zulu);
+
+} // namespace sfbridge::calendar

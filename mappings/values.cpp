@@ -1,0 +1,193 @@
+#include "mappings/values.hpp"
+
+#include "core/calendar.hpp"
+#include "core/json_writer.hpp"
+#include "core/text.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace sfbridge::mappings {
+namespace {
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size())
+        return false;
+    int v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = s[pos + i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
+bool valid_date(std::string_view s) {
+    int y, m, d;
+    return s.size() == 10 && s[4] == '-' && s[7] == '-' && digits(s, 0, 4, y) &&
+           digits(s, 5, 2, m) && digits(s, 8, 2, d) && calendar::valid_civil(y, m, d);
+}
+
+// Parses YYYY-MM-DDTHH:MM:SS[.fff](Z|+HHMM|+HH:MM) (also a space instead of T, and no zone for
+// Postgres' own UTC timestamps when `zone_required` is false) into epoch milliseconds.
+bool parse_instant(std::string_view s, bool zone_required, std::int64_t& out) {
+    int y, mo, d, h, mi, sec = 0, ms = 0;
+    if (s.size() < 16 || !valid_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != ' ') ||
+        !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi))
+        return false;
+    digits(s, 0, 4, y);
+    digits(s, 5, 2, mo);
+    digits(s, 8, 2, d);
+    std::size_t p = 16;
+    if (p < s.size() && s[p] == ':') {
+        if (!digits(s, p + 1, 2, sec))
+            return false;
+        p += 3;
+        if (p < s.size() && s[p] == '.') {
+            ++p;
+            int n = 0;
+            while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
+                if (n < 3)
+                    ms = ms * 10 + (s[p] - '0');
+                ++n;
+                ++p;
+            }
+            for (int i = n; i < 3; ++i)
+                ms *= 10;
+        }
+    }
+    int offset = 0;
+    if (p == s.size()) {
+        if (zone_required)
+            return false;
+    } else if (s[p] == 'Z' && p + 1 == s.size()) {
+    } else if (s[p] == '+' || s[p] == '-') {
+        const int sign = s[p] == '-' ? -1 : 1;
+        int oh, om;
+        std::size_t q = p + 1;
+        if (!digits(s, q, 2, oh))
+            return false;
+        q += 2;
+        if (q < s.size() && s[q] == ':')
+            ++q;
+        if (!digits(s, q, 2, om) || q + 2 != s.size())
+            return false;
+        offset = sign * (oh * 60 + om);
+    } else {
+        return false;
+    }
+    if (h > 23 || mi > 59 || sec > 59)
+        return false;
+    out = ((calendar::days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset) * 60000LL +
+          sec * 1000LL + ms;
+    return true;
+}
+
+bool is_number(std::string_view s) {
+    double d;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    return ec == std::errc{} && p == s.data() + s.size() && std::isfinite(d);
+}
+
+} // namespace
+
+bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
+                 std::optional<std::string>& out, std::string& error) {
+    out.reset();
+    if (kind == sf_value_kind::json_null || (kind == sf_value_kind::csv && raw.empty()))
+        return true;
+    const std::string t = text::ascii_lower(f.type);
+    auto bad = [&](const char* what) {
+        error = f.name + ": " + what + ", not \"" + std::string(raw.substr(0, 80)) + "\"";
+        return false;
+    };
+    if (t == "boolean") {
+        if (raw == "true" || raw == "false") {
+            out = raw == "true" ? "t" : "f";
+            return true;
+        }
+        return bad("expected true or false");
+    }
+    if (t == "double" || t == "currency" || t == "percent" || t == "int" || t == "long") {
+        if (!is_number(raw))
+            return bad("expected a number");
+        out = std::string(raw);
+        return true;
+    }
+    if (t == "date") {
+        if (!valid_date(raw))
+            return bad("expected a date YYYY-MM-DD");
+        out = std::string(raw);
+        return true;
+    }
+    if (t == "datetime") {
+        std::int64_t ms;
+        if (!parse_instant(raw, true, ms))
+            return bad("expected a datetime with a zone");
+        out = calendar::format_utc(ms, ' ', false); // UTC, without a zone: Heroku Connect's columns
+        return true;
+    }
+    if (t == "time") {
+        // HH:MM:SS.mmmZ -> HH:MM:SS.mmm
+        std::string_view v = raw;
+        if (!v.empty() && v.back() == 'Z')
+            v.remove_suffix(1);
+        int h, m;
+        if (v.size() < 5 || !digits(v, 0, 2, h) || v[2] != ':' || !digits(v, 3, 2, m) || h > 23 ||
+            m > 59)
+            return bad("expected a time HH:MM:SS.mmmZ");
+        out = std::string(v);
+        return true;
+    }
+    if (kind == sf_value_kind::json_bool || kind == sf_value_kind::json_number) {
+        out = std::string(raw); // a number or boolean in a text field: its text
+        return true;
+    }
+    out = std::string(raw);
+    return true;
+}
+
+bool to_salesforce_json(const sf_field_info& f, const std::optional<std::string>& pg_text,
+                        std::string& json_out, std::string& error) {
+    json_out.clear();
+    if (!pg_text) {
+        json_out = "null";
+        return true;
+    }
+    const std::string& v = *pg_text;
+    const std::string t = text::ascii_lower(f.type);
+    auto bad = [&](const char* what) {
+        error = f.name + ": " + what + ", not \"" + v.substr(0, 80) + "\"";
+        return false;
+    };
+    if (t == "boolean") {
+        if (v == "t" || v == "true" || v == "f" || v == "false") {
+            json_out = (v == "t" || v == "true") ? "true" : "false";
+            return true;
+        }
+        return bad("expected a boolean");
+    }
+    if (t == "double" || t == "currency" || t == "percent" || t == "int" || t == "long") {
+        if (!is_number(v))
+            return bad("expected a number");
+        json_out = v;
+        return true;
+    }
+    if (t == "datetime") {
+        std::int64_t ms;
+        if (!parse_instant(v, false, ms))
+            return bad("expected a timestamp");
+        json::append_quoted(json_out, calendar::format_utc(ms, 'T', true));
+        return true;
+    }
+    if (t == "time") {
+        json::append_quoted(json_out, v.size() == 8 ? v + ".000Z" : v + "Z");
+        return true;
+    }
+    json::append_quoted(json_out, v);
+    return true;
+}
+
+} // namespace sfbridge::mappings

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "mappings/types.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Values between Salesforce and Postgres, as text (the form COPY and query parameters take).
+// Pure.
+namespace sfbridge::mappings {
+
+// How a value arrived: a JSON token (REST, streaming) or a Bulk API 2.0 CSV field.
+enum class sf_value_kind { json_null, json_bool, json_number, json_string, csv };
+
+// Converts one Salesforce value to the Postgres text of the field's column, or nullopt for
+// NULL. Datetimes in any of Salesforce's forms (+0000, Z, +01:00) become UTC without a zone
+// ("2024-01-31 10:00:00.000"); booleans become t/f; CSV's empty field is NULL. Returns false
+// with `error` naming the field when the value does not fit it.
+bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
+                 std::optional<std::string>& out, std::string& error);
+
+// Converts a Postgres column's text (or NULL) to the JSON of a Salesforce write: datetimes as
+// 2024-01-31T10:00:00.000Z, booleans and numbers bare, the rest as strings.
+bool to_salesforce_json(const sf_field_info& f, const std::optional<std::string>& pg_text,
+                        std::string& json_out, std::string& error);
+
+} // namespace sfbridge::mappings
