@@ -39,28 +39,6 @@ double cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-std::string field(const std::string& json, const char* key) {
-    simdjson::dom::parser p;
-    simdjson::dom::element e;
-    std::string_view s;
-    std::int64_t i;
-    if (p.parse(json).get(e))
-        return {};
-    if (!e[key].get_string().get(s))
-        return std::string(s);
-    if (!e[key].get_int64().get(i))
-        return std::to_string(i);
-    return {};
-}
-
-std::size_t count_events(const std::string& body) {
-    std::size_t n = 0;
-    for (auto pos = body.find("\"replayId\""); pos != std::string::npos;
-         pos = body.find("\"replayId\"", pos + 10))
-        ++n;
-    return n;
-}
-
 struct figure {
     double events_per_s;
     double cpu_us_per_event;
@@ -71,7 +49,7 @@ asio::awaitable<figure> raw_reader(asio::io_context& io, std::uint16_t port, lon
     std::map<std::string, std::string> json;
     json["Content-Type"] = "application/json";
     auto token = co_await c.call(http::verb::post, "/__sim/oauth/access-token");
-    c.token = poll.token = field(token.body, "access_token");
+    c.token = poll.token = sfbridge::bench::json_field(token.body, "access_token");
     auto hs = co_await c.call(
         http::verb::post, "/cometd/60.0",
         R"([{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}])",
@@ -94,7 +72,7 @@ asio::awaitable<figure> raw_reader(asio::io_context& io, std::uint16_t port, lon
     const double c0 = cpu_seconds();
     while (got < want) {
         auto r = co_await poll.call(http::verb::post, "/cometd/60.0", connect, json);
-        got += static_cast<long>(count_events(r.body));
+        got += static_cast<long>(sfbridge::bench::count_events(r.body));
     }
     const double wall = std::chrono::duration<double>(clk::now() - t0).count();
     (void)co_await c.call(http::verb::post, "/cometd/60.0",
@@ -110,7 +88,7 @@ asio::awaitable<figure> through_client(asio::io_context& io, std::uint16_t port,
     sfbridge::cometd::client c(
         io.get_executor(), cfg, [&](bool) -> asio::awaitable<std::optional<std::string>> {
             auto r = co_await minter.call(http::verb::post, "/__sim/oauth/access-token");
-            co_return field(r.body, "access_token");
+            co_return sfbridge::bench::json_field(r.body, "access_token");
         });
     c.set_committed("/topic/hc_Bench", -2);
     bool done = false;
@@ -150,7 +128,7 @@ asio::awaitable<figure> through_client(asio::io_context& io, std::uint16_t port,
 asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port) {
     http_client c(io, port);
     auto token = co_await c.call(http::verb::post, "/__sim/oauth/access-token");
-    c.token = field(token.body, "access_token");
+    c.token = sfbridge::bench::json_field(token.body, "access_token");
     std::map<std::string, std::string> json;
     json["Content-Type"] = "application/json";
     auto topic = co_await c.call(
@@ -162,7 +140,7 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     auto gen = co_await c.call(http::verb::post, "/__sim/generate",
                                R"({"object":"Contact","kind":"create","count":)" +
                                    std::to_string(o.events) + "}");
-    const std::string job = field(gen.body, "generator");
+    const std::string job = sfbridge::bench::json_field(gen.body, "generator");
     for (;;) {
         auto st = co_await c.call(http::verb::get, "/__sim/generate/" + job);
         if (st.body.find("\"finished\":true") != std::string::npos)

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <simdjson.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +71,36 @@ private:
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
 };
+
+// A top-level member of a JSON object as text (strings as they are, integers in decimal,
+// booleans as true/false); "" when absent.
+inline std::string json_field(const std::string& json, const char* key) {
+    simdjson::dom::parser p;
+    simdjson::dom::element e;
+    if (p.parse(json).get(e))
+        return {};
+    auto v = e[key];
+    std::string_view s;
+    if (!v.get_string().get(s))
+        return std::string(s);
+    std::int64_t i;
+    if (!v.get_int64().get(i))
+        return std::to_string(i);
+    bool b;
+    if (!v.get_bool().get(b))
+        return b ? "true" : "false";
+    return {};
+}
+
+// Events in a Bayeux reply, counted by their replay ids without parsing (the benchmarks
+// measure sfsim or the client, not this reader).
+inline std::size_t count_events(const std::string& body) {
+    std::size_t n = 0;
+    for (auto pos = body.find("\"replayId\""); pos != std::string::npos;
+         pos = body.find("\"replayId\"", pos + 10))
+        ++n;
+    return n;
+}
 
 // The options every sfsim benchmark takes.
 struct bench_options {

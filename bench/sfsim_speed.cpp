@@ -46,24 +46,6 @@ struct options {
     std::exit(1);
 }
 
-std::string field(const std::string& json, const char* key) {
-    simdjson::dom::parser p;
-    simdjson::dom::element e;
-    if (p.parse(json).get(e))
-        return {};
-    auto v = e[key];
-    std::string_view s;
-    if (!v.get_string().get(s))
-        return std::string(s);
-    std::int64_t i;
-    if (!v.get_int64().get(i))
-        return std::to_string(i);
-    bool b;
-    if (!v.get_bool().get(b))
-        return b ? "true" : "false";
-    return {};
-}
-
 double seconds_since(clk::time_point t) {
     return std::chrono::duration<double>(clk::now() - t).count();
 }
@@ -71,8 +53,8 @@ double seconds_since(clk::time_point t) {
 asio::awaitable<void> wait_generator(http_client& c, const std::string& job) {
     for (;;) {
         auto st = co_await c.call(http::verb::get, "/__sim/generate/" + job);
-        if (field(st.body, "finished") == "true") {
-            if (field(st.body, "failed") != "0")
+        if (sfbridge::bench::json_field(st.body, "finished") == "true") {
+            if (sfbridge::bench::json_field(st.body, "failed") != "0")
                 die("the generator failed: " + st.body);
             co_return;
         }
@@ -81,18 +63,10 @@ asio::awaitable<void> wait_generator(http_client& c, const std::string& job) {
     }
 }
 
-std::size_t count_events(const std::string& body) {
-    std::size_t n = 0;
-    for (auto pos = body.find("\"replayId\""); pos != std::string::npos;
-         pos = body.find("\"replayId\"", pos + 10))
-        ++n;
-    return n;
-}
-
 asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port) {
     http_client c(io, port), poll(io, port);
     auto minted = co_await c.call(http::verb::post, "/__sim/oauth/access-token");
-    c.token = field(minted.body, "access_token");
+    c.token = sfbridge::bench::json_field(minted.body, "access_token");
     poll.token = c.token;
     std::map<std::string, std::string> json;
     json["Content-Type"] = "application/json";
@@ -108,7 +82,7 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     auto gen = co_await c.call(http::verb::post, "/__sim/generate",
                                R"({"object":"Contact","kind":"create","count":)" +
                                    std::to_string(o.events) + "}");
-    co_await wait_generator(c, field(gen.body, "generator"));
+    co_await wait_generator(c, sfbridge::bench::json_field(gen.body, "generator"));
     const double gen_s = seconds_since(t0);
 
     // Baseline: plain HTTP round trips on one keep-alive connection.
@@ -162,7 +136,7 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
             auto r = co_await poll.call(http::verb::post, "/cometd/60.0", connect, json);
             if (r.status != 200)
                 die("connect failed");
-            got += static_cast<long>(count_events(r.body));
+            got += static_cast<long>(sfbridge::bench::count_events(r.body));
             bytes += r.body.size();
         }
         const double s = seconds_since(t0);
@@ -181,17 +155,18 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         auto more = co_await c.call(http::verb::post, "/__sim/generate",
                                     R"({"object":"Contact","kind":"create","bulk":true,"count":)" +
                                         std::to_string(o.rows - have) + "}");
-        co_await wait_generator(c, field(more.body, "generator"));
+        co_await wait_generator(c, sfbridge::bench::json_field(more.body, "generator"));
     }
     const std::string soql = "SELECT Id, LastName, Email, Phone, Title, CreatedDate FROM Contact";
     t0 = clk::now();
     auto job = co_await c.call(http::verb::post, "/services/data/v60.0/jobs/query",
                                R"({"operation":"query","query":")" + soql + "\"}", json);
-    const std::string id = field(job.body, "id");
+    const std::string id = sfbridge::bench::json_field(job.body, "id");
     if (id.empty())
         die("bulk job: " + job.body);
-    while (field((co_await c.call(http::verb::get, "/services/data/v60.0/jobs/query/" + id)).body,
-                 "state") != "JobComplete") {
+    while (sfbridge::bench::json_field(
+               (co_await c.call(http::verb::get, "/services/data/v60.0/jobs/query/" + id)).body,
+               "state") != "JobComplete") {
     }
     long bulk_rows = 0;
     std::string locator;

@@ -12,13 +12,17 @@ namespace {
 std::optional<std::string> select_list(std::string_view object,
                                        const std::vector<std::string>& fields, std::string& error) {
     if (!is_api_name(object)) {
-        error = "\"" + std::string(object) + "\" is not an object API name";
+        error.assign("\"").append(object).append("\" is not an object API name");
         return std::nullopt;
     }
     std::vector<std::string> chosen{"Id"};
     for (const auto& f : fields) {
         if (!is_api_name(f)) {
-            error = "\"" + f + "\" is not a field API name (on " + std::string(object) + ")";
+            error.assign("\"")
+                .append(f)
+                .append("\" is not a field API name (on ")
+                .append(object)
+                .append(")");
             return std::nullopt;
         }
         bool seen = false;

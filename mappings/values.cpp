@@ -25,7 +25,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 }
 
 bool valid_date(std::string_view s) {
-    int y, m, d;
+    int y = 0, m = 0, d = 0;
     return s.size() == 10 && s[4] == '-' && s[7] == '-' && digits(s, 0, 4, y) &&
            digits(s, 5, 2, m) && digits(s, 8, 2, d) && calendar::valid_civil(y, m, d);
 }
@@ -33,7 +33,7 @@ bool valid_date(std::string_view s) {
 // Parses YYYY-MM-DDTHH:MM:SS[.fff](Z|+HHMM|+HH:MM) (also a space instead of T, and no zone for
 // Postgres' own UTC timestamps when `zone_required` is false) into epoch milliseconds.
 bool parse_instant(std::string_view s, bool zone_required, std::int64_t& out) {
-    int y, mo, d, h, mi, sec = 0, ms = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
     if (s.size() < 16 || !valid_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != ' ') ||
         !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi))
         return false;
@@ -100,12 +100,17 @@ bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view ra
         return true;
     const std::string t = text::ascii_lower(f.type);
     auto bad = [&](const char* what) {
-        error = f.name + ": " + what + ", not \"" + std::string(raw.substr(0, 80)) + "\"";
+        error.assign(f.name)
+            .append(": ")
+            .append(what)
+            .append(", not \"")
+            .append(raw.substr(0, 80))
+            .append("\"");
         return false;
     };
     if (t == "boolean") {
         if (raw == "true" || raw == "false") {
-            out = raw == "true" ? "t" : "f";
+            out = std::string(raw == "true" ? "t" : "f");
             return true;
         }
         return bad("expected true or false");

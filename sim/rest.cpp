@@ -69,6 +69,18 @@ std::optional<response> read_body_record(const object_def& o, const request& req
     return std::nullopt;
 }
 
+// The start and end of the updated/ and deleted/ resources; the error response when missing.
+std::optional<response> replication_window(std::string_view query_string, std::int64_t& start,
+                                           std::int64_t& end) {
+    const auto qs = parse_form(query_string);
+    auto s = qs.find("start"), e = qs.find("end");
+    if (s == qs.end() || e == qs.end() || !parse_datetime(s->second, start) ||
+        !parse_datetime(e->second, end))
+        return rest_error(http::status::bad_request, "INVALID_REPLICATION_DATE",
+                          "start and end must be valid dateTimes");
+    return std::nullopt;
+}
+
 void write_save_result(json::writer& w, const std::string& id, const sf_error* err,
                        std::optional<bool> created = std::nullopt) {
     w.begin_object();
@@ -479,13 +491,9 @@ response rest_api::page(cursor& c, std::size_t offset, std::string_view version)
 }
 
 response rest_api::updated(const object_def& o, std::string_view query_string) {
-    const auto qs = parse_form(query_string);
     std::int64_t start = 0, end = 0;
-    auto s = qs.find("start"), e = qs.find("end");
-    if (s == qs.end() || e == qs.end() || !parse_datetime(s->second, start) ||
-        !parse_datetime(e->second, end))
-        return rest_error(http::status::bad_request, "INVALID_REPLICATION_DATE",
-                          "start and end must be valid dateTimes");
+    if (auto error = replication_window(query_string, start, end))
+        return std::move(*error);
     const std::string from = format_datetime(start), to = format_datetime(end);
     const int stamp = o.index_of("SystemModstamp");
     std::string body;
@@ -503,13 +511,9 @@ response rest_api::updated(const object_def& o, std::string_view query_string) {
 }
 
 response rest_api::deleted(const object_def& o, std::string_view query_string) {
-    const auto qs = parse_form(query_string);
     std::int64_t start = 0, end = 0;
-    auto s = qs.find("start"), e = qs.find("end");
-    if (s == qs.end() || e == qs.end() || !parse_datetime(s->second, start) ||
-        !parse_datetime(e->second, end))
-        return rest_error(http::status::bad_request, "INVALID_REPLICATION_DATE",
-                          "start and end must be valid dateTimes");
+    if (auto error = replication_window(query_string, start, end))
+        return std::move(*error);
     std::string body;
     json::writer w(body);
     w.begin_object().key("deletedRecords").begin_array();
