@@ -1,0 +1,361 @@
+#include "mappings/ddl.hpp"
+
+#include "mappings/types.hpp"
+
+#include <algorithm>
+
+namespace sfbridge::mappings::ddl {
+
+namespace {
+// All of sfbridge's DDL takes this lock (transaction-scoped), so concurrent runs serialize.
+constexpr std::string_view lock_statement =
+    "SELECT pg_advisory_xact_lock(hashtext('sfbridge.ddl'));\n";
+
+std::string qualified(std::string_view schema, std::string_view name) {
+    return quote_identifier(schema) + "." + quote_identifier(name);
+}
+
+void trigger_log_table(std::string& s, std::string_view schema, std::string_view name,
+                       bool archive) {
+    const std::string t = qualified(schema, name);
+    s += "CREATE TABLE IF NOT EXISTS " + t + " (\n";
+    if (archive)
+        s += "    id integer NOT NULL,\n";
+    else
+        s += "    id serial NOT NULL,\n";
+    s += "    txid bigint,\n";
+    if (archive)
+        s += "    created_at timestamp with time zone,\n"
+             "    updated_at timestamp with time zone,\n";
+    else
+        s += "    created_at timestamp with time zone DEFAULT now(),\n"
+             "    updated_at timestamp with time zone DEFAULT now(),\n";
+    s += "    processed_at timestamp with time zone,\n"
+         "    processed_tx bigint,\n"
+         "    state character varying(8),\n"
+         "    action character varying(7),\n"
+         "    table_name character varying(128),\n"
+         "    record_id integer,\n"
+         "    sfid character varying(18),\n"
+         "    old text,\n"
+         "    \"values\" text,\n"
+         "    sf_result integer,\n"
+         "    sf_message text,\n"
+         "    CONSTRAINT " +
+         quote_identifier(std::string(name) + "_pkey") + " PRIMARY KEY (id)\n);\n";
+}
+
+void index(std::string& s, std::string_view schema, std::string_view table,
+           std::string_view index_name, std::string_view columns, std::string_view where = {},
+           bool unique = false) {
+    s += unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " : "CREATE INDEX IF NOT EXISTS ";
+    s += quote_identifier(index_name);
+    s += " ON " + qualified(schema, table) + " (" + std::string(columns) + ")";
+    if (!where.empty())
+        s += " WHERE " + std::string(where);
+    s += ";\n";
+}
+
+// (Re)creates a trigger: the same statement pair whether the table is new or adopted from
+// Heroku Connect, whose trigger has the same name and behaviour.
+void trigger(std::string& s, std::string_view name, const std::string& table,
+             std::string_view spec) {
+    s += "DROP TRIGGER IF EXISTS " + quote_identifier(name) + " ON " + table + ";\n";
+    s += "CREATE TRIGGER " + quote_identifier(name) + " " + std::string(spec) + ";\n";
+}
+} // namespace
+
+bool is_valid_schema_name(std::string_view schema) noexcept {
+    if (schema.empty() || schema.size() > 63)
+        return false;
+    for (std::size_t i = 0; i < schema.size(); ++i) {
+        const char c = schema[i];
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        const bool digit = c >= '0' && c <= '9';
+        if (!letter && !(digit && i > 0))
+            return false;
+    }
+    return true;
+}
+
+std::string quote_literal(std::string_view value) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'')
+            out += '\'';
+        out += c;
+    }
+    out += '\'';
+    return out;
+}
+
+std::string trigger_log_channel(std::string_view schema) {
+    return std::string(schema) + ".hc_trigger_log";
+}
+
+std::string_view existing_columns_query() noexcept {
+    return "SELECT column_name FROM information_schema.columns "
+           "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position";
+}
+
+std::string setup_schema(std::string_view schema) {
+    const std::string qs = quote_identifier(schema);
+    std::string s = "BEGIN;\n";
+    s += lock_statement;
+    s += "CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public;\n";
+    // The GUC trick of heroku-connect.md 1.7: ordinary sessions have xmlbinary = base64 (the
+    // default), sfbridge's own sessions set hex, and the triggers only log the former.
+    s += "CREATE OR REPLACE FUNCTION public.get_xmlbinary() RETURNS character varying\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    DECLARE xmlbin varchar;\n"
+         "    BEGIN\n"
+         "        select into xmlbin setting from pg_settings where name='xmlbinary';\n"
+         "        RETURN xmlbin;\n"
+         "    END;\n"
+         "$$;\n";
+    s += "CREATE SCHEMA IF NOT EXISTS " + qs + ";\n";
+    trigger_log_table(s, schema, "_trigger_log", false);
+    trigger_log_table(s, schema, "_trigger_log_archive", true);
+    index(s, schema, "_trigger_log", "_trigger_log_idx_created_at", "created_at");
+    index(s, schema, "_trigger_log", "_trigger_log_idx_state_id", "state, id");
+    index(s, schema, "_trigger_log", "_trigger_log_idx_state_table_name", "state, table_name",
+          "state::text = 'NEW'::text OR state::text = 'PENDING'::text");
+    index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_created_at", "created_at");
+    index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_record_id", "record_id");
+    index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_state_table_name",
+          "state, table_name", "state::text = 'FAILED'::text");
+
+    const std::string tlog = qualified(schema, "_trigger_log");
+    s += "CREATE OR REPLACE FUNCTION " + qualified(schema, "tlog_notify_trigger") +
+         "() RETURNS trigger\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    -- VERSION 1 --\n"
+         "    BEGIN\n"
+         "        PERFORM pg_notify(" +
+         quote_literal(trigger_log_channel(schema)) +
+         ", 'ping');\n"
+         "        RETURN new;\n"
+         "    END;\n"
+         "$$;\n";
+    trigger(s, "tlog_insert_trigger", tlog,
+            "AFTER INSERT ON " + tlog + " FOR EACH ROW EXECUTE PROCEDURE " +
+                qualified(schema, "tlog_notify_trigger") + "()");
+
+    // The capture helpers Heroku Connect's documentation tells users to retry writes with.
+    s += "CREATE OR REPLACE FUNCTION " + qualified(schema, "hc_capture_insert_from_row") +
+         "(source_row hstore, table_name character varying, excluded_cols text[] DEFAULT "
+         "ARRAY[]::text[]) RETURNS integer\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    -- VERSION 1 --\n"
+         "    DECLARE\n"
+         "        excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n"
+         "        retval integer;\n"
+         "    BEGIN\n"
+         "        IF (source_row -> 'id') IS NULL THEN\n"
+         "            RETURN NULL;\n"
+         "        END IF;\n"
+         "        excluded_cols_standard := array_remove(array_remove(excluded_cols, 'id'), "
+         "'sfid') || excluded_cols_standard;\n"
+         "        INSERT INTO " +
+         tlog +
+         " (action, table_name, txid, created_at, state, record_id, \"values\")\n"
+         "        VALUES ('INSERT', table_name, txid_current(), clock_timestamp(), 'NEW',\n"
+         "                (source_row -> 'id')::integer, source_row - excluded_cols_standard)\n"
+         "        RETURNING id INTO retval;\n"
+         "        RETURN retval;\n"
+         "    END;\n"
+         "$$;\n";
+    s += "CREATE OR REPLACE FUNCTION " + qualified(schema, "hc_capture_update_from_row") +
+         "(source_row hstore, table_name character varying, columns_to_include text[] DEFAULT "
+         "ARRAY[]::text[]) RETURNS integer\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    -- VERSION 1 --\n"
+         "    DECLARE\n"
+         "        excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n"
+         "        record_id integer;\n"
+         "        record_sfid varchar;\n"
+         "        retval integer;\n"
+         "    BEGIN\n"
+         "        IF (source_row -> 'id') IS NULL THEN\n"
+         "            RETURN NULL;\n"
+         "        END IF;\n"
+         "        record_id := (source_row -> 'id')::integer;\n"
+         "        record_sfid := source_row -> 'sfid';\n"
+         "        IF array_length(columns_to_include, 1) > 0 THEN\n"
+         "            source_row := slice(source_row, columns_to_include);\n"
+         "        END IF;\n"
+         "        INSERT INTO " +
+         tlog +
+         " (action, table_name, txid, created_at, state, record_id, sfid, \"values\", old)\n"
+         "        VALUES ('UPDATE', table_name, txid_current(), clock_timestamp(), 'NEW',\n"
+         "                record_id, record_sfid, source_row - excluded_cols_standard, NULL)\n"
+         "        RETURNING id INTO retval;\n"
+         "        RETURN retval;\n"
+         "    END;\n"
+         "$$;\n";
+
+    // Heroku Connect's bookkeeping tables (heroku-connect.md 1.9), created so that tools that
+    // expect them find them; sfbridge does not write to them.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_hcmeta") +
+         " (id serial PRIMARY KEY, hcver integer, org_id character varying(50), details text);\n";
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sf_event_log") +
+         " (id serial PRIMARY KEY, table_name character varying(128), action character "
+         "varying(7), synced_at timestamp with time zone DEFAULT now(), sf_timestamp timestamp "
+         "with time zone, sfid character varying(20), record text, processed boolean);\n";
+
+    // sfbridge's own state: one row per mapping. Each sync batch updates it in the same
+    // transaction as the rows it applies, so a crash never separates data from position.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_state") +
+         " (\n"
+         "    object_name character varying(128) PRIMARY KEY,\n"
+         "    table_name character varying(128) NOT NULL,\n"
+         "    schema_version integer NOT NULL,\n"
+         "    columns text NOT NULL DEFAULT '',\n"
+         "    load_state character varying(16) NOT NULL DEFAULT 'new',\n"
+         "    load_started_at timestamp without time zone,\n"
+         "    load_finished_at timestamp without time zone,\n"
+         "    channel text,\n"
+         "    replay_id bigint,\n"
+         "    poll_high_water timestamp without time zone,\n"
+         "    deleted_high_water timestamp without time zone,\n"
+         "    push_topic character varying(64),\n"
+         "    fetch_on_notify boolean NOT NULL DEFAULT false,\n"
+         "    last_event_at timestamp with time zone,\n"
+         "    updated_at timestamp with time zone NOT NULL DEFAULT now()\n"
+         ");\n";
+    // Events and records sfbridge could not apply, kept for a person to look at.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_errors") +
+         " (\n"
+         "    id bigserial PRIMARY KEY,\n"
+         "    created_at timestamp with time zone NOT NULL DEFAULT now(),\n"
+         "    object_name character varying(128),\n"
+         "    channel text,\n"
+         "    replay_id bigint,\n"
+         "    sfid character varying(18),\n"
+         "    message text NOT NULL,\n"
+         "    payload text\n"
+         ");\n";
+    s += "COMMIT;\n";
+    return s;
+}
+
+std::string ensure_table(std::string_view schema, const resolved_mapping& m,
+                         const std::vector<std::string>& existing_columns) {
+    const std::string table = qualified(schema, m.table);
+    std::string s = "BEGIN;\n";
+    s += lock_statement;
+    if (existing_columns.empty()) {
+        // Heroku Connect's column order: the mapped fields, then sfid, id, _hc_lastop, _hc_err.
+        s += "CREATE TABLE IF NOT EXISTS " + table + " (\n";
+        for (const auto& f : m.fields)
+            if (f.column != "sfid")
+                s += "    " + quote_identifier(f.column) + " " + f.pg_type + ",\n";
+        s += "    sfid character varying(18) COLLATE \"ucs_basic\",\n"
+             "    id serial NOT NULL,\n"
+             "    _hc_lastop character varying(32),\n"
+             "    _hc_err text,\n"
+             "    CONSTRAINT " +
+             quote_identifier(m.table + "_pkey") + " PRIMARY KEY (id)\n);\n";
+    } else {
+        auto has = [&](const std::string& c) {
+            return std::find(existing_columns.begin(), existing_columns.end(), c) !=
+                   existing_columns.end();
+        };
+        for (const auto& f : m.fields)
+            if (!has(f.column))
+                s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(f.column) + " " +
+                     f.pg_type + ";\n";
+        for (std::string_view sys : {"_hc_lastop", "_hc_err"})
+            if (!has(std::string(sys)))
+                s += "ALTER TABLE " + table + " ADD COLUMN " + std::string(sys) +
+                     (sys == "_hc_lastop" ? " character varying(32);\n" : " text;\n");
+    }
+    for (const auto& i : m.indexes)
+        index(s, schema, m.table, (i.unique ? "hcu_idx_" : "hc_idx_") + m.table + "_" + i.column,
+              quote_identifier(i.column), {}, i.unique);
+
+    const std::string status_fn = qualified(schema, "hc_" + m.table + "_status");
+    const std::string logger_fn = qualified(schema, "hc_" + m.table + "_logger");
+    s += "CREATE OR REPLACE FUNCTION " + status_fn +
+         "() RETURNS trigger\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    BEGIN\n"
+         "        IF (get_xmlbinary()::text = 'base64') THEN -- user op\n"
+         "            NEW._hc_lastop = 'PENDING';\n"
+         "            NEW._hc_err = NULL;\n"
+         "            RETURN NEW;\n"
+         "        ELSE -- connect op\n"
+         "            IF (TG_OP = 'UPDATE' AND NEW._hc_lastop IS NOT NULL AND NEW._hc_lastop != "
+         "OLD._hc_lastop) THEN\n"
+         "                RETURN NEW;\n"
+         "            END IF;\n"
+         "            NEW._hc_lastop = 'SYNCED';\n"
+         "            NEW._hc_err = NULL;\n"
+         "            RETURN NEW;\n"
+         "        END IF;\n"
+         "    END;\n"
+         "$$;\n";
+    const std::string logged_state = m.read_write() ? "NEW" : "READONLY";
+    s += "CREATE OR REPLACE FUNCTION " + logger_fn +
+         "() RETURNS trigger\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    -- VERSION 4 --\n"
+         "    DECLARE\n"
+         "        trigger_row " +
+         qualified(schema, "_trigger_log") +
+         ";\n"
+         "        excluded_cols text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n"
+         "    BEGIN\n"
+         "        trigger_row = ROW();\n"
+         "        trigger_row.id = nextval(" +
+         quote_literal(qualified(schema, "_trigger_log_id_seq")) +
+         ");\n"
+         "        trigger_row.action = TG_OP::text;\n"
+         "        trigger_row.table_name = TG_TABLE_NAME::text;\n"
+         "        trigger_row.txid = txid_current();\n"
+         "        trigger_row.created_at = clock_timestamp();\n"
+         "        trigger_row.state = '" +
+         logged_state +
+         "';\n"
+         "        IF (TG_OP = 'DELETE') THEN\n"
+         "            trigger_row.record_id = OLD.id;\n"
+         "            trigger_row.old = hstore(OLD.*) - excluded_cols;\n"
+         "            IF (OLD.sfid IS NOT NULL) THEN\n"
+         "                trigger_row.sfid = OLD.sfid;\n";
+    if (m.read_write())
+        s += "            ELSE\n"
+             "                trigger_row.state = 'IGNORE';\n";
+    s += "            END IF;\n"
+         "        ELSEIF (TG_OP = 'INSERT') THEN\n"
+         "            trigger_row.record_id = NEW.id;\n"
+         "            trigger_row.values = hstore(NEW.*) - excluded_cols;\n"
+         "        ELSEIF (TG_OP = 'UPDATE') THEN\n"
+         "            trigger_row.record_id = NEW.id;\n"
+         "            trigger_row.old = hstore(OLD.*) - excluded_cols;\n"
+         "            trigger_row.values = (hstore(NEW.*) - hstore(trigger_row.old)) - "
+         "excluded_cols;\n"
+         "            trigger_row.sfid = OLD.sfid;\n";
+    if (m.read_write())
+        s += "            IF (trigger_row.values = '') THEN\n"
+             "                trigger_row.state = 'IGNORE';\n"
+             "            END IF;\n";
+    s += "        END IF;\n"
+         "        INSERT INTO " +
+         qualified(schema, "_trigger_log") +
+         " VALUES (trigger_row.*);\n"
+         "        RETURN NULL;\n"
+         "    END;\n"
+         "$$;\n";
+    trigger(s, "hc_" + m.table + "_status_trigger", table,
+            "BEFORE INSERT OR UPDATE ON " + table + " FOR EACH ROW EXECUTE PROCEDURE " + status_fn +
+                "()");
+    trigger(s, "hc_" + m.table + "_logtrigger", table,
+            "AFTER INSERT OR DELETE OR UPDATE ON " + table +
+                " FOR EACH ROW WHEN ((public.get_xmlbinary()::text = 'base64'::text)) EXECUTE "
+                "PROCEDURE " +
+                logger_fn + "()");
+    s += "COMMIT;\n";
+    return s;
+}
+
+} // namespace sfbridge::mappings::ddl

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "mappings/resolve.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The Postgres objects of a Heroku Connect schema, generated as SQL scripts. The shapes follow
+// heroku-connect.md 1.1 to 1.9 exactly (names, columns, index names, trigger functions and
+// their behaviour), so an existing Heroku Connect schema, a dump of one, and an app's custom
+// triggers keep working. Every script is idempotent and runs in one transaction under an
+// advisory lock, so a second sfbridge (or a parallel test) cannot race the first. Pure.
+namespace sfbridge::mappings::ddl {
+
+// The version of sfbridge's own objects, stored per mapping in _sfbridge_state.
+inline constexpr int schema_version = 1;
+
+// A schema name sfbridge accepts: a letter or underscore, then letters, digits, underscores
+// (it appears inside function bodies and NOTIFY channel names, so nothing else is allowed).
+[[nodiscard]] bool is_valid_schema_name(std::string_view schema) noexcept;
+
+// hstore, public.get_xmlbinary(), the schema, _trigger_log and _trigger_log_archive with their
+// indexes, the notify trigger, the capture helpers, _hcmeta and _sf_event_log, and sfbridge's
+// _sfbridge_state and _sfbridge_errors tables.
+[[nodiscard]] std::string setup_schema(std::string_view schema);
+
+// The table of a mapping: created when `existing_columns` is empty, else the missing columns
+// are added (existing data stays; columns of fields no longer mapped are kept, not dropped).
+// Then the indexes and the status and logger triggers (the logger logs NEW for read-write
+// mappings, READONLY for read-only ones).
+[[nodiscard]] std::string ensure_table(std::string_view schema, const resolved_mapping& m,
+                                       const std::vector<std::string>& existing_columns);
+
+// Returns the columns of a table: parameters $1 schema, $2 table; one column_name per row.
+[[nodiscard]] std::string_view existing_columns_query() noexcept;
+
+// The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
+[[nodiscard]] std::string trigger_log_channel(std::string_view schema);
+
+// A SQL string literal ('it''s').
+[[nodiscard]] std::string quote_literal(std::string_view value);
+
+} // namespace sfbridge::mappings::ddl

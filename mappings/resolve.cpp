@@ -1,0 +1,164 @@
+#include "mappings/resolve.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace sfbridge::mappings {
+
+const mapped_field* resolved_mapping::field(std::string_view api_name) const noexcept {
+    for (const auto& f : fields)
+        if (text::iequals(f.sf.info.name, api_name))
+            return &f;
+    return nullptr;
+}
+
+const mapped_field* resolved_mapping::by_column(std::string_view column) const noexcept {
+    for (const auto& f : fields)
+        if (f.column == column)
+            return &f;
+    return nullptr;
+}
+
+std::vector<std::string> resolved_mapping::field_names() const {
+    std::vector<std::string> out;
+    out.reserve(fields.size());
+    for (const auto& f : fields)
+        out.push_back(f.sf.info.name);
+    return out;
+}
+
+namespace {
+// Fields Salesforce maintains itself: never sent on a write, whatever the describe says.
+bool is_system_field(std::string_view name) {
+    for (std::string_view s : {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "CreatedById",
+                               "LastModifiedDate", "LastModifiedById"})
+        if (text::iequals(name, s))
+            return true;
+    return false;
+}
+} // namespace
+
+std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_describe* d,
+                                                std::vector<std::string>& errors,
+                                                std::vector<std::string>& warnings) {
+    const std::string where = "mapping " + m.object_name;
+    const std::size_t errors_before = errors.size();
+    if (!d) {
+        errors.push_back(where + ": Salesforce has no object named " + m.object_name +
+                         " (or the integration user cannot see it)");
+        return std::nullopt;
+    }
+    if (!d->queryable) {
+        errors.push_back(where + ": " + d->name + " cannot be queried");
+        return std::nullopt;
+    }
+    resolved_mapping r;
+    r.config = m;
+    r.object_name = d->name;
+    r.table = column_name(d->name);
+
+    // The set of API names to map, compound fields replaced by their parts.
+    std::set<std::string> names;
+    auto add = [&](const field_describe& f) { names.insert(f.info.name); };
+    for (const auto& [name, options] : m.fields) {
+        const field_describe* f = d->field(name);
+        if (!f) {
+            errors.push_back(where + ": field " + name + ": " + d->name + " has no such field");
+            continue;
+        }
+        if (f->deprecated_and_hidden) {
+            errors.push_back(where + ": field " + name +
+                             ": deprecated and hidden, cannot be queried");
+            continue;
+        }
+        const std::string type = text::ascii_lower(f->info.type);
+        if (type == "base64") {
+            errors.push_back(where + ": field " + name +
+                             ": base64 fields are returned one record at a time and cannot be "
+                             "synchronised");
+            continue;
+        }
+        if (type == "address" || type == "location") {
+            for (const auto& part : d->fields)
+                if (part.compound_field_name == f->info.name && &part != f)
+                    add(part);
+            continue;
+        }
+        add(*f);
+    }
+    for (std::string_view always : {"Id", "SystemModstamp", "IsDeleted"}) {
+        if (const field_describe* f = d->field(always))
+            add(*f);
+        else if (always != "IsDeleted")
+            errors.push_back(where + ": " + d->name + " has no " + std::string(always) +
+                             " field, which synchronisation needs");
+    }
+    r.has_isdeleted = d->field("IsDeleted") != nullptr;
+
+    for (const auto& name : names) {
+        const field_describe* f = d->field(name);
+        mapped_field mf;
+        mf.sf = *f;
+        mf.column = text::iequals(name, "Id") ? "sfid" : column_name(f->info.name);
+        mf.pg_type = postgres_type(f->info).value_or("text");
+        if (r.read_write() && !is_system_field(name)) {
+            mf.writable_on_create = f->createable;
+            mf.writable_on_update = f->updateable;
+            if (!f->createable && !f->updateable && !f->calculated &&
+                f->compound_field_name.empty())
+                warnings.push_back(where + ": field " + f->info.name +
+                                   ": Salesforce does not let this user write it; it is read-only "
+                                   "in this mapping");
+        }
+        r.fields.push_back(std::move(mf));
+    }
+    std::stable_sort(r.fields.begin(), r.fields.end(), [](const auto& a, const auto& b) {
+        return (a.column == "sfid") > (b.column == "sfid");
+    });
+
+    if (m.upsert_field) {
+        const field_describe* f = d->field(*m.upsert_field);
+        if (!f)
+            errors.push_back(where + ": upsert_field " + *m.upsert_field + ": " + d->name +
+                             " has no such field");
+        else if (!f->external_id && !text::iequals(f->info.name, "Id"))
+            errors.push_back(where + ": upsert_field " + *m.upsert_field +
+                             ": not an External ID field, so Salesforce cannot upsert by it");
+        else if (!r.field(f->info.name))
+            errors.push_back(where + ": upsert_field " + *m.upsert_field +
+                             ": the field is not mapped");
+        else
+            r.upsert_field = f->info.name;
+    }
+
+    // Indexes: sfid (unique) and systemmodstamp always, then the mapping's own, then the
+    // upsert field (unique), as Heroku Connect names and creates them.
+    r.indexes.push_back({"sfid", true});
+    r.indexes.push_back({"systemmodstamp", false});
+    auto add_index = [&](const std::string& column, bool unique) {
+        for (auto& i : r.indexes)
+            if (i.column == column) {
+                i.unique = i.unique || unique;
+                return;
+            }
+        r.indexes.push_back({column, unique});
+    };
+    if (m.indexes)
+        for (const auto& [name, unique] : *m.indexes) {
+            const mapped_field* f = r.field(name);
+            if (!f)
+                errors.push_back(where + ": index on " + name + ": the field is not mapped");
+            else
+                add_index(f->column, unique);
+        }
+    if (r.upsert_field)
+        add_index(r.field(*r.upsert_field)->column, true);
+
+    if (errors.size() != errors_before)
+        return std::nullopt;
+    return r;
+}
+
+} // namespace sfbridge::mappings

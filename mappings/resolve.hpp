@@ -1,0 +1,60 @@
+#pragma once
+
+#include "mappings/describe.hpp"
+#include "mappings/mapping_file.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// A mapping checked against its object's describe and turned into what the engines and the DDL
+// need: columns, Postgres types, which fields may be written, the indexes. Pure.
+namespace sfbridge::mappings {
+
+struct mapped_field {
+    field_describe sf;
+    std::string column;              // "sfid" for Id, else the lower-case API name
+    std::string pg_type;             // varchar(80), double precision, ...
+    bool writable_on_create = false; // a read-write mapping may send it on insert
+    bool writable_on_update = false; // ... and on update
+};
+
+struct index_spec {
+    std::string column;
+    bool unique = false;
+    friend bool operator==(const index_spec&, const index_spec&) = default;
+};
+
+struct resolved_mapping {
+    mapping config;
+    std::string object_name;          // as the describe spells it
+    std::string table;                // lower case, unquoted
+    std::vector<mapped_field> fields; // Id first, then by API name
+    std::vector<index_spec> indexes;  // sfid and systemmodstamp first
+    bool has_isdeleted = false;
+    std::optional<std::string> upsert_field; // API name, checked to be an external id
+
+    [[nodiscard]] bool read_write() const noexcept {
+        return config.access == access_mode::read_write;
+    }
+    [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
+    [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;
+    // API names of every mapped field, for SOQL select lists.
+    [[nodiscard]] std::vector<std::string> field_names() const;
+};
+
+// Checks one mapping. Errors (returned as nullopt) and warnings name the mapping and the field:
+//  - the object is unknown (no describe) or cannot be queried;
+//  - a field is unknown, hidden, or base64 (Salesforce returns those one record at a time);
+//  - the upsert_field is not an external id or id-lookup field;
+// warnings: a field of a read-write mapping that Salesforce will not let sfbridge write (it
+// stays read-only for that field). Id, SystemModstamp and IsDeleted (where the object has it)
+// are always mapped; compound address and location fields are replaced by their parts, as
+// Heroku Connect flattens them.
+[[nodiscard]] std::optional<resolved_mapping> resolve_mapping(const mapping& m,
+                                                              const object_describe* describe,
+                                                              std::vector<std::string>& errors,
+                                                              std::vector<std::string>& warnings);
+
+} // namespace sfbridge::mappings
