@@ -1,0 +1,153 @@
+#include "salesforce/bulk_query.hpp"
+
+#include "core/json_writer.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <simdjson.h>
+
+namespace sfbridge::salesforce {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+struct job_status {
+    std::string id;
+    std::string state;
+    std::string error_message;
+};
+
+bool read_job(std::string_view body, job_status& out) {
+    simdjson::ondemand::parser parser;
+    simdjson::padded_string padded(body);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object o;
+    if (parser.iterate(padded).get(doc) || doc.get_object().get(o))
+        return false;
+    for (auto m : o) {
+        std::string_view key, v;
+        if (m.unescaped_key().get(key))
+            return false;
+        if (m.value().get_string().get(v))
+            continue;
+        if (key == "id")
+            out.id = v;
+        else if (key == "state")
+            out.state = v;
+        else if (key == "errorMessage")
+            out.error_message = v;
+    }
+    return !out.id.empty() && !out.state.empty();
+}
+} // namespace
+
+asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
+                                       const bulk_query_options& opts,
+                                       const bulk_page_handler& on_page, bulk_query_stats& stats,
+                                       diagnostics& diag) {
+    std::string body;
+    json::writer w(body);
+    w.begin_object()
+        .member("operation", opts.include_deleted ? "queryAll" : "query")
+        .member("query", soql)
+        .member("contentType", "CSV")
+        .member("columnDelimiter", "COMMA")
+        .member("lineEnding", "LF")
+        .end_object();
+    rest_response r;
+    auto ec = co_await rest.async_call(net::http::verb::post, rest.data_path("/jobs/query"),
+                                       std::move(body), r, diag, opts.call);
+    if (ec)
+        co_return ec;
+    job_status job;
+    if (!read_job(r.body, job)) {
+        diag.client_message = "the Bulk API answered the job creation with no job";
+        co_return errc::bad_response;
+    }
+    stats.job_id = job.id;
+    const std::string job_path = rest.data_path("/jobs/query/" + job.id);
+
+    // Poll until the job completes, backing off to poll_max.
+    const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
+    auto delay = opts.poll_initial;
+    while (job.state != "JobComplete") {
+        if (job.state == "Failed" || job.state == "Aborted") {
+            diag.client_message = "Bulk API job " + job.id + " ended " + job.state;
+            diag.message = job.error_message;
+            co_return errc::job_failed;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            diag.client_message = "Bulk API job " + job.id + " did not complete in time";
+            co_return errc::unavailable;
+        }
+        asio::steady_timer t(co_await asio::this_coro::executor, delay);
+        error_code wait_ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
+        delay = std::min(delay * 2, opts.poll_max);
+        ec = co_await rest.async_call(net::http::verb::get, job_path, "", r, diag, opts.call);
+        if (ec)
+            co_return ec;
+        ++stats.polls;
+        job = job_status{};
+        if (!read_job(r.body, job)) {
+            diag.client_message = "the Bulk API's job status is unreadable";
+            co_return errc::bad_response;
+        }
+    }
+
+    // Results, a page at a time.
+    std::vector<std::string> columns;
+    std::string locator;
+    call_options co = opts.call;
+    co.accept = "text/csv";
+    while (true) {
+        std::string target =
+            job_path + "/results?maxRecords=" + std::to_string(opts.max_records_per_page);
+        if (!locator.empty())
+            target += "&locator=" + form_encode(locator);
+        ec = co_await rest.async_call(net::http::verb::get, std::move(target), "", r, diag, co);
+        if (ec)
+            co_return ec;
+        csv_reader reader;
+        std::vector<csv_row> rows;
+        bool header_row = true;
+        auto take = [&](const std::vector<csv_field>& row) {
+            if (header_row) {
+                header_row = false;
+                if (columns.empty())
+                    for (const auto& f : row)
+                        columns.push_back(f.text);
+                return;
+            }
+            rows.push_back(row);
+        };
+        if (!reader.feed(r.body, take) || !reader.finish(take)) {
+            diag.client_message = "Bulk API job " + job.id + " results: " + reader.error();
+            co_return errc::bad_response;
+        }
+        r.body.clear();
+        r.body.shrink_to_fit(); // the page's text is no longer needed
+        for (const auto& row : rows)
+            if (row.size() != columns.size()) {
+                diag.client_message = "Bulk API job " + job.id + " results: a row has " +
+                                      std::to_string(row.size()) + " fields, the header " +
+                                      std::to_string(columns.size());
+                co_return errc::bad_response;
+            }
+        ++stats.pages;
+        stats.rows += rows.size();
+        if (!rows.empty()) {
+            ec = co_await on_page(columns, rows);
+            if (ec)
+                co_return ec;
+        }
+        auto next = r.headers.find("Sforce-Locator");
+        if (next == r.headers.end() || next->value() == "null" || next->value().empty())
+            co_return error_code{};
+        locator = std::string(next->value());
+    }
+}
+
+} // namespace sfbridge::salesforce

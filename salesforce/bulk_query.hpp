@@ -1,0 +1,42 @@
+#pragma once
+
+#include "salesforce/csv_reader.hpp"
+#include "salesforce/rest_client.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+// Bulk API 2.0 query jobs: create, poll with backoff until JobComplete, then read the CSV
+// results page by page through Sforce-Locator. One page is in memory at a time; rows reach the
+// handler as they are parsed, a page at a time.
+namespace sfbridge::salesforce {
+
+struct bulk_query_options {
+    bool include_deleted = false; // operation queryAll
+    std::size_t max_records_per_page = 10000;
+    std::chrono::milliseconds poll_initial{100};
+    std::chrono::milliseconds poll_max{5000};
+    std::chrono::milliseconds timeout{std::chrono::hours(2)};
+    call_options call;
+};
+
+using csv_row = std::vector<csv_field>;
+// Called once per results page with the header (column names) and that page's rows. Returning
+// an error stops the job's reading (the error is returned).
+using bulk_page_handler = std::function<boost::asio::awaitable<boost::system::error_code>(
+    const std::vector<std::string>& columns, std::vector<csv_row>& rows)>;
+
+struct bulk_query_stats {
+    std::string job_id;
+    std::size_t rows = 0;
+    std::size_t pages = 0;
+    std::size_t polls = 0;
+};
+
+boost::asio::awaitable<boost::system::error_code>
+bulk_query(rest_client& rest, std::string soql, const bulk_query_options& opts,
+           const bulk_page_handler& on_page, bulk_query_stats& stats, diagnostics& diag);
+
+} // namespace sfbridge::salesforce

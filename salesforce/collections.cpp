@@ -1,0 +1,194 @@
+#include "salesforce/collections.hpp"
+
+#include "core/json_writer.hpp"
+
+#include <simdjson.h>
+
+namespace sfbridge::salesforce {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+bool read_collection_results(std::string_view body, std::size_t expected,
+                             std::vector<record_result>& out) {
+    out.clear();
+    simdjson::ondemand::parser parser;
+    simdjson::padded_string padded(body);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::array arr;
+    if (parser.iterate(padded).get(doc) || doc.get_array().get(arr))
+        return false;
+    for (auto e : arr) {
+        simdjson::ondemand::object o;
+        if (e.get_object().get(o))
+            return false;
+        record_result r;
+        r.attempted = true;
+        for (auto m : o) {
+            std::string_view key;
+            if (m.unescaped_key().get(key))
+                return false;
+            if (key == "id") {
+                std::string_view v;
+                if (!m.value().get_string().get(v))
+                    r.id = v;
+            } else if (key == "success") {
+                bool b = false;
+                if (m.value().get_bool().get(b))
+                    return false;
+                r.success = b;
+            } else if (key == "created") {
+                bool b = false;
+                if (!m.value().get_bool().get(b))
+                    r.created = b;
+            } else if (key == "errors") {
+                simdjson::ondemand::array errs;
+                if (m.value().get_array().get(errs))
+                    return false;
+                for (auto ev : errs) {
+                    simdjson::ondemand::object eo;
+                    if (ev.get_object().get(eo))
+                        return false;
+                    record_error err;
+                    for (auto em : eo) {
+                        std::string_view ek, v;
+                        if (em.unescaped_key().get(ek))
+                            return false;
+                        if (ek == "fields") {
+                            simdjson::ondemand::array fs;
+                            if (!em.value().get_array().get(fs))
+                                for (auto f : fs)
+                                    if (!f.get_string().get(v))
+                                        err.fields.emplace_back(v);
+                        } else if (!em.value().get_string().get(v)) {
+                            if (ek == "statusCode" || ek == "errorCode")
+                                err.status_code = v;
+                            else if (ek == "message")
+                                err.message = v;
+                        }
+                    }
+                    r.errors.push_back(std::move(err));
+                }
+            }
+        }
+        out.push_back(std::move(r));
+    }
+    return out.size() == expected;
+}
+
+namespace {
+// The body (or, for delete, the query) of one call over records[indices].
+std::string request_body(collection_op op, std::string_view object,
+                         const std::vector<std::string>& records,
+                         const std::vector<std::size_t>& indices) {
+    std::string out;
+    if (op == collection_op::remove) {
+        for (std::size_t i : indices) {
+            if (!out.empty())
+                out += ',';
+            out += records[i];
+        }
+        return out;
+    }
+    out = R"({"allOrNone":false,"records":[)";
+    std::string type_attr = R"("attributes":{"type":)";
+    json::append_quoted(type_attr, object);
+    type_attr += '}';
+    bool first = true;
+    for (std::size_t i : indices) {
+        if (!first)
+            out += ',';
+        first = false;
+        const std::string& r = records[i];
+        // r is a JSON object: splice the type attribute in after its opening brace.
+        std::size_t open = r.find('{');
+        out += '{';
+        out += type_attr;
+        std::string_view rest = std::string_view(r).substr(open + 1);
+        std::size_t k = rest.find_first_not_of(" \t\r\n");
+        if (k != std::string_view::npos && rest[k] != '}')
+            out += ',';
+        out += rest;
+    }
+    out += "]}";
+    return out;
+}
+
+bool is_lock_error(const record_result& r) {
+    return !r.success && !r.errors.empty() && r.errors.front().status_code == "UNABLE_TO_LOCK_ROW";
+}
+} // namespace
+
+asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
+                                            std::string_view object,
+                                            std::string_view external_id_field,
+                                            const std::vector<std::string>& records,
+                                            std::vector<record_result>& results, diagnostics& diag,
+                                            const call_options& opts, int lock_retries) {
+    results.assign(records.size(), record_result{});
+    for (const auto& r : records)
+        if (op != collection_op::remove && r.find('{') == std::string::npos) {
+            diag.client_message = "a record for the collections API is not a JSON object";
+            co_return errc::api_error; // a programming error in the caller
+        }
+    net::http::verb verb = net::http::verb::post;
+    std::string base = rest.data_path("/composite/sobjects");
+    switch (op) {
+    case collection_op::create:
+        break;
+    case collection_op::update:
+        verb = net::http::verb::patch;
+        break;
+    case collection_op::upsert:
+        verb = net::http::verb::patch;
+        base += "/" + std::string(object) + "/" + std::string(external_id_field);
+        break;
+    case collection_op::remove:
+        verb = net::http::verb::delete_;
+        break;
+    }
+
+    for (std::size_t start = 0; start < records.size(); start += collection_chunk) {
+        std::vector<std::size_t> pending;
+        for (std::size_t i = start; i < std::min(records.size(), start + collection_chunk); ++i)
+            pending.push_back(i);
+        for (int round = 0; !pending.empty(); ++round) {
+            if (round > 0)
+                co_await rest.backoff(round);
+            std::string body = request_body(op, object, records, pending);
+            std::string target = base;
+            if (op == collection_op::remove) {
+                target += "?allOrNone=false&ids=" + body;
+                body.clear();
+            }
+            rest_response resp;
+            auto ec = co_await rest.async_call(verb, std::move(target), std::move(body), resp, diag,
+                                               opts);
+            if (ec) {
+                if (ec == condition::retryable)
+                    co_return ec; // records from `pending` on stay not attempted
+                for (std::size_t i : pending) {
+                    results[i].attempted = true;
+                    results[i].success = false;
+                    results[i].errors = {record_error{diag.error_code, diag.message, diag.fields}};
+                }
+                break;
+            }
+            std::vector<record_result> got;
+            if (!read_collection_results(resp.body, pending.size(), got)) {
+                diag.client_message = "the collections answer does not have one result per record";
+                co_return errc::bad_response;
+            }
+            std::vector<std::size_t> again;
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                if (is_lock_error(got[k]) && round < lock_retries)
+                    again.push_back(pending[k]);
+                results[pending[k]] = std::move(got[k]);
+            }
+            pending = std::move(again);
+        }
+    }
+    co_return error_code{};
+}
+
+} // namespace sfbridge::salesforce
