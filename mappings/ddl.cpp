@@ -223,6 +223,15 @@ std::string setup_schema(std::string_view schema) {
          "    last_event_at timestamp with time zone,\n"
          "    updated_at timestamp with time zone NOT NULL DEFAULT now()\n"
          ");\n";
+    // Deletes seen from Salesforce, so that an older update arriving later (a replayed event, an
+    // overlapping poll) cannot bring a deleted row back. Pruned after the replay retention.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_deleted") +
+         " (\n"
+         "    object_name character varying(128) NOT NULL,\n"
+         "    sfid character varying(18) COLLATE \"ucs_basic\" NOT NULL,\n"
+         "    systemmodstamp timestamp without time zone NOT NULL,\n"
+         "    PRIMARY KEY (object_name, sfid)\n"
+         ");\n";
     // Events and records sfbridge could not apply, kept for a person to look at.
     s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_errors") +
          " (\n"

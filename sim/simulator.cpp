@@ -46,7 +46,7 @@ value generated_value(const field_def& f, std::uint64_t n) {
     case field_type::date:
         return format_datetime(static_cast<std::int64_t>(n % 20000) * 86400000LL).substr(0, 10);
     case field_type::datetime:
-        return format_datetime(1700000000000LL + static_cast<std::int64_t>(n) * 1000);
+        return format_datetime(1700000000000LL + static_cast<std::int64_t>(n % 100000000) * 1000);
     case field_type::time:
         return std::string("10:30:00.000Z");
     case field_type::picklist:

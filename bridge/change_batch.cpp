@@ -1,0 +1,123 @@
+#include "bridge/change_batch.hpp"
+
+#include "core/text.hpp"
+#include "pg/copy_text.hpp"
+
+namespace sfbridge::bridge {
+
+change_batch::change_batch(const mappings::resolved_mapping& m) : m_(&m) {
+    for (std::size_t i = 0; i < m.fields.size(); ++i) {
+        column_of_[text::ascii_lower(m.fields[i].sf.info.name)] = i;
+        if (m.fields[i].column == "sfid")
+            sfid_col_ = i;
+        if (m.fields[i].column == "systemmodstamp")
+            modstamp_col_ = i;
+    }
+}
+
+std::size_t change_batch::upserts() const noexcept {
+    std::size_t n = 0;
+    for (const auto& e : entries_)
+        n += e.op == 'u' ? 1 : 0;
+    return n;
+}
+
+void change_batch::clear() {
+    entries_.clear();
+    by_sfid_.clear();
+    newest_.clear();
+}
+
+void change_batch::put(entry e) {
+    const std::string& sfid = *e.values[sfid_col_];
+    const std::string& stamp = e.values[modstamp_col_] ? *e.values[modstamp_col_] : std::string();
+    if (stamp > newest_)
+        newest_ = stamp;
+    auto it = by_sfid_.find(sfid);
+    if (it == by_sfid_.end()) {
+        by_sfid_.emplace(sfid, entries_.size());
+        entries_.push_back(std::move(e));
+        return;
+    }
+    // Timestamps are fixed-width text (YYYY-MM-DD HH:MM:SS.mmm), so text order is time order.
+    entry& old = entries_[it->second];
+    const std::string old_stamp =
+        old.values[modstamp_col_] ? *old.values[modstamp_col_] : std::string();
+    if (stamp >= old_stamp)
+        old = std::move(e);
+}
+
+bool change_batch::add_record(const salesforce::flat_record& r, std::string& error) {
+    entry e;
+    e.values.resize(m_->fields.size());
+    for (const auto& f : r.fields) {
+        auto it = column_of_.find(text::ascii_lower(f.name));
+        if (it == column_of_.end())
+            continue; // a field the mapping does not hold
+        if (!mappings::to_postgres(m_->fields[it->second].sf.info, f.kind, f.raw,
+                                   e.values[it->second], error)) {
+            error = "field " + error;
+            return false;
+        }
+    }
+    if (!e.values[sfid_col_] || e.values[sfid_col_]->empty()) {
+        error = "the record has no Id";
+        return false;
+    }
+    if (!e.values[modstamp_col_]) {
+        error = "record " + *e.values[sfid_col_] + " has no SystemModstamp";
+        return false;
+    }
+    put(std::move(e));
+    return true;
+}
+
+bool change_batch::add_csv_row(const std::vector<std::string>& columns,
+                               const std::vector<salesforce::csv_field>& row, std::string& error) {
+    entry e;
+    e.values.resize(m_->fields.size());
+    for (std::size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+        auto it = column_of_.find(text::ascii_lower(columns[i]));
+        if (it == column_of_.end())
+            continue;
+        // Salesforce has no empty strings: an empty field, quoted or not, is NULL.
+        if (row[i].text.empty())
+            continue;
+        if (!mappings::to_postgres(m_->fields[it->second].sf.info, mappings::sf_value_kind::csv,
+                                   row[i].text, e.values[it->second], error)) {
+            error = "field " + error;
+            return false;
+        }
+    }
+    if (!e.values[sfid_col_] || !e.values[modstamp_col_]) {
+        error = "a Bulk API row has no Id or SystemModstamp";
+        return false;
+    }
+    put(std::move(e));
+    return true;
+}
+
+void change_batch::add_delete(std::string_view sfid, std::string_view when) {
+    entry e;
+    e.op = 'd';
+    e.values.resize(m_->fields.size());
+    e.values[sfid_col_] = std::string(sfid);
+    e.values[modstamp_col_] = std::string(when);
+    put(std::move(e));
+}
+
+void change_batch::copy_text(std::string& out) const {
+    const char op_text[2][2] = {"u", "d"};
+    for (const auto& e : entries_) {
+        pg::copy_text::append_field(out, op_text[e.op == 'd' ? 1 : 0], true);
+        for (const auto& v : e.values) {
+            if (v)
+                pg::copy_text::append_field(out, *v, false);
+            else
+                pg::copy_text::append_null(out, false);
+        }
+        pg::copy_text::end_row(out);
+    }
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "mappings/resolve.hpp"
+#include "salesforce/csv_reader.hpp"
+#include "salesforce/records.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+// Changes of one mapping on their way into Postgres: upserts (a whole record) and deletes (an
+// id and the time of the delete), converted to the columns' Postgres text, de-duplicated by
+// sfid so that only the newest version of each record is written (a later change with an equal
+// SystemModstamp wins, as a replayed stream is in commit order). Sans-io: it produces the COPY
+// text the writer sends.
+namespace sfbridge::bridge {
+
+class change_batch {
+public:
+    explicit change_batch(const mappings::resolved_mapping& m);
+
+    // A whole record from REST or a streaming event. False with `error` (naming the field)
+    // when a value does not fit its column or the record has no Id / SystemModstamp.
+    bool add_record(const salesforce::flat_record& r, std::string& error);
+    // A Bulk API CSV row; `columns` are the header's API names.
+    bool add_csv_row(const std::vector<std::string>& columns,
+                     const std::vector<salesforce::csv_field>& row, std::string& error);
+    // A delete at `when` (Postgres timestamp text, UTC).
+    void add_delete(std::string_view sfid, std::string_view when);
+
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    [[nodiscard]] std::size_t upserts() const noexcept;
+    [[nodiscard]] std::size_t deletes() const noexcept { return entries_.size() - upserts(); }
+    // The newest SystemModstamp in the batch (Postgres text), empty when none.
+    [[nodiscard]] const std::string& newest_modstamp() const noexcept { return newest_; }
+    void clear();
+
+    // The rows in COPY text format, in the staging table's column order (_op, then the
+    // mapping's columns).
+    void copy_text(std::string& out) const;
+
+    [[nodiscard]] const mappings::resolved_mapping& mapping() const noexcept { return *m_; }
+
+private:
+    struct entry {
+        char op = 'u';
+        std::vector<std::optional<std::string>> values; // per mapped column
+    };
+    void put(entry e);
+
+    const mappings::resolved_mapping* m_;
+    std::size_t sfid_col_ = 0;
+    std::size_t modstamp_col_ = 0;
+    std::vector<entry> entries_;
+    std::unordered_map<std::string, std::size_t> by_sfid_;
+    std::string newest_;
+    // Column index of each API name (lower case), for records and CSV headers.
+    std::unordered_map<std::string, std::size_t> column_of_;
+};
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "mappings/resolve.hpp"
+
+#include <string>
+#include <string_view>
+
+// The SQL that applies a change_batch: a temporary staging table per mapping (created once per
+// session), COPY into it, and one merge that enforces the rule of the inbound sync:
+//  - a row is only replaced by a version with an equal or newer SystemModstamp;
+//  - a delete removes the row unless the row is newer, and leaves a tombstone so that an older
+//    update arriving later (a replayed event, an overlapping poll) cannot bring it back;
+//  - a newer upsert (an undelete) clears the tombstone.
+// Pure.
+namespace sfbridge::bridge::merge_sql {
+
+[[nodiscard]] std::string stage_table(const mappings::resolved_mapping& m);
+[[nodiscard]] std::string create_stage(const mappings::resolved_mapping& m);
+[[nodiscard]] std::string copy_into_stage(const mappings::resolved_mapping& m);
+// Runs after the COPY, in the same transaction.
+[[nodiscard]] std::string merge(std::string_view schema, const mappings::resolved_mapping& m);
+
+} // namespace sfbridge::bridge::merge_sql

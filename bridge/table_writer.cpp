@@ -1,0 +1,103 @@
+#include "bridge/table_writer.hpp"
+
+#include "bridge/merge_sql.hpp"
+#include "mappings/ddl.hpp"
+#include "mappings/types.hpp"
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+table_writer::table_writer(asio::any_io_executor ex, std::string schema)
+    : conn_(std::move(ex)), schema_(std::move(schema)) {}
+
+asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagnostics& diag) {
+    staged_.clear();
+    auto ec = co_await conn_.async_connect(dsn, diag);
+    if (ec)
+        co_return ec;
+    // hex marks this session as sfbridge's for the capture triggers (heroku-connect.md 1.7).
+    co_return co_await conn_.async_exec("SET xmlbinary = hex; SET application_name = 'sfbridge'",
+                                        diag);
+}
+
+asio::awaitable<error_code> table_writer::exec(std::string_view sql, pg::diagnostics& diag) {
+    co_return co_await conn_.async_exec(sql, diag);
+}
+
+asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::params& p,
+                                                pg::result& out, pg::diagnostics& diag) {
+    co_return co_await conn_.async_query(sql, p, out, diag);
+}
+
+asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
+                                                const position_update& pos, pg::diagnostics& diag) {
+    const auto& m = batch.mapping();
+    error_code ec;
+    if (!batch.empty() && !staged_.count(m.table)) {
+        ec = co_await conn_.async_exec(merge_sql::create_stage(m), diag);
+        if (ec)
+            co_return ec;
+        staged_.insert(m.table);
+    }
+    // Every writer of a mapping (the stream, the poller, a second sfbridge) takes the mapping's
+    // lock first: a delete must see a concurrent upsert's row, or the row would come back.
+    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(hashtext(" +
+                                       mappings::ddl::quote_literal("sfbridge:" + m.object_name) +
+                                       "))",
+                                   diag);
+    if (ec)
+        co_return ec;
+    auto fail = [&](error_code e) -> asio::awaitable<error_code> {
+        if (conn_.is_open() && !conn_.in_copy()) {
+            pg::diagnostics ignore;
+            (void)co_await conn_.async_exec("ROLLBACK", ignore);
+        }
+        co_return e;
+    };
+    if (!batch.empty()) {
+        ec = co_await conn_.async_copy_start(merge_sql::copy_into_stage(m), diag);
+        if (ec)
+            co_return co_await fail(ec);
+        copy_buf_.clear();
+        batch.copy_text(copy_buf_);
+        constexpr std::size_t chunk = 256 * 1024;
+        for (std::size_t off = 0; off < copy_buf_.size(); off += chunk) {
+            ec = co_await conn_.async_copy_write(std::string_view(copy_buf_).substr(off, chunk),
+                                                 diag);
+            if (ec)
+                co_return co_await fail(ec);
+        }
+        std::uint64_t rows = 0;
+        ec = co_await conn_.async_copy_end(rows, diag);
+        if (ec)
+            co_return co_await fail(ec);
+        ec = co_await conn_.async_exec(merge_sql::merge(schema_, m), diag);
+        if (ec)
+            co_return co_await fail(ec);
+    }
+    // The position moves in the same transaction; high-water marks only ever move forward.
+    pg::params p;
+    p.add(m.object_name);
+    p.add(pos.replay_id);
+    p.add(pos.poll_high_water.empty() ? std::optional<std::string>()
+                                      : std::optional<std::string>(pos.poll_high_water));
+    p.add(pos.deleted_high_water.empty() ? std::optional<std::string>()
+                                         : std::optional<std::string>(pos.deleted_high_water));
+    p.add(pos.event);
+    pg::result r;
+    ec = co_await conn_.async_query(
+        "UPDATE " + mappings::quote_identifier(schema_) +
+            "._sfbridge_state SET replay_id = coalesce($2::bigint, replay_id), "
+            "poll_high_water = greatest(poll_high_water, $3::timestamp), "
+            "deleted_high_water = greatest(deleted_high_water, $4::timestamp), "
+            "last_event_at = CASE WHEN $5::boolean THEN now() ELSE last_event_at END, "
+            "updated_at = now() WHERE object_name = $1",
+        p, r, diag);
+    if (ec)
+        co_return co_await fail(ec);
+    co_return co_await conn_.async_exec("COMMIT", diag);
+}
+
+} // namespace sfbridge::bridge

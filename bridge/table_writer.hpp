@@ -1,0 +1,55 @@
+#pragma once
+
+#include "bridge/change_batch.hpp"
+#include "pg/connection.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <set>
+#include <string>
+
+// Writes change batches into Postgres, one transaction per batch: COPY into the mapping's
+// staging table, the merge (bridge/merge_sql), and the mapping's row of _sfbridge_state with
+// the stream position and poll high-water marks the batch covers. So after a crash the table
+// and the position agree: nothing committed is lost, nothing is applied twice. The session runs
+// with xmlbinary = hex, so Heroku Connect style triggers do not log these writes for sending
+// back to Salesforce.
+namespace sfbridge::bridge {
+
+struct position_update {
+    std::optional<std::int64_t> replay_id; // the stream position the batch reaches
+    std::string poll_high_water;           // Postgres timestamp text, or empty
+    std::string deleted_high_water;
+    bool event = false; // the batch came from the stream: stamp last_event_at
+};
+
+class table_writer {
+public:
+    table_writer(boost::asio::any_io_executor ex, std::string schema);
+
+    boost::asio::awaitable<boost::system::error_code> open(const std::string& dsn,
+                                                           pg::diagnostics& diag);
+    [[nodiscard]] bool is_open() const noexcept { return conn_.is_open(); }
+
+    // Applies the batch (which may be empty: then only the position moves).
+    boost::asio::awaitable<boost::system::error_code>
+    apply(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
+
+    // Any statement on the writer's session (state changes around a load).
+    boost::asio::awaitable<boost::system::error_code> exec(std::string_view sql,
+                                                           pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    query(std::string_view sql, const pg::params& p, pg::result& out, pg::diagnostics& diag);
+
+    [[nodiscard]] pg::connection& connection() noexcept { return conn_; }
+    [[nodiscard]] const std::string& schema() const noexcept { return schema_; }
+
+private:
+    pg::connection conn_;
+    std::string schema_;
+    std::set<std::string> staged_; // staging tables created on this session
+    std::string copy_buf_;
+};
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,493 @@
+#include "bridge/engine.hpp"
+#include "core/log.hpp"
+#include "mappings/json_value.hpp"
+#include "mappings/types.hpp"
+#include "test/support/describes.hpp"
+#include "test/support/pg_env.hpp"
+#include "test/support/sim_fixture.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace sfbridge;
+using namespace sfbridge::test;
+namespace asio = boost::asio;
+
+namespace {
+
+// sfsim, a real Postgres and the engine on one io_context.
+struct harness {
+    sim_fixture f;
+    std::string schema = unique_name("sync");
+    std::unique_ptr<bridge::engine> engine;
+    bool running = false;
+    http_client control;
+
+    explicit harness(const std::function<void(sim::simulator_config&)>& tweak = {})
+        : f([&](sim::simulator_config& c) {
+              c.cometd.connect_timeout = std::chrono::milliseconds(2000);
+              if (tweak)
+                  tweak(c);
+          }),
+          control(f.client()) {}
+
+    bridge::engine_config config(const std::string& mapping_json) {
+        bridge::engine_config c;
+        c.database_url = pg_dsn();
+        c.schema = schema;
+        c.salesforce.auth.login_url = f.sim->base_url();
+        c.salesforce.auth.client_id = f.cfg.auth.client_id;
+        c.salesforce.auth.client_secret = f.cfg.auth.client_secret;
+        c.salesforce.auth.username = f.cfg.auth.username;
+        c.salesforce.auth.password = f.cfg.auth.password;
+        c.salesforce.backoff_initial = std::chrono::milliseconds(10);
+        c.poll_interval = std::chrono::milliseconds(300);
+        c.poll_overlap = std::chrono::milliseconds(2000);
+        std::vector<std::string> errors;
+        auto file = mappings::read_mapping_file(mapping_json, errors);
+        REQUIRE(file);
+        c.mappings = *file;
+        return c;
+    }
+
+    asio::awaitable<void> start(bridge::engine_config c) {
+        engine = std::make_unique<bridge::engine>(f.io.get_executor(), std::move(c));
+        std::string error;
+        const bool ok = co_await engine->start(error);
+        INFO(error);
+        REQUIRE(ok);
+        running = true;
+        asio::co_spawn(f.io, engine->run(), [this](std::exception_ptr) { running = false; });
+    }
+
+    asio::awaitable<void> stop() {
+        engine->stop();
+        for (int i = 0; i < 1000 && running; ++i)
+            co_await sleep_ms(10);
+        REQUIRE_FALSE(running);
+    }
+
+    asio::awaitable<void> send(http::verb v, const std::string& target, std::string body) {
+        std::map<std::string, std::string> headers;
+        headers["Content-Type"] = "application/json";
+        auto r = co_await control.call(v, target, std::move(body), headers);
+        INFO(target << ": " << r.body);
+        REQUIRE(r.status < 300);
+    }
+};
+
+std::string mapping_json(const std::string& object, const std::vector<std::string>& fields,
+                         bool notify) {
+    std::string f;
+    for (const auto& x : fields)
+        f += (f.empty() ? "" : ",") + std::string("\"") + x + "\":{}";
+    return R"({"version":1,"mappings":[{"object_name":")" + object +
+           R"(","config":{"access":"read_only","sf_notify_enabled":)" +
+           (notify ? "true" : "false") + R"(,"sf_polling_seconds":600,"fields":{)" + f + "}}}]}";
+}
+
+// Named field lists: GCC 12 miscompiles braced temporaries in co_await expressions.
+std::vector<std::string> fields_LastName() {
+    return {"LastName"};
+}
+std::vector<std::string> fields_Name() {
+    return {"Name"};
+}
+std::vector<std::string> fields_Query() {
+    return {"Query"};
+}
+
+std::string mapping_json(const std::string& object, const std::string& comma_fields, bool notify) {
+    std::vector<std::string> v;
+    std::size_t start = 0;
+    while (start <= comma_fields.size()) {
+        auto end = comma_fields.find(',', start);
+        if (end == std::string::npos)
+            end = comma_fields.size();
+        v.push_back(comma_fields.substr(start, end - start));
+        start = end + 1;
+    }
+    return mapping_json(object, v, notify);
+}
+
+// A describe of a wide custom object (Sim_Everything__c plus 90 long-named text fields), whose
+// PushTopic query cannot fit in 1,300 characters. Written to a temporary file for sfsim.
+std::string wide_object_schema() {
+    std::string error;
+    auto doc = mappings::parse_json(
+        slurp(std::string(SFSIM_SCHEMA_DIR) + "/Sim_Everything__c.json"), error);
+    REQUIRE(doc);
+    auto root = *doc->as_object();
+    root["name"] = "Wide_Object__c";
+    root["label"] = "Wide Object";
+    root["keyPrefix"] = "a0W";
+    auto fields = *root["fields"].as_array();
+    mappings::json_value text_field;
+    for (const auto& f : fields)
+        if (*f.as_object()->at("name").as_string() == "Text__c")
+            text_field = f;
+    for (int i = 0; i < 90; ++i) {
+        auto copy = *text_field.as_object();
+        copy["name"] = "A_Long_Descriptive_Field_Name_" + std::to_string(i) + "__c";
+        fields.push_back(copy);
+    }
+    root["fields"] = fields;
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("sfbridge-wide-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(path) << mappings::json_value(root).dump();
+    return path.string();
+}
+
+// Id -> "field=value|..." of every live record in sfsim, through its REST API.
+asio::awaitable<std::map<std::string, std::string>>
+sim_rows(harness& h, const std::string& object, const std::vector<std::string>& fields) {
+    http_client c = h.f.client();
+    co_await h.f.login(c);
+    std::string select = "Id";
+    for (const auto& x : fields)
+        select += "," + x;
+    std::string target = h.f.api("/query?q=SELECT+" + select + "+FROM+" + object);
+    std::map<std::string, std::string> out;
+    while (true) {
+        auto r = co_await c.call(http::verb::get, target);
+        REQUIRE(r.status == 200);
+        auto d = parse_json(r.body);
+        for (auto rec : d->root["records"].get_array()) {
+            std::string row;
+            for (const auto& x : fields) {
+                simdjson::dom::element v;
+                std::string text;
+                if (rec[x].get(v) || v.is_null())
+                    text = "null";
+                else if (v.is_string())
+                    text = str(v);
+                else
+                    text = simdjson::to_string(v);
+                row += x + "=" + text + "|";
+            }
+            out[str(rec["Id"])] = row;
+        }
+        if (bool(d->root["done"]))
+            break;
+        target = str(d->root["nextRecordsUrl"]);
+    }
+    co_return out;
+}
+
+// The same from Postgres; values as the columns print them, normalised the way the
+// comparison needs (timestamps to milliseconds).
+asio::awaitable<std::map<std::string, std::string>>
+pg_rows(pg::connection& c, const std::string& schema, const std::string& table,
+        const std::vector<std::string>& fields) {
+    std::string select = "sfid";
+    for (const auto& x : fields)
+        select += ", " + mappings::quote_identifier(mappings::column_name(x)) + "::text";
+    auto r = co_await must_query(c, "SELECT " + select + " FROM " +
+                                        mappings::quote_identifier(schema) + "." + table);
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string row;
+        for (std::size_t k = 0; k < fields.size(); ++k)
+            row += fields[k] + "=" +
+                   (r.is_null(i, int(k) + 1) ? "null" : std::string(r.value(i, int(k) + 1))) + "|";
+        out[std::string(r.value(i, 0))] = row;
+    }
+    co_return out;
+}
+
+// Waits until Postgres holds exactly sfsim's ids, with the same LastName (for Contact).
+asio::awaitable<bool> converged(harness& h, pg::connection& c, const std::string& object,
+                                const std::string& field, int seconds = 30) {
+    const std::vector<std::string> fields{field};
+    std::map<std::string, std::string> want, got;
+    for (int i = 0; i < seconds * 10; ++i) {
+        want = co_await sim_rows(h, object, fields);
+        got = co_await pg_rows(c, h.schema, mappings::column_name(object), fields);
+        if (want == got)
+            co_return true;
+        co_await sleep_ms(100);
+    }
+    UNSCOPED_INFO("sfsim has " << want.size() << " records, Postgres " << got.size());
+    for (const auto& [id, row] : got)
+        if (!want.count(id)) {
+            UNSCOPED_INFO(id << ": only in Postgres: " << row);
+            break;
+        }
+    std::size_t shown = 0;
+    for (const auto& [id, row] : want) {
+        auto it = got.find(id);
+        if (it == got.end() || it->second != row) {
+            UNSCOPED_INFO(id << ": sfsim " << row << " postgres "
+                             << (it == got.end() ? "(missing)" : it->second));
+            if (++shown == 5)
+                break;
+        }
+    }
+    co_return false;
+}
+} // namespace
+
+TEST_CASE("initial load then live changes: creates updates deletes and undeletes arrive",
+          "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Contact","kind":"create","count":1500,"rate":0,"bulk":true})");
+            co_await sleep_ms(500);
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(
+                mapping_json("Contact", "Id,FirstName,LastName,Email,Title,Birthdate", true));
+            cfg.poll_interval = std::chrono::seconds(600); // streaming alone must do it
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":2000,"rate":2000})");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+
+            // Delete one record and bring it back.
+            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
+            const std::string id = rows.begin()->first;
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + id, "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.send(http::verb::post, "/__sim/records/Contact/" + id + "/undelete", "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            auto synced = co_await must_query(c, "SELECT count(*) FROM " + h.schema +
+                                                     ".contact WHERE _hc_lastop <> 'SYNCED'");
+            CHECK(synced.value(0, 0) == "0");
+            auto log = co_await must_query(c, "SELECT count(*) FROM " + h.schema + "._trigger_log");
+            CHECK(log.value(0, 0) == "0"); // sfbridge's own writes are not captured
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
+
+TEST_CASE("every field type is loaded and streamed", "[bridge][sync]") {
+    harness h;
+    const std::vector<std::string> fields{"Name",
+                                          "Text__c",
+                                          "Checkbox__c",
+                                          "Number__c",
+                                          "Int__c",
+                                          "Currency__c",
+                                          "Percent__c",
+                                          "Date__c",
+                                          "DateTime__c",
+                                          "Time__c",
+                                          "Picklist__c",
+                                          "MultiPicklist__c",
+                                          "Email__c",
+                                          "Phone__c",
+                                          "Url__c",
+                                          "TextArea__c",
+                                          "LongTextArea__c",
+                                          "RichText__c",
+                                          "Encrypted__c",
+                                          "Account__c",
+                                          "External_Id__c",
+                                          "Location__Latitude__s",
+                                          "Location__Longitude__s",
+                                          "Formula__c",
+                                          "AutoNumber__c"};
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Sim_Everything__c","kind":"create","count":300,"rate":0,"bulk":true})");
+            co_await sleep_ms(300);
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            std::vector<std::string> mapped = fields;
+            mapped.push_back("Id");
+            co_await h.start(h.config(mapping_json("Sim_Everything__c", mapped, true)));
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Sim_Everything__c","kind":"mixed","count":300,"rate":1000})");
+            bool ok = co_await converged(h, c, "Sim_Everything__c", "Name");
+            REQUIRE(ok);
+            // Value by value, in Postgres's own text, against what sfsim serves.
+            auto want = co_await sim_rows(h, "Sim_Everything__c", fields);
+            auto got = co_await must_query(
+                c, "SELECT sfid, checkbox__c::text, number__c::text, datetime__c::text, "
+                   "date__c::text, time__c::text, multipicklist__c, text__c FROM " +
+                       h.schema + ".sim_everything__c");
+            REQUIRE(static_cast<std::size_t>(got.rows()) == want.size());
+            int checked = 0;
+            for (int i = 0; i < got.rows(); ++i) {
+                const std::string& row = want[std::string(got.value(i, 0))];
+                INFO(row);
+                auto has = [&](const std::string& field, int col) {
+                    if (got.is_null(i, col))
+                        return row.find(field + "=null|") != std::string::npos;
+                    return true;
+                };
+                CHECK(has("Checkbox__c", 1));
+                CHECK(has("DateTime__c", 3));
+                if (!got.is_null(i, 1)) {
+                    const bool t = got.value(i, 1) == "true";
+                    CHECK(row.find(std::string("Checkbox__c=") + (t ? "true" : "false")) !=
+                          std::string::npos);
+                }
+                if (!got.is_null(i, 7))
+                    CHECK(row.find("Text__c=" + std::string(got.value(i, 7)) + "|") !=
+                          std::string::npos);
+                ++checked;
+            }
+            CHECK(checked > 0);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
+
+TEST_CASE("changes made through the Bulk API without events are caught by polling",
+          "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await h.start(h.config(mapping_json("Contact", "Id,LastName", true)));
+            co_await h.send(http::verb::post, "/__sim/records/Contact?bulk=true",
+                            R"([{"LastName":"Bulk one"},{"LastName":"Bulk two"}])");
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
+TEST_CASE("a mapping with streaming off is kept in sync by polling alone", "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await h.start(h.config(mapping_json("Lead", "Id,LastName,Company", false)));
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Lead","kind":"mixed","count":300,"rate":1000})");
+            bool ok = co_await converged(h, c, "Lead", "LastName");
+            CHECK(ok);
+            auto topics = co_await sim_rows(h, "PushTopic", fields_Name());
+            CHECK(topics.empty()); // no topic for a polled mapping
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
+TEST_CASE("a topic too long for its query fetches the records on notify", "[bridge][sync]") {
+    const std::string wide = wide_object_schema();
+    harness h([&](sim::simulator_config& c) { c.schema_files.push_back(wide); });
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            std::vector<std::string> fields{"Id", "Name"};
+            for (int i = 0; i < 90; ++i)
+                fields.push_back("A_Long_Descriptive_Field_Name_" + std::to_string(i) + "__c");
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Wide_Object__c", fields, true));
+            cfg.poll_interval = std::chrono::seconds(600);
+            co_await h.start(cfg);
+            auto topics = co_await sim_rows(h, "PushTopic", fields_Query());
+            REQUIRE(topics.size() == 1);
+            CHECK(topics.begin()->second == "Query=SELECT Id, SystemModstamp FROM Wide_Object__c|");
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Wide_Object__c","kind":"mixed","count":300,"rate":1000})");
+            bool ok = co_await converged(h, c, "Wide_Object__c", "Name");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
+TEST_CASE("a restart resumes from the committed replay id and loses nothing", "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName,Email", true));
+            cfg.poll_interval = std::chrono::seconds(600); // the stream alone must resume
+            co_await h.start(cfg);
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":3000,"rate":1500})");
+            co_await sleep_ms(700);
+            co_await h.stop(); // mid-stream
+            auto mid =
+                co_await must_query(c, "SELECT replay_id FROM " + h.schema + "._sfbridge_state");
+            CHECK_FALSE(mid.is_null(0, 0));
+            co_await sleep_ms(2000); // the rest of the changes happen while sfbridge is down
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("events lost past retention are recovered by polling from the high-water mark",
+          "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.poll_interval = std::chrono::seconds(600);
+            co_await h.start(cfg);
+            co_await h.send(http::verb::post, "/__sim/records/Contact",
+                            R"([{"LastName":"Before"}])");
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            co_await h.stop();
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":200,"rate":0})");
+            co_await sleep_ms(500);
+            co_await h.send(http::verb::post, "/__sim/faults/lose-retention", "");
+            co_await h.start(cfg);
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("expired tokens and forgotten CometD sessions do not stop the stream", "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.poll_interval = std::chrono::seconds(600);
+            co_await h.start(cfg);
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":2000,"rate":1000})");
+            co_await sleep_ms(500);
+            co_await h.send(http::verb::post, "/__sim/faults/expire-tokens", "");
+            co_await sleep_ms(500);
+            co_await h.send(http::verb::post, "/__sim/faults/forget-clients", "");
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
