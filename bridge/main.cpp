@@ -272,7 +272,7 @@ int cmd_db(const bridge::settings& s, const cli& c, const std::string& what) {
             "SELECT object_name, table_name, load_state, "
             "coalesce(to_char(last_event_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), '-'), "
             "coalesce(round(extract(epoch from (now() at time zone 'utc' - "
-            "poll_high_water)))::text, "
+            "poll_high_water)))::text || ' s ago', "
             "'-'), coalesce(replay_id::text, '-'), "
             "(SELECT count(*) FROM " +
                 q +
@@ -284,14 +284,14 @@ int cmd_db(const bridge::settings& s, const cli& c, const std::string& what) {
             log::error("sfbridge", "no sfbridge state in schema " + schema + ": " + d.summary());
             co_return 2;
         }
-        std::printf("%-24s %-10s %10s  %-19s %8s %12s %6s\n", "mapping", "state", "rows",
-                    "last event (UTC)", "lag s", "replay id", "errors");
+        std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n", "mapping", "state", "rows",
+                    "last event (UTC)", "polled", "replay id", "errors");
         for (int i = 0; i < r.rows(); ++i) {
             pg::result count;
             const std::string rows_sql =
                 "SELECT count(*) FROM " + q + "." + mappings::quote_identifier(r.value(i, 1));
             auto cec = co_await conn.async_query(rows_sql, count, d);
-            std::printf("%-24s %-10s %10s  %-19s %8s %12s %6s\n",
+            std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n",
                         std::string(r.value(i, 0)).c_str(), std::string(r.value(i, 2)).c_str(),
                         cec ? "?" : std::string(count.value(0, 0)).c_str(),
                         std::string(r.value(i, 3)).c_str(), std::string(r.value(i, 4)).c_str(),

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The sfbridge command as a container runs it: misconfiguration ends with one clear message and
+# exit code 2; SIGTERM ends a running sync with exit code 0 within 5 seconds.
+# Usage: cli_test.sh SFBRIDGE SFSIM MAPPINGS  (SFBRIDGE_TEST_PG_DSN from ./scripts/test)
+set -uo pipefail
+SFBRIDGE=$1 SFSIM=$2 MAPPINGS=$3
+: "${SFBRIDGE_TEST_PG_DSN:?run through ./scripts/test}"
+TMP=$(mktemp -d)
+trap 'kill $SIM_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+"$SFSIM" --listen 127.0.0.1:0 --connect-timeout 2000 >"$TMP/sfsim.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 1 100); do URL=$(sed -n 's/^listening on //p' "$TMP/sfsim.log"); [[ -n "$URL" ]] && break; sleep 0.1; done
+fail=0
+check() { # name, expected exit code, expected text in stderr, command...
+    local name=$1 code=$2 text=$3; shift 3
+    "$@" >"$TMP/out" 2>"$TMP/err"; local got=$?
+    if [[ $got -ne $code ]] || { [[ -n "$text" ]] && ! grep -q -- "$text" "$TMP/err"; }; then
+        echo "FAIL: $name: exit $got (want $code), stderr:"; cat "$TMP/err"; fail=1
+    else
+        echo "ok: $name"
+    fi
+    if grep -q "sfsim-password\|sfsim-client-secret" "$TMP/err" "$TMP/out"; then
+        echo "FAIL: $name: a secret reached the output"; fail=1
+    fi
+}
+export DATABASE_URL="$SFBRIDGE_TEST_PG_DSN" SALESFORCE_LOGIN_URL="$URL"
+export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
+export SALESFORCE_USERNAME=integration@sfsim.test SALESFORCE_PASSWORD=sfsim-password
+SCHEMA=cli_$$
+
+SALESFORCE_PASSWORD=wrong check "a wrong password" 2 "authentication failure" \
+    "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+SALESFORCE_LOGIN_URL=not-a-url check "a bad login URL" 2 "login URL" \
+    "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+DATABASE_URL="host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2" check "an unreachable database" 2 \
+    "database is unreachable" "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+printf '{"version":1,"mappings":[{"object_name":"NoSuchObject__c","config":{"access":"read_only","fields":{"Id":{}}}}]}' >"$TMP/bad.json"
+check "an unknown object" 2 "mapping NoSuchObject__c: Salesforce has no object" \
+    "$SFBRIDGE" run --mappings "$TMP/bad.json" --schema "$SCHEMA"
+check "a missing setting" 2 "SALESFORCE_CLIENT_ID is not set" env -u SALESFORCE_CLIENT_ID \
+    "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+check "mappings validate" 0 "" "$SFBRIDGE" mappings validate --mappings "$MAPPINGS"
+check "mappings export" 0 "" "$SFBRIDGE" mappings export --mappings "$MAPPINGS"
+"$SFBRIDGE" mappings export --mappings "$MAPPINGS" >"$TMP/a.json"
+"$SFBRIDGE" mappings export --mappings "$TMP/a.json" >"$TMP/b.json"
+cmp -s "$TMP/a.json" "$TMP/b.json" && echo "ok: export is canonical" || { echo "FAIL: export differs"; fail=1; }
+
+# SIGTERM during a sync: exit 0 within 5 s.
+"$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA" >"$TMP/run.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do grep -q "initial load done.*Contact" "$TMP/run.log" && break; sleep 0.1; done
+curl -sf -X POST "$URL/__sim/generate" -d '{"object":"Contact","kind":"mixed","count":100000,"rate":2000}' >/dev/null
+sleep 1
+start=$(date +%s%N)
+kill -TERM $PID
+wait $PID; code=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [[ $code -eq 0 && $ms -lt 5000 ]]; then echo "ok: SIGTERM: exit 0 after $ms ms"; else echo "FAIL: SIGTERM: exit $code after $ms ms"; cat "$TMP/run.log"; fail=1; fi
+"$SFBRIDGE" status --schema "$SCHEMA" >"$TMP/status" 2>&1 && grep -q "^Contact *loaded" "$TMP/status" \
+    && echo "ok: status" || { echo "FAIL: status"; cat "$TMP/status"; fail=1; }
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true
+exit $fail
