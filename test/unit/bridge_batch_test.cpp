@@ -1,0 +1,89 @@
+#include "bridge/change_batch.hpp"
+#include "bridge/merge_sql.hpp"
+#include "bridge/push_event.hpp"
+#include "test/support/describes.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge;
+
+namespace {
+mappings::resolved_mapping contact() {
+    mappings::mapping m;
+    m.object_name = "Contact";
+    m.fields.emplace("LastName", mappings::json_value::object{});
+    std::vector<std::string> errors, warnings;
+    auto r = mappings::resolve_mapping(m, test::describe_of("Contact"), errors, warnings);
+    REQUIRE(r);
+    return *r;
+}
+
+salesforce::flat_record record(const std::string& id, const std::string& name,
+                               const std::string& stamp) {
+    salesforce::flat_record r;
+    r.fields.push_back({"Id", mappings::sf_value_kind::json_string, id});
+    r.fields.push_back({"LastName", mappings::sf_value_kind::json_string, name});
+    r.fields.push_back({"SystemModstamp", mappings::sf_value_kind::json_string, stamp});
+    r.fields.push_back({"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
+    return r;
+}
+} // namespace
+
+TEST_CASE("a change batch keeps the newest version of each record", "[unit][bridge]") {
+    const auto m = contact();
+    bridge::change_batch b(m);
+    std::string error;
+    REQUIRE(b.add_record(record("003A", "Old", "2024-01-31T10:00:00.000+0000"), error));
+    REQUIRE(b.add_record(record("003A", "New", "2024-01-31T10:00:01.000+0000"), error));
+    REQUIRE(b.add_record(record("003A", "Stale", "2024-01-31T09:59:59.000Z"), error));
+    REQUIRE(b.add_record(record("003B", "B", "2024-01-31T10:00:00.000Z"), error));
+    b.add_delete("003B", "2024-01-31 10:00:00.000"); // same millisecond: the later change wins
+    CHECK(b.size() == 2);
+    CHECK(b.upserts() == 1);
+    CHECK(b.deletes() == 1);
+    CHECK(b.newest_modstamp() == "2024-01-31 10:00:01.000");
+    std::string copy;
+    b.copy_text(copy);
+    // _op, then Id (sfid), IsDeleted, LastName, SystemModstamp in the mapping's column order.
+    CHECK(copy == "u\t003A\tf\tNew\t2024-01-31 10:00:01.000\n"
+                  "d\t003B\t\\N\t\\N\t2024-01-31 10:00:00.000\n");
+
+    CHECK_FALSE(b.add_record(record("003C", "C", "not a date"), error));
+    CHECK(error.find("SystemModstamp") != std::string::npos);
+    salesforce::flat_record no_id;
+    CHECK_FALSE(b.add_record(no_id, error));
+    CHECK(error.find("no Id") != std::string::npos);
+}
+
+TEST_CASE("the merge SQL enforces the SystemModstamp rule", "[unit][bridge]") {
+    const auto m = contact();
+    const std::string sql = bridge::merge_sql::merge("salesforce", m);
+    CHECK(sql.find("ON CONFLICT (sfid) DO UPDATE") != std::string::npos);
+    CHECK(sql.find("\"contact\".systemmodstamp <= EXCLUDED.systemmodstamp") != std::string::npos);
+    CHECK(sql.find("d.systemmodstamp > s.systemmodstamp") != std::string::npos);
+    CHECK(bridge::merge_sql::copy_into_stage(m) ==
+          "COPY \"_sfbridge_stage_contact\" (_op, \"sfid\", \"isdeleted\", \"lastname\", "
+          "\"systemmodstamp\") FROM STDIN");
+}
+
+TEST_CASE("PushTopic events are read and malformed ones refused with a reason", "[unit][bridge]") {
+    bridge::push_event_reader r;
+    bridge::push_event e;
+    std::string error;
+    REQUIRE(r.read(
+        R"({"event":{"createdDate":"2024-01-31T10:00:00.000Z","replayId":42,"type":"updated"},
+                      "sobject":{"Id":"003A","LastName":"X","Amount__c":1.5}})",
+        e, error));
+    CHECK(e.type == "updated");
+    CHECK(e.replay_id == 42);
+    CHECK(e.created_date == "2024-01-31T10:00:00.000Z");
+    CHECK(e.sobject.get("LastName")->raw == "X");
+    for (const char* bad :
+         {"", "[]", R"({"event":{}})", R"({"event":{"type":"exploded"},"sobject":{"Id":"1"}})",
+          R"({"event":{"type":"created"},"sobject":{"Name":"no id"}})",
+          R"({"event":{"type":"created"},"sobject":[1,2]})", "{\"event\":"}) {
+        INFO(bad);
+        CHECK_FALSE(r.read(bad, e, error));
+        CHECK_FALSE(error.empty());
+    }
+}
