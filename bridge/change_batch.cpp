@@ -12,6 +12,8 @@ change_batch::change_batch(const mappings::resolved_mapping& m) : m_(&m) {
             sfid_col_ = i;
         if (m.fields[i].column == "systemmodstamp")
             modstamp_col_ = i;
+        if (m.fields[i].column == "isdeleted")
+            isdeleted_col_ = i;
     }
 }
 
@@ -29,6 +31,17 @@ void change_batch::clear() {
 }
 
 void change_batch::put(entry e) {
+    // A record that arrives deleted (a query page read after the record went to the recycle
+    // bin, a queryAll) is a delete at its SystemModstamp, never an upsert: written as a row it
+    // would bring the deleted record back.
+    if (e.op == 'u' && isdeleted_col_ && e.values[*isdeleted_col_] == std::string("t")) {
+        entry d;
+        d.op = 'd';
+        d.values.resize(e.values.size());
+        d.values[sfid_col_] = std::move(e.values[sfid_col_]);
+        d.values[modstamp_col_] = std::move(e.values[modstamp_col_]);
+        e = std::move(d);
+    }
     const std::string& sfid = *e.values[sfid_col_];
     const std::string& stamp = e.values[modstamp_col_] ? *e.values[modstamp_col_] : std::string();
     if (stamp > newest_)

@@ -55,6 +55,7 @@ private:
     const mappings::resolved_mapping* m_;
     std::size_t sfid_col_ = 0;
     std::size_t modstamp_col_ = 0;
+    std::optional<std::size_t> isdeleted_col_;
     std::vector<entry> entries_;
     std::unordered_map<std::string, std::size_t> by_sfid_;
     std::string newest_;

@@ -48,6 +48,13 @@ TEST_CASE("a change batch keeps the newest version of each record", "[unit][brid
     CHECK(copy == "u\t003A\tf\tNew\t2024-01-31 10:00:01.000\n"
                   "d\t003B\t\\N\t\\N\t2024-01-31 10:00:00.000\n");
 
+    // A record read after it was deleted is a delete, not a row to write.
+    auto gone = record("003D", "D", "2024-01-31T10:00:02.000Z");
+    gone.fields.back().raw = "true"; // IsDeleted
+    REQUIRE(b.add_record(gone, error));
+    CHECK(b.deletes() == 2);
+    CHECK(b.size() == 3);
+
     CHECK_FALSE(b.add_record(record("003C", "C", "not a date"), error));
     CHECK(error.find("SystemModstamp") != std::string::npos);
     salesforce::flat_record no_id;

@@ -1,0 +1,523 @@
+// bench/inbound: sfsim, a real Postgres and sfbridge (the executable, as deployed) in one run:
+//  - initial load: N rows through Bulk API 2.0 into an empty table, beside a plain COPY of the
+//    same rows into a table of the same shape (indexes included), measured in the same run;
+//  - latency: changes at a steady rate; from each change's commit in sfsim (its SystemModstamp)
+//    to the row's commit in Postgres (a NOTIFY sent by a trigger arrives at commit);
+//  - throughput: M changes (30% creates, 60% updates, 10% deletes) as fast as sfsim emits them,
+//    beside the ceiling for the same number of changes and mix written by COPY into a staging
+//    table and one merge per batch (sfbridge's own write path, without Salesforce);
+//  - memory: sfbridge's peak RSS through all of it (VmHWM).
+// Prints a table and writes the figures as JSON.
+//
+// Usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] [--seconds S]
+//                [--changes M] [--json FILE]      (SFBRIDGE_BENCH_PG_DSN: the database)
+
+#include "bench/sfsim_process.hpp"
+#include "bridge/change_batch.hpp"
+#include "bridge/table_writer.hpp"
+#include "core/calendar.hpp"
+#include "mappings/ddl.hpp"
+#include "mappings/describe.hpp"
+#include "mappings/resolve.hpp"
+#include "pg/connection.hpp"
+#include "pg/copy_text.hpp"
+#include "test/support/http_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using namespace sfbridge;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+    std::string sfsim, sfbridge, json = "inbound.json";
+    long rows = 1000000, rate = 500, seconds = 30, changes = 1000000;
+};
+
+const char* usage = "usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] "
+                    "[--seconds S] [--changes M] [--json FILE]";
+
+const std::vector<std::string> fields{
+    "Id",         "FirstName",     "LastName",  "Email",          "Phone",
+    "Title",      "Department",    "Birthdate", "MailingCity",    "MailingCountry",
+    "LeadSource", "AssistantName", "IsDeleted", "SystemModstamp", "CreatedDate"};
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+asio::awaitable<void> sleep_ms(long ms) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+std::string mapping_file() {
+    std::string f;
+    for (const auto& x : fields)
+        f += (f.empty() ? "" : ",") + std::string("\"") + x + "\":{}";
+    return R"({"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_only",)"
+           R"("sf_notify_enabled":true,"sf_polling_seconds":3600,"fields":{)" +
+           f + "}}}]}";
+}
+
+// sfbridge as a child process, pinned to a core, its log in a file.
+class sfbridge_process {
+public:
+    sfbridge_process(const options& o, const std::string& dsn, std::uint16_t sim_port,
+                     const std::string& mappings_path, const std::string& log_path)
+        : log_(log_path) {
+        pid_ = fork();
+        if (pid_ == 0) {
+            bench::pin_to_cpu(1);
+            FILE* f = std::freopen(log_path.c_str(), "w", stderr);
+            (void)f;
+            setenv("DATABASE_URL", dsn.c_str(), 1);
+            const std::string url = "http://127.0.0.1:" + std::to_string(sim_port);
+            setenv("SALESFORCE_LOGIN_URL", url.c_str(), 1);
+            setenv("SALESFORCE_CLIENT_ID", "sfsim-client-id", 1);
+            setenv("SALESFORCE_CLIENT_SECRET", "sfsim-client-secret", 1);
+            setenv("SALESFORCE_USERNAME", "integration@sfsim.test", 1);
+            setenv("SALESFORCE_PASSWORD", "sfsim-password", 1);
+            std::vector<std::string> args{o.sfbridge, "run",           "--mappings",  mappings_path,
+                                          "--schema", "bench_inbound", "--log-level", "info"};
+            std::vector<char*> argv;
+            for (auto& a : args)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(o.sfbridge.c_str(), argv.data());
+            std::perror("exec sfbridge");
+            _exit(127);
+        }
+    }
+    ~sfbridge_process() { stop(); }
+    int stop() {
+        if (pid_ <= 0)
+            return 0;
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    }
+    [[nodiscard]] long peak_rss_kb() const {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("VmHWM:", 0) == 0)
+                return std::stol(line.substr(6));
+        return -1;
+    }
+    [[nodiscard]] std::string log() const {
+        std::ifstream in(log_);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    [[nodiscard]] bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+
+private:
+    pid_t pid_ = -1;
+    std::string log_;
+};
+
+// The ms timestamp of a log line containing `needle` (ts=...Z at its start); -1 if none.
+std::int64_t log_time(const std::string& log, const std::string& needle) {
+    auto at = log.find(needle);
+    if (at == std::string::npos)
+        return -1;
+    auto line_start = log.rfind('\n', at);
+    line_start = line_start == std::string::npos ? 0 : line_start + 1;
+    // ts=2026-11-26T10:35:12.429Z
+    const std::string ts = log.substr(line_start + 3, 24);
+    int y, mo, d, h, mi, s, ms;
+    if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
+        return -1;
+    return ((calendar::days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + ms;
+}
+
+asio::awaitable<test::http_reply> control(test::http_client& c, http::verb v, std::string target,
+                                          std::string body) {
+    std::map<std::string, std::string> headers;
+    headers["Content-Type"] = "application/json";
+    auto r = co_await c.call(v, std::move(target), std::move(body), std::move(headers),
+                             std::chrono::seconds(120));
+    if (r.status >= 300)
+        throw std::runtime_error("sfsim control call failed: " + r.body);
+    co_return r;
+}
+
+asio::awaitable<void> wait_generated(test::http_client& c, const std::string& job) {
+    while (true) {
+        auto r = co_await control(c, http::verb::get, "/__sim/generate/" + job, "");
+        if (bench::json_field(r.body, "finished") == "true")
+            co_return;
+        co_await sleep_ms(50);
+    }
+}
+
+asio::awaitable<std::string> scalar(pg::connection& c, const std::string& sql) {
+    pg::result r;
+    pg::diagnostics d;
+    auto ec = co_await c.async_query(sql, r, d);
+    if (ec || r.rows() != 1)
+        throw std::runtime_error(sql + ": " + d.summary());
+    co_return r.is_null(0, 0) ? std::string() : std::string(r.value(0, 0));
+}
+
+asio::awaitable<void> exec(pg::connection& c, const std::string& sql) {
+    pg::diagnostics d;
+    if (co_await c.async_exec(sql, d))
+        throw std::runtime_error(sql.substr(0, 200) + ": " + d.summary());
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+struct figures {
+    double load_rows_s = 0, copy_rows_s = 0;
+    long loaded = 0;
+    std::vector<double> latencies;
+    double throughput = 0, ceiling = 0, sim_emit = 0;
+    long peak_rss_kb = 0;
+};
+
+// The ceiling: `changes` changes in the given mix written with sfbridge's own write path
+// (COPY into staging, one merge per batch of 5,000) into a copy of the table.
+asio::awaitable<double> ceiling(asio::io_context& io, const std::string& dsn, long changes,
+                                std::size_t existing) {
+    std::ifstream in(std::string(SFSIM_SCHEMA_DIR) + "/Contact.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string error;
+    auto d = mappings::parse_describe(ss.str(), error);
+    mappings::mapping m;
+    m.object_name = "Contact";
+    for (const auto& f : fields)
+        m.fields.emplace(f, mappings::json_value::object{});
+    std::vector<std::string> errors, warnings;
+    auto r = mappings::resolve_mapping(m, &*d, errors, warnings);
+    if (!r)
+        throw std::runtime_error("ceiling mapping: " + errors.front());
+    bridge::table_writer w(io.get_executor(), "bench_ceiling");
+    pg::diagnostics pd;
+    if (co_await w.open(dsn, pd))
+        throw std::runtime_error(pd.summary());
+    co_await exec(w.connection(), "DROP SCHEMA IF EXISTS bench_ceiling CASCADE");
+    co_await exec(w.connection(), mappings::ddl::setup_schema("bench_ceiling"));
+    const std::vector<std::string> none;
+    co_await exec(w.connection(), mappings::ddl::ensure_table("bench_ceiling", *r, none));
+    co_await exec(w.connection(), "INSERT INTO bench_ceiling._sfbridge_state (object_name, "
+                                  "table_name, schema_version) VALUES ('Contact', 'contact', 1)");
+    // Start from a table as large as sfbridge's.
+    std::mt19937_64 rng(7);
+    std::vector<std::string> live;
+    long serial = 0;
+    auto make = [&](const std::string& id, std::int64_t ms) {
+        salesforce::flat_record rec;
+        auto s = [&](const char* name, std::string v) {
+            rec.fields.push_back({name, mappings::sf_value_kind::json_string, std::move(v)});
+        };
+        const std::string n = std::to_string(rng() % 1000000);
+        s("Id", id);
+        s("FirstName", "First" + n);
+        s("LastName", "Last" + n);
+        s("Email", "c" + n + "@example.com");
+        s("Phone", "+1 555 " + n);
+        s("Title", "Title " + n);
+        s("Department", "Dept " + n);
+        s("Birthdate", "1980-01-01");
+        s("MailingCity", "City " + n);
+        s("MailingCountry", "Country");
+        s("LeadSource", "Web");
+        s("AssistantName", "Assistant " + n);
+        rec.fields.push_back({"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
+        s("SystemModstamp", calendar::format_utc(ms, 'T', true));
+        s("CreatedDate", calendar::format_utc(ms, 'T', true));
+        return rec;
+    };
+    auto new_id = [&]() {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "003C%011ldAAA", ++serial);
+        return std::string(buf);
+    };
+    bridge::change_batch batch(*r);
+    bridge::position_update pos;
+    std::int64_t ms = now_ms() - 86400000;
+    for (std::size_t i = 0; i < existing; ++i) {
+        live.push_back(new_id());
+        (void)batch.add_record(make(live.back(), ms), error);
+        if (batch.size() == 5000 || i + 1 == existing) {
+            if (co_await w.apply(batch, pos, pd))
+                throw std::runtime_error(pd.summary());
+            batch.clear();
+        }
+    }
+    const auto start = clk::now();
+    for (long i = 0; i < changes; ++i) {
+        ++ms;
+        const auto pick = rng() % 100;
+        if (pick < 30 || live.empty()) {
+            live.push_back(new_id());
+            (void)batch.add_record(make(live.back(), ms), error);
+        } else if (pick < 90) {
+            (void)batch.add_record(make(live[rng() % live.size()], ms), error);
+        } else {
+            const std::size_t k = rng() % live.size();
+            batch.add_delete(live[k], calendar::format_utc(ms, ' ', false));
+            live[k] = live.back();
+            live.pop_back();
+        }
+        if (batch.size() == 5000 || i + 1 == changes) {
+            pos.replay_id = i;
+            if (co_await w.apply(batch, pos, pd))
+                throw std::runtime_error(pd.summary());
+            batch.clear();
+        }
+    }
+    const double secs = std::chrono::duration<double>(clk::now() - start).count();
+    co_await exec(w.connection(), "DROP SCHEMA bench_ceiling CASCADE");
+    co_return static_cast<double>(changes) / secs;
+}
+
+asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
+    const char* dsn_env = std::getenv("SFBRIDGE_BENCH_PG_DSN");
+    if (!dsn_env)
+        throw std::runtime_error("SFBRIDGE_BENCH_PG_DSN is not set (run through ./scripts/bench)");
+    const std::string dsn = dsn_env;
+    test::http_client sim(io, port);
+    pg::connection c(io.get_executor());
+    pg::diagnostics pd;
+    if (co_await c.async_connect(dsn, pd))
+        throw std::runtime_error(pd.summary());
+    co_await exec(c, "DROP SCHEMA IF EXISTS bench_inbound CASCADE");
+
+    // 1. Initial load through Bulk API 2.0.
+    std::fprintf(stderr, "seeding sfsim with %ld Contacts...\n", o.rows);
+    auto g = co_await control(sim, http::verb::post, "/__sim/generate",
+                              R"({"object":"Contact","kind":"create","count":)" +
+                                  std::to_string(o.rows) + R"(,"rate":0,"bulk":true})");
+    co_await wait_generated(sim, bench::json_field(g.body, "generator"));
+    const std::string mappings_path =
+        "/tmp/sfbridge-bench-inbound-" + std::to_string(getpid()) + ".json";
+    std::ofstream(mappings_path) << mapping_file();
+    sfbridge_process bridge(o, dsn, port, mappings_path, mappings_path + ".log");
+    std::fprintf(stderr, "sfbridge: initial load...\n");
+    while (log_time(bridge.log(), "initial load done") < 0) {
+        if (!bridge.alive())
+            throw std::runtime_error("sfbridge exited:\n" + bridge.log());
+        co_await sleep_ms(50);
+    }
+    const std::string log = bridge.log();
+    const double load_s = static_cast<double>(log_time(log, "initial load done") -
+                                              log_time(log, "msg=\"initial load\"")) /
+                          1000.0;
+    fig.loaded = std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact"));
+    fig.load_rows_s = static_cast<double>(fig.loaded) / load_s;
+
+    // The baseline: the same rows by plain COPY into a table of the same shape.
+    {
+        std::string cols;
+        for (const auto& f : fields)
+            cols += (cols.empty() ? "" : ", ") +
+                    (f == "Id" ? std::string("sfid") : mappings::column_name(f));
+        pg::result rows;
+        if (co_await c.async_query("SELECT " + cols + " FROM bench_inbound.contact", rows, pd))
+            throw std::runtime_error(pd.summary());
+        std::string text;
+        for (int i = 0; i < rows.rows(); ++i) {
+            for (int k = 0; k < rows.columns(); ++k)
+                pg::copy_text::append_optional(text, rows.optional_value(i, k), k == 0);
+            pg::copy_text::end_row(text);
+        }
+        rows = pg::result();
+        co_await exec(c, "CREATE TABLE bench_inbound.copy_baseline (LIKE bench_inbound.contact "
+                         "INCLUDING ALL)");
+        const auto start = clk::now();
+        if (co_await c.async_copy_start(
+                "COPY bench_inbound.copy_baseline (" + cols + ") FROM STDIN", pd))
+            throw std::runtime_error(pd.summary());
+        for (std::size_t off = 0; off < text.size(); off += 1 << 20)
+            if (co_await c.async_copy_write(std::string_view(text).substr(off, 1 << 20), pd))
+                throw std::runtime_error(pd.summary());
+        std::uint64_t n = 0;
+        if (co_await c.async_copy_end(n, pd))
+            throw std::runtime_error(pd.summary());
+        fig.copy_rows_s =
+            static_cast<double>(n) / std::chrono::duration<double>(clk::now() - start).count();
+        co_await exec(c, "DROP TABLE bench_inbound.copy_baseline");
+    }
+
+    // 2. Latency at a steady rate: a trigger NOTIFYs each row's SystemModstamp at commit.
+    std::fprintf(stderr, "latency: %ld changes/s for %ld s...\n", o.rate, o.seconds);
+    co_await exec(
+        c, R"(CREATE FUNCTION bench_inbound.notify_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('bench_inbound', (extract(epoch from NEW.systemmodstamp) * 1000)::bigint::text); RETURN NULL; END $$;
+        CREATE TRIGGER bench_notify AFTER INSERT OR UPDATE ON bench_inbound.contact
+        FOR EACH ROW EXECUTE FUNCTION bench_inbound.notify_commit();
+        LISTEN bench_inbound)");
+    co_await sleep_ms(1000); // the stream is up
+    g = co_await control(sim, http::verb::post, "/__sim/generate",
+                         R"({"object":"Contact","kind":"mixed","count":)" +
+                             std::to_string(o.rate * o.seconds) + R"(,"rate":)" +
+                             std::to_string(o.rate) + "}");
+    const auto until = clk::now() + std::chrono::seconds(o.seconds + 3);
+    while (clk::now() < until) {
+        pg::notification n;
+        auto ec = co_await c.async_receive_notification(n, pd, std::chrono::milliseconds(500));
+        if (ec == boost::system::errc::timed_out)
+            continue;
+        if (ec)
+            throw std::runtime_error(pd.summary());
+        fig.latencies.push_back(static_cast<double>(now_ms() - std::stoll(n.payload)));
+    }
+    co_await exec(c, "UNLISTEN bench_inbound; DROP TRIGGER bench_notify ON bench_inbound.contact");
+
+    // 3. Throughput: M changes as fast as sfsim emits them.
+    std::fprintf(stderr, "throughput: %ld changes...\n", o.changes);
+    const auto t0 = clk::now();
+    g = co_await control(sim, http::verb::post, "/__sim/generate",
+                         R"({"object":"Contact","kind":"mixed","count":)" +
+                             std::to_string(o.changes) + R"(,"rate":0})");
+    co_await wait_generated(sim, bench::json_field(g.body, "generator"));
+    fig.sim_emit =
+        static_cast<double>(o.changes) / std::chrono::duration<double>(clk::now() - t0).count();
+    // Done when Postgres holds sfsim's live count and its newest change.
+    http::verb get = http::verb::get;
+    long polls = 0;
+    while (true) {
+        auto stats = co_await control(sim, get, "/__sim/stats", "");
+        const std::string needle = "\"Contact\":{\"live\":";
+        const auto at = stats.body.find(needle);
+        const long live = std::stol(stats.body.substr(at + needle.size()));
+        const long in_pg =
+            std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact"));
+        const std::string state =
+            co_await scalar(c, "SELECT (last_event_at > now() - interval '300 ms')::text FROM "
+                               "bench_inbound._sfbridge_state");
+        if (live == in_pg && state == "false")
+            break;
+        if (clk::now() - t0 > std::chrono::seconds(600))
+            throw std::runtime_error("Postgres did not converge: sfsim has " + std::to_string(live) +
+                                     " live Contacts, Postgres " + std::to_string(in_pg));
+        if (++polls % 100 == 0)
+            std::fprintf(stderr, "  waiting: sfsim %ld live, Postgres %ld\n", live, in_pg);
+        co_await sleep_ms(20);
+    }
+    // The last event's commit: last_event_at, stored with the last batch.
+    const double last = std::stod(co_await scalar(
+        c, "SELECT extract(epoch from last_event_at) FROM bench_inbound._sfbridge_state"));
+    const double start_epoch = static_cast<double>(now_ms()) / 1000.0 -
+                               std::chrono::duration<double>(clk::now() - t0).count();
+    fig.throughput = static_cast<double>(o.changes) / (last - start_epoch);
+    fig.peak_rss_kb = bridge.peak_rss_kb();
+    const std::size_t existing = static_cast<std::size_t>(
+        std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact")));
+    const int rc = bridge.stop();
+    if (rc != 0)
+        std::fprintf(stderr, "sfbridge exited with %d\n", rc);
+
+    // 4. The ceiling for the same number of changes and mix.
+    std::fprintf(stderr, "ceiling: %ld changes by COPY + merge...\n", o.changes);
+    fig.ceiling = co_await ceiling(io, dsn, o.changes, existing);
+    co_await exec(c, "DROP SCHEMA bench_inbound CASCADE");
+    std::remove(mappings_path.c_str());
+    std::remove((mappings_path + ".log").c_str());
+    co_return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string f = argv[i], v = argv[i + 1];
+        if (f == "--sfsim")
+            o.sfsim = v;
+        else if (f == "--sfbridge")
+            o.sfbridge = v;
+        else if (f == "--rows")
+            o.rows = std::stol(v);
+        else if (f == "--rate")
+            o.rate = std::stol(v);
+        else if (f == "--seconds")
+            o.seconds = std::stol(v);
+        else if (f == "--changes")
+            o.changes = std::stol(v);
+        else if (f == "--json")
+            o.json = v;
+        else {
+            std::fprintf(stderr, "%s\n", usage);
+            return 2;
+        }
+    }
+    if (o.sfsim.empty() || o.sfbridge.empty()) {
+        std::fprintf(stderr, "%s\n", usage);
+        return 2;
+    }
+    figures fig;
+    bench::sfsim_process sim(o.sfsim, 0, {"--connect-timeout", "20000"});
+    asio::io_context io(1);
+    int rc = 1;
+    asio::co_spawn(io, run(io, o, sim.port(), fig), [&](std::exception_ptr e, int r) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                std::fprintf(stderr, "inbound: %s\n", x.what());
+            }
+            rc = 1;
+            return;
+        }
+        rc = r;
+    });
+    io.run();
+    if (rc != 0)
+        return rc;
+    const double p50 = percentile(fig.latencies, 0.50), p95 = percentile(fig.latencies, 0.95),
+                 p99 = percentile(fig.latencies, 0.99),
+                 mx = fig.latencies.empty()
+                          ? 0
+                          : *std::max_element(fig.latencies.begin(), fig.latencies.end());
+    std::printf(
+        "figure                                   value        baseline (same run)     ratio\n");
+    std::printf("initial load, Bulk 2.0 -> Postgres   %9.0f rows/s  plain COPY %9.0f rows/s  "
+                "%5.2fx  (%ld rows)\n",
+                fig.load_rows_s, fig.copy_rows_s, fig.load_rows_s / fig.copy_rows_s, fig.loaded);
+    std::printf(
+        "latency at %ld/s for %ld s (ms)      p50 %.1f  p95 %.1f  p99 %.1f  max %.1f  (%zu rows)\n",
+        o.rate, o.seconds, p50, p95, p99, mx, fig.latencies.size());
+    std::printf("throughput, %ld mixed changes     %9.0f changes/s  COPY+merge ceiling %9.0f /s  "
+                "%5.2fx  (sfsim emitted %.0f/s)\n",
+                o.changes, fig.throughput, fig.ceiling, fig.throughput / fig.ceiling, fig.sim_emit);
+    std::printf("sfbridge peak RSS                    %9.1f MB\n",
+                static_cast<double>(fig.peak_rss_kb) / 1024.0);
+    std::ofstream js(o.json);
+    js << "{\"initial_load_rows_per_s\":" << fig.load_rows_s
+       << ",\"plain_copy_rows_per_s\":" << fig.copy_rows_s << ",\"rows_loaded\":" << fig.loaded
+       << ",\"latency_ms\":{\"p50\":" << p50 << ",\"p95\":" << p95 << ",\"p99\":" << p99
+       << ",\"max\":" << mx << ",\"samples\":" << fig.latencies.size() << "}"
+       << ",\"throughput_changes_per_s\":" << fig.throughput
+       << ",\"ceiling_changes_per_s\":" << fig.ceiling << ",\"sfsim_emit_per_s\":" << fig.sim_emit
+       << ",\"peak_rss_mb\":" << static_cast<double>(fig.peak_rss_kb) / 1024.0 << "}\n";
+    std::printf("figures written to %s\n", o.json.c_str());
+    return 0;
+}
