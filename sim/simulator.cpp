@@ -358,6 +358,42 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
             co_return control_error(http::status::not_found, "unknown oauth action");
         co_return json_response(http::status::ok, std::move(out));
     }
+    if (what == "streaming" && seg.size() == 3 && seg[2] == "inject" &&
+        method == http::verb::post) {
+        // {"channel":"/topic/hc_Contact","type":"updated","sobject":{...}}: the sobject is
+        // published as sent, however wrong.
+        simdjson::ondemand::document doc;
+        simdjson::ondemand::object obj;
+        if (parser.iterate(body).get(doc) || doc.get_object().get(obj))
+            co_return control_error(http::status::bad_request, "inject: expected a JSON object");
+        std::string channel, type = "updated", sobject;
+        for (auto m : obj) {
+            std::string_view k, v;
+            if (m.unescaped_key().get(k))
+                co_return control_error(http::status::bad_request, "inject: bad JSON");
+            if (k == "sobject") {
+                std::string_view raw;
+                simdjson::ondemand::object so;
+                if (m.value().get_object().get(so) || so.raw_json().get(raw))
+                    co_return control_error(http::status::bad_request,
+                                            "inject: sobject must be an object");
+                sobject = raw;
+            } else if (!m.value().get_string().get(v)) {
+                if (k == "channel")
+                    channel = v;
+                else if (k == "type")
+                    type = v;
+            }
+        }
+        if (channel.empty() || sobject.empty())
+            co_return control_error(http::status::bad_request,
+                                    "inject: channel and sobject needed");
+        const std::int64_t id = streams_->inject(channel, type, sobject);
+        std::string out;
+        json::writer w(out);
+        w.begin_object().member("replayId", id).end_object();
+        co_return json_response(http::status::ok, std::move(out));
+    }
     if (what == "faults") {
         if (seg.size() == 3 && method == http::verb::post) {
             if (seg[2] == "expire-tokens")

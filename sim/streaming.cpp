@@ -78,6 +78,26 @@ channel_log& streaming::log_for(const std::string& channel, std::chrono::millise
     return *it->second;
 }
 
+std::int64_t streaming::inject(const std::string& channel, const std::string& type,
+                               std::string_view sobject_json) {
+    channel_log& log = log_for(channel, cfg_.push_topic_age);
+    const std::int64_t replay_id = log.latest() + 1;
+    const std::int64_t now = data_.now_ms();
+    std::string msg;
+    json::writer w(msg);
+    w.begin_object().member("channel", channel).key("data").begin_object();
+    w.key("event")
+        .begin_object()
+        .member("createdDate", format_datetime(now))
+        .member("replayId", replay_id)
+        .member("type", type)
+        .end_object();
+    w.key("sobject").raw(sobject_json);
+    w.end_object().end_object();
+    publish(log, {replay_id, now, now, std::move(msg)});
+    return replay_id;
+}
+
 void streaming::lose_retention() {
     for (auto& [name, log] : channels_)
         log->lose_all();

@@ -87,6 +87,11 @@ public:
     // Called after every event appended (the CometD server wakes held connects).
     void set_listener(event_listener l) { listener_ = std::move(l); }
     void lose_retention();
+    // Publishes a PushTopic-shaped event whose sobject is the given JSON text, as it is, so
+    // tests can send clients what a real org might (odd values, malformed records). Returns
+    // the event's replay id.
+    std::int64_t inject(const std::string& channel, const std::string& type,
+                        std::string_view sobject_json);
     void expire();
     void reset();
     // The CDC channel of an object: /data/AccountChangeEvent, /data/Foo__ChangeEvent.
