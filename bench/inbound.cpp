@@ -479,7 +479,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     figures fig;
-    bench::sfsim_process sim(o.sfsim, 0, {"--connect-timeout", "20000"});
+    // Salesforce keeps events for 24 hours, not a count: keep them all, as a real org would here.
+    bench::sfsim_process sim(o.sfsim, 0,
+                             {"--connect-timeout", "20000", "--retention-count", "5000000"});
     asio::io_context io(1);
     int rc = 1;
     asio::co_spawn(io, run(io, o, sim.port(), fig), [&](std::exception_ptr e, int r) {

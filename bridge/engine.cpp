@@ -727,6 +727,11 @@ asio::awaitable<void> engine::run() {
         }
         if (any_stream)
             asio::co_spawn(ex_, stream_loop(), asio::detached);
+        bool any_read_write = false;
+        for (auto& m : maps_)
+            any_read_write = any_read_write || m->m.read_write();
+        if (cfg_.writeback && any_read_write)
+            asio::co_spawn(ex_, writeback_loop(), asio::detached);
     }
     // Wait for stop() and for every loop to wind down.
     while (!stopping_ || running_loops_ > 0) {
@@ -738,10 +743,25 @@ asio::awaitable<void> engine::run() {
     log::info("sync", "stopped");
 }
 
+asio::awaitable<void> engine::writeback_loop() {
+    ++running_loops_;
+    writeback_config wc;
+    wc.database_url = cfg_.database_url;
+    wc.schema = cfg_.schema;
+    wc.archive_after = cfg_.archive_after;
+    writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);
+    if (!stopping_)
+        co_await writeback_->run();
+    --running_loops_;
+    stop_timer_.cancel();
+}
+
 void engine::stop() {
     if (stopping_)
         return;
     stopping_ = true;
+    if (writeback_)
+        writeback_->stop();
     if (stream_)
         stream_->stop();
     for (auto& m : maps_)

@@ -2,6 +2,7 @@
 
 #include "bridge/change_batch.hpp"
 #include "bridge/table_writer.hpp"
+#include "bridge/writeback.hpp"
 #include "cometd/client.hpp"
 #include "mappings/mapping_file.hpp"
 #include "mappings/resolve.hpp"
@@ -42,6 +43,8 @@ struct engine_config {
     std::size_t stream_queue = 20000;
     net::client_options cometd_http; // defaults to salesforce.http
     std::vector<std::string> reload; // objects to load again from scratch
+    bool writeback = true; // send read-write mappings' captured writes to Salesforce
+    std::chrono::seconds archive_after{std::chrono::hours(24)};
 };
 
 struct mapping_stats {
@@ -71,6 +74,7 @@ public:
 
     [[nodiscard]] std::vector<mapping_stats> stats() const;
     [[nodiscard]] const std::vector<mappings::resolved_mapping>& resolved() const noexcept;
+    [[nodiscard]] const writeback* writer() const noexcept { return writeback_.get(); }
 
 private:
     struct mapping_rt;
@@ -78,6 +82,7 @@ private:
     boost::asio::awaitable<boost::system::error_code> poll(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> poll_loop(mapping_rt& m);
     boost::asio::awaitable<void> stream_loop();
+    boost::asio::awaitable<void> writeback_loop();
     boost::asio::awaitable<boost::system::error_code> flush(mapping_rt& m);
     boost::asio::awaitable<void> record_error(mapping_rt& m, const std::string& channel,
                                               std::int64_t replay_id, const std::string& message,
@@ -94,6 +99,7 @@ private:
     std::vector<mappings::resolved_mapping> resolved_;
     std::unique_ptr<table_writer> stream_writer_;
     std::unique_ptr<cometd::client> stream_;
+    std::unique_ptr<writeback> writeback_;
     boost::asio::steady_timer stop_timer_;
     bool stopping_ = false;
     int running_loops_ = 0;

@@ -33,6 +33,8 @@ usage:
   sfbridge mappings export --mappings FILE     print the file in canonical form
   sfbridge reload OBJECT                       load OBJECT again from scratch at the next start
   sfbridge status                              per mapping: state, rows, last event, lag, errors
+  sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
+  sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
   sfbridge tail CHANNEL [--replay ID]          print a channel's events as JSON lines
 
 options:
@@ -253,6 +255,49 @@ int cmd_db(const bridge::settings& s, const cli& c, const std::string& what) {
         }
         const std::string q = mappings::quote_identifier(schema);
         pg::result r;
+        if (what == "errors" || what == "retry") {
+            // Failed writes back to Salesforce, by mapping (table) or trigger log id.
+            std::string where = " WHERE state = 'FAILED'";
+            pg::params p;
+            if (auto it = c.options.find("mapping"); it != c.options.end()) {
+                p.add(mappings::column_name(it->second));
+                where += " AND table_name = $" + std::to_string(p.size());
+            }
+            if (auto it = c.options.find("id"); it != c.options.end()) {
+                p.add(it->second);
+                where += " AND id = $" + std::to_string(p.size()) + "::integer";
+            }
+            if (what == "retry") {
+                ec = co_await conn.async_query("UPDATE " + q +
+                                                   "._trigger_log SET state = 'NEW', "
+                                                   "updated_at = now()" +
+                                                   where,
+                                               p, r, d);
+                if (ec) {
+                    log::error("sfbridge", "retry failed: " + d.summary());
+                    co_return 2;
+                }
+                std::cout << r.affected_rows() << " failed writes set back to NEW\n";
+                co_return 0;
+            }
+            ec = co_await conn.async_query(
+                "SELECT id, table_name, record_id, action, coalesce(sf_message, ''), "
+                "to_char(updated_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') FROM " +
+                    q + "._trigger_log" + where + " ORDER BY id",
+                p, r, d);
+            if (ec) {
+                log::error("sfbridge", "reading the trigger log failed: " + d.summary());
+                co_return 2;
+            }
+            std::printf("%-8s %-24s %9s %-7s %-19s %s\n", "id", "table", "record", "action",
+                        "when (UTC)", "message");
+            for (int i = 0; i < r.rows(); ++i)
+                std::printf("%-8s %-24s %9s %-7s %-19s %s\n", std::string(r.value(i, 0)).c_str(),
+                            std::string(r.value(i, 1)).c_str(), std::string(r.value(i, 2)).c_str(),
+                            std::string(r.value(i, 3)).c_str(), std::string(r.value(i, 5)).c_str(),
+                            std::string(r.value(i, 4)).c_str());
+            co_return 0;
+        }
         if (what == "reload") {
             if (c.positional.size() < 2)
                 throw std::runtime_error("reload: which object?");
@@ -372,7 +417,7 @@ int main(int argc, char** argv) {
             return cmd_run(s, c, false);
         if (cmd == "mappings")
             return cmd_mappings(s, c);
-        if (cmd == "reload" || cmd == "status")
+        if (cmd == "reload" || cmd == "status" || cmd == "errors" || cmd == "retry")
             return cmd_db(s, c, cmd);
         if (cmd == "tail")
             return cmd_tail(s, c);
