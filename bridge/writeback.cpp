@@ -61,6 +61,27 @@ bool transient_code(const std::string& code) {
 }
 } // namespace
 
+bool writeback::take(entry& e, const salesforce::record_result& r, bool is_delete) {
+    if (!r.attempted)
+        return true; // stays pending: the call stopped before it
+    const std::string code = r.errors.empty() ? "" : r.errors[0].status_code;
+    if (r.success || (is_delete && code == "ENTITY_IS_DELETED")) {
+        e.outcome = entry::result::success;
+        if (e.action == "INSERT")
+            e.new_sfid = r.id;
+        return false;
+    }
+    if (transient_code(code))
+        return true;
+    e.outcome = entry::result::failed;
+    if (!r.errors.empty()) {
+        e.error_code = code;
+        e.message = r.errors[0].message;
+        e.fields = r.errors[0].fields;
+    }
+    return false;
+}
+
 writeback::writeback(asio::any_io_executor ex, writeback_config cfg,
                      std::vector<mappings::resolved_mapping> maps, salesforce::rest_client& rest)
     : ex_(ex), cfg_(std::move(cfg)), maps_(std::move(maps)), rest_(rest), conn_(ex), pause_(ex) {}
@@ -194,24 +215,9 @@ asio::awaitable<void> writeback::send_inserts(const mappings::resolved_mapping& 
                                                        results, d, o);
         if (ec)
             transient_ = true;
-        for (std::size_t i = 0; i < owners.size(); ++i) {
-            const auto& r = results[i];
-            if (!r.attempted)
-                continue; // stays pending
-            if (r.success) {
-                owners[i]->outcome = entry::result::success;
-                owners[i]->new_sfid = r.id;
-            } else if (!r.errors.empty() && transient_code(r.errors[0].status_code)) {
+        for (std::size_t i = 0; i < owners.size(); ++i)
+            if (take(*owners[i], results[i], false) && results[i].attempted)
                 transient_ = true;
-            } else {
-                owners[i]->outcome = entry::result::failed;
-                if (!r.errors.empty()) {
-                    owners[i]->error_code = r.errors[0].status_code;
-                    owners[i]->message = r.errors[0].message;
-                    owners[i]->fields = r.errors[0].fields;
-                }
-            }
-        }
     }
 }
 
@@ -309,25 +315,10 @@ asio::awaitable<void> writeback::send_updates(const mappings::resolved_mapping& 
                                                    m.object_name, "", records, results, d, o);
     if (ec)
         transient_ = true;
-    for (std::size_t i = 0; i < owners.size(); ++i) {
-        const auto& r = results[i];
-        if (!r.attempted)
-            continue;
-        for (auto* e : *owners[i]) {
-            if (r.success) {
-                e->outcome = entry::result::success;
-            } else if (!r.errors.empty() && transient_code(r.errors[0].status_code)) {
+    for (std::size_t i = 0; i < owners.size(); ++i)
+        for (auto* e : *owners[i])
+            if (take(*e, results[i], false) && results[i].attempted)
                 transient_ = true;
-            } else {
-                e->outcome = entry::result::failed;
-                if (!r.errors.empty()) {
-                    e->error_code = r.errors[0].status_code;
-                    e->message = r.errors[0].message;
-                    e->fields = r.errors[0].fields;
-                }
-            }
-        }
-    }
 }
 
 asio::awaitable<void> writeback::send_deletes(const mappings::resolved_mapping& m,
@@ -353,21 +344,9 @@ asio::awaitable<void> writeback::send_deletes(const mappings::resolved_mapping& 
                                                    m.object_name, "", ids, results, d, o);
     if (ec)
         transient_ = true;
-    for (std::size_t i = 0; i < owners.size(); ++i) {
-        const auto& r = results[i];
-        if (!r.attempted)
-            continue;
-        const std::string code = r.errors.empty() ? "" : r.errors[0].status_code;
-        if (r.success || code == "ENTITY_IS_DELETED") {
-            owners[i]->outcome = entry::result::success;
-        } else if (transient_code(code)) {
+    for (std::size_t i = 0; i < owners.size(); ++i)
+        if (take(*owners[i], results[i], true) && results[i].attempted)
             transient_ = true;
-        } else {
-            owners[i]->outcome = entry::result::failed;
-            owners[i]->error_code = code;
-            owners[i]->message = r.errors.empty() ? "" : r.errors[0].message;
-        }
-    }
 }
 
 asio::awaitable<error_code> writeback::record(std::vector<entry*>& done, bool in_transaction) {

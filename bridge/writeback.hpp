@@ -2,6 +2,7 @@
 
 #include "mappings/resolve.hpp"
 #include "pg/connection.hpp"
+#include "salesforce/collections.hpp"
 #include "salesforce/rest_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -85,6 +86,8 @@ private:
                                                              bool in_transaction);
     boost::asio::awaitable<void> archive();
     const mappings::resolved_mapping* mapping_for(const std::string& table) const;
+    // Applies one record's result to its entry; true when it stays pending (transient).
+    static bool take(entry& e, const salesforce::record_result& r, bool is_delete);
 
     boost::asio::any_io_executor ex_;
     writeback_config cfg_;
