@@ -12,7 +12,7 @@
 // Usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] [--seconds S]
 //                [--changes M] [--json FILE]      (SFBRIDGE_BENCH_PG_DSN: the database)
 
-#include "bench/sfsim_process.hpp"
+#include "bench/bridge_process.hpp"
 #include "bridge/change_batch.hpp"
 #include "bridge/table_writer.hpp"
 #include "core/calendar.hpp"
@@ -39,6 +39,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using namespace sfbridge;
 using clk = std::chrono::steady_clock;
+using namespace sfbridge::bench;
 
 namespace {
 
@@ -55,17 +56,6 @@ const std::vector<std::string> fields{
     "Title",      "Department",    "Birthdate", "MailingCity",    "MailingCountry",
     "LeadSource", "AssistantName", "IsDeleted", "SystemModstamp", "CreatedDate"};
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-asio::awaitable<void> sleep_ms(long ms) {
-    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
-    co_await t.async_wait(asio::use_awaitable);
-}
-
 std::string mapping_file() {
     std::string f;
     for (const auto& x : fields)
@@ -73,123 +63,6 @@ std::string mapping_file() {
     return R"({"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_only",)"
            R"("sf_notify_enabled":true,"sf_polling_seconds":3600,"fields":{)" +
            f + "}}}]}";
-}
-
-// sfbridge as a child process, pinned to a core, its log in a file.
-class sfbridge_process {
-public:
-    sfbridge_process(const options& o, const std::string& dsn, std::uint16_t sim_port,
-                     const std::string& mappings_path, const std::string& log_path)
-        : log_(log_path) {
-        pid_ = fork();
-        if (pid_ == 0) {
-            bench::pin_to_cpu(1);
-            FILE* f = std::freopen(log_path.c_str(), "w", stderr);
-            (void)f;
-            setenv("DATABASE_URL", dsn.c_str(), 1);
-            const std::string url = "http://127.0.0.1:" + std::to_string(sim_port);
-            setenv("SALESFORCE_LOGIN_URL", url.c_str(), 1);
-            setenv("SALESFORCE_CLIENT_ID", "sfsim-client-id", 1);
-            setenv("SALESFORCE_CLIENT_SECRET", "sfsim-client-secret", 1);
-            setenv("SALESFORCE_USERNAME", "integration@sfsim.test", 1);
-            setenv("SALESFORCE_PASSWORD", "sfsim-password", 1);
-            std::vector<std::string> args{o.sfbridge, "run",           "--mappings",  mappings_path,
-                                          "--schema", "bench_inbound", "--log-level", "info"};
-            std::vector<char*> argv;
-            for (auto& a : args)
-                argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(o.sfbridge.c_str(), argv.data());
-            std::perror("exec sfbridge");
-            _exit(127);
-        }
-    }
-    ~sfbridge_process() { stop(); }
-    int stop() {
-        if (pid_ <= 0)
-            return 0;
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    }
-    [[nodiscard]] long peak_rss_kb() const {
-        std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("VmHWM:", 0) == 0)
-                return std::stol(line.substr(6));
-        return -1;
-    }
-    [[nodiscard]] std::string log() const {
-        std::ifstream in(log_);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
-    [[nodiscard]] bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
-
-private:
-    pid_t pid_ = -1;
-    std::string log_;
-};
-
-// The ms timestamp of a log line containing `needle` (ts=...Z at its start); -1 if none.
-std::int64_t log_time(const std::string& log, const std::string& needle) {
-    auto at = log.find(needle);
-    if (at == std::string::npos)
-        return -1;
-    auto line_start = log.rfind('\n', at);
-    line_start = line_start == std::string::npos ? 0 : line_start + 1;
-    // ts=2026-11-26T10:35:12.429Z
-    const std::string ts = log.substr(line_start + 3, 24);
-    int y, mo, d, h, mi, s, ms;
-    if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
-        return -1;
-    return ((calendar::days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + ms;
-}
-
-asio::awaitable<test::http_reply> control(test::http_client& c, http::verb v, std::string target,
-                                          std::string body) {
-    std::map<std::string, std::string> headers;
-    headers["Content-Type"] = "application/json";
-    auto r = co_await c.call(v, std::move(target), std::move(body), std::move(headers),
-                             std::chrono::seconds(120));
-    if (r.status >= 300)
-        throw std::runtime_error("sfsim control call failed: " + r.body);
-    co_return r;
-}
-
-asio::awaitable<void> wait_generated(test::http_client& c, const std::string& job) {
-    while (true) {
-        auto r = co_await control(c, http::verb::get, "/__sim/generate/" + job, "");
-        if (bench::json_field(r.body, "finished") == "true")
-            co_return;
-        co_await sleep_ms(50);
-    }
-}
-
-asio::awaitable<std::string> scalar(pg::connection& c, const std::string& sql) {
-    pg::result r;
-    pg::diagnostics d;
-    auto ec = co_await c.async_query(sql, r, d);
-    if (ec || r.rows() != 1)
-        throw std::runtime_error(sql + ": " + d.summary());
-    co_return r.is_null(0, 0) ? std::string() : std::string(r.value(0, 0));
-}
-
-asio::awaitable<void> exec(pg::connection& c, const std::string& sql) {
-    pg::diagnostics d;
-    if (co_await c.async_exec(sql, d))
-        throw std::runtime_error(sql.substr(0, 200) + ": " + d.summary());
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 struct figures {
@@ -319,13 +192,18 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     const std::string mappings_path =
         "/tmp/sfbridge-bench-inbound-" + std::to_string(getpid()) + ".json";
     std::ofstream(mappings_path) << mapping_file();
-    sfbridge_process bridge(o, dsn, port, mappings_path, mappings_path + ".log");
+    sfbridge_process bridge(o.sfbridge, dsn, port, mappings_path, mappings_path + ".log",
+                            "bench_inbound");
     std::fprintf(stderr, "sfbridge: initial load...\n");
     while (log_time(bridge.log(), "initial load done") < 0) {
         if (!bridge.alive())
             throw std::runtime_error("sfbridge exited:\n" + bridge.log());
         co_await sleep_ms(50);
     }
+    // The first poll after the load re-reads the records changed in the overlap before it
+    // (here: all of them, just seeded); the latency phase starts once it is done.
+    while (log_time(bridge.log(), "caught up") < 0)
+        co_await sleep_ms(50);
     const std::string log = bridge.log();
     const double load_s = static_cast<double>(log_time(log, "initial load done") -
                                               log_time(log, "msg=\"initial load\"")) /

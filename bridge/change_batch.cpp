@@ -119,6 +119,22 @@ void change_batch::add_delete(std::string_view sfid, std::string_view when) {
     put(std::move(e));
 }
 
+void change_batch::copy_rows(std::string& out) const {
+    for (const auto& e : entries_) {
+        if (e.op != 'u')
+            continue;
+        bool first = true;
+        for (const auto& v : e.values) {
+            if (v)
+                pg::copy_text::append_field(out, *v, first);
+            else
+                pg::copy_text::append_null(out, first);
+            first = false;
+        }
+        pg::copy_text::end_row(out);
+    }
+}
+
 void change_batch::copy_text(std::string& out) const {
     const char op_text[2][2] = {"u", "d"};
     for (const auto& e : entries_) {

@@ -42,6 +42,8 @@ public:
     // The rows in COPY text format, in the staging table's column order (_op, then the
     // mapping's columns).
     void copy_text(std::string& out) const;
+    // The same rows without the _op column (upserts only), for COPY into the table itself.
+    void copy_rows(std::string& out) const;
 
     [[nodiscard]] const mappings::resolved_mapping& mapping() const noexcept { return *m_; }
 

@@ -331,9 +331,27 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
                {"api", bulk ? "bulk" : "rest"}});
     change_batch batch(m.m);
     std::size_t loaded = 0;
+    // An empty table is loaded by COPY straight into it (every row is new); otherwise (a
+    // reload after a failed attempt, new columns) rows are merged by the SystemModstamp rule.
+    pg::result empty;
+    ec = co_await stream_writer_->query("SELECT NOT EXISTS (SELECT 1 FROM " +
+                                            quote_identifier(cfg_.schema) + "." +
+                                            quote_identifier(m.m.table) + ")",
+                                        pg::params(), empty, pd);
+    if (ec)
+        co_return ec;
+    const bool fresh = empty.value(0, 0) == "t";
     auto write = [&]() -> asio::awaitable<error_code> {
         position_update none;
-        auto e = co_await apply_with_retry(*stream_writer_, batch, none);
+        error_code e;
+        if (fresh) {
+            pg::diagnostics ld;
+            e = co_await stream_writer_->load(batch, ld);
+            if (e)
+                log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
+        } else {
+            e = co_await apply_with_retry(*stream_writer_, batch, none);
+        }
         if (!e) {
             loaded += batch.size();
             m.stats.rows_loaded += batch.size();
@@ -512,7 +530,14 @@ asio::awaitable<void> engine::poll_loop(mapping_rt& m) {
                 break;
         }
         m.poll_now = false;
+        const bool first = m.stats.polls == 0;
         auto ec = co_await poll(m, w);
+        if (!ec && first)
+            log::info("sync", "caught up: first poll done",
+                      {{"mapping", m.m.object_name},
+                       {"records", static_cast<unsigned long>(m.stats.polled)}});
+        if (!ec)
+            ++m.stats.polls;
         if (ec) {
             ++failures;
             log::warn("sync", "poll failed, will retry",

@@ -43,7 +43,7 @@ struct engine_config {
     std::size_t stream_queue = 20000;
     net::client_options cometd_http; // defaults to salesforce.http
     std::vector<std::string> reload; // objects to load again from scratch
-    bool writeback = true; // send read-write mappings' captured writes to Salesforce
+    bool writeback = true;           // send read-write mappings' captured writes to Salesforce
     std::chrono::seconds archive_after{std::chrono::hours(24)};
 };
 
@@ -52,6 +52,7 @@ struct mapping_stats {
     std::size_t rows_loaded = 0;
     std::size_t events = 0;
     std::size_t polled = 0;
+    std::size_t polls = 0;
     std::size_t deletes = 0;
     std::size_t errors = 0;
 };

@@ -19,6 +19,17 @@ std::string create_stage(const mappings::resolved_mapping& m) {
     return s;
 }
 
+std::string copy_into_table(std::string_view schema, const mappings::resolved_mapping& m) {
+    std::string s = "COPY " + quote_identifier(schema) + "." + quote_identifier(m.table) + " (";
+    bool first = true;
+    for (const auto& f : m.fields) {
+        s += (first ? "" : ", ") + quote_identifier(f.column);
+        first = false;
+    }
+    s += ") FROM STDIN";
+    return s;
+}
+
 std::string copy_into_stage(const mappings::resolved_mapping& m) {
     std::string s = "COPY " + stage_table(m) + " (_op";
     for (const auto& f : m.fields)
@@ -32,7 +43,7 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
     const std::string tomb = quote_identifier(schema) + "._sfbridge_deleted";
     const std::string obj = mappings::ddl::quote_literal(m.object_name);
     const std::string stage = stage_table(m);
-    std::string cols, s_cols, updates;
+    std::string cols, s_cols, updates, old_row, new_row;
     for (const auto& f : m.fields) {
         const std::string c = quote_identifier(f.column);
         if (!cols.empty()) {
@@ -42,9 +53,14 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
         cols += c;
         s_cols += "s." + c;
         if (f.column != "sfid") {
-            if (!updates.empty())
+            if (!updates.empty()) {
                 updates += ", ";
+                old_row += ", ";
+                new_row += ", ";
+            }
             updates += c + " = EXCLUDED." + c;
+            old_row += t + "." + c;
+            new_row += "EXCLUDED." + c;
         }
     }
     std::string s;
@@ -54,8 +70,13 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
          " d WHERE d.object_name = " + obj +
          " AND d.sfid = s.sfid AND d.systemmodstamp > s.systemmodstamp)"
          " ON CONFLICT (sfid) DO UPDATE SET " +
-         updates + ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE " + t +
-         ".systemmodstamp IS NULL OR " + t + ".systemmodstamp <= EXCLUDED.systemmodstamp;\n";
+         updates + ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE (" + t +
+         ".systemmodstamp IS NULL OR " + t +
+         ".systemmodstamp <= EXCLUDED.systemmodstamp)"
+         // The same version again (a replayed event, an overlapping poll, the echo of
+         // sfbridge's own write) changes nothing: no row version, no trigger, no WAL.
+         " AND (" +
+         old_row + ") IS DISTINCT FROM (" + new_row + ");\n";
     s += "DELETE FROM " + tomb + " d USING " + stage +
          " s WHERE s._op = 'u' AND d.object_name = " + obj +
          " AND d.sfid = s.sfid AND d.systemmodstamp <= s.systemmodstamp;\n";

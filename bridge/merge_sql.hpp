@@ -17,6 +17,10 @@ namespace sfbridge::bridge::merge_sql {
 [[nodiscard]] std::string stage_table(const mappings::resolved_mapping& m);
 [[nodiscard]] std::string create_stage(const mappings::resolved_mapping& m);
 [[nodiscard]] std::string copy_into_stage(const mappings::resolved_mapping& m);
+// COPY straight into the mapping's table: for the initial load of an empty table, where every
+// row is new and unique (no merge needed).
+[[nodiscard]] std::string copy_into_table(std::string_view schema,
+                                          const mappings::resolved_mapping& m);
 // Runs after the COPY, in the same transaction.
 [[nodiscard]] std::string merge(std::string_view schema, const mappings::resolved_mapping& m);
 

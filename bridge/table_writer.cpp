@@ -18,8 +18,12 @@ asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagn
     if (ec)
         co_return ec;
     // hex marks this session as sfbridge's for the capture triggers (heroku-connect.md 1.7).
-    co_return co_await conn_.async_exec("SET xmlbinary = hex; SET application_name = 'sfbridge'",
-                                        diag);
+    // synchronous_commit off: a crash may lose the last few transactions, but each carries its
+    // own stream position, so the position is lost with them and the events are fetched again:
+    // nothing is lost, and a commit does not wait for the disk.
+    co_return co_await conn_.async_exec(
+        "SET xmlbinary = hex; SET application_name = 'sfbridge'; SET synchronous_commit = off",
+        diag);
 }
 
 asio::awaitable<error_code> table_writer::exec(std::string_view sql, pg::diagnostics& diag) {
@@ -29,6 +33,24 @@ asio::awaitable<error_code> table_writer::exec(std::string_view sql, pg::diagnos
 asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::params& p,
                                                 pg::result& out, pg::diagnostics& diag) {
     co_return co_await conn_.async_query(sql, p, out, diag);
+}
+
+asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::diagnostics& diag) {
+    copy_buf_.clear();
+    batch.copy_rows(copy_buf_);
+    auto ec =
+        co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, batch.mapping()), diag);
+    constexpr std::size_t chunk = 256 * 1024;
+    for (std::size_t off = 0; !ec && off < copy_buf_.size(); off += chunk)
+        ec = co_await conn_.async_copy_write(std::string_view(copy_buf_).substr(off, chunk), diag);
+    std::uint64_t rows = 0;
+    if (!ec)
+        ec = co_await conn_.async_copy_end(rows, diag);
+    else if (conn_.in_copy()) {
+        pg::diagnostics ignore;
+        (void)co_await conn_.async_copy_abort("sfbridge: load failed", ignore);
+    }
+    co_return ec;
 }
 
 asio::awaitable<error_code> table_writer::apply(const change_batch& batch,

@@ -36,6 +36,10 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     apply(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
+    // The initial load of an empty table: the batch's rows COPied straight into it.
+    boost::asio::awaitable<boost::system::error_code> load(const change_batch& batch,
+                                                           pg::diagnostics& diag);
+
     // Any statement on the writer's session (state changes around a load).
     boost::asio::awaitable<boost::system::error_code> exec(std::string_view sql,
                                                            pg::diagnostics& diag);
