@@ -2,6 +2,10 @@
 
 #include "core/json_writer.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <simdjson.h>
 
 namespace sfbridge::salesforce {
@@ -148,10 +152,15 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
         break;
     }
 
-    for (std::size_t start = 0; start < records.size(); start += collection_chunk) {
+    // One chunk of 200, with its own lock retries. Chunks name distinct records, so several
+    // may be in flight at once (the REST client's connection pool bounds them).
+    error_code first_error;
+    diagnostics first_diag;
+    auto send_chunk = [&](std::size_t start) -> asio::awaitable<void> {
         std::vector<std::size_t> pending;
         for (std::size_t i = start; i < std::min(records.size(), start + collection_chunk); ++i)
             pending.push_back(i);
+        diagnostics d;
         for (int round = 0; !pending.empty(); ++round) {
             if (round > 0)
                 co_await rest.backoff(round);
@@ -162,22 +171,32 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
                 body.clear();
             }
             rest_response resp;
-            auto ec = co_await rest.async_call(verb, std::move(target), std::move(body), resp, diag,
-                                               opts);
+            auto ec =
+                co_await rest.async_call(verb, std::move(target), std::move(body), resp, d, opts);
             if (ec) {
-                if (ec == condition::retryable)
-                    co_return ec; // records from `pending` on stay not attempted
+                if (ec == condition::retryable) {
+                    if (!first_error) {
+                        first_error = ec;
+                        first_diag = d;
+                    }
+                    co_return; // these records stay not attempted
+                }
                 for (std::size_t i : pending) {
                     results[i].attempted = true;
                     results[i].success = false;
-                    results[i].errors = {record_error{diag.error_code, diag.message, diag.fields}};
+                    results[i].errors = {record_error{d.error_code, d.message, d.fields}};
                 }
-                break;
+                co_return;
             }
             std::vector<record_result> got;
             if (!read_collection_results(resp.body, pending.size(), got)) {
-                diag.client_message = "the collections answer does not have one result per record";
-                co_return errc::bad_response;
+                if (!first_error) {
+                    first_error = errc::bad_response;
+                    first_diag = d;
+                    first_diag.client_message =
+                        "the collections answer does not have one result per record";
+                }
+                co_return;
             }
             std::vector<std::size_t> again;
             for (std::size_t k = 0; k < pending.size(); ++k) {
@@ -187,6 +206,33 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
             }
             pending = std::move(again);
         }
+    };
+    constexpr std::size_t in_flight = 4;
+    std::size_t next = 0, running = 0;
+    asio::steady_timer done(co_await asio::this_coro::executor);
+    done.expires_at(asio::steady_timer::time_point::max());
+    while (next < records.size() || running > 0) {
+        while (next < records.size() && running < in_flight && !first_error) {
+            ++running;
+            asio::co_spawn(co_await asio::this_coro::executor, send_chunk(next),
+                           [&](std::exception_ptr) {
+                               --running;
+                               done.cancel();
+                           });
+            next += collection_chunk;
+        }
+        if (first_error && running == 0)
+            break;
+        if (running > 0) {
+            error_code wait_ec;
+            co_await done.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
+        } else if (next >= records.size()) {
+            break;
+        }
+    }
+    if (first_error) {
+        diag = first_diag;
+        co_return first_error;
     }
     co_return error_code{};
 }
