@@ -47,6 +47,13 @@ public:
 
     [[nodiscard]] const mappings::resolved_mapping& mapping() const noexcept { return *m_; }
 
+    // Each row in order: f(char op, const std::vector<std::optional<std::string>>& values).
+    template <class F>
+    void visit(F&& f) const {
+        for (const auto& e : entries_)
+            f(e.op, e.values);
+    }
+
 private:
     struct entry {
         char op = 'u';

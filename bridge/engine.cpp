@@ -329,7 +329,6 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
               {{"mapping", m.m.object_name},
                {"records", static_cast<long long>(total)},
                {"api", bulk ? "bulk" : "rest"}});
-    change_batch batch(m.m);
     std::size_t loaded = 0;
     // An empty table is loaded by COPY straight into it (every row is new); otherwise (a
     // reload after a failed attempt, new columns) rows are merged by the SystemModstamp rule.
@@ -341,24 +340,51 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     if (ec)
         co_return ec;
     const bool fresh = empty.value(0, 0) == "t";
-    auto write = [&]() -> asio::awaitable<error_code> {
+    // Double buffering: one batch fills from the next page while the other is written, so
+    // fetching and parsing overlap with Postgres.
+    auto filling = std::make_unique<change_batch>(m.m);
+    auto flushing = std::make_unique<change_batch>(m.m);
+    bool writing = false;
+    error_code write_ec;
+    asio::steady_timer write_done(ex_);
+    write_done.expires_at(asio::steady_timer::time_point::max());
+    auto do_write = [&]() -> asio::awaitable<void> {
         position_update none;
         error_code e;
         if (fresh) {
             pg::diagnostics ld;
-            e = co_await stream_writer_->load(batch, ld);
+            e = co_await stream_writer_->load(*flushing, ld);
             if (e)
                 log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
         } else {
-            e = co_await apply_with_retry(*stream_writer_, batch, none);
+            e = co_await apply_with_retry(*stream_writer_, *flushing, none);
         }
         if (!e) {
-            loaded += batch.size();
-            m.stats.rows_loaded += batch.size();
-            batch.clear();
+            loaded += flushing->size();
+            m.stats.rows_loaded += flushing->size();
+            flushing->clear();
         }
-        co_return e;
+        write_ec = e;
+        writing = false;
+        write_done.cancel();
     };
+    auto finish = [&]() -> asio::awaitable<error_code> {
+        while (writing) {
+            error_code w;
+            co_await write_done.async_wait(asio::redirect_error(asio::use_awaitable, w));
+        }
+        co_return write_ec;
+    };
+    auto write = [&]() -> asio::awaitable<error_code> {
+        auto e = co_await finish();
+        if (e)
+            co_return e;
+        std::swap(filling, flushing);
+        writing = true;
+        asio::co_spawn(ex_, do_write(), asio::detached);
+        co_return error_code{};
+    };
+    std::vector<std::string> row_errors; // recorded after the load: the writer is busy meanwhile
     std::string row_error;
     if (bulk) {
         salesforce::bulk_query_options bo;
@@ -369,11 +395,11 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
             [&](const std::vector<std::string>& cols,
                 std::vector<salesforce::csv_row>& rows) -> asio::awaitable<error_code> {
                 for (const auto& row : rows) {
-                    if (!batch.add_csv_row(cols, row, row_error)) {
-                        co_await record_error(m, "bulk", 0, row_error, "");
+                    if (!filling->add_csv_row(cols, row, row_error)) {
+                        row_errors.push_back(row_error);
                         continue;
                     }
-                    if (batch.size() >= cfg_.max_batch) {
+                    if (filling->size() >= cfg_.max_batch) {
                         auto e = co_await write();
                         if (e)
                             co_return e;
@@ -387,11 +413,11 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
             *soql, false, 2000,
             [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
                 for (const auto& rec : p.records) {
-                    if (!batch.add_record(rec, row_error)) {
-                        co_await record_error(m, "query", 0, row_error, "");
+                    if (!filling->add_record(rec, row_error)) {
+                        row_errors.push_back(row_error);
                         continue;
                     }
-                    if (batch.size() >= cfg_.max_batch) {
+                    if (filling->size() >= cfg_.max_batch) {
                         auto e = co_await write();
                         if (e)
                             co_return e;
@@ -401,8 +427,16 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
             },
             sd, opts);
     }
-    if (!ec && !batch.empty())
+    if (!ec && !filling->empty())
         ec = co_await write();
+    // Always wait for the write in flight: it refers to this frame.
+    const auto last = co_await finish();
+    if (!ec)
+        ec = last;
+    const std::string source = bulk ? "bulk" : "query";
+    const std::string no_payload;
+    for (const auto& e : row_errors)
+        co_await record_error(m, source, 0, e, no_payload);
     if (ec) {
         log::warn("sync", "initial load failed, will retry",
                   {{"mapping", m.m.object_name},
@@ -439,12 +473,13 @@ asio::awaitable<error_code> engine::poll(mapping_rt& m, table_writer& w) {
     change_batch batch(m.m);
     std::string row_error;
     std::size_t seen = 0;
+    const std::string poll_source = "poll", no_payload;
     auto ec = co_await rest_->query(
         *soql, false, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
             for (const auto& rec : p.records) {
                 if (!batch.add_record(rec, row_error))
-                    co_await record_error(m, "poll", 0, row_error, "");
+                    co_await record_error(m, poll_source, 0, row_error, no_payload);
             }
             seen += p.records.size();
             if (batch.size() >= cfg_.max_batch) {
@@ -568,6 +603,7 @@ asio::awaitable<error_code> engine::flush(mapping_rt& m) {
         salesforce::call_options opts;
         opts.tag = m.m.object_name;
         std::string row_error;
+        const std::string no_payload;
         for (const auto& q : queries.value_or(std::vector<std::string>{})) {
             for (int attempt = 1;; ++attempt) {
                 salesforce::diagnostics sd;
@@ -576,7 +612,7 @@ asio::awaitable<error_code> engine::flush(mapping_rt& m) {
                     [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
                         for (const auto& rec : p.records)
                             if (!m.batch->add_record(rec, row_error))
-                                co_await record_error(m, m.channel, 0, row_error, "");
+                                co_await record_error(m, m.channel, 0, row_error, no_payload);
                         co_return error_code{};
                     },
                     sd, opts);
@@ -602,8 +638,9 @@ asio::awaitable<error_code> engine::flush(mapping_rt& m) {
     if (ec) {
         // Postgres refused the data itself (e.g. a value longer than its column after a field
         // grew in Salesforce): keep the evidence, move on, and let polling repair later.
-        co_await record_error(m, m.channel, m.pending_replay.value_or(0),
-                              "Postgres refused the batch: " + ec.message(), "");
+        const std::string refused = "Postgres refused the batch: " + ec.message();
+        const std::string none;
+        co_await record_error(m, m.channel, m.pending_replay.value_or(0), refused, none);
         position_update only_pos;
         only_pos.replay_id = m.pending_replay;
         change_batch empty(m.m);

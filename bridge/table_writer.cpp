@@ -53,6 +53,75 @@ asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::di
     co_return ec;
 }
 
+namespace {
+// The state row's update, shared by both paths: high-water marks only move forward.
+std::string state_update_sql(const std::string& schema) {
+    return "UPDATE " + mappings::quote_identifier(schema) +
+           "._sfbridge_state SET replay_id = coalesce($2::bigint, replay_id), "
+           "poll_high_water = greatest(poll_high_water, $3::timestamp), "
+           "deleted_high_water = greatest(deleted_high_water, $4::timestamp), "
+           "last_event_at = CASE WHEN $5::boolean THEN now() ELSE last_event_at END, "
+           "updated_at = now() WHERE object_name = $1";
+}
+
+pg::params state_params(const std::string& object, const position_update& pos) {
+    pg::params p;
+    p.add(object);
+    p.add(pos.replay_id);
+    p.add(pos.poll_high_water.empty() ? std::optional<std::string>()
+                                      : std::optional<std::string>(pos.poll_high_water));
+    p.add(pos.deleted_high_water.empty() ? std::optional<std::string>()
+                                         : std::optional<std::string>(pos.deleted_high_water));
+    p.add(pos.event);
+    return p;
+}
+} // namespace
+
+// A few rows (the stream at low load): the whole transaction in one pipeline, one round trip.
+// The sync group is one implicit transaction; the advisory lock and the staging rows end with
+// it, as on the COPY path.
+asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
+                                                      const position_update& pos,
+                                                      pg::diagnostics& diag) {
+    const auto& m = batch.mapping();
+    pg::pipeline p;
+    p.add("SELECT pg_advisory_xact_lock(hashtext($1))", pg::params("sfbridge:" + m.object_name));
+    if (!batch.empty()) {
+        std::string sql = "INSERT INTO " + merge_sql::stage_table(m) + " (_op";
+        for (const auto& f : m.fields)
+            sql += ", " + mappings::quote_identifier(f.column);
+        sql += ") VALUES ";
+        pg::params args;
+        std::size_t n = 0;
+        bool first_row = true;
+        batch.visit([&](char op, const std::vector<std::optional<std::string>>& values) {
+            sql += first_row ? "(" : ", (";
+            first_row = false;
+            args.add(std::string(1, op));
+            sql += "$" + std::to_string(++n);
+            for (const auto& v : values) {
+                args.add(v);
+                sql += ", $" + std::to_string(++n);
+            }
+            sql += ")";
+        });
+        p.add(std::move(sql), std::move(args));
+        const std::string merge = merge_sql::merge(schema_, m);
+        for (std::size_t start = 0; start < merge.size();) {
+            auto end = merge.find(";\n", start);
+            if (end == std::string::npos)
+                end = merge.size();
+            if (end > start)
+                p.add(merge.substr(start, end - start));
+            start = end + 2;
+        }
+    }
+    p.add(state_update_sql(schema_), state_params(m.object_name, pos));
+    p.sync();
+    pg::pipeline_result out;
+    co_return co_await conn_.async_execute(p, out, diag);
+}
+
 asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
                                                 const position_update& pos, pg::diagnostics& diag) {
     const auto& m = batch.mapping();
@@ -63,6 +132,8 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
             co_return ec;
         staged_.insert(m.table);
     }
+    if (batch.size() <= small_batch)
+        co_return co_await apply_small(batch, pos, diag);
     // Every writer of a mapping (the stream, the poller, a second sfbridge) takes the mapping's
     // lock first: a delete must see a concurrent upsert's row, or the row would come back.
     ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(hashtext(" +
@@ -99,24 +170,10 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
         if (ec)
             co_return co_await fail(ec);
     }
-    // The position moves in the same transaction; high-water marks only ever move forward.
-    pg::params p;
-    p.add(m.object_name);
-    p.add(pos.replay_id);
-    p.add(pos.poll_high_water.empty() ? std::optional<std::string>()
-                                      : std::optional<std::string>(pos.poll_high_water));
-    p.add(pos.deleted_high_water.empty() ? std::optional<std::string>()
-                                         : std::optional<std::string>(pos.deleted_high_water));
-    p.add(pos.event);
+    // The position moves in the same transaction.
     pg::result r;
-    ec = co_await conn_.async_query(
-        "UPDATE " + mappings::quote_identifier(schema_) +
-            "._sfbridge_state SET replay_id = coalesce($2::bigint, replay_id), "
-            "poll_high_water = greatest(poll_high_water, $3::timestamp), "
-            "deleted_high_water = greatest(deleted_high_water, $4::timestamp), "
-            "last_event_at = CASE WHEN $5::boolean THEN now() ELSE last_event_at END, "
-            "updated_at = now() WHERE object_name = $1",
-        p, r, diag);
+    ec = co_await conn_.async_query(state_update_sql(schema_), state_params(m.object_name, pos), r,
+                                    diag);
     if (ec)
         co_return co_await fail(ec);
     co_return co_await conn_.async_exec("COMMIT", diag);

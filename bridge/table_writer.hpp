@@ -49,7 +49,13 @@ public:
     [[nodiscard]] pg::connection& connection() noexcept { return conn_; }
     [[nodiscard]] const std::string& schema() const noexcept { return schema_; }
 
+    // Batches of at most this many rows go in one pipelined round trip instead of COPY.
+    static constexpr std::size_t small_batch = 64;
+
 private:
+    boost::asio::awaitable<boost::system::error_code>
+    apply_small(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
+
     pg::connection conn_;
     std::string schema_;
     std::set<std::string> staged_; // staging tables created on this session
