@@ -12,6 +12,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -477,6 +478,8 @@ asio::awaitable<error_code> engine::poll(mapping_rt& m, table_writer& w) {
     auto ec = co_await rest_->query(
         *soql, false, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            if (stopping_) // the high-water mark does not move: the next start polls again
+                co_return asio::error::operation_aborted;
             for (const auto& rec : p.records) {
                 if (!batch.add_record(rec, row_error))
                     co_await record_error(m, poll_source, 0, row_error, no_payload);
@@ -582,6 +585,7 @@ asio::awaitable<void> engine::poll_loop(mapping_rt& m) {
         }
     }
     w.connection().close();
+    log::debug("sync", "poll loop ended", {{"mapping", m.m.object_name}});
     --running_loops_;
     stop_timer_.cancel();
 }
@@ -752,13 +756,19 @@ asio::awaitable<void> engine::stream_loop() {
                 if (m->pending_replay || !m->notify_ids.empty() || !m->batch->empty())
                     (void)co_await flush(*m);
             in_batch = 0;
+            // Stopping: what is committed is done; events still queued are fetched again at
+            // the next start (from the committed replay id), so shutdown does not wait for them.
+            if (stopping_)
+                break;
         }
         // The client stopped: flush what is left, then start again unless we are stopping.
         for (auto& m : maps_)
             if (m->pending_replay || !m->batch->empty())
                 (void)co_await flush(*m);
+        log::debug("streaming", "waiting for the client to stop");
         while (!client_done)
             co_await sleep(std::chrono::milliseconds(10));
+        log::debug("streaming", "client stopped");
         if (!stopping_) {
             log::warn("streaming", "reconnecting the stream",
                       {{"error", client_ec ? client_ec.message() : std::string("stopped")}});

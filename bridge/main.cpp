@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -178,8 +179,11 @@ int cmd_run(const bridge::settings& s, const cli& c, bool import_only) {
         hard_stop.expires_after(std::chrono::milliseconds(4500));
         hard_stop.async_wait([&](const boost::system::error_code& tec) {
             if (!tec) {
+                // What is not committed is rolled back by Postgres when the connections drop,
+                // and its stream position with it: the next start fetches those events again.
+                // Exit at once: unwinding suspended operations is neither needed nor safe here.
                 log::warn("sfbridge", "in-flight work did not finish in time; exiting");
-                io.stop();
+                std::_Exit(0);
             }
         });
     });
