@@ -387,6 +387,14 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     };
     std::vector<std::string> row_errors; // recorded after the load: the writer is busy meanwhile
     std::string row_error;
+    // After each row: keep its error for later, or hand a full batch to the writer.
+    auto taken = [&](bool ok) -> asio::awaitable<error_code> {
+        if (!ok)
+            row_errors.push_back(row_error);
+        else if (filling->size() >= cfg_.max_batch)
+            co_return co_await write();
+        co_return error_code{};
+    };
     if (bulk) {
         salesforce::bulk_query_options bo;
         bo.call = opts;
@@ -396,15 +404,9 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
             [&](const std::vector<std::string>& cols,
                 std::vector<salesforce::csv_row>& rows) -> asio::awaitable<error_code> {
                 for (const auto& row : rows) {
-                    if (!filling->add_csv_row(cols, row, row_error)) {
-                        row_errors.push_back(row_error);
-                        continue;
-                    }
-                    if (filling->size() >= cfg_.max_batch) {
-                        auto e = co_await write();
-                        if (e)
-                            co_return e;
-                    }
+                    const bool ok = filling->add_csv_row(cols, row, row_error);
+                    if (auto e = co_await taken(ok))
+                        co_return e;
                 }
                 co_return error_code{};
             },
@@ -414,15 +416,9 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
             *soql, false, 2000,
             [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
                 for (const auto& rec : p.records) {
-                    if (!filling->add_record(rec, row_error)) {
-                        row_errors.push_back(row_error);
-                        continue;
-                    }
-                    if (filling->size() >= cfg_.max_batch) {
-                        auto e = co_await write();
-                        if (e)
-                            co_return e;
-                    }
+                    const bool ok = filling->add_record(rec, row_error);
+                    if (auto e = co_await taken(ok))
+                        co_return e;
                 }
                 co_return error_code{};
             },
