@@ -25,10 +25,6 @@ const std::vector<std::string>& settings::known_keys() {
 }
 
 namespace {
-bool secret(const std::string& key) {
-    return key == "SALESFORCE_CLIENT_SECRET" || key == "SALESFORCE_PASSWORD" ||
-           key == "SALESFORCE_REFRESH_TOKEN" || key == "DATABASE_URL";
-}
 std::string trim(std::string s) {
     const auto b = s.find_first_not_of(" \t\r");
     const auto e = s.find_last_not_of(" \t\r");
@@ -109,15 +105,6 @@ salesforce::rest_config settings::salesforce_config() const {
     if (!c.auth.jwt_key_pem.empty() && c.auth.username.empty())
         throw std::runtime_error("SALESFORCE_JWT_KEY_FILE needs SALESFORCE_USERNAME");
     return c;
-}
-
-std::vector<std::string> settings::describe() const {
-    std::vector<std::string> out;
-    for (const auto& k : known_keys()) {
-        auto v = get(k);
-        out.push_back(k + "=" + (v.empty() ? "(unset)" : secret(k) ? "(set)" : v));
-    }
-    return out;
 }
 
 } // namespace sfbridge::bridge

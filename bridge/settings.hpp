@@ -9,8 +9,7 @@
 
 // sfbridge's settings, as a container sidecar expects them: environment variables
 // (DATABASE_URL, SALESFORCE_*), which a KEY=VALUE config file may also set (the environment
-// wins). Secrets are read here and never printed: describe() shows which are set, not their
-// values.
+// wins). Secrets are read here and never printed.
 namespace sfbridge::bridge {
 
 struct settings {
@@ -26,8 +25,6 @@ struct settings {
     // The Salesforce side of engine_config; throws std::runtime_error on what is missing.
     [[nodiscard]] salesforce::rest_config salesforce_config() const;
     [[nodiscard]] std::string database_url() const;
-    // "SALESFORCE_PASSWORD=(set)" lines for --help and start-up logs.
-    [[nodiscard]] std::vector<std::string> describe() const;
 
     static const std::vector<std::string>& known_keys();
 };
