@@ -817,6 +817,11 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.database_url = cfg_.database_url;
     wc.schema = cfg_.schema;
     wc.archive_after = cfg_.archive_after;
+    wc.algorithm = cfg_.writes;
+    wc.inbound_caught_up = [this] {
+        return std::all_of(maps_.begin(), maps_.end(),
+                           [](const auto& m) { return !m->m.read_write() || m->stats.polls > 0; });
+    };
     writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);
     if (!stopping_)
         co_await writeback_->run();

@@ -44,6 +44,7 @@ struct engine_config {
     net::client_options cometd_http; // defaults to salesforce.http
     std::vector<std::string> reload; // objects to load again from scratch
     bool writeback = true;           // send read-write mappings' captured writes to Salesforce
+    write_algorithm writes = write_algorithm::ordered;
     std::chrono::seconds archive_after{std::chrono::hours(24)};
 };
 

@@ -58,6 +58,9 @@ settings (environment variables):
   SALESFORCE_REFRESH_TOKEN     a refresh token (refresh flow)
   SALESFORCE_API_VERSION       default 60.0
   SALESFORCE_CA_FILE           extra CA certificates (PEM) for TLS verification
+  SFBRIDGE_WRITE_ALGORITHM     ordered (default: each captured change is its own write, in
+                               trigger-log order) or merged (pending changes to one record
+                               become one write; the folded entries are marked MERGED)
 Secrets are never printed or logged.
 )";
 
@@ -150,6 +153,12 @@ bridge::engine_config engine_config_from(const bridge::settings& s, const cli& c
     cfg.max_batch = static_cast<std::size_t>(number_option(c, "max-batch", 5000));
     if (c.options.count("poll-interval-ms"))
         cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
+    const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");
+    if (writes == "merged")
+        cfg.writes = bridge::write_algorithm::merged;
+    else if (writes != "ordered")
+        throw std::runtime_error("SFBRIDGE_WRITE_ALGORITHM must be ordered or merged, not " +
+                                 writes);
     return cfg;
 }
 

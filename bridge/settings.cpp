@@ -20,7 +20,8 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SALESFORCE_CA_FILE",
                                                "SFBRIDGE_SCHEMA",
                                                "SFBRIDGE_LOG_FORMAT",
-                                               "SFBRIDGE_LOG_LEVEL"};
+                                               "SFBRIDGE_LOG_LEVEL",
+                                               "SFBRIDGE_WRITE_ALGORITHM"};
     return keys;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge/hstore.hpp"
 #include "mappings/resolve.hpp"
 #include "pg/connection.hpp"
 #include "salesforce/collections.hpp"
@@ -9,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,24 +24,40 @@
 //    by a process that died before sending them) go back to NEW.
 //  - A claimed batch is sent in trigger-log order by phase: inserts (create, or upsert by the
 //    mapping's upsert_field), then updates (by sfid; an update whose row has no sfid yet waits
-//    for its insert in the same batch, whose sfid is written back first), then deletes. Several
-//    updates of one record in a batch are merged into one write, later values winning.
+//    for its insert in the same batch, whose sfid is written back first), then deletes.
+//    Ordered writes (the default, as Heroku Connect's "Ordered Writes"): several updates of one
+//    record are distinct writes, sent in rounds in trigger-log order, a later one never before
+//    an earlier one has gone through. Merged writes: they become one write, later values
+//    winning, and the earlier entries are marked MERGED.
 //  - Outcomes: SUCCESS with _hc_lastop INSERTED/UPDATED and the new sfid written back to the
 //    row; FAILED with sf_message, _hc_lastop FAILED and _hc_err as JSON. Writes run with
 //    xmlbinary = hex, so none of this is captured again. Transient failures (locks, 5xx,
 //    expired sessions, limits, Salesforce unreachable) stay PENDING and are retried with
 //    capped backoff, in order, until they go through.
+//  - Conflicts: an update whose field Salesforce also changed since the app read the row (the
+//    row, kept current by the inbound engine, holds neither the value before the app's edit
+//    nor the app's value) goes to the later of the two: Salesforce's change if the row's
+//    SystemModstamp is after the app's write (that field is not sent; an entry left with
+//    nothing to send is marked CONFLICT), else the app's. The losing value is recorded in
+//    _sfbridge_conflicts.
 //  - Processed rows move to _trigger_log_archive after `archive_after`.
 namespace sfbridge::bridge {
 
+enum class write_algorithm { ordered, merged };
+
 struct writeback_config {
     std::string database_url;
+    write_algorithm algorithm = write_algorithm::ordered;
     std::string schema = "salesforce";
     std::size_t claim_batch = 2000;
     std::chrono::milliseconds sweep{5000};
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{30000};
     std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // True once the inbound side has caught up (its first poll): writes wait for it at start, so
+    // that conflicts with Salesforce changes made while sfbridge was down are seen.
+    std::function<bool()> inbound_caught_up;
+    std::chrono::milliseconds catch_up_wait{std::chrono::seconds(60)};
 };
 
 struct writeback_stats {
@@ -64,20 +82,55 @@ public:
         std::string table;
         std::int64_t record_id = 0;
         std::string sfid;
-        std::string values; // hstore text
-        // The outcome.
-        enum class result { pending, success, failed } outcome = result::pending;
+        std::string values;     // hstore text
+        std::string old;        // hstore text: the row before an UPDATE
+        std::string created_at; // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
+        // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
+        enum class result {
+            pending,
+            success,
+            failed,
+            merged,
+            ignored,
+            conflict
+        } outcome = result::pending;
         std::string new_sfid;
         std::string error_code, message;
         std::vector<std::string> fields;
     };
 
 private:
+    struct change { // one update of a record, its values parsed
+        entry* e;
+        hstore_pairs values;
+    };
+    struct current_row {
+        std::string modstamp; // as find_conflicts compares it with entry::created_at
+        hstore_pairs values;
+    };
+    struct conflict {
+        entry* e = nullptr;
+        std::string sfid, field;
+        bool salesforce_won = false;
+        std::optional<std::string> kept, lost;
+    };
+    static void find_conflicts(const std::string& sfid, std::vector<change>& changes,
+                               const current_row& row, std::vector<conflict>& out);
+    boost::asio::awaitable<void> record_conflicts(const mappings::resolved_mapping& m,
+                                                  const std::vector<conflict>& conflicts);
     boost::asio::awaitable<boost::system::error_code> open();
     boost::asio::awaitable<std::vector<entry>> claim(boost::system::error_code& ec);
     boost::asio::awaitable<bool> process(std::vector<entry>& batch);
     boost::asio::awaitable<void> send_inserts(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
+    // One collection call; applies each result to its entry. Per entry: stays pending.
+    boost::asio::awaitable<std::vector<bool>> save(const mappings::resolved_mapping& m,
+                                                   salesforce::collection_op op,
+                                                   const std::string& ext_name,
+                                                   std::vector<std::string>& records,
+                                                   const std::vector<entry*>& owners);
+    boost::asio::awaitable<void> forget_deleted_rows(const mappings::resolved_mapping& m,
+                                                     std::vector<entry*>& gone);
     boost::asio::awaitable<void> send_updates(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
     boost::asio::awaitable<void> send_deletes(const mappings::resolved_mapping& m,
@@ -86,6 +139,8 @@ private:
                                                              bool in_transaction);
     boost::asio::awaitable<void> archive();
     const mappings::resolved_mapping* mapping_for(const std::string& table) const;
+    std::vector<std::string>
+    insert_order(const std::map<std::string, std::vector<entry*>>& inserts) const;
     // Applies one record's result to its entry; true when it stays pending (transient).
     static bool take(entry& e, const salesforce::record_result& r, bool is_delete);
 

@@ -243,6 +243,22 @@ std::string setup_schema(std::string_view schema) {
          "    message text NOT NULL,\n"
          "    payload text\n"
          ");\n";
+    // Conflicts between an app's write and a Salesforce change to the same field of the same
+    // record: the later one wins, and the value that lost is kept here.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_conflicts") +
+         " (\n"
+         "    id bigserial PRIMARY KEY,\n"
+         "    detected_at timestamp with time zone NOT NULL DEFAULT now(),\n"
+         "    object_name character varying(128) NOT NULL,\n"
+         "    table_name character varying(128) NOT NULL,\n"
+         "    record_id integer,\n"
+         "    sfid character varying(18),\n"
+         "    trigger_log_id integer,\n"
+         "    field text NOT NULL,\n"
+         "    winner character varying(10) NOT NULL, -- salesforce or postgres\n"
+         "    kept_value text,\n"
+         "    lost_value text\n"
+         ");\n";
     s += "COMMIT;\n";
     return s;
 }
@@ -258,6 +274,8 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
         for (const auto& f : m.fields)
             if (f.column != "sfid")
                 s += "    " + quote_identifier(f.column) + " " + f.pg_type + ",\n";
+        for (const auto& r : m.references)
+            s += "    " + quote_identifier(r.column) + " character varying(255),\n";
         s += "    sfid character varying(18) COLLATE \"ucs_basic\",\n"
              "    id serial NOT NULL,\n"
              "    _hc_lastop character varying(32),\n"
@@ -273,6 +291,10 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
             if (!has(f.column))
                 s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(f.column) + " " +
                      f.pg_type + ";\n";
+        for (const auto& r : m.references)
+            if (!has(r.column))
+                s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(r.column) +
+                     " character varying(255);\n";
         for (std::string_view sys : {"_hc_lastop", "_hc_err"})
             if (!has(std::string(sys)))
                 s += "ALTER TABLE " + table + " ADD COLUMN " + std::string(sys) +

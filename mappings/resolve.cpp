@@ -21,6 +21,14 @@ const mapped_field* resolved_mapping::by_column(std::string_view column) const n
     return nullptr;
 }
 
+const reference_column*
+resolved_mapping::reference_by_column(std::string_view column) const noexcept {
+    for (const auto& r : references)
+        if (r.column == column)
+            return &r;
+    return nullptr;
+}
+
 std::vector<std::string> resolved_mapping::field_names() const {
     std::vector<std::string> out;
     out.reserve(fields.size());
@@ -31,6 +39,35 @@ std::vector<std::string> resolved_mapping::field_names() const {
 
 namespace {
 // Fields Salesforce maintains itself: never sent on a write, whatever the describe says.
+// `Parent__r__External_Id__c` -> the lookup whose relationship is Parent__r (or Account for
+// Account__r__...): Heroku Connect's columns drop the relationship's own "__r".
+std::optional<reference_column> reference_for(const object_describe& d, std::string_view name) {
+    const std::string lower = text::ascii_lower(name);
+    const auto at = lower.find("__r__");
+    if (at == std::string::npos || at == 0 || at + 5 >= lower.size())
+        return std::nullopt;
+    const std::string base = lower.substr(0, at);
+    for (const auto& f : d.fields) {
+        if (f.relationship_name.empty() || f.reference_to.empty())
+            continue;
+        std::string rel = text::ascii_lower(f.relationship_name);
+        if (rel.ends_with("__r"))
+            rel.resize(rel.size() - 3);
+        if (rel != base)
+            continue;
+        reference_column r;
+        r.column = lower;
+        r.relationship = f.relationship_name;
+        r.lookup_field = f.info.name;
+        r.parent_object = f.reference_to[0];
+        r.external_field = std::string(name.substr(at + 5));
+        r.writable_on_create = f.createable;
+        r.writable_on_update = f.updateable;
+        return r;
+    }
+    return std::nullopt;
+}
+
 bool is_system_field(std::string_view name) {
     for (std::string_view s : {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "CreatedById",
                                "LastModifiedDate", "LastModifiedById"})
@@ -65,7 +102,16 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
     for (const auto& [name, options] : m.fields) {
         const field_describe* f = d->field(name);
         if (!f) {
-            errors.push_back(where + ": field " + name + ": " + d->name + " has no such field");
+            if (auto ref = reference_for(*d, name)) {
+                if (!r.read_write())
+                    ref->writable_on_create = ref->writable_on_update = false;
+                r.references.push_back(std::move(*ref));
+                continue;
+            }
+            errors.push_back(where + ": field " + name + ": " + d->name + " has no such field" +
+                             (text::ascii_lower(name).find("__r__") != std::string::npos
+                                  ? " (nor a lookup with that relationship name)"
+                                  : ""));
             continue;
         }
         if (f->deprecated_and_hidden) {

@@ -20,6 +20,20 @@ struct mapped_field {
     bool writable_on_update = false; // ... and on update
 };
 
+// A Heroku Connect `<relationship>__r__<externalidfield>` column: the app writes a parent's
+// external id into it, and the write-back sends it as a relationship reference
+// ({"Parent__r": {"External_Id__c": "P-1"}}) so Salesforce sets the lookup itself, which lets a
+// child go in the same batch as its parent. Write-only: nothing is read into it from Salesforce.
+struct reference_column {
+    std::string column;         // parent__r__external_id__c
+    std::string relationship;   // Parent__r, as the describe spells it
+    std::string lookup_field;   // Parent__c
+    std::string parent_object;  // Sim_Everything__c
+    std::string external_field; // External_Id__c
+    bool writable_on_create = false;
+    bool writable_on_update = false;
+};
+
 struct index_spec {
     std::string column;
     bool unique = false;
@@ -31,7 +45,8 @@ struct resolved_mapping {
     std::string object_name;          // as the describe spells it
     std::string table;                // lower case, unquoted
     std::vector<mapped_field> fields; // Id first, then by API name
-    std::vector<index_spec> indexes;  // sfid and systemmodstamp first
+    std::vector<reference_column> references;
+    std::vector<index_spec> indexes; // sfid and systemmodstamp first
     bool has_isdeleted = false;
     std::optional<std::string> upsert_field; // API name, checked to be an external id
 
@@ -40,6 +55,8 @@ struct resolved_mapping {
     }
     [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
     [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;
+    [[nodiscard]] const reference_column*
+    reference_by_column(std::string_view column) const noexcept;
     // API names of every mapped field, for SOQL select lists.
     [[nodiscard]] std::vector<std::string> field_names() const;
 };
@@ -50,8 +67,9 @@ struct resolved_mapping {
 //  - the upsert_field is not an external id or id-lookup field;
 // warnings: a field of a read-write mapping that Salesforce will not let sfbridge write (it
 // stays read-only for that field). Id, SystemModstamp and IsDeleted (where the object has it)
-// are always mapped; compound address and location fields are replaced by their parts, as
-// Heroku Connect flattens them.
+// are always mapped; a field named `<Relationship>__r__<ExternalIdField>` whose relationship is a
+// lookup of the object becomes a reference column; compound address and location fields are
+// replaced by their parts, as Heroku Connect flattens them.
 [[nodiscard]] std::optional<resolved_mapping> resolve_mapping(const mapping& m,
                                                               const object_describe* describe,
                                                               std::vector<std::string>& errors,

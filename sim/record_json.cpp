@@ -171,6 +171,54 @@ bool read_record(const object_def& o, od::object obj, std::vector<field_value>& 
                 env.id = std::string(s);
             continue;
         }
+        if (od::json_type t; !v.type().get(t) && t == od::json_type::object) {
+            // A relationship by the parent's external id, named by the lookup's relationshipName.
+            int lookup = -1;
+            for (std::size_t i = 0; i < o.fields.size(); ++i)
+                if (!o.fields[i].relationship_name.empty() &&
+                    iequals(o.fields[i].relationship_name, key) &&
+                    !o.fields[i].reference_to.empty())
+                    lookup = static_cast<int>(i);
+            if (lookup < 0) {
+                err = {"INVALID_FIELD",
+                       "No such column '" + std::string(key) + "' on sobject of type " + o.name,
+                       {}};
+                return false;
+            }
+            reference_by_external_id ref;
+            ref.lookup_field = lookup;
+            ref.parent = o.fields[static_cast<std::size_t>(lookup)].reference_to[0];
+            od::object ro;
+            if (v.get_object().get(ro)) {
+                err = {"JSON_PARSER_ERROR", "Malformed relationship " + std::string(key), {}};
+                return false;
+            }
+            for (auto rm : ro) {
+                std::string_view rk, rv;
+                if (rm.unescaped_key().get(rk)) {
+                    err = {"JSON_PARSER_ERROR", "Malformed relationship " + std::string(key), {}};
+                    return false;
+                }
+                if (rk == "attributes")
+                    continue;
+                if (!ref.external_field.empty() || rm.value().get_string().get(rv)) {
+                    err = {"INVALID_FIELD",
+                           "A relationship by external id takes exactly one field with a text "
+                           "value: " +
+                               std::string(key),
+                           {}};
+                    return false;
+                }
+                ref.external_field = std::string(rk);
+                ref.key = std::string(rv);
+            }
+            if (ref.external_field.empty()) {
+                err = {"INVALID_FIELD", "No external id given for " + std::string(key), {}};
+                return false;
+            }
+            env.references.push_back(std::move(ref));
+            continue;
+        }
         const int idx = o.index_of(key);
         if (idx < 0) {
             err = {"INVALID_FIELD",

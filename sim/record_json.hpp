@@ -12,9 +12,19 @@
 // Records in and out of JSON, with Salesforce's value formats.
 namespace sfbridge::sim {
 
+// A lookup given by the parent's external id: {"Account": {"Ext__c": "A-1"}} sets AccountId to
+// the Account whose Ext__c is "A-1" (resolved against the org by the caller).
+struct reference_by_external_id {
+    int lookup_field = -1;      // AccountId
+    std::string parent;         // Account
+    std::string external_field; // Ext__c
+    std::string key;
+};
+
 struct record_envelope {
     std::string type; // attributes.type, when given
     std::string id;   // "Id" or "id", when given
+    std::vector<reference_by_external_id> references;
 };
 
 // Reads a record body: every key must be a field of `o` (or "attributes", or an Id the caller

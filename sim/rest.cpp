@@ -69,6 +69,39 @@ std::optional<response> read_body_record(const object_def& o, const request& req
     return std::nullopt;
 }
 
+// Turns each relationship given by a parent's external id into the lookup field's value: the
+// parent's Id. The error names the key that matched no record, or several.
+bool resolve_references(const org& data, const record_envelope& env, std::vector<field_value>& in,
+                        sf_error& err) {
+    for (const auto& ref : env.references) {
+        const object_def* parent = data.objects().find(ref.parent);
+        const int f = parent ? parent->index_of(ref.external_field) : -1;
+        if (f < 0 || !(parent->fields[static_cast<std::size_t>(f)].external_id ||
+                       parent->fields[static_cast<std::size_t>(f)].id_lookup)) {
+            err = {"INVALID_FIELD",
+                   "Field name provided, " + ref.external_field +
+                       " is not an External ID or "
+                       "indexed field for " +
+                       ref.parent,
+                   {}};
+            return false;
+        }
+        const auto found = data.find_by_field(*parent, f, ref.key);
+        if (found.size() != 1) {
+            err = {"INVALID_FIELD",
+                   "Foreign key external ID: " + ref.key +
+                       (found.empty() ? " not found" : " matched more than one record") +
+                       " for field " + parent->fields[static_cast<std::size_t>(f)].name +
+                       " in entity " + parent->name,
+                   {}};
+            return false;
+        }
+        std::erase_if(in, [&](const field_value& fv) { return fv.field == ref.lookup_field; });
+        in.push_back({ref.lookup_field, value(found[0]->id)});
+    }
+    return true;
+}
+
 // The start and end of the updated/ and deleted/ resources; the error response when missing.
 std::optional<response> replication_window(std::string_view query_string, std::int64_t& start,
                                            std::int64_t& end) {
@@ -274,6 +307,8 @@ response rest_api::create(const object_def& o, const request& req) {
     sf_error err;
     if (auto error = read_body_record(o, req, in, env))
         return std::move(*error);
+    if (!resolve_references(data_, env, in, err))
+        return rest_error(http::status::bad_request, err);
     if (!env.id.empty())
         return rest_error(http::status::bad_request, "INVALID_FIELD",
                           "Unable to create/update fields: Id. Please check the security "
@@ -317,6 +352,8 @@ response rest_api::by_id(const request& req, const object_def& o, const std::str
         sf_error err;
         if (auto error = read_body_record(o, req, in, env))
             return std::move(*error);
+        if (!resolve_references(data_, env, in, err))
+            return rest_error(http::status::bad_request, err);
         if (!data_.update(o, id, std::move(in), {}, err))
             return rest_error(status_for(err), err);
         return empty_response(http::status::no_content);
@@ -369,6 +406,8 @@ response rest_api::by_external_id(const request& req, const object_def& o, const
     sf_error err;
     if (auto error = read_body_record(o, req, in, env))
         return std::move(*error);
+    if (!resolve_references(data_, env, in, err))
+        return rest_error(http::status::bad_request, err);
     // The key in the URL is the value of the external id field.
     in.erase(std::remove_if(in.begin(), in.end(),
                             [fi](const field_value& fv) { return fv.field == fi; }),
@@ -713,7 +752,8 @@ response rest_api::collections(const request& req, const std::vector<std::string
                     od::document rd2;
                     od::object ro2;
                     if (inner.iterate(rp).get(rd2) || rd2.get_object().get(ro2) ||
-                        !read_record(*it.o, ro2, it.in, it.env, it.err)) {
+                        !read_record(*it.o, ro2, it.in, it.env, it.err) ||
+                        !resolve_references(data_, it.env, it.in, it.err)) {
                         if (it.err.code.empty())
                             it.err = {"JSON_PARSER_ERROR", "unreadable record", {}};
                     }

@@ -59,4 +59,36 @@ if [[ $code -eq 0 && $ms -lt 5000 ]]; then echo "ok: SIGTERM: exit 0 after $ms m
 "$SFBRIDGE" status --schema "$SCHEMA" >"$TMP/status" 2>&1 && grep -q "^Contact *loaded" "$TMP/status" \
     && echo "ok: status" || { echo "FAIL: status"; cat "$TMP/status"; fail=1; }
 psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true
+
+# `sfbridge errors` lists a write Salesforce refused; `sfbridge retry` sends it again.
+WSCHEMA=cli_w_$$
+printf '{"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}}]}' >"$TMP/rw.json"
+curl -sf -X PUT "$URL/__sim/validation-rules" \
+    -d '[{"object":"Contact","field":"LastName","equals":"Refused by a rule","message":"Not this one."}]' >/dev/null
+"$SFBRIDGE" run --mappings "$TMP/rw.json" --schema "$WSCHEMA" >"$TMP/rw.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do grep -q "initial load done" "$TMP/rw.log" && break; sleep 0.1; done
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $WSCHEMA.contact (lastname) VALUES ('Refused by a rule'), ('Accepted')"
+for _ in $(seq 1 100); do
+    "$SFBRIDGE" errors --schema "$WSCHEMA" >"$TMP/errors" 2>&1
+    grep -q "Not this one." "$TMP/errors" && break; sleep 0.1
+done
+if [[ $(grep -c "INSERT" "$TMP/errors") -eq 1 ]] && grep -q "contact .* INSERT .*Not this one." "$TMP/errors"; then
+    echo "ok: errors lists the refused write"
+else echo "FAIL: errors"; cat "$TMP/errors"; fail=1; fi
+"$SFBRIDGE" errors --schema "$WSCHEMA" --mapping Account >"$TMP/errors" 2>&1
+[[ $(grep -c "INSERT" "$TMP/errors") -eq 0 ]] && echo "ok: errors --mapping filters" \
+    || { echo "FAIL: errors --mapping"; cat "$TMP/errors"; fail=1; }
+curl -sf -X PUT "$URL/__sim/validation-rules" -d '[]' >/dev/null
+"$SFBRIDGE" retry --schema "$WSCHEMA" --mapping Contact >"$TMP/retry" 2>&1
+grep -q "^1 failed writes set back to NEW" "$TMP/retry" && echo "ok: retry" || { echo "FAIL: retry"; cat "$TMP/retry"; fail=1; }
+for _ in $(seq 1 100); do
+    n=$(psql -X -At "$SFBRIDGE_TEST_PG_DSN" -c "SELECT count(*) FROM $WSCHEMA.contact WHERE lastname IN ('Refused by a rule', 'Accepted') AND sfid IS NOT NULL")
+    [[ "$n" == 2 ]] && break; sleep 0.1
+done
+"$SFBRIDGE" errors --schema "$WSCHEMA" >"$TMP/errors" 2>&1
+if [[ "$n" == 2 && $(grep -c "INSERT" "$TMP/errors") -eq 0 ]]; then echo "ok: the retried write went through"
+else echo "FAIL: after retry: $n rows synced"; cat "$TMP/errors"; fail=1; fi
+kill -TERM $PID; wait $PID
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA $WSCHEMA CASCADE" >/dev/null 2>&1 || true
 exit $fail

@@ -214,3 +214,189 @@ TEST_CASE("writes queued before start (an adopted schema) and while Salesforce i
         }(),
         std::chrono::seconds(180));
 }
+
+namespace {
+// Sim_Everything__c (with its External_Id__c) and Sim_Child__c, whose Parent__c looks it up.
+std::string parent_and_child_mappings() {
+    return R"({"version":1,"mappings":[
+      {"object_name":"Sim_Everything__c","config":{"access":"read_write","sf_notify_enabled":true,
+       "sf_polling_seconds":600,"fields":{"Id":{},"Name":{},"External_Id__c":{}}}},
+      {"object_name":"Sim_Child__c","config":{"access":"read_write","sf_notify_enabled":true,
+       "sf_polling_seconds":600,
+       "fields":{"Id":{},"Name":{},"Parent__c":{},"Parent__r__External_Id__c":{}}}}]})";
+}
+
+std::vector<std::string> fields_Name_Parent() {
+    return {"Name", "Parent__c"};
+}
+} // namespace
+
+TEST_CASE("a child inserted with its parent's external id in one transaction gets its lookup",
+          "[bridge][writeback]") {
+    harness h([](sim::simulator_config& c) {
+        c.schema_files.push_back(std::string(SFBRIDGE_FIXTURES_DIR) + "/sim/Sim_Child__c.json");
+    });
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            co_await h.start(h.config(parent_and_child_mappings()));
+            const std::string parent = h.schema + ".sim_everything__c";
+            const std::string kid = h.schema + ".sim_child__c";
+            // The child is written first in the transaction and its table sorts first: the
+            // parent must still be created before it.
+            co_await must_exec(app, "BEGIN; INSERT INTO " + kid +
+                                        " (name, parent__r__external_id__c) VALUES ('Kid', "
+                                        "'P-1'), ('Orphan', 'NO-SUCH-PARENT'); INSERT INTO " +
+                                        parent +
+                                        " (name, external_id__c) VALUES ('Parent', 'P-1'); COMMIT");
+            bool ok = co_await eventually(app,
+                                          "SELECT count(*)::text FROM " + h.schema +
+                                              "._trigger_log WHERE state IN ('NEW', 'PENDING')",
+                                          "0");
+            REQUIRE(ok);
+            auto p = co_await must_query(app, "SELECT sfid FROM " + parent);
+            REQUIRE(p.rows() == 1);
+            REQUIRE_FALSE(p.is_null(0, 0));
+            const std::string parent_id(p.value(0, 0));
+            auto kids = co_await sim_rows(h, "Sim_Child__c", fields_Name_Parent());
+            REQUIRE(kids.size() == 1);
+            CHECK(kids.begin()->second == "Name=Kid|Parent__c=" + parent_id + "|");
+            // The lookup comes back into the row with Salesforce's echo of the create.
+            ok = co_await eventually(app, "SELECT parent__c FROM " + kid + " WHERE name = 'Kid'",
+                                     parent_id);
+            CHECK(ok);
+            // A parent that does not exist fails only that child, naming the key.
+            auto orphan = co_await must_query(app, "SELECT _hc_lastop, _hc_err FROM " + kid +
+                                                       " WHERE name = 'Orphan'");
+            CHECK(orphan.value(0, 0) == "FAILED");
+            CHECK_THAT(std::string(orphan.value(0, 1)),
+                       Catch::Contains("NO-SUCH-PARENT not found"));
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
+TEST_CASE("ordered writes send each update of a record in turn, merged writes fold them into one",
+          "[bridge][writeback]") {
+    const bool merged = GENERATE(false, true);
+    INFO((merged ? "merged" : "ordered"));
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::put, "/__sim/validation-rules",
+                R"([{"object":"Contact","field":"Title","equals":"Reject me","message":"No."}])");
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            cfg.writes =
+                merged ? bridge::write_algorithm::merged : bridge::write_algorithm::ordered;
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Two updates')");
+            bool ok = co_await eventually(app, "SELECT (sfid IS NOT NULL)::text FROM " + t, "true");
+            REQUIRE(ok);
+            // The first update breaks a validation rule, the second is fine.
+            co_await must_exec(app, "BEGIN; UPDATE " + t + " SET title = 'Reject me'; UPDATE " + t +
+                                        " SET title = 'Accepted'; COMMIT");
+            const std::string log = h.schema + "._trigger_log";
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state IN ('NEW', 'PENDING')",
+                "0");
+            REQUIRE(ok);
+            auto states =
+                co_await must_query(app, "SELECT string_agg(state, ',' ORDER BY id) FROM " + log +
+                                             " WHERE action = 'UPDATE'");
+            // Ordered: each update was its own write, in order (the first refused). Merged: one
+            // write with the later value; the earlier entry is folded into it.
+            CHECK(states.value(0, 0) == (merged ? "MERGED,SUCCESS" : "FAILED,SUCCESS"));
+            auto row = co_await must_query(app, "SELECT sfid, _hc_lastop FROM " + t);
+            // The latest write's outcome, or SYNCED once Salesforce's echo of it is applied.
+            CHECK((row.value(0, 1) == "UPDATED" || row.value(0, 1) == "SYNCED"));
+            auto rec = co_await sim_record(h, std::string(row.value(0, 0)), contact_fields());
+            CHECK(rec == "LastName=Two updates|Email=null|Title=Accepted|");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
+TEST_CASE("a conflict goes to the later change and the losing value is recorded",
+          "[bridge][writeback]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Contested')");
+            bool ok = co_await eventually(app, "SELECT (sfid IS NOT NULL)::text FROM " + t, "true");
+            REQUIRE(ok);
+            auto id = co_await must_query(app, "SELECT sfid FROM " + t);
+            const std::string sfid(id.value(0, 0));
+            const std::string pending =
+                "SELECT count(*)::text FROM " + log + " WHERE state IN ('NEW', 'PENDING')";
+
+            // While sfbridge is down, the app edits the title, then a Salesforce user does.
+            co_await h.stop();
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'From the app'");
+            co_await sleep_ms(30);
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + sfid + R"(","Title":"From Salesforce"}])");
+            co_await h.start(cfg);
+            ok = co_await eventually(app, pending, "0");
+            REQUIRE(ok);
+            auto state = co_await must_query(app, "SELECT state FROM " + log +
+                                                      " WHERE action = 'UPDATE' ORDER BY id DESC");
+            CHECK(state.value(0, 0) == "CONFLICT"); // Salesforce's later change won
+            auto rec = co_await sim_record(h, sfid, contact_fields());
+            CHECK(rec == "LastName=Contested|Email=null|Title=From Salesforce|");
+            ok = co_await eventually(app, "SELECT title FROM " + t, "From Salesforce");
+            CHECK(ok);
+            auto k = co_await must_query(app, "SELECT sfid, field, winner, kept_value, lost_value "
+                                              "FROM " +
+                                                  h.schema + "._sfbridge_conflicts");
+            REQUIRE(k.rows() == 1);
+            CHECK(k.value(0, 0) == sfid);
+            CHECK(k.value(0, 1) == "title");
+            CHECK(k.value(0, 2) == "salesforce");
+            CHECK(k.value(0, 3) == "From Salesforce");
+            CHECK(k.value(0, 4) == "From the app");
+
+            // The other way round: Salesforce first, the app later; the app's value wins.
+            co_await h.stop();
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + sfid + R"(","Title":"Salesforce first"}])");
+            co_await sleep_ms(30);
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'The app later'");
+            co_await h.start(cfg);
+            ok = co_await eventually(app, pending, "0");
+            REQUIRE(ok);
+            state = co_await must_query(app, "SELECT state FROM " + log +
+                                                 " WHERE action = 'UPDATE' ORDER BY id DESC");
+            CHECK(state.value(0, 0) == "SUCCESS");
+            for (int i = 0; i < 100; ++i) {
+                rec = co_await sim_record(h, sfid, contact_fields());
+                if (rec.find("The app later") != std::string::npos)
+                    break;
+                co_await sleep_ms(50);
+            }
+            CHECK(rec == "LastName=Contested|Email=null|Title=The app later|");
+            ok = co_await eventually(app, "SELECT title FROM " + t, "The app later");
+            CHECK(ok);
+            k = co_await must_query(app, "SELECT winner, kept_value, lost_value FROM " + h.schema +
+                                             "._sfbridge_conflicts ORDER BY id DESC");
+            REQUIRE(k.rows() == 2);
+            CHECK(k.value(0, 0) == "postgres");
+            CHECK(k.value(0, 1) == "The app later");
+            CHECK(k.value(0, 2) == "Salesforce first");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}

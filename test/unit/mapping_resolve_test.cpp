@@ -165,3 +165,32 @@ TEST_CASE("read-write mappings know which fields they may write", "[unit][mappin
     REQUIRE(resolve_mapping(m, describe_of("Sim_Everything__c"), errors, warnings));
     CHECK(warnings.empty());
 }
+
+TEST_CASE("a <relationship>__r__<external id> field becomes a write-only reference column",
+          "[unit][mappings]") {
+    std::vector<std::string> errors, warnings;
+    auto r = resolve_mapping(
+        make("Contact", {"Id", "LastName", "Account__r__External_Id__c"}, access_mode::read_write),
+        describe_of("Contact"), errors, warnings);
+    INFO((errors.empty() ? std::string() : errors[0]));
+    REQUIRE(r);
+    REQUIRE(r->references.size() == 1);
+    const auto& ref = r->references[0];
+    CHECK(ref.column == "account__r__external_id__c");
+    CHECK(ref.relationship == "Account");
+    CHECK(ref.lookup_field == "AccountId");
+    CHECK(ref.parent_object == "Account");
+    CHECK(ref.external_field == "External_Id__c");
+    CHECK(ref.writable_on_create);
+    CHECK(r->reference_by_column("account__r__external_id__c") == &ref);
+    // Never queried from Salesforce, never a field of the mapping.
+    CHECK(r->by_column("account__r__external_id__c") == nullptr);
+    for (const auto& name : r->field_names())
+        CHECK(name.find("__r__") == std::string::npos);
+
+    // A relationship the object does not have is named in the error.
+    errors.clear();
+    CHECK_FALSE(resolve_mapping(make("Contact", {"Id", "Nope__r__External_Id__c"}),
+                                describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "Nope__r__External_Id__c", "relationship"));
+}
