@@ -400,3 +400,51 @@ TEST_CASE("a conflict goes to the later change and the losing value is recorded"
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("a Heroku Connect schema with synced rows and queued writes is adopted as it is",
+          "[bridge][writeback]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            co_await h.send(http::verb::post, "/__sim/records/Contact",
+                            R"([{"LastName":"Kept"},{"LastName":"Renamed"},{"LastName":"Gone"}])");
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName", true)));
+            // The tables, triggers and rows as Heroku Connect leaves them: sfbridge's own
+            // bookkeeping tables are dropped, as if it had never run here.
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string s = h.schema;
+            co_await must_exec(app, "DROP TABLE " + s + "._sfbridge_state, " + s +
+                                        "._sfbridge_deleted, " + s + "._sfbridge_errors, " + s +
+                                        "._sfbridge_conflicts");
+            // The app's writes queued in _trigger_log while nothing was syncing.
+            const std::string t = s + ".contact";
+            co_await must_exec(app, "UPDATE " + t +
+                                        " SET lastname = 'Renamed by the app' WHERE "
+                                        "lastname = 'Renamed'; DELETE FROM " +
+                                        t + " WHERE lastname = 'Gone'; INSERT INTO " + t +
+                                        " (lastname) VALUES ('New from the app')");
+            auto queued = co_await must_query(app, "SELECT count(*) FROM " + s +
+                                                       "._trigger_log WHERE state = 'NEW'");
+            CHECK(queued.value(0, 0) == "3");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(app,
+                                          "SELECT count(*)::text FROM " + s +
+                                              "._trigger_log WHERE state IN ('NEW', 'PENDING')",
+                                          "0");
+            REQUIRE(ok);
+            ok = co_await converged(h, app, "Contact", "LastName", 30);
+            CHECK(ok);
+            auto names = co_await must_query(
+                app, "SELECT string_agg(lastname, ',' ORDER BY lastname), count(DISTINCT sfid) "
+                     "FROM " +
+                         t);
+            CHECK(names.value(0, 0) == "Kept,New from the app,Renamed by the app");
+            CHECK(names.value(0, 1) == "3");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
