@@ -29,6 +29,7 @@ struct engine::mapping_rt {
     std::string channel; // "/topic/hc_X" when streamed
     bool fetch_on_notify = false;
     bool loaded = false;
+    std::chrono::steady_clock::time_point last_prune{};
     std::optional<std::int64_t> replay_id;      // committed
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
     std::int64_t poll_high_water_ms = 0;
@@ -578,12 +579,41 @@ asio::awaitable<void> engine::poll_loop(mapping_rt& m) {
                       {{"mapping", m.m.object_name}, {"error", ec.message()}});
         } else {
             failures = 0;
+            co_await prune_tombstones(m, w);
         }
     }
     w.connection().close();
     log::debug("sync", "poll loop ended", {{"mapping", m.m.object_name}});
     --running_loops_;
     stop_timer_.cancel();
+}
+
+asio::awaitable<void> engine::prune_tombstones(mapping_rt& m, table_writer& w) {
+    // A tombstone only has to outlive every way an older version of the record can still
+    // arrive: replayed events (Salesforce keeps them 24 h, 72 h for CDC) and overlapping polls.
+    // Past that, a poll reads the record as it is (IsDeleted through queryAll), so the row
+    // stays deleted without it. Checked once an hour per mapping, after a poll.
+    const auto now = std::chrono::steady_clock::now();
+    if (m.last_prune != std::chrono::steady_clock::time_point{} &&
+        now - m.last_prune < std::chrono::hours(1))
+        co_return;
+    m.last_prune = now;
+    if (!w.connection().is_open())
+        co_return;
+    pg::result r;
+    pg::diagnostics d;
+    auto ec = co_await w.connection().async_query(
+        "DELETE FROM " + mappings::quote_identifier(cfg_.schema) +
+            "._sfbridge_deleted WHERE object_name = $1 AND systemmodstamp < (now() AT TIME ZONE "
+            "'utc') - make_interval(secs => $2::double precision)",
+        pg::params(m.m.object_name, static_cast<long>(cfg_.tombstone_retention.count())), r, d);
+    if (ec)
+        log::warn("sync", "pruning tombstones failed",
+                  {{"mapping", m.m.object_name}, {"error", d.summary()}});
+    else if (r.affected_rows() > 0)
+        log::info("sync", "pruned tombstones",
+                  {{"mapping", m.m.object_name},
+                   {"tombstones", static_cast<unsigned long>(r.affected_rows())}});
 }
 
 asio::awaitable<error_code> engine::flush(mapping_rt& m) {

@@ -46,6 +46,8 @@ struct engine_config {
     bool writeback = true;           // send read-write mappings' captured writes to Salesforce
     write_algorithm writes = write_algorithm::ordered;
     std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // Tombstones of deleted records older than this are pruned (see prune_tombstones).
+    std::chrono::seconds tombstone_retention{std::chrono::hours(24 * 7)};
 };
 
 struct mapping_stats {
@@ -83,6 +85,7 @@ private:
     boost::asio::awaitable<boost::system::error_code> load(mapping_rt& m);
     boost::asio::awaitable<boost::system::error_code> poll(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> poll_loop(mapping_rt& m);
+    boost::asio::awaitable<void> prune_tombstones(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> stream_loop();
     boost::asio::awaitable<void> writeback_loop();
     boost::asio::awaitable<boost::system::error_code> flush(mapping_rt& m);

@@ -300,3 +300,49 @@ TEST_CASE("a malformed event is kept in the errors table and the stream goes on"
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("tombstones past their retention are pruned, recent ones kept", "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(http::verb::post, "/__sim/records/Contact",
+                            R"([{"LastName":"Old delete"},{"LastName":"Recent delete"}])");
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
+            std::string ids;
+            for (const auto& [id, row] : rows)
+                ids += (ids.empty() ? "" : ",") + id;
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + ids, "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            co_await h.stop();
+            const std::string tombs = h.schema + "._sfbridge_deleted";
+            auto n = co_await must_query(c, "SELECT count(*) FROM " + tombs);
+            REQUIRE(n.value(0, 0) == "2");
+            // A tombstone eight days old (of a record deleted long ago; the default retention
+            // is seven days) beside the two recent ones.
+            co_await must_exec(c, "INSERT INTO " + tombs +
+                                      " VALUES ('Contact', '003000000000001AAA', (now() AT TIME "
+                                      "ZONE 'utc') - interval '8 days')");
+            co_await h.start(cfg);
+            ok = false;
+            for (int i = 0; i < 100 && !ok; ++i) {
+                n = co_await must_query(c, "SELECT count(*) FROM " + tombs);
+                ok = n.value(0, 0) == "2";
+                co_await sleep_ms(50);
+            }
+            CHECK(ok);
+            auto left = co_await must_query(c, "SELECT systemmodstamp > now() - interval '1 day' "
+                                               "FROM " +
+                                                   tombs);
+            CHECK(left.value(0, 0) == "t");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
