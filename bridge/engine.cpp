@@ -29,6 +29,7 @@ struct engine::mapping_rt {
     std::string channel; // "/topic/hc_X" when streamed
     bool fetch_on_notify = false;
     bool loaded = false;
+    bool reloading = false; // a live reload is running
     std::chrono::steady_clock::time_point last_prune{};
     std::optional<std::int64_t> replay_id;      // committed
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
@@ -276,7 +277,7 @@ asio::awaitable<error_code> engine::apply_with_retry(table_writer& w, const chan
 
 asio::awaitable<void> engine::record_error(mapping_rt& m, const std::string& channel,
                                            std::int64_t replay_id, const std::string& message,
-                                           const std::string& payload) {
+                                           const std::string& payload, table_writer* w) {
     ++m.stats.errors;
     log::error("sync", "change not applied",
                {{"mapping", m.m.object_name},
@@ -285,7 +286,8 @@ asio::awaitable<void> engine::record_error(mapping_rt& m, const std::string& cha
                 {"error", message}});
     pg::diagnostics pd;
     pg::result r;
-    (void)co_await stream_writer_->query(
+    table_writer& writer = w ? *w : *stream_writer_;
+    (void)co_await writer.query(
         "INSERT INTO " + quote_identifier(cfg_.schema) +
             "._sfbridge_errors (object_name, channel, replay_id, message, payload) VALUES ($1, "
             "$2, $3, $4, $5)",
@@ -294,12 +296,12 @@ asio::awaitable<void> engine::record_error(mapping_rt& m, const std::string& cha
         r, pd);
 }
 
-asio::awaitable<error_code> engine::load(mapping_rt& m) {
+asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
     const std::int64_t started = now_ms() - cfg_.poll_overlap.count();
     const std::string state = quote_identifier(cfg_.schema) + "._sfbridge_state";
     pg::diagnostics pd;
     pg::result r;
-    auto ec = co_await stream_writer_->query(
+    auto ec = co_await w.query(
         "UPDATE " + state +
             " SET load_state = 'loading', load_started_at = $2::timestamp WHERE object_name = $1",
         pg::params(m.m.object_name, pg_time(started)), r, pd);
@@ -335,13 +337,21 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     // An empty table is loaded by COPY straight into it (every row is new); otherwise (a
     // reload after a failed attempt, new columns) rows are merged by the SystemModstamp rule.
     pg::result empty;
-    ec = co_await stream_writer_->query("SELECT NOT EXISTS (SELECT 1 FROM " +
-                                            quote_identifier(cfg_.schema) + "." +
-                                            quote_identifier(m.m.table) + ")",
-                                        pg::params(), empty, pd);
+    ec = co_await w.query("SELECT NOT EXISTS (SELECT 1 FROM " + quote_identifier(cfg_.schema) +
+                              "." + quote_identifier(m.m.table) + ")",
+                          pg::params(), empty, pd);
     if (ec)
         co_return ec;
     const bool fresh = empty.value(0, 0) == "t";
+    // Loading into a table that has rows (a reload): the sfids seen are kept in
+    // _sfbridge_seen, so that rows whose record Salesforce no longer has can be removed after.
+    const std::string seen = quote_identifier(cfg_.schema) + "._sfbridge_seen";
+    if (!fresh) {
+        ec = co_await w.query("DELETE FROM " + seen + " WHERE object_name = $1",
+                              pg::params(m.m.object_name), r, pd);
+        if (ec)
+            co_return ec;
+    }
     // Double buffering: one batch fills from the next page while the other is written, so
     // fetching and parsing overlap with Postgres.
     auto filling = std::make_unique<change_batch>(m.m);
@@ -355,11 +365,23 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
         error_code e;
         if (fresh) {
             pg::diagnostics ld;
-            e = co_await stream_writer_->load(*flushing, ld);
+            e = co_await w.load(*flushing, ld);
             if (e)
                 log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
         } else {
-            e = co_await apply_with_retry(*stream_writer_, *flushing, none);
+            e = co_await apply_with_retry(w, *flushing, none);
+            if (!e) {
+                std::vector<std::optional<std::string>> sfids;
+                sfids.reserve(flushing->size());
+                flushing->visit([&](char, const std::vector<std::optional<std::string>>& v) {
+                    sfids.push_back(v[0]); // Id is the first column
+                });
+                pg::diagnostics sd2;
+                pg::result sr;
+                e = co_await w.query("INSERT INTO " + seen +
+                                         " (object_name, sfid) SELECT $1, unnest($2::text[])",
+                                     pg::params(m.m.object_name, pg::text_array(sfids)), sr, sd2);
+            }
         }
         if (!e) {
             loaded += flushing->size();
@@ -372,8 +394,8 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     };
     auto finish = [&]() -> asio::awaitable<error_code> {
         while (writing) {
-            error_code w;
-            co_await write_done.async_wait(asio::redirect_error(asio::use_awaitable, w));
+            error_code ignore;
+            co_await write_done.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
         }
         co_return write_ec;
     };
@@ -390,6 +412,8 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     std::string row_error;
     // After each row: keep its error for later, or hand a full batch to the writer.
     auto taken = [&](bool ok) -> asio::awaitable<error_code> {
+        if (stopping_)
+            co_return asio::error::operation_aborted; // shutting down: load again at start
         if (!ok)
             row_errors.push_back(row_error);
         else if (filling->size() >= cfg_.max_batch)
@@ -434,14 +458,44 @@ asio::awaitable<error_code> engine::load(mapping_rt& m) {
     const std::string source = bulk ? "bulk" : "query";
     const std::string no_payload;
     for (const auto& e : row_errors)
-        co_await record_error(m, source, 0, e, no_payload);
+        co_await record_error(m, source, 0, e, no_payload, &w);
     if (ec) {
         log::warn("sync", "initial load failed, will retry",
                   {{"mapping", m.m.object_name},
                    {"error", sd.summary().empty() ? ec.message() : sd.summary()}});
         co_return ec;
     }
-    ec = co_await stream_writer_->query(
+    if (!fresh) {
+        // Rows whose record was not in the load, and that no change since its start touched,
+        // are gone from Salesforce (deleted and purged, or never seen by sfbridge's deletes).
+        ec = co_await w.exec("BEGIN", pd);
+        if (!ec)
+            ec = co_await w.query("SELECT pg_advisory_xact_lock(hashtext($1))",
+                                  pg::params("sfbridge:" + m.m.object_name), r, pd);
+        pg::result removed;
+        if (!ec)
+            ec = co_await w.query(
+                "DELETE FROM " + quote_identifier(cfg_.schema) + "." + quote_identifier(m.m.table) +
+                    " t WHERE t.sfid IS NOT NULL AND t.systemmodstamp < $2::timestamp AND NOT "
+                    "EXISTS (SELECT 1 FROM " +
+                    seen + " s WHERE s.object_name = $1 AND s.sfid = t.sfid)",
+                pg::params(m.m.object_name, pg_time(started)), removed, pd);
+        if (!ec)
+            ec = co_await w.query("DELETE FROM " + seen + " WHERE object_name = $1",
+                                  pg::params(m.m.object_name), r, pd);
+        if (!ec)
+            ec = co_await w.exec("COMMIT", pd);
+        if (ec) {
+            pg::diagnostics ignore;
+            (void)co_await w.exec("ROLLBACK", ignore);
+            co_return ec;
+        }
+        if (removed.affected_rows() > 0)
+            log::info("sync", "reload removed rows Salesforce no longer has",
+                      {{"mapping", m.m.object_name},
+                       {"rows", static_cast<unsigned long>(removed.affected_rows())}});
+    }
+    ec = co_await w.query(
         "UPDATE " + state +
             " SET load_state = 'loaded', load_finished_at = now() at time zone 'utc', "
             "poll_high_water = $2::timestamp, deleted_high_water = $2::timestamp WHERE "
@@ -479,7 +533,7 @@ asio::awaitable<error_code> engine::poll(mapping_rt& m, table_writer& w) {
                 co_return asio::error::operation_aborted;
             for (const auto& rec : p.records) {
                 if (!batch.add_record(rec, row_error))
-                    co_await record_error(m, poll_source, 0, row_error, no_payload);
+                    co_await record_error(m, poll_source, 0, row_error, no_payload, &w);
             }
             seen += p.records.size();
             if (batch.size() >= cfg_.max_batch) {
@@ -810,7 +864,7 @@ asio::awaitable<void> engine::run() {
     for (auto& m : maps_) {
         int attempt = 0;
         while (!m->loaded && !stopping_) {
-            auto ec = co_await load(*m);
+            auto ec = co_await load(*m, *stream_writer_);
             if (ec)
                 co_await sleep(
                     std::chrono::milliseconds(std::min(60000, 500 << std::min(++attempt, 7))));
@@ -830,6 +884,7 @@ asio::awaitable<void> engine::run() {
             any_read_write = any_read_write || m->m.read_write();
         if (cfg_.writeback && any_read_write)
             asio::co_spawn(ex_, writeback_loop(), asio::detached);
+        asio::co_spawn(ex_, control_loop(), asio::detached);
     }
     // Wait for stop() and for every loop to wind down.
     while (!stopping_ || running_loops_ > 0) {
@@ -859,10 +914,83 @@ asio::awaitable<void> engine::writeback_loop() {
     stop_timer_.cancel();
 }
 
+asio::awaitable<void> engine::pause(std::chrono::milliseconds d) {
+    // Slices of 100 ms rather than one timer stop() cancels: several loops pause at once.
+    const auto until = std::chrono::steady_clock::now() + d;
+    while (!stopping_ && std::chrono::steady_clock::now() < until)
+        co_await sleep(std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(100), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                until - std::chrono::steady_clock::now())));
+}
+
+asio::awaitable<void> engine::control_loop() {
+    ++running_loops_;
+    control_ = std::make_unique<pg::connection>(ex_);
+    const std::string channel = mappings::ddl::reload_channel(cfg_.schema);
+    while (!stopping_) {
+        pg::diagnostics d;
+        error_code ec;
+        if (!control_->is_open()) {
+            ec = co_await control_->async_connect(cfg_.database_url, d);
+            if (!ec)
+                ec = co_await control_->async_exec("LISTEN " + quote_identifier(channel), d);
+            if (ec) {
+                control_->close();
+                co_await pause(std::chrono::seconds(5));
+                continue;
+            }
+        }
+        pg::result r;
+        ec = co_await control_->async_query("SELECT object_name FROM " +
+                                                quote_identifier(cfg_.schema) +
+                                                "._sfbridge_state WHERE load_state = 'reload'",
+                                            pg::params(), r, d);
+        if (ec) {
+            control_->close();
+            continue;
+        }
+        for (int i = 0; i < r.rows(); ++i)
+            for (auto& m : maps_)
+                if (m->m.object_name == r.value(i, 0) && !m->reloading && !stopping_) {
+                    m->reloading = true;
+                    asio::co_spawn(ex_, reload(*m), asio::detached);
+                }
+        pg::notification n;
+        (void)co_await control_->async_receive_notification(n, d, std::chrono::seconds(5));
+    }
+    control_->close();
+    --running_loops_;
+    stop_timer_.cancel();
+}
+
+asio::awaitable<void> engine::reload(mapping_rt& m) {
+    ++running_loops_;
+    log::info("sync", "reload requested: loading again while the rest runs on",
+              {{"mapping", m.m.object_name}});
+    table_writer w(ex_, cfg_.schema);
+    for (int attempt = 0; !stopping_; ++attempt) {
+        pg::diagnostics d;
+        error_code ec;
+        if (!w.is_open())
+            ec = co_await w.open(cfg_.database_url, d);
+        if (!ec)
+            ec = co_await load(m, w);
+        if (!ec)
+            break;
+        co_await pause(std::chrono::milliseconds(std::min(60000, 500 << std::min(attempt, 7))));
+    }
+    w.connection().close();
+    m.reloading = false;
+    --running_loops_;
+    stop_timer_.cancel();
+}
+
 void engine::stop() {
     if (stopping_)
         return;
     stopping_ = true;
+    if (control_)
+        control_->cancel_notification_wait();
     if (writeback_)
         writeback_->stop();
     if (stream_)

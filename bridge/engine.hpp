@@ -82,16 +82,22 @@ public:
 
 private:
     struct mapping_rt;
-    boost::asio::awaitable<boost::system::error_code> load(mapping_rt& m);
+    boost::asio::awaitable<boost::system::error_code> load(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<boost::system::error_code> poll(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> poll_loop(mapping_rt& m);
     boost::asio::awaitable<void> prune_tombstones(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> stream_loop();
     boost::asio::awaitable<void> writeback_loop();
+    // Listens for `sfbridge reload` (NOTIFY "<schema>.sfbridge_reload", and a look at
+    // _sfbridge_state every few seconds) and reloads those mappings while the rest runs on.
+    boost::asio::awaitable<void> control_loop();
+    boost::asio::awaitable<void> reload(mapping_rt& m);
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds d); // ends early on stop()
     boost::asio::awaitable<boost::system::error_code> flush(mapping_rt& m);
     boost::asio::awaitable<void> record_error(mapping_rt& m, const std::string& channel,
                                               std::int64_t replay_id, const std::string& message,
-                                              const std::string& payload);
+                                              const std::string& payload,
+                                              table_writer* w = nullptr); // default: the stream's
     boost::asio::awaitable<boost::system::error_code>
     apply_with_retry(table_writer& w, const change_batch& b, const position_update& p);
     boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
@@ -105,6 +111,7 @@ private:
     std::unique_ptr<table_writer> stream_writer_;
     std::unique_ptr<cometd::client> stream_;
     std::unique_ptr<writeback> writeback_;
+    std::unique_ptr<pg::connection> control_;
     boost::asio::steady_timer stop_timer_;
     bool stopping_ = false;
     int running_loops_ = 0;

@@ -32,7 +32,8 @@ usage:
   sfbridge mappings validate --mappings FILE   check the file against the org's describes
   sfbridge mappings import --mappings FILE     validate, create the tables and PushTopics, exit
   sfbridge mappings export --mappings FILE     print the file in canonical form
-  sfbridge reload OBJECT                       load OBJECT again from scratch at the next start
+  sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
+                                               starts at once, else the next start does)
   sfbridge status                              per mapping: state, rows, last event, lag, errors
   sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
   sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
@@ -323,7 +324,17 @@ int cmd_db(const bridge::settings& s, const cli& c, const std::string& what) {
                                            (ec ? ": " + d.summary() : std::string()));
                 co_return 2;
             }
-            std::cout << c.positional[1] << " will be loaded again when sfbridge next starts\n";
+            // A running sfbridge starts the reload at once; otherwise the next start does.
+            ec = co_await conn.async_query(
+                "SELECT pg_notify($1, $2)",
+                pg::params(mappings::ddl::reload_channel(schema), c.positional[1]), r, d);
+            if (ec) {
+                log::error("sfbridge", "notifying sfbridge failed: " + d.summary());
+                co_return 2;
+            }
+            std::cout << c.positional[1]
+                      << " will be loaded again: now by a running sfbridge, or when it next "
+                         "starts\n";
             co_return 0;
         }
         ec = co_await conn.async_query(

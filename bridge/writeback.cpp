@@ -21,29 +21,9 @@ namespace sfbridge::bridge {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using mappings::quote_identifier;
+using pg::text_array;
 
 namespace {
-// A Postgres array literal of text values ({"a","b",NULL}).
-std::string text_array(const std::vector<std::optional<std::string>>& v) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i)
-            out += ',';
-        if (!v[i]) {
-            out += "NULL";
-            continue;
-        }
-        out += '"';
-        for (char c : *v[i]) {
-            if (c == '"' || c == '\\')
-                out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 std::string error_json(const writeback::entry& e) {
     std::string out;
     json::writer w(out);

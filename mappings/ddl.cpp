@@ -89,6 +89,10 @@ std::string quote_literal(std::string_view value) {
     return out;
 }
 
+std::string reload_channel(std::string_view schema) {
+    return std::string(schema) + ".sfbridge_reload";
+}
+
 std::string trigger_log_channel(std::string_view schema) {
     return std::string(schema) + ".hc_trigger_log";
 }
@@ -242,6 +246,12 @@ std::string setup_schema(std::string_view schema) {
          "    sfid character varying(18),\n"
          "    message text NOT NULL,\n"
          "    payload text\n"
+         ");\n";
+    // The sfids a reload has seen so far (rows not seen are removed at its end).
+    s += "CREATE UNLOGGED TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_seen") +
+         " (\n"
+         "    object_name character varying(128) NOT NULL,\n"
+         "    sfid character varying(18) COLLATE \"ucs_basic\" NOT NULL\n"
          ");\n";
     // Conflicts between an app's write and a Salesforce change to the same field of the same
     // record: the later one wins, and the value that lost is kept here.

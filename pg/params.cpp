@@ -50,4 +50,24 @@ void params::materialize(std::vector<const char*>& values) const {
         values[i] = entries_[i].length < 0 ? nullptr : data_.data() + entries_[i].offset;
 }
 
+std::string text_array(const std::vector<std::optional<std::string>>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i)
+            out += ',';
+        if (!values[i]) {
+            out += "NULL";
+            continue;
+        }
+        out += '"';
+        for (char c : *values[i]) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 } // namespace sfbridge::pg

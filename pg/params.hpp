@@ -68,4 +68,8 @@ private:
     std::vector<entry> entries_;
 };
 
+// A text[] literal ({"a","b",NULL}) for one parameter: many values in one statement through
+// unnest($1::text[]), without a statement per value.
+[[nodiscard]] std::string text_array(const std::vector<std::optional<std::string>>& values);
+
 } // namespace sfbridge::pg

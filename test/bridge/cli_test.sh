@@ -58,6 +58,10 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [[ $code -eq 0 && $ms -lt 5000 ]]; then echo "ok: SIGTERM: exit 0 after $ms ms"; else echo "FAIL: SIGTERM: exit $code after $ms ms"; cat "$TMP/run.log"; fail=1; fi
 "$SFBRIDGE" status --schema "$SCHEMA" >"$TMP/status" 2>&1 && grep -q "^Contact *loaded" "$TMP/status" \
     && echo "ok: status" || { echo "FAIL: status"; cat "$TMP/status"; fail=1; }
+"$SFBRIDGE" reload Contact --schema "$SCHEMA" >"$TMP/reload" 2>&1 && grep -q "Contact will be loaded again" "$TMP/reload" \
+    && [[ $(psql -X -At "$SFBRIDGE_TEST_PG_DSN" -c "SELECT load_state FROM $SCHEMA._sfbridge_state WHERE object_name = 'Contact'") == reload ]] \
+    && echo "ok: reload" || { echo "FAIL: reload"; cat "$TMP/reload"; fail=1; }
+check "reload of an unknown mapping" 2 "no mapping named Nothing" "$SFBRIDGE" reload Nothing --schema "$SCHEMA"
 psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true
 
 # `sfbridge errors` lists a write Salesforce refused; `sfbridge retry` sends it again.

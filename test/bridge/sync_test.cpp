@@ -346,3 +346,49 @@ TEST_CASE("tombstones past their retention are pruned, recent ones kept", "[brid
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Contact","kind":"create","count":300,"rate":0,"bulk":true})");
+            co_await sleep_ms(300);
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.poll_interval = std::chrono::seconds(600); // only the reload may repair the table
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            // The table drifts from Salesforce behind sfbridge's back.
+            const std::string t = h.schema + ".contact";
+            co_await must_exec(
+                c, "SET xmlbinary = hex; UPDATE " + t +
+                       " SET lastname = 'Tampered' WHERE id = (SELECT min(id) FROM " + t +
+                       "); DELETE FROM " + t + " WHERE id = (SELECT max(id) FROM " + t +
+                       "); INSERT INTO " + t +
+                       " (sfid, lastname, systemmodstamp) VALUES ('003000000000009AAA', 'Ghost', "
+                       "'2000-01-01'); RESET xmlbinary");
+            CHECK_FALSE(co_await converged(h, c, "Contact", "LastName", 1));
+            // What `sfbridge reload Contact` does.
+            co_await must_exec(c, "UPDATE " + h.schema +
+                                      "._sfbridge_state SET load_state = 'reload' WHERE "
+                                      "object_name = 'Contact'; SELECT pg_notify('" +
+                                      h.schema + ".sfbridge_reload', 'Contact')");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            auto state =
+                co_await must_query(c, "SELECT load_state FROM " + h.schema + "._sfbridge_state");
+            CHECK(state.value(0, 0) == "loaded");
+            // Streaming went on through it.
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":300,"rate":1000})");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}

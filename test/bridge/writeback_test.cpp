@@ -415,6 +415,8 @@ TEST_CASE("a Heroku Connect schema with synced rows and queued writes is adopted
             // The tables, triggers and rows as Heroku Connect leaves them: sfbridge's own
             // bookkeeping tables are dropped, as if it had never run here.
             co_await h.start(cfg);
+            bool ok = co_await converged(h, app, "Contact", "LastName");
+            REQUIRE(ok);
             co_await h.stop();
             const std::string s = h.schema;
             co_await must_exec(app, "DROP TABLE " + s + "._sfbridge_state, " + s +
@@ -431,10 +433,10 @@ TEST_CASE("a Heroku Connect schema with synced rows and queued writes is adopted
                                                        "._trigger_log WHERE state = 'NEW'");
             CHECK(queued.value(0, 0) == "3");
             co_await h.start(cfg);
-            bool ok = co_await eventually(app,
-                                          "SELECT count(*)::text FROM " + s +
-                                              "._trigger_log WHERE state IN ('NEW', 'PENDING')",
-                                          "0");
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + s +
+                                         "._trigger_log WHERE state IN ('NEW', 'PENDING')",
+                                     "0");
             REQUIRE(ok);
             ok = co_await converged(h, app, "Contact", "LastName", 30);
             CHECK(ok);
