@@ -206,20 +206,19 @@ asio::awaitable<bool> engine::start(std::string& error) {
         if (!r.is_null(0, 3))
             m->deleted_high_water_ms = std::stoll(std::string(r.value(0, 3)));
         if (reload) {
-            ec = co_await stream_writer_->exec(
-                "BEGIN; TRUNCATE " + quote_identifier(cfg_.schema) + "." +
-                    quote_identifier(m->m.table) + "; DELETE FROM " +
-                    quote_identifier(cfg_.schema) + "._sfbridge_deleted WHERE object_name = " +
-                    mappings::ddl::quote_literal(m->m.object_name) + "; UPDATE " + state +
-                    " SET replay_id = NULL WHERE object_name = " +
-                    mappings::ddl::quote_literal(m->m.object_name) + "; COMMIT",
-                pd);
+            // Not cleared: the app keeps reading the table, and rows of a read-write mapping
+            // not yet sent to Salesforce (no sfid) must survive. The load merges, then removes
+            // the rows whose records it did not see.
+            ec = co_await stream_writer_->exec("UPDATE " + state +
+                                                   " SET replay_id = NULL WHERE object_name = " +
+                                                   mappings::ddl::quote_literal(m->m.object_name),
+                                               pd);
             if (ec) {
-                error = "clearing " + m->m.table + " for the reload failed: " + pd.summary();
+                error = "preparing the reload of " + m->m.table + " failed: " + pd.summary();
                 co_return false;
             }
             m->replay_id.reset();
-            log::info("sync", "cleared the table for a reload", {{"mapping", m->m.object_name}});
+            log::info("sync", "loading again (reload)", {{"mapping", m->m.object_name}});
         }
     }
 
