@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/change_batch.hpp"
+#include "bridge/push_event.hpp"
 #include "bridge/table_writer.hpp"
 #include "bridge/writeback.hpp"
 #include "cometd/client.hpp"
@@ -87,6 +88,8 @@ private:
     boost::asio::awaitable<void> poll_loop(mapping_rt& m);
     boost::asio::awaitable<void> prune_tombstones(mapping_rt& m, table_writer& w);
     boost::asio::awaitable<void> stream_loop();
+    boost::asio::awaitable<void> handle_change_event(mapping_rt& m, const push_event& ev,
+                                                     const cometd::stream_item& item);
     boost::asio::awaitable<void> writeback_loop();
     // Listens for `sfbridge reload` (NOTIFY "<schema>.sfbridge_reload", and a look at
     // _sfbridge_state every few seconds) and reloads those mappings while the rest runs on.

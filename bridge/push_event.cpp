@@ -1,14 +1,120 @@
 #include "bridge/push_event.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 namespace sfbridge::bridge {
 
 namespace od = simdjson::ondemand;
+
+namespace {
+// Epoch milliseconds as Salesforce writes a datetime: 2024-01-31T10:00:00.000Z.
+std::string iso_time(std::int64_t ms) {
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return buf;
+}
+} // namespace
+
+bool push_event_reader::read_change_event(od::object payload, push_event& out, std::string& error) {
+    out.change_event = true;
+    std::string change_type;
+    std::int64_t commit_ms = -1;
+    for (auto f : payload) {
+        std::string_view key;
+        if (f.unescaped_key().get(key)) {
+            error = "the change event is malformed";
+            return false;
+        }
+        if (key != "ChangeEventHeader")
+            continue;
+        od::object h;
+        if (f.value().get_object().get(h)) {
+            error = "the ChangeEventHeader is not an object";
+            return false;
+        }
+        for (auto hf : h) {
+            std::string_view k, v;
+            if (hf.unescaped_key().get(k)) {
+                error = "the ChangeEventHeader is malformed";
+                return false;
+            }
+            if (k == "changeType" && !hf.value().get_string().get(v)) {
+                change_type = v;
+            } else if (k == "commitTimestamp") {
+                std::int64_t t = 0;
+                if (!hf.value().get_int64().get(t))
+                    commit_ms = t;
+            } else if (k == "recordIds") {
+                od::array ids;
+                if (hf.value().get_array().get(ids)) {
+                    error = "the ChangeEventHeader's recordIds is not an array";
+                    return false;
+                }
+                for (auto id : ids) {
+                    std::string_view s;
+                    if (id.get_string().get(s)) {
+                        error = "a record id in the ChangeEventHeader is not a string";
+                        return false;
+                    }
+                    out.record_ids.emplace_back(s);
+                }
+            }
+        }
+    }
+    if (change_type.empty() || commit_ms < 0) {
+        error = "the change event has no ChangeEventHeader with changeType and commitTimestamp";
+        return false;
+    }
+    static constexpr std::pair<std::string_view, std::string_view> types[] = {
+        {"CREATE", "created"},
+        {"UPDATE", "updated"},
+        {"DELETE", "deleted"},
+        {"UNDELETE", "undeleted"}};
+    for (const auto& [from, to] : types)
+        if (change_type == from)
+            out.type = to;
+    if (change_type.starts_with("GAP_")) {
+        out.type = "gap";
+        out.overflow = change_type == "GAP_OVERFLOW";
+    }
+    if (out.type.empty()) {
+        error = "unknown change type \"" + change_type + "\"";
+        return false;
+    }
+    if (out.record_ids.empty() && !out.overflow) {
+        error = "the change event names no record";
+        return false;
+    }
+    out.created_date = iso_time(commit_ms);
+    if (out.type == "created" || out.type == "undeleted") {
+        // The body again, for the fields (the header, an object, is skipped).
+        if (payload.reset().error() ||
+            !salesforce::record_reader::read_object(payload, out.sobject, error))
+            return false;
+        using salesforce::field_value;
+        const auto text = mappings::sf_value_kind::json_string;
+        out.sobject.fields.push_back(field_value{"Id", text, out.record_ids.front()});
+        out.sobject.fields.push_back(field_value{"SystemModstamp", text, out.created_date});
+        out.sobject.fields.push_back(
+            field_value{"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
+    }
+    return true;
+}
 
 bool push_event_reader::read(std::string_view data, push_event& out, std::string& error) {
     out.type.clear();
     out.created_date.clear();
     out.replay_id = 0;
     out.sobject = salesforce::flat_record{};
+    out.change_event = false;
+    out.record_ids.clear();
+    out.overflow = false;
     buffer_.assign(data);
     buffer_.append(simdjson::SIMDJSON_PADDING, ' ');
     od::document doc;
@@ -50,6 +156,15 @@ bool push_event_reader::read(std::string_view data, push_event& out, std::string
                 }
             }
             saw_event = true;
+        } else if (key == "payload") {
+            od::object p;
+            if (m.value().get_object().get(p)) {
+                error = "the event's \"payload\" is not an object";
+                return false;
+            }
+            if (!read_change_event(p, out, error))
+                return false;
+            saw_sobject = true;
         } else if (key == "sobject") {
             od::object s;
             if (m.value().get_object().get(s)) {
@@ -60,6 +175,11 @@ bool push_event_reader::read(std::string_view data, push_event& out, std::string
                 return false;
             saw_sobject = true;
         }
+    }
+    if (out.change_event) {
+        if (!saw_event)
+            error = "the change event has no \"event\"";
+        return saw_event;
     }
     if (!saw_event || !saw_sobject || out.type.empty()) {
         error = "the event data has no event type or no sobject";

@@ -29,6 +29,13 @@ resolved_mapping::reference_by_column(std::string_view column) const noexcept {
     return nullptr;
 }
 
+std::string change_event_channel(std::string_view object_name) {
+    std::string name(object_name);
+    if (name.size() > 3 && text::iequals(std::string_view(name).substr(name.size() - 3), "__c"))
+        return "/data/" + name.substr(0, name.size() - 3) + "__ChangeEvent";
+    return "/data/" + name + "ChangeEvent";
+}
+
 std::vector<std::string> resolved_mapping::field_names() const {
     std::vector<std::string> out;
     out.reserve(fields.size());
@@ -201,6 +208,15 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
         }
     if (r.upsert_field)
         add_index(r.field(*r.upsert_field)->column, true);
+
+    if (auto it = m.extra_config.find("sfbridge_stream"); it != m.extra_config.end()) {
+        const std::string* v = it->second.as_string();
+        if (v && *v == "cdc")
+            r.change_data_capture = true;
+        else if (!v || *v != "pushtopic")
+            errors.push_back(where + ": sfbridge_stream must be \"pushtopic\" (the default) or "
+                                     "\"cdc\" (Change Data Capture)");
+    }
 
     if (errors.size() != errors_before)
         return std::nullopt;

@@ -49,6 +49,10 @@ struct resolved_mapping {
     std::vector<index_spec> indexes; // sfid and systemmodstamp first
     bool has_isdeleted = false;
     std::optional<std::string> upsert_field; // API name, checked to be an external id
+    // Stream the object's Change Data Capture channel instead of an hc_ PushTopic: the
+    // mapping's config says "sfbridge_stream": "cdc" (an sfbridge key; Heroku Connect keeps
+    // unknown keys, and so does the export).
+    bool change_data_capture = false;
 
     [[nodiscard]] bool read_write() const noexcept {
         return config.access == access_mode::read_write;
@@ -70,6 +74,9 @@ struct resolved_mapping {
 // are always mapped; a field named `<Relationship>__r__<ExternalIdField>` whose relationship is a
 // lookup of the object becomes a reference column; compound address and location fields are
 // replaced by their parts, as Heroku Connect flattens them.
+// The CDC channel of an object: /data/AccountChangeEvent, /data/Thing__ChangeEvent.
+[[nodiscard]] std::string change_event_channel(std::string_view object_name);
+
 [[nodiscard]] std::optional<resolved_mapping> resolve_mapping(const mapping& m,
                                                               const object_describe* describe,
                                                               std::vector<std::string>& errors,

@@ -392,3 +392,48 @@ TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridg
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("a mapping on Change Data Capture follows creates updates deletes and undeletes",
+          "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Contact","kind":"create","count":200,"rate":0,"bulk":true})");
+            co_await sleep_ms(300);
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            std::string json = mapping_json("Contact", "Id,LastName,Email", true);
+            json.replace(json.find(R"("sf_polling_seconds":600)"), 24,
+                         R"("sf_polling_seconds":600,"sfbridge_stream":"cdc")");
+            auto cfg = h.config(json);
+            cfg.poll_interval = std::chrono::seconds(600); // streaming alone must do it
+            co_await h.start(cfg);
+            REQUIRE(h.engine->resolved()[0].change_data_capture);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            co_await h.send(http::verb::post, "/__sim/generate",
+                            R"({"object":"Contact","kind":"mixed","count":1000,"rate":1000})");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
+            const std::string id = rows.begin()->first;
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + id, "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            co_await h.send(http::verb::post, "/__sim/records/Contact/" + id + "/undelete", "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            auto deleted = co_await must_query(c, "SELECT count(*) FROM " + h.schema +
+                                                      ".contact WHERE isdeleted IS NOT FALSE");
+            CHECK(deleted.value(0, 0) == "0");
+            CHECK(h.engine->stats()[0].events > 0);
+            // No PushTopic was made for it.
+            auto topics = co_await sim_rows(h, "PushTopic", fields_Name());
+            CHECK(topics.empty());
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}

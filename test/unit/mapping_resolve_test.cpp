@@ -194,3 +194,16 @@ TEST_CASE("a <relationship>__r__<external id> field becomes a write-only referen
                                 describe_of("Contact"), errors, warnings));
     CHECK(mentions(errors, "Nope__r__External_Id__c", "relationship"));
 }
+
+TEST_CASE("a mapping may stream its Change Data Capture channel", "[unit][mappings]") {
+    CHECK(change_event_channel("Account") == "/data/AccountChangeEvent");
+    CHECK(change_event_channel("Sim_Everything__c") == "/data/Sim_Everything__ChangeEvent");
+    std::vector<std::string> errors, warnings;
+    auto m = make("Contact", {"Id", "LastName"});
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings)->change_data_capture);
+    m.extra_config["sfbridge_stream"] = json_value(std::string("cdc"));
+    CHECK(resolve_mapping(m, describe_of("Contact"), errors, warnings)->change_data_capture);
+    m.extra_config["sfbridge_stream"] = json_value(std::string("carrier pigeon"));
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "mapping Contact", "sfbridge_stream"));
+}
