@@ -4,6 +4,25 @@ using namespace sfbridge;
 using namespace sfbridge::test;
 namespace asio = boost::asio;
 
+namespace {
+// Mixed changes to Contacts, then one record deleted and undeleted: the table follows each.
+asio::awaitable<void> live_changes_converge(harness& h, pg::connection& c, int count) {
+    const std::string body = R"({"object":"Contact","kind":"mixed","count":)" +
+                             std::to_string(count) + R"(,"rate":)" + std::to_string(count) + "}";
+    co_await h.send(http::verb::post, "/__sim/generate", body);
+    bool ok = co_await converged(h, c, "Contact", "LastName");
+    CHECK(ok);
+    auto rows = co_await sim_rows(h, "Contact", fields_LastName());
+    const std::string id = rows.begin()->first;
+    co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + id, "");
+    ok = co_await converged(h, c, "Contact", "LastName");
+    CHECK(ok);
+    co_await h.send(http::verb::post, "/__sim/records/Contact/" + id + "/undelete", "");
+    ok = co_await converged(h, c, "Contact", "LastName");
+    CHECK(ok);
+}
+} // namespace
+
 TEST_CASE("initial load then live changes: creates updates deletes and undeletes arrive",
           "[bridge][sync]") {
     harness h;
@@ -23,20 +42,7 @@ TEST_CASE("initial load then live changes: creates updates deletes and undeletes
             bool ok = co_await converged(h, c, "Contact", "LastName");
             REQUIRE(ok);
 
-            co_await h.send(http::verb::post, "/__sim/generate",
-                            R"({"object":"Contact","kind":"mixed","count":2000,"rate":2000})");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
-
-            // Delete one record and bring it back.
-            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
-            const std::string id = rows.begin()->first;
-            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + id, "");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
-            co_await h.send(http::verb::post, "/__sim/records/Contact/" + id + "/undelete", "");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
+            co_await live_changes_converge(h, c, 2000);
             auto synced = co_await must_query(c, "SELECT count(*) FROM " + h.schema +
                                                      ".contact WHERE _hc_lastop <> 'SYNCED'");
             CHECK(synced.value(0, 0) == "0");
@@ -414,18 +420,7 @@ TEST_CASE("a mapping on Change Data Capture follows creates updates deletes and 
             REQUIRE(h.engine->resolved()[0].change_data_capture);
             bool ok = co_await converged(h, c, "Contact", "LastName");
             REQUIRE(ok);
-            co_await h.send(http::verb::post, "/__sim/generate",
-                            R"({"object":"Contact","kind":"mixed","count":1000,"rate":1000})");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
-            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
-            const std::string id = rows.begin()->first;
-            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + id, "");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
-            co_await h.send(http::verb::post, "/__sim/records/Contact/" + id + "/undelete", "");
-            ok = co_await converged(h, c, "Contact", "LastName");
-            CHECK(ok);
+            co_await live_changes_converge(h, c, 1000);
             auto deleted = co_await must_query(c, "SELECT count(*) FROM " + h.schema +
                                                       ".contact WHERE isdeleted IS NOT FALSE");
             CHECK(deleted.value(0, 0) == "0");
