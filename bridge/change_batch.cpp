@@ -87,17 +87,31 @@ bool change_batch::add_record(const salesforce::flat_record& r, std::string& err
 
 bool change_batch::add_csv_row(const std::vector<std::string>& columns,
                                const std::vector<salesforce::csv_field>& row, std::string& error) {
+    // The header's columns, looked up once per header rather than once per field of every row.
+    // A caller passes one header object for all the rows of a query: a different object, or
+    // the same one changed, is looked up again.
+    if (&columns != header_ || columns.size() != header_cols_.size() ||
+        (!columns.empty() && columns.back() != header_last_)) {
+        header_ = &columns;
+        header_last_ = columns.empty() ? std::string() : columns.back();
+        header_cols_.clear();
+        for (const auto& c : columns) {
+            auto it = column_of_.find(text::ascii_lower(c));
+            header_cols_.push_back(it == column_of_.end() ? -1 : static_cast<int>(it->second));
+        }
+    }
     entry e;
     e.values.resize(m_->fields.size());
     for (std::size_t i = 0; i < columns.size() && i < row.size(); ++i) {
-        auto it = column_of_.find(text::ascii_lower(columns[i]));
-        if (it == column_of_.end())
+        const int col = header_cols_[i];
+        if (col < 0)
             continue;
         // Salesforce has no empty strings: an empty field, quoted or not, is NULL.
         if (row[i].text.empty())
             continue;
-        if (!mappings::to_postgres(m_->fields[it->second].sf.info, mappings::sf_value_kind::csv,
-                                   row[i].text, e.values[it->second], error)) {
+        const auto c = static_cast<std::size_t>(col);
+        if (!mappings::to_postgres(m_->fields[c].sf.info, mappings::sf_value_kind::csv, row[i].text,
+                                   e.values[c], error)) {
             error = "field " + error;
             return false;
         }

@@ -70,6 +70,10 @@ private:
     std::string newest_;
     // Column index of each API name (lower case), for records and CSV headers.
     std::unordered_map<std::string, std::size_t> column_of_;
+    // The last CSV header seen and its columns (-1: not mapped).
+    const std::vector<std::string>* header_ = nullptr;
+    std::string header_last_;
+    std::vector<int> header_cols_;
 };
 
 } // namespace sfbridge::bridge

@@ -1,6 +1,7 @@
 #include "bridge/table_writer.hpp"
 
 #include "bridge/merge_sql.hpp"
+#include "core/log.hpp"
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
 
@@ -8,6 +9,7 @@ namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+using mappings::quote_identifier;
 
 table_writer::table_writer(asio::any_io_executor ex, std::string schema)
     : conn_(std::move(ex)), schema_(std::move(schema)) {}
@@ -38,8 +40,36 @@ asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::
 asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::diagnostics& diag) {
     copy_buf_.clear();
     batch.copy_rows(copy_buf_);
-    auto ec =
-        co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, batch.mapping()), diag);
+    const auto& m = batch.mapping();
+    const std::string table = quote_identifier(schema_) + "." + quote_identifier(m.table);
+    // The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session
+    // they only set _hc_lastop = 'SYNCED' (the logger's WHEN clause is false). So, when
+    // sfbridge owns the table, the batch goes in with those two triggers disabled and the
+    // column defaulting to SYNCED, in one transaction: other sessions never see the table
+    // without its triggers (ALTER TABLE locks it until COMMIT, which an empty table being
+    // loaded can afford). Any other trigger on the table still runs.
+    const std::string status = quote_identifier("hc_" + m.table + "_status_trigger");
+    const std::string logger = quote_identifier("hc_" + m.table + "_logtrigger");
+    error_code ec;
+    bool fast = !load_with_triggers_;
+    if (fast) {
+        ec = co_await conn_.async_exec("BEGIN; ALTER TABLE " + table + " DISABLE TRIGGER " +
+                                           status + ", DISABLE TRIGGER " + logger +
+                                           ", ALTER COLUMN _hc_lastop SET DEFAULT 'SYNCED'",
+                                       diag);
+        if (ec) {
+            pg::diagnostics ignore;
+            (void)co_await conn_.async_exec("ROLLBACK", ignore);
+            if (!conn_.is_open() || conn_.is_broken())
+                co_return ec;
+            log::info("sync", "loading with the triggers on (the table is not sfbridge's to alter)",
+                      {{"table", m.table}, {"detail", diag.summary()}});
+            load_with_triggers_ = true;
+            fast = false;
+            diag = pg::diagnostics{};
+        }
+    }
+    ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
     constexpr std::size_t chunk = 256 * 1024;
     for (std::size_t off = 0; !ec && off < copy_buf_.size(); off += chunk)
         ec = co_await conn_.async_copy_write(std::string_view(copy_buf_).substr(off, chunk), diag);
@@ -49,6 +79,17 @@ asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::di
     else if (conn_.in_copy()) {
         pg::diagnostics ignore;
         (void)co_await conn_.async_copy_abort("sfbridge: load failed", ignore);
+    }
+    if (fast) {
+        if (!ec)
+            ec = co_await conn_.async_exec("ALTER TABLE " + table + " ENABLE TRIGGER " + status +
+                                               ", ENABLE TRIGGER " + logger +
+                                               ", ALTER COLUMN _hc_lastop DROP DEFAULT; COMMIT",
+                                           diag);
+        if (ec && conn_.is_open()) {
+            pg::diagnostics ignore;
+            (void)co_await conn_.async_exec("ROLLBACK", ignore);
+        }
     }
     co_return ec;
 }

@@ -60,6 +60,7 @@ private:
     std::string schema_;
     std::set<std::string> staged_; // staging tables created on this session
     std::string copy_buf_;
+    bool load_with_triggers_ = false; // ALTER TABLE was refused once: load through them
 };
 
 } // namespace sfbridge::bridge

@@ -42,11 +42,31 @@ std::string format_utc(std::int64_t epoch_ms, char separator, bool zulu) {
     }
     int y, m, d;
     civil_from_days(days, y, m, d);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d%c%02d:%02d:%02d.%03d%s", y, m, d, separator,
-                  static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
-                  static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000), zulu ? "Z" : "");
-    return buf;
+    // By hand rather than snprintf: this runs for every datetime of an initial load, where
+    // snprintf's format parsing was 5% of sfbridge's CPU time.
+    std::string out(zulu ? 24 : 23, '0');
+    auto put = [&out](std::size_t at, int value, int width) {
+        for (int i = width - 1; i >= 0; --i, value /= 10)
+            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    };
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999; // outside what Salesforce and the columns hold
+    put(0, y, 4);
+    out[4] = '-';
+    put(5, m, 2);
+    out[7] = '-';
+    put(8, d, 2);
+    out[10] = separator;
+    put(11, static_cast<int>(rem / 3600000), 2);
+    out[13] = ':';
+    put(14, static_cast<int>(rem / 60000 % 60), 2);
+    out[16] = ':';
+    put(17, static_cast<int>(rem / 1000 % 60), 2);
+    out[19] = '.';
+    put(20, static_cast<int>(rem % 1000), 3);
+    if (zulu)
+        out[23] = 'Z';
+    return out;
 }
 
 } // namespace sfbridge::calendar

@@ -2,6 +2,8 @@
 
 #include "core/json_writer.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -97,19 +99,43 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
         }
     }
 
-    // Results, a page at a time.
+    // Results, a page at a time. The next page is fetched while the caller writes this one,
+    // so Salesforce's time to produce a page overlaps with the database's time to take it (two
+    // pages in memory at most: the one being written and the next one's text).
     std::vector<std::string> columns;
-    std::string locator;
     call_options co = opts.call;
     co.accept = "text/csv";
-    while (true) {
+    auto results_target = [&](const std::string& locator) {
         std::string target =
             job_path + "/results?maxRecords=" + std::to_string(opts.max_records_per_page);
         if (!locator.empty())
             target += "&locator=" + form_encode(locator);
-        ec = co_await rest.async_call(net::http::verb::get, std::move(target), "", r, diag, co);
-        if (ec)
-            co_return ec;
+        return target;
+    };
+    ec = co_await rest.async_call(net::http::verb::get, results_target(""), "", r, diag, co);
+    if (ec)
+        co_return ec;
+    // The prefetch: its own response and diagnostics; `fetched` wakes the waiter.
+    rest_response next_r;
+    diagnostics next_diag;
+    error_code next_ec;
+    bool fetching = false;
+    asio::steady_timer fetched(co_await asio::this_coro::executor);
+    fetched.expires_at(asio::steady_timer::time_point::max());
+    // Named in this frame, which outlives every prefetch (each is awaited before returning).
+    auto prefetch = [&](std::string target) -> asio::awaitable<void> {
+        next_ec = co_await rest.async_call(net::http::verb::get, std::move(target), "", next_r,
+                                           next_diag, co);
+        fetching = false;
+        fetched.cancel();
+    };
+    auto wait_prefetch = [&]() -> asio::awaitable<void> {
+        while (fetching) {
+            error_code ignore;
+            co_await fetched.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
+        }
+    };
+    while (true) {
         csv_reader reader;
         std::vector<csv_row> rows;
         bool header_row = true;
@@ -138,15 +164,33 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             }
         ++stats.pages;
         stats.rows += rows.size();
+        auto next = r.headers.find("Sforce-Locator");
+        const bool last =
+            next == r.headers.end() || next->value() == "null" || next->value().empty();
+        if (!last) {
+            fetching = true;
+            next_ec = {};
+            std::string target = results_target(std::string(next->value()));
+            asio::co_spawn(co_await asio::this_coro::executor, prefetch(std::move(target)),
+                           asio::detached);
+        }
         if (!rows.empty()) {
             ec = co_await on_page(columns, rows);
-            if (ec)
+            if (ec) {
+                co_await wait_prefetch(); // it refers to this frame
                 co_return ec;
+            }
         }
-        auto next = r.headers.find("Sforce-Locator");
-        if (next == r.headers.end() || next->value() == "null" || next->value().empty())
+        if (last)
             co_return error_code{};
-        locator = std::string(next->value());
+        rows = {};
+        co_await wait_prefetch();
+        if (next_ec) {
+            diag = std::move(next_diag);
+            co_return next_ec;
+        }
+        r = std::move(next_r);
+        next_r = rest_response{};
     }
 }
 

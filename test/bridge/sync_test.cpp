@@ -48,6 +48,17 @@ TEST_CASE("initial load then live changes: creates updates deletes and undeletes
             CHECK(synced.value(0, 0) == "0");
             auto log = co_await must_query(c, "SELECT count(*) FROM " + h.schema + "._trigger_log");
             CHECK(log.value(0, 0) == "0"); // sfbridge's own writes are not captured
+            // The load disabled the Heroku Connect triggers for its COPY only.
+            auto off =
+                co_await must_query(c, "SELECT count(*) FROM pg_trigger WHERE tgrelid = '" +
+                                           h.schema + ".contact'::regclass AND tgenabled = 'D'");
+            CHECK(off.value(0, 0) == "0");
+            auto def = co_await must_query(
+                c, "SELECT count(*) FROM information_schema.columns WHERE table_schema = '" +
+                       h.schema +
+                       "' AND table_name = 'contact' AND column_name = '_hc_lastop' AND "
+                       "column_default IS NOT NULL");
+            CHECK(def.value(0, 0) == "0");
             co_await h.stop();
         }(),
         std::chrono::seconds(240));
