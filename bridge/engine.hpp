@@ -91,8 +91,8 @@ private:
     boost::asio::awaitable<void> handle_change_event(mapping_rt& m, const push_event& ev,
                                                      const cometd::stream_item& item);
     boost::asio::awaitable<void> writeback_loop();
-    // Listens for `sfbridge reload` (NOTIFY "<schema>.sfbridge_reload", and a look at
-    // _sfbridge_state every few seconds) and reloads those mappings while the rest runs on.
+    // Watches _sfbridge_state for `sfbridge reload` (every 2 s) and reloads those mappings
+    // while the rest runs on.
     boost::asio::awaitable<void> control_loop();
     boost::asio::awaitable<void> reload(mapping_rt& m);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d); // ends early on stop()

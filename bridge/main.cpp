@@ -33,7 +33,7 @@ usage:
   sfbridge mappings import --mappings FILE     validate, create the tables and PushTopics, exit
   sfbridge mappings export --mappings FILE     print the file in canonical form
   sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
-                                               starts at once, else the next start does)
+                                               starts within 2 s, else the next start does)
   sfbridge status                              per mapping: state, rows, last event, lag, errors
   sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
   sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
@@ -324,17 +324,9 @@ int cmd_db(const bridge::settings& s, const cli& c, const std::string& what) {
                                            (ec ? ": " + d.summary() : std::string()));
                 co_return 2;
             }
-            // A running sfbridge starts the reload at once; otherwise the next start does.
-            ec = co_await conn.async_query(
-                "SELECT pg_notify($1, $2)",
-                pg::params(mappings::ddl::reload_channel(schema), c.positional[1]), r, d);
-            if (ec) {
-                log::error("sfbridge", "notifying sfbridge failed: " + d.summary());
-                co_return 2;
-            }
             std::cout << c.positional[1]
-                      << " will be loaded again: now by a running sfbridge, or when it next "
-                         "starts\n";
+                      << " will be loaded again: by a running sfbridge within 2 seconds, or "
+                         "when it next starts\n";
             co_return 0;
         }
         ec = co_await conn.async_query(

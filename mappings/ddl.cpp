@@ -89,10 +89,6 @@ std::string quote_literal(std::string_view value) {
     return out;
 }
 
-std::string reload_channel(std::string_view schema) {
-    return std::string(schema) + ".sfbridge_reload";
-}
-
 std::string trigger_log_channel(std::string_view schema) {
     return std::string(schema) + ".hc_trigger_log";
 }

@@ -37,8 +37,6 @@ inline constexpr int schema_version = 1;
 
 // The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
 [[nodiscard]] std::string trigger_log_channel(std::string_view schema);
-// The channel `sfbridge reload` notifies a running sfbridge on: "<schema>.sfbridge_reload".
-[[nodiscard]] std::string reload_channel(std::string_view schema);
 
 // A SQL string literal ('it''s').
 [[nodiscard]] std::string quote_literal(std::string_view value);

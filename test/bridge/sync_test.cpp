@@ -393,8 +393,7 @@ TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridg
             // What `sfbridge reload Contact` does.
             co_await must_exec(c, "UPDATE " + h.schema +
                                       "._sfbridge_state SET load_state = 'reload' WHERE "
-                                      "object_name = 'Contact'; SELECT pg_notify('" +
-                                      h.schema + ".sfbridge_reload', 'Contact')");
+                                      "object_name = 'Contact'");
             ok = co_await converged(h, c, "Contact", "LastName");
             CHECK(ok);
             auto state =
