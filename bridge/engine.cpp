@@ -620,6 +620,7 @@ asio::awaitable<error_code> engine::poll(mapping_rt& m, table_writer& w) {
 
 asio::awaitable<void> engine::poll_loop(mapping_rt& m) {
     ++running_loops_;
+    running_.insert("poll " + m.m.object_name);
     table_writer w(ex_, cfg_.schema);
     const auto interval = cfg_.poll_interval.value_or(
         std::chrono::seconds(std::max<std::int64_t>(1, m.m.config.sf_polling_seconds)));
@@ -657,6 +658,7 @@ asio::awaitable<void> engine::poll_loop(mapping_rt& m) {
     w.connection().close();
     log::debug("sync", "poll loop ended", {{"mapping", m.m.object_name}});
     --running_loops_;
+    running_.erase(running_.find("poll " + m.m.object_name));
     stop_timer_.cancel();
 }
 
@@ -762,6 +764,7 @@ asio::awaitable<error_code> engine::flush(mapping_rt& m) {
 
 asio::awaitable<void> engine::stream_loop() {
     ++running_loops_;
+    running_.insert("stream");
     push_event_reader reader;
     push_event ev;
     cometd::client_config cc;
@@ -879,11 +882,13 @@ asio::awaitable<void> engine::stream_loop() {
         }
     }
     --running_loops_;
+    running_.erase(running_.find("stream"));
     stop_timer_.cancel();
 }
 
 asio::awaitable<void> engine::run() {
-    ++running_loops_; // the loads count as a loop until they are done
+    ++running_loops_;
+    running_.insert("loads"); // the loads count as a loop until they are done
     for (auto& m : maps_) {
         int attempt = 0;
         while (!m->loaded && !stopping_) {
@@ -894,6 +899,7 @@ asio::awaitable<void> engine::run() {
         }
     }
     --running_loops_;
+    running_.erase(running_.find("loads"));
     if (!stopping_) {
         bool any_stream = false;
         for (auto& m : maps_) {
@@ -921,6 +927,7 @@ asio::awaitable<void> engine::run() {
 
 asio::awaitable<void> engine::writeback_loop() {
     ++running_loops_;
+    running_.insert("writeback");
     writeback_config wc;
     wc.database_url = cfg_.database_url;
     wc.schema = cfg_.schema;
@@ -934,6 +941,7 @@ asio::awaitable<void> engine::writeback_loop() {
     if (!stopping_)
         co_await writeback_->run();
     --running_loops_;
+    running_.erase(running_.find("writeback"));
     stop_timer_.cancel();
 }
 
@@ -982,6 +990,7 @@ asio::awaitable<void> engine::control_loop() {
     // by every NOTIFY in the database (Postgres signals all listeners), which at a few hundred
     // notifications a second measurably lengthened the stream's tail latency.
     ++running_loops_;
+    running_.insert("control");
     control_ = std::make_unique<pg::connection>(ex_);
     while (!stopping_) {
         pg::diagnostics d;
@@ -1013,11 +1022,13 @@ asio::awaitable<void> engine::control_loop() {
     }
     control_->close();
     --running_loops_;
+    running_.erase(running_.find("control"));
     stop_timer_.cancel();
 }
 
 asio::awaitable<void> engine::reload(mapping_rt& m) {
     ++running_loops_;
+    running_.insert("reload " + m.m.object_name);
     log::info("sync", "reload requested: loading again while the rest runs on",
               {{"mapping", m.m.object_name}});
     table_writer w(ex_, cfg_.schema);
@@ -1035,7 +1046,15 @@ asio::awaitable<void> engine::reload(mapping_rt& m) {
     w.connection().close();
     m.reloading = false;
     --running_loops_;
+    running_.erase(running_.find("reload " + m.m.object_name));
     stop_timer_.cancel();
+}
+
+std::string engine::running() const {
+    std::string out;
+    for (const auto& n : running_)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
 }
 
 void engine::stop() {

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,8 @@ public:
     [[nodiscard]] std::vector<mapping_stats> stats() const;
     [[nodiscard]] const std::vector<mappings::resolved_mapping>& resolved() const noexcept;
     [[nodiscard]] const writeback* writer() const noexcept { return writeback_.get(); }
+    // The loops still running (for the shutdown deadline's message).
+    [[nodiscard]] std::string running() const;
 
 private:
     struct mapping_rt;
@@ -118,6 +121,7 @@ private:
     boost::asio::steady_timer stop_timer_;
     bool stopping_ = false;
     int running_loops_ = 0;
+    std::multiset<std::string> running_;
 };
 
 } // namespace sfbridge::bridge

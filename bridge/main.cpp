@@ -192,7 +192,8 @@ int cmd_run(const bridge::settings& s, const cli& c, bool import_only) {
                 // What is not committed is rolled back by Postgres when the connections drop,
                 // and its stream position with it: the next start fetches those events again.
                 // Exit at once: unwinding suspended operations is neither needed nor safe here.
-                log::warn("sfbridge", "in-flight work did not finish in time; exiting");
+                log::warn("sfbridge", "in-flight work did not finish in time; exiting",
+                          {{"still_running", e.running()}});
                 std::_Exit(0);
             }
         });

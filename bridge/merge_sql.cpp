@@ -64,6 +64,17 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
         }
     }
     std::string s;
+    if (m.upsert_field) {
+        // A record the app inserted whose sfid has not come back yet (the write-back died
+        // between Salesforce's create and its own commit, or has not recorded it yet): the row
+        // is matched by the unique external id and takes the sfid, as Heroku Connect matches
+        // on sfid, then on the upsert field. Without this the insert below would violate the
+        // external id's unique index (or, without one, duplicate the row).
+        const std::string ext = quote_identifier(m.field(*m.upsert_field)->column);
+        s += "UPDATE " + t + " SET sfid = s.sfid FROM " + stage + " s WHERE s._op = 'u' AND " +
+             t + ".sfid IS NULL AND s." + ext + " IS NOT NULL AND " + t + "." + ext + " = s." +
+             ext + ";\n";
+    }
     // Upserts that no newer delete has overtaken.
     s += "INSERT INTO " + t + " (" + cols + ") SELECT " + s_cols + " FROM " + stage +
          " s WHERE s._op = 'u' AND NOT EXISTS (SELECT 1 FROM " + tomb +

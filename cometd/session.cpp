@@ -285,10 +285,12 @@ void session::stop() {
     const std::string id = next_id();
     sent_id_[request_kind::disconnect] = id;
     w.member("clientId", client_id_).member("id", id).end_object().end_array();
+    // A courtesy (the server forgets an idle client anyway), sent while the process is
+    // shutting down under a deadline: it gets a short timeout of its own.
     pending_.push_back({action::kind::send,
                         request_kind::disconnect,
                         std::move(body),
-                        cfg_.control_timeout,
+                        std::min(cfg_.control_timeout, cfg_.disconnect_timeout),
                         {},
                         {}});
 }

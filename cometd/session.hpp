@@ -24,7 +24,8 @@ struct session_config {
     std::chrono::milliseconds network_margin{10000};
     // The hold assumed before the server's first advice (Salesforce: 110 s).
     std::chrono::milliseconds assumed_hold{110000};
-    std::chrono::milliseconds control_timeout{30000}; // handshake, subscribe, disconnect
+    std::chrono::milliseconds control_timeout{30000};   // handshake, subscribe
+    std::chrono::milliseconds disconnect_timeout{1000}; // the courtesy /meta/disconnect at stop
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{60000};
     // "403::Organization concurrent user limit exceeded" waits longer: other clients must leave.

@@ -33,11 +33,15 @@ struct child {
             _exit(127);
         }
     }
-    int kill_and_wait(int sig) {
+    // Signals the child and waits for it without blocking the io_context: the in-process
+    // sfsim must go on answering (a blocking waitpid starved it, and the child's shutdown
+    // then waited on its /meta/disconnect). Returns the exit code, or 128 + the signal.
+    asio::awaitable<int> kill_and_wait(int sig) {
         ::kill(pid, sig);
         int status = 0;
-        waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        while (waitpid(pid, &status, WNOHANG) == 0)
+            co_await sleep_ms(10);
+        co_return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
 };
 
@@ -67,7 +71,7 @@ TEST_CASE("SIGKILL at random points during 50000 changes loses and duplicates no
             for (int round = 0; round < 4; ++round) {
                 child b(h, mappings);
                 co_await sleep_ms(700 + static_cast<long>(rng() % 2000));
-                const int rc = b.kill_and_wait(SIGKILL);
+                const int rc = co_await b.kill_and_wait(SIGKILL);
                 CHECK(rc == 128 + SIGKILL);
             }
             child last(h, mappings);
@@ -77,7 +81,10 @@ TEST_CASE("SIGKILL at random points during 50000 changes loses and duplicates no
             auto dup = co_await must_query(c, "SELECT count(*) - count(DISTINCT sfid) FROM " +
                                                   h.schema + ".contact");
             CHECK(dup.value(0, 0) == "0");
-            CHECK(last.kill_and_wait(SIGTERM) == 0);
+            const auto t0 = std::chrono::steady_clock::now();
+            const int rc = co_await last.kill_and_wait(SIGTERM);
+            CHECK(rc == 0);
+            CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
         }(),
         std::chrono::seconds(300));
 }
@@ -147,7 +154,8 @@ TEST_CASE("sfbridge killed mid-batch while writing back: every change arrives on
                 }
                 co_await must_exec(c, sql);
                 co_await sleep_ms(200 + static_cast<long>(rng() % 1200));
-                CHECK(b.kill_and_wait(SIGKILL) == 128 + SIGKILL);
+                const int rc = co_await b.kill_and_wait(SIGKILL);
+                CHECK(rc == 128 + SIGKILL);
             }
             co_await h.send(http::verb::put, "/__sim/faults", "{}");
             child last(h, mappings);
@@ -182,7 +190,10 @@ TEST_CASE("sfbridge killed mid-batch while writing back: every change arrives on
             auto rows = co_await must_query(c, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
             CHECK(rows.value(0, 0) == "2700");
             CHECK(rows.value(0, 1) == "2700");
-            CHECK(last.kill_and_wait(SIGTERM) == 0);
+            const auto t0 = std::chrono::steady_clock::now();
+            const int rc = co_await last.kill_and_wait(SIGTERM);
+            CHECK(rc == 0);
+            CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
         }(),
         std::chrono::seconds(300));
 }
