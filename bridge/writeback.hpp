@@ -49,7 +49,7 @@ struct writeback_config {
     std::string database_url;
     write_algorithm algorithm = write_algorithm::ordered;
     std::string schema = "salesforce";
-    std::size_t claim_batch = 2000;
+    std::size_t claim_batch = 4000;
     std::chrono::milliseconds sweep{5000};
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{30000};
