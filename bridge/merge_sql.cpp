@@ -38,11 +38,20 @@ std::string copy_into_stage(const mappings::resolved_mapping& m) {
     return s;
 }
 
-std::string merge(std::string_view schema, const mappings::resolved_mapping& m) {
+namespace {
+// The merge's statements, reading the batch from `source` (aliased s): the staging table, or
+// the VALUES list of a one-statement merge.
+struct merge_parts {
+    std::string link; // empty without an upsert field
+    std::string upsert, untomb, remove, tomb;
+};
+
+merge_parts merge_statements(std::string_view schema, const mappings::resolved_mapping& m,
+                             const std::string& source) {
     const std::string t = quote_identifier(schema) + "." + quote_identifier(m.table);
     const std::string tomb = quote_identifier(schema) + "._sfbridge_deleted";
     const std::string obj = mappings::ddl::quote_literal(m.object_name);
-    const std::string stage = stage_table(m);
+    const std::string& stage = source;
     std::string cols, s_cols, updates, old_row, new_row;
     for (const auto& f : m.fields) {
         const std::string c = quote_identifier(f.column);
@@ -63,7 +72,7 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
             new_row += "EXCLUDED." + c;
         }
     }
-    std::string s;
+    merge_parts p;
     if (m.upsert_field) {
         // A record the app inserted whose sfid has not come back yet (the write-back died
         // between Salesforce's create and its own commit, or has not recorded it yet): the row
@@ -71,36 +80,69 @@ std::string merge(std::string_view schema, const mappings::resolved_mapping& m) 
         // on sfid, then on the upsert field. Without this the insert below would violate the
         // external id's unique index (or, without one, duplicate the row).
         const std::string ext = quote_identifier(m.field(*m.upsert_field)->column);
-        s += "UPDATE " + t + " SET sfid = s.sfid FROM " + stage + " s WHERE s._op = 'u' AND " +
-             t + ".sfid IS NULL AND s." + ext + " IS NOT NULL AND " + t + "." + ext + " = s." +
-             ext + ";\n";
+        p.link = "UPDATE " + t + " SET sfid = s.sfid FROM " + stage + " s WHERE s._op = 'u' AND " +
+                 t + ".sfid IS NULL AND s." + ext + " IS NOT NULL AND " + t + "." + ext + " = s." +
+                 ext;
     }
     // Upserts that no newer delete has overtaken.
-    s += "INSERT INTO " + t + " (" + cols + ") SELECT " + s_cols + " FROM " + stage +
-         " s WHERE s._op = 'u' AND NOT EXISTS (SELECT 1 FROM " + tomb +
-         " d WHERE d.object_name = " + obj +
-         " AND d.sfid = s.sfid AND d.systemmodstamp > s.systemmodstamp)"
-         " ON CONFLICT (sfid) DO UPDATE SET " +
-         updates + ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE (" + t +
-         ".systemmodstamp IS NULL OR " + t +
-         ".systemmodstamp <= EXCLUDED.systemmodstamp)"
-         // The same version again (a replayed event, an overlapping poll, the echo of
-         // sfbridge's own write) changes nothing: no row version, no trigger, no WAL.
-         " AND (" +
-         old_row + ") IS DISTINCT FROM (" + new_row + ");\n";
-    s += "DELETE FROM " + tomb + " d USING " + stage +
-         " s WHERE s._op = 'u' AND d.object_name = " + obj +
-         " AND d.sfid = s.sfid AND d.systemmodstamp <= s.systemmodstamp;\n";
+    p.upsert = "INSERT INTO " + t + " (" + cols + ") SELECT " + s_cols + " FROM " + stage +
+               " s WHERE s._op = 'u' AND NOT EXISTS (SELECT 1 FROM " + tomb +
+               " d WHERE d.object_name = " + obj +
+               " AND d.sfid = s.sfid AND d.systemmodstamp > s.systemmodstamp)"
+               " ON CONFLICT (sfid) DO UPDATE SET " +
+               updates + ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE (" + t +
+               ".systemmodstamp IS NULL OR " + t +
+               ".systemmodstamp <= EXCLUDED.systemmodstamp)"
+               // The same version again (a replayed event, an overlapping poll, the echo of
+               // sfbridge's own write) changes nothing: no row version, no trigger, no WAL.
+               " AND (" +
+               old_row + ") IS DISTINCT FROM (" + new_row + ")";
+    p.untomb = "DELETE FROM " + tomb + " d USING " + stage +
+               " s WHERE s._op = 'u' AND d.object_name = " + obj +
+               " AND d.sfid = s.sfid AND d.systemmodstamp <= s.systemmodstamp";
     // Deletes, unless the row is newer than the delete.
-    s += "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'd' AND " + t +
-         ".sfid = s.sfid AND (" + t + ".systemmodstamp IS NULL OR " + t +
-         ".systemmodstamp <= s.systemmodstamp);\n";
-    s += "INSERT INTO " + tomb + " (object_name, sfid, systemmodstamp) SELECT " + obj +
-         ", s.sfid, s.systemmodstamp FROM " + stage +
-         " s WHERE s._op = 'd' ON CONFLICT (object_name, sfid) DO UPDATE SET systemmodstamp = "
-         "GREATEST(" +
-         tomb + ".systemmodstamp, EXCLUDED.systemmodstamp);\n";
+    p.remove = "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'd' AND " + t +
+               ".sfid = s.sfid AND (" + t + ".systemmodstamp IS NULL OR " + t +
+               ".systemmodstamp <= s.systemmodstamp)";
+    p.tomb = "INSERT INTO " + tomb + " (object_name, sfid, systemmodstamp) SELECT " + obj +
+             ", s.sfid, s.systemmodstamp FROM " + stage +
+             " s WHERE s._op = 'd' ON CONFLICT (object_name, sfid) DO UPDATE SET systemmodstamp = "
+             "GREATEST(" +
+             tomb + ".systemmodstamp, EXCLUDED.systemmodstamp)";
+    return p;
+}
+} // namespace
+
+std::string merge(std::string_view schema, const mappings::resolved_mapping& m) {
+    const auto p = merge_statements(schema, m, stage_table(m));
+    std::string s;
+    for (const std::string* part : {&p.link, &p.upsert, &p.untomb, &p.remove, &p.tomb})
+        if (!part->empty())
+            s += *part + ";\n";
     return s;
+}
+
+std::string merge_values(std::string_view schema, const mappings::resolved_mapping& m,
+                         std::size_t rows) {
+    // Each row's parameters: _op, then the mapping's columns, cast to their types (VALUES
+    // takes its column types from them).
+    std::string values, names = "_op";
+    for (const auto& f : m.fields)
+        names += ", " + quote_identifier(f.column);
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        values += r ? ", ($" : "($";
+        values += std::to_string(++n) + "::\"char\"";
+        for (const auto& f : m.fields)
+            values += ", $" + std::to_string(++n) + "::" + f.pg_type;
+        values += ")";
+    }
+    const auto p = merge_statements(schema, m, "_src");
+    // Data-modifying CTEs all run, on one snapshot: safe because a batch names each record
+    // once (change_batch keeps the newest version), so no two parts touch the same row.
+    return "WITH _src (" + names + ") AS (VALUES " + values + "), _upsert AS (" + p.upsert +
+           "), _untomb AS (" + p.untomb + "), _remove AS (" + p.remove + "), _tomb AS (" + p.tomb +
+           ") SELECT 1";
 }
 
 } // namespace sfbridge::bridge::merge_sql

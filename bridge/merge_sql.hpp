@@ -23,5 +23,10 @@ namespace sfbridge::bridge::merge_sql {
                                           const mappings::resolved_mapping& m);
 // Runs after the COPY, in the same transaction.
 [[nodiscard]] std::string merge(std::string_view schema, const mappings::resolved_mapping& m);
+// The same merge as one statement over a VALUES list of `rows` rows (parameters: _op, then the
+// mapping's columns, per row), for small batches: no staging table, one plan. Not for
+// mappings with an upsert field (their link step must run first, as its own statement).
+[[nodiscard]] std::string merge_values(std::string_view schema, const mappings::resolved_mapping& m,
+                                       std::size_t rows);
 
 } // namespace sfbridge::bridge::merge_sql

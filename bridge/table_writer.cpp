@@ -127,7 +127,16 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
     const auto& m = batch.mapping();
     pg::pipeline p;
     p.add("SELECT pg_advisory_xact_lock(hashtext($1))", pg::params("sfbridge:" + m.object_name));
-    if (!batch.empty()) {
+    if (!batch.empty() && !m.upsert_field) {
+        // One statement: the merge over the rows as a VALUES list.
+        pg::params args;
+        batch.visit([&](char op, const std::vector<std::optional<std::string>>& values) {
+            args.add(std::string(1, op));
+            for (const auto& v : values)
+                args.add(v);
+        });
+        p.add(merge_sql::merge_values(schema_, m, batch.size()), std::move(args));
+    } else if (!batch.empty()) {
         std::string sql = "INSERT INTO " + merge_sql::stage_table(m) + " (_op";
         for (const auto& f : m.fields)
             sql += ", " + mappings::quote_identifier(f.column);

@@ -73,6 +73,22 @@ TEST_CASE("the merge SQL enforces the SystemModstamp rule", "[unit][bridge]") {
           "\"systemmodstamp\") FROM STDIN");
 }
 
+TEST_CASE("a small batch merges in one statement over a VALUES list", "[unit][bridge]") {
+    const auto m = contact(); // four columns
+    const std::string sql = bridge::merge_sql::merge_values("salesforce", m, 2);
+    CHECK(sql.starts_with("WITH _src (_op, \"sfid\", \"isdeleted\", \"lastname\", "
+                          "\"systemmodstamp\") AS (VALUES ($1::\"char\", $2::"));
+    CHECK(sql.find("($6::\"char\"") != std::string::npos); // the second row
+    CHECK(sql.find("$10::") != std::string::npos);
+    CHECK(sql.find("$11") == std::string::npos);
+    // The same rule as the staged merge, each part a CTE.
+    CHECK(sql.find("_upsert AS (INSERT INTO \"salesforce\".\"contact\"") != std::string::npos);
+    CHECK(sql.find("\"contact\".systemmodstamp <= EXCLUDED.systemmodstamp") != std::string::npos);
+    CHECK(sql.find("_remove AS (DELETE FROM") != std::string::npos);
+    CHECK(sql.find("_tomb AS (INSERT INTO \"salesforce\"._sfbridge_deleted") != std::string::npos);
+    CHECK(sql.find("_sfbridge_stage_") == std::string::npos);
+}
+
 TEST_CASE("PushTopic events are read and malformed ones refused with a reason", "[unit][bridge]") {
     bridge::push_event_reader r;
     bridge::push_event e;
