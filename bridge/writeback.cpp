@@ -89,12 +89,16 @@ asio::awaitable<error_code> writeback::open() {
             "SET xmlbinary = hex; SET application_name = 'sfbridge-writeback'; LISTEN " +
                 quote_identifier(mappings::ddl::trigger_log_channel(cfg_.schema)),
             d);
-    // Rows claimed by a process that died before sending them are sent again.
+    // Rows claimed by a process that died before sending them are sent again. A claim
+    // records the claiming session's backend pid (in processed_tx), so the rows of a write-back
+    // that is still connected (another sfbridge on this database) are left to it.
     if (!ec)
-        ec = co_await conn_.async_exec("UPDATE " + quote_identifier(cfg_.schema) +
-                                           "._trigger_log SET state = 'NEW' WHERE state = "
-                                           "'PENDING'",
-                                       d);
+        ec = co_await conn_.async_exec(
+            "UPDATE " + quote_identifier(cfg_.schema) +
+                "._trigger_log t SET state = 'NEW' WHERE state = 'PENDING' AND NOT EXISTS "
+                "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
+                "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
+            d);
     if (ec)
         log::warn("writeback", "cannot reach Postgres", {{"error", d.summary()}});
     co_return ec;
@@ -107,7 +111,7 @@ asio::awaitable<std::vector<writeback::entry>> writeback::claim(error_code& ec) 
     ec = co_await conn_.async_query(
         "WITH c AS (SELECT id FROM " + tlog +
             " WHERE state = 'NEW' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) UPDATE " + tlog +
-            " t SET state = 'PENDING', updated_at = now(), processed_tx = txid_current() FROM c "
+            " t SET state = 'PENDING', updated_at = now(), processed_tx = pg_backend_pid() FROM c "
             "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
             "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
             "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS')",

@@ -450,3 +450,41 @@ TEST_CASE("a Heroku Connect schema with synced rows and queued writes is adopted
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("rows claimed by a live write-back are left to it, a dead one's are sent again",
+          "[bridge][writeback]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Claimed')");
+            // Another sfbridge's write-back (a session of that name) has claimed the row.
+            pg::connection other(h.f.io.get_executor());
+            co_await must_connect(other);
+            co_await must_exec(other, "SET application_name = 'sfbridge-writeback'; UPDATE " + log +
+                                          " SET state = 'PENDING', processed_tx = "
+                                          "pg_backend_pid()");
+            co_await h.start(cfg);
+            co_await sleep_ms(1500);
+            auto state = co_await must_query(app, "SELECT state FROM " + log);
+            CHECK(state.value(0, 0) == "PENDING"); // not taken from a live claimer
+            co_await h.stop();
+            // That process is gone: the next start sends the row.
+            other.close();
+            co_await sleep_ms(200);
+            co_await h.start(cfg);
+            bool ok = co_await eventually(app, "SELECT state FROM " + log, "SUCCESS");
+            CHECK(ok);
+            auto rows = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(rows.size() == 1);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
