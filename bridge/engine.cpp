@@ -43,6 +43,16 @@ struct engine::mapping_rt {
 };
 
 namespace {
+// A delete event's time (its createdDate or commitTimestamp) as the SystemModstamp column and
+// the tombstone take it.
+bool delete_time(const mappings::resolved_mapping& m, const push_event& ev,
+                 std::optional<std::string>& when, std::string& error) {
+    return mappings::to_postgres(m.field("SystemModstamp")->sf.info,
+                                 mappings::sf_value_kind::json_string, ev.created_date, when,
+                                 error) &&
+           when.has_value();
+}
+
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -830,10 +840,7 @@ asio::awaitable<void> engine::stream_loop() {
             bool ok = true;
             if (ev.type == "deleted") {
                 std::optional<std::string> when;
-                ok = mappings::to_postgres(m->m.field("SystemModstamp")->sf.info,
-                                           mappings::sf_value_kind::json_string, ev.created_date,
-                                           when, error) &&
-                     when.has_value();
+                ok = delete_time(m->m, ev, when, error);
                 if (ok)
                     m->batch->add_delete(id, *when);
             } else if (m->fetch_on_notify) {
@@ -956,10 +963,7 @@ asio::awaitable<void> engine::handle_change_event(mapping_rt& m, const push_even
         m.poll_timer->cancel();
     } else if (ev.type == "deleted") {
         std::optional<std::string> when;
-        ok = mappings::to_postgres(m.m.field("SystemModstamp")->sf.info,
-                                   mappings::sf_value_kind::json_string, ev.created_date, when,
-                                   error) &&
-             when.has_value();
+        ok = delete_time(m.m, ev, when, error);
         if (ok)
             for (const auto& id : ev.record_ids)
                 m.batch->add_delete(id, *when);

@@ -1,25 +1,10 @@
 #include "bridge/push_event.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include "core/calendar.hpp"
 
 namespace sfbridge::bridge {
 
 namespace od = simdjson::ondemand;
-
-namespace {
-// Epoch milliseconds as Salesforce writes a datetime: 2024-01-31T10:00:00.000Z.
-std::string iso_time(std::int64_t ms) {
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms % 1000));
-    return buf;
-}
-} // namespace
 
 bool push_event_reader::read_change_event(od::object payload, push_event& out, std::string& error) {
     out.change_event = true;
@@ -91,7 +76,7 @@ bool push_event_reader::read_change_event(od::object payload, push_event& out, s
         error = "the change event names no record";
         return false;
     }
-    out.created_date = iso_time(commit_ms);
+    out.created_date = calendar::format_utc(commit_ms, 'T', true);
     if (out.type == "created" || out.type == "undeleted") {
         // The body again, for the fields (the header, an object, is skipped).
         if (payload.reset().error() ||
