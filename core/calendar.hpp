@@ -13,5 +13,7 @@ void civil_from_days(std::int64_t days, int& y, int& m, int& d) noexcept;
 
 // Milliseconds since the epoch as "YYYY-MM-DD<sep>HH:MM:SS.mmm", with a trailing Z if `zulu`.
 [[nodiscard]] std::string format_utc(std::int64_t epoch_ms, char separator, bool zulu);
+// The same appended to `out`.
+void append_utc(std::string& out, std::int64_t epoch_ms, char separator, bool zulu);
 
 } // namespace sfbridge::calendar

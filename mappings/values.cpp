@@ -93,12 +93,28 @@ bool is_number(std::string_view s) {
 
 } // namespace
 
-bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
-                 std::optional<std::string>& out, std::string& error) {
+value_class classify(const sf_field_info& f) noexcept {
+    using text::iequals;
+    const std::string_view t = f.type;
+    if (iequals(t, "boolean"))
+        return value_class::boolean;
+    if (iequals(t, "double") || iequals(t, "currency") || iequals(t, "percent") ||
+        iequals(t, "int") || iequals(t, "long"))
+        return value_class::number;
+    if (iequals(t, "date"))
+        return value_class::date;
+    if (iequals(t, "datetime"))
+        return value_class::datetime;
+    if (iequals(t, "time"))
+        return value_class::time;
+    return value_class::text;
+}
+
+bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std::string_view raw,
+                 std::string& scratch, std::optional<std::string_view>& out, std::string& error) {
     out.reset();
     if (kind == sf_value_kind::json_null || (kind == sf_value_kind::csv && raw.empty()))
         return true;
-    const std::string t = text::ascii_lower(f.type);
     auto bad = [&](const char* what) {
         error.assign(f.name)
             .append(": ")
@@ -108,33 +124,32 @@ bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view ra
             .append("\"");
         return false;
     };
-    if (t == "boolean") {
-        if (raw == "true" || raw == "false") {
-            out = std::string(raw == "true" ? "t" : "f");
-            return true;
-        }
-        return bad("expected true or false");
-    }
-    if (t == "double" || t == "currency" || t == "percent" || t == "int" || t == "long") {
+    switch (c) {
+    case value_class::boolean:
+        if (raw != "true" && raw != "false")
+            return bad("expected true or false");
+        out = raw == "true" ? "t" : "f";
+        return true;
+    case value_class::number:
         if (!is_number(raw))
             return bad("expected a number");
-        out = std::string(raw);
+        out = raw;
         return true;
-    }
-    if (t == "date") {
+    case value_class::date:
         if (!valid_date(raw))
             return bad("expected a date YYYY-MM-DD");
-        out = std::string(raw);
+        out = raw;
         return true;
-    }
-    if (t == "datetime") {
+    case value_class::datetime: {
         std::int64_t ms;
         if (!parse_instant(raw, true, ms))
             return bad("expected a datetime with a zone");
-        out = calendar::format_utc(ms, ' ', false); // UTC, without a zone: Heroku Connect's columns
+        scratch.clear();
+        calendar::append_utc(scratch, ms, ' ', false); // UTC, no zone: Heroku Connect's columns
+        out = scratch;
         return true;
     }
-    if (t == "time") {
+    case value_class::time: {
         // HH:MM:SS.mmmZ -> HH:MM:SS.mmm
         std::string_view v = raw;
         if (!v.empty() && v.back() == 'Z')
@@ -143,14 +158,25 @@ bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view ra
         if (v.size() < 5 || !digits(v, 0, 2, h) || v[2] != ':' || !digits(v, 3, 2, m) || h > 23 ||
             m > 59)
             return bad("expected a time HH:MM:SS.mmmZ");
-        out = std::string(v);
+        out = v;
         return true;
     }
-    if (kind == sf_value_kind::json_bool || kind == sf_value_kind::json_number) {
-        out = std::string(raw); // a number or boolean in a text field: its text
-        return true;
+    case value_class::text:
+        break;
     }
-    out = std::string(raw);
+    out = raw; // text (a number or boolean in a text field: its text)
+    return true;
+}
+
+bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
+                 std::optional<std::string>& out, std::string& error) {
+    std::string scratch;
+    std::optional<std::string_view> v;
+    out.reset();
+    if (!to_postgres(f, classify(f), kind, raw, scratch, v, error))
+        return false;
+    if (v)
+        out.emplace(*v);
     return true;
 }
 

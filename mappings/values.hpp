@@ -20,6 +20,17 @@ enum class sf_value_kind { json_null, json_bool, json_number, json_string, csv }
 bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
                  std::optional<std::string>& out, std::string& error);
 
+// How a field's values convert, from its describe type: found once per column by a caller
+// that converts many values.
+enum class value_class : unsigned char { text, boolean, number, date, datetime, time };
+[[nodiscard]] value_class classify(const sf_field_info& f) noexcept;
+
+// The same conversion without allocating (an initial load converts millions of values): `out`
+// views `raw` when the text stays as it is (text, numbers, dates), else `scratch`, which the
+// caller keeps and reuses; nullopt for NULL.
+bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std::string_view raw,
+                 std::string& scratch, std::optional<std::string_view>& out, std::string& error);
+
 // Converts a Postgres column's text (or NULL) to the JSON of a Salesforce write: datetimes as
 // 2024-01-31T10:00:00.000Z, booleans and numbers bare, the rest as strings.
 bool to_salesforce_json(const sf_field_info& f, const std::optional<std::string>& pg_text,

@@ -1,37 +1,47 @@
 #include "pg/copy_text.hpp"
 
+#include <array>
+
 namespace sfbridge::pg::copy_text {
+
+namespace {
+// The bytes the text format gives meaning to: the backslash, and the delimiter and row
+// separators (tab, newline, carriage return). Everything else is taken literally.
+constexpr auto special = [] {
+    std::array<bool, 256> t{};
+    t[static_cast<unsigned char>('\\')] = t['\t'] = t['\n'] = t['\r'] = true;
+    return t;
+}();
+} // namespace
 
 void append_field(std::string& out, std::string_view value, bool first_in_row) {
     if (!first_in_row)
         out.push_back('\t');
-    // Escape what the text format gives meaning to: the backslash, and the delimiter and row
-    // separators (tab, newline, carriage return). Everything else is taken literally.
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        const char* esc = nullptr;
-        switch (c) {
-        case '\\':
-            esc = "\\\\";
-            break;
+    // Runs of plain bytes are appended whole (most values have nothing to escape).
+    const char* run = value.data();
+    const char* const end = run + value.size();
+    for (const char* p = run; p < end; ++p) {
+        if (!special[static_cast<unsigned char>(*p)])
+            continue;
+        out.append(run, p);
+        out.push_back('\\');
+        switch (*p) {
         case '\t':
-            esc = "\\t";
+            out.push_back('t');
             break;
         case '\n':
-            esc = "\\n";
+            out.push_back('n');
             break;
         case '\r':
-            esc = "\\r";
+            out.push_back('r');
             break;
         default:
-            continue;
+            out.push_back('\\');
+            break;
         }
-        out.append(value.substr(start, i - start));
-        out.append(esc);
-        start = i + 1;
+        run = p + 1;
     }
-    out.append(value.substr(start));
+    out.append(run, end);
 }
 
 void append_null(std::string& out, bool first_in_row) {
