@@ -19,16 +19,28 @@ response job_not_found() {
                       "The requested resource does not exist");
 }
 
-void append_csv(std::string& out, std::string_view v, char delimiter) {
+void append_quoted(std::string& out, std::string_view v) {
     // Every value quoted, quotes doubled, as Salesforce writes its result files.
-    (void)delimiter;
     out.push_back('"');
-    for (char c : v) {
-        if (c == '"')
-            out.push_back('"');
-        out.push_back(c);
+    for (auto q = v.find('"'); q != std::string_view::npos; q = v.find('"')) {
+        out.append(v.substr(0, q + 1)).push_back('"');
+        v.remove_prefix(q + 1);
     }
+    out.append(v);
     out.push_back('"');
+}
+
+// A value's CSV field, written in place: a results page holds millions of values.
+void append_value(std::string& out, const value& v) {
+    if (const auto* s = std::get_if<std::string>(&v))
+        append_quoted(out, *s);
+    else if (const auto* b = std::get_if<bool>(&v))
+        append_quoted(out, *b ? "true" : "false");
+    else if (const auto* d = std::get_if<double>(&v)) {
+        out.push_back('"');
+        json::append_number(out, *d);
+        out.push_back('"');
+    }
 }
 
 } // namespace
@@ -204,17 +216,15 @@ response bulk_api::results(job& j, std::string_view version, std::string_view qu
     for (std::size_t i = 0; i < j.fields.size(); ++i) {
         if (i)
             csv.push_back(j.delimiter);
-        append_csv(csv, o.fields[static_cast<std::size_t>(j.fields[i])].name, j.delimiter);
+        append_quoted(csv, o.fields[static_cast<std::size_t>(j.fields[i])].name);
     }
     csv.append(j.line_ending);
     for (std::size_t r = offset; r < end; ++r) {
         for (std::size_t i = 0; i < j.fields.size(); ++i) {
             if (i)
                 csv.push_back(j.delimiter);
-            const int f = j.fields[i];
-            const value& v = j.rows[r]->get(f);
-            if (!is_null(v)) // a null is an empty, unquoted field
-                append_csv(csv, value_text(o.fields[static_cast<std::size_t>(f)], v), j.delimiter);
+            // A null is an empty, unquoted field (append_value writes nothing for it).
+            append_value(csv, j.rows[r]->get(j.fields[i]));
         }
         csv.append(j.line_ending);
     }
