@@ -1,21 +1,12 @@
 #include "bridge/change_batch.hpp"
 
-#include "core/text.hpp"
 #include "pg/copy_text.hpp"
 
 namespace sfbridge::bridge {
 
-change_batch::change_batch(const mappings::resolved_mapping& m) : m_(&m) {
-    for (std::size_t i = 0; i < m.fields.size(); ++i) {
-        column_of_[text::ascii_lower(m.fields[i].sf.info.name)] = i;
-        if (m.fields[i].column == "sfid")
-            sfid_col_ = i;
-        if (m.fields[i].column == "systemmodstamp")
-            modstamp_col_ = i;
-        if (m.fields[i].column == "isdeleted")
-            isdeleted_col_ = i;
-    }
-}
+change_batch::change_batch(const mappings::resolved_mapping& m)
+    : m_(&m), columns_(m), sfid_col_(columns_.sfid()), modstamp_col_(columns_.modstamp()),
+      isdeleted_col_(columns_.isdeleted()) {}
 
 std::size_t change_batch::upserts() const noexcept {
     std::size_t n = 0;
@@ -64,11 +55,11 @@ bool change_batch::add_record(const salesforce::flat_record& r, std::string& err
     entry e;
     e.values.resize(m_->fields.size());
     for (const auto& f : r.fields) {
-        auto it = column_of_.find(text::ascii_lower(f.name));
-        if (it == column_of_.end())
+        const auto col = columns_.find(f.name);
+        if (!col)
             continue; // a field the mapping does not hold
-        if (!mappings::to_postgres(m_->fields[it->second].sf.info, f.kind, f.raw,
-                                   e.values[it->second], error)) {
+        if (!mappings::to_postgres(m_->fields[*col].sf.info, f.kind, f.raw, e.values[*col],
+                                   error)) {
             error = "field " + error;
             return false;
         }
@@ -85,32 +76,20 @@ bool change_batch::add_record(const salesforce::flat_record& r, std::string& err
     return true;
 }
 
-bool change_batch::add_csv_row(const std::vector<std::string>& columns,
-                               const std::vector<salesforce::csv_field>& row, std::string& error) {
-    // The header's columns, looked up once per header rather than once per field of every row.
-    // A caller passes one header object for all the rows of a query: a different object, or
-    // the same one changed, is looked up again.
-    if (&columns != header_ || columns.size() != header_cols_.size() ||
-        (!columns.empty() && columns.back() != header_last_)) {
-        header_ = &columns;
-        header_last_ = columns.empty() ? std::string() : columns.back();
-        header_cols_.clear();
-        for (const auto& c : columns) {
-            auto it = column_of_.find(text::ascii_lower(c));
-            header_cols_.push_back(it == column_of_.end() ? -1 : static_cast<int>(it->second));
-        }
-    }
+bool change_batch::add_csv_row(const std::vector<std::string>& header,
+                               const salesforce::csv_rows& rows, std::size_t r,
+                               std::string& error) {
+    const auto& cols = columns_.of_header(header);
     entry e;
     e.values.resize(m_->fields.size());
-    for (std::size_t i = 0; i < columns.size() && i < row.size(); ++i) {
-        const int col = header_cols_[i];
-        if (col < 0)
-            continue;
+    for (std::size_t i = 0; i < cols.size() && i < rows.width(r); ++i) {
+        const int col = cols[i];
+        const auto text = rows.field(r, i);
         // Salesforce has no empty strings: an empty field, quoted or not, is NULL.
-        if (row[i].text.empty())
+        if (col < 0 || text.empty())
             continue;
         const auto c = static_cast<std::size_t>(col);
-        if (!mappings::to_postgres(m_->fields[c].sf.info, mappings::sf_value_kind::csv, row[i].text,
+        if (!mappings::to_postgres(m_->fields[c].sf.info, mappings::sf_value_kind::csv, text,
                                    e.values[c], error)) {
             error = "field " + error;
             return false;
@@ -131,22 +110,6 @@ void change_batch::add_delete(std::string_view sfid, std::string_view when) {
     e.values[sfid_col_] = std::string(sfid);
     e.values[modstamp_col_] = std::string(when);
     put(std::move(e));
-}
-
-void change_batch::copy_rows(std::string& out) const {
-    for (const auto& e : entries_) {
-        if (e.op != 'u')
-            continue;
-        bool first = true;
-        for (const auto& v : e.values) {
-            if (v)
-                pg::copy_text::append_field(out, *v, first);
-            else
-                pg::copy_text::append_null(out, first);
-            first = false;
-        }
-        pg::copy_text::end_row(out);
-    }
 }
 
 void change_batch::copy_text(std::string& out) const {

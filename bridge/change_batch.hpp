@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge/record_columns.hpp"
 #include "mappings/resolve.hpp"
 #include "salesforce/csv_reader.hpp"
 #include "salesforce/records.hpp"
@@ -25,9 +26,9 @@ public:
     // A whole record from REST or a streaming event. False with `error` (naming the field)
     // when a value does not fit its column or the record has no Id / SystemModstamp.
     bool add_record(const salesforce::flat_record& r, std::string& error);
-    // A Bulk API CSV row; `columns` are the header's API names.
-    bool add_csv_row(const std::vector<std::string>& columns,
-                     const std::vector<salesforce::csv_field>& row, std::string& error);
+    // Row r of a Bulk API results page; `header` holds the columns' API names.
+    bool add_csv_row(const std::vector<std::string>& header, const salesforce::csv_rows& rows,
+                     std::size_t r, std::string& error);
     // A delete at `when` (Postgres timestamp text, UTC).
     void add_delete(std::string_view sfid, std::string_view when);
 
@@ -42,8 +43,6 @@ public:
     // The rows in COPY text format, in the staging table's column order (_op, then the
     // mapping's columns).
     void copy_text(std::string& out) const;
-    // The same rows without the _op column (upserts only), for COPY into the table itself.
-    void copy_rows(std::string& out) const;
 
     [[nodiscard]] const mappings::resolved_mapping& mapping() const noexcept { return *m_; }
 
@@ -62,18 +61,13 @@ private:
     void put(entry e);
 
     const mappings::resolved_mapping* m_;
+    record_columns columns_;
     std::size_t sfid_col_ = 0;
     std::size_t modstamp_col_ = 0;
     std::optional<std::size_t> isdeleted_col_;
     std::vector<entry> entries_;
     std::unordered_map<std::string, std::size_t> by_sfid_;
     std::string newest_;
-    // Column index of each API name (lower case), for records and CSV headers.
-    std::unordered_map<std::string, std::size_t> column_of_;
-    // The last CSV header seen and its columns (-1: not mapped).
-    const std::vector<std::string>* header_ = nullptr;
-    std::string header_last_;
-    std::vector<int> header_cols_;
 };
 
 } // namespace sfbridge::bridge

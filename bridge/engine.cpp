@@ -317,6 +317,9 @@ asio::awaitable<void> engine::record_error(mapping_rt& m, const std::string& cha
 
 asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
     const std::int64_t started = now_ms() - cfg_.poll_overlap.count();
+    // For the log: how long Salesforce took to answer with the first rows, and the whole load.
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> first_rows;
     const std::string state = quote_identifier(cfg_.schema) + "._sfbridge_state";
     pg::diagnostics pd;
     pg::result r;
@@ -372,9 +375,16 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             co_return ec;
     }
     // Double buffering: one batch fills from the next page while the other is written, so
-    // fetching and parsing overlap with Postgres.
-    auto filling = std::make_unique<change_batch>(m.m);
-    auto flushing = std::make_unique<change_batch>(m.m);
+    // fetching and parsing overlap with Postgres. An empty table takes COPY text built straight
+    // from the records (load_batch); a table with rows takes merges (change_batch).
+    struct buffers {
+        explicit buffers(const mappings::resolved_mapping& mm) : copy(mm), merge(mm) {}
+        load_batch copy;
+        change_batch merge;
+    };
+    auto filling = std::make_unique<buffers>(m.m);
+    auto flushing = std::make_unique<buffers>(m.m);
+    auto size = [fresh](const buffers& b) { return fresh ? b.copy.size() : b.merge.size(); };
     bool writing = false;
     error_code write_ec;
     asio::steady_timer write_done(ex_);
@@ -384,15 +394,15 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
         error_code e;
         if (fresh) {
             pg::diagnostics ld;
-            e = co_await w.load(*flushing, ld);
+            e = co_await w.load(flushing->copy, ld);
             if (e)
                 log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
         } else {
-            e = co_await apply_with_retry(w, *flushing, none);
+            e = co_await apply_with_retry(w, flushing->merge, none);
             if (!e) {
                 std::vector<std::optional<std::string>> sfids;
-                sfids.reserve(flushing->size());
-                flushing->visit([&](char, const std::vector<std::optional<std::string>>& v) {
+                sfids.reserve(flushing->merge.size());
+                flushing->merge.visit([&](char, const std::vector<std::optional<std::string>>& v) {
                     sfids.push_back(v[0]); // Id is the first column
                 });
                 pg::diagnostics sd2;
@@ -403,9 +413,10 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             }
         }
         if (!e) {
-            loaded += flushing->size();
-            m.stats.rows_loaded += flushing->size();
-            flushing->clear();
+            loaded += size(*flushing);
+            m.stats.rows_loaded += size(*flushing);
+            flushing->copy.clear();
+            flushing->merge.clear();
         }
         write_ec = e;
         writing = false;
@@ -435,7 +446,7 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             co_return asio::error::operation_aborted; // shutting down: load again at start
         if (!ok)
             row_errors.push_back(row_error);
-        else if (filling->size() >= cfg_.max_batch)
+        else if (size(*filling) >= (fresh ? cfg_.load_batch : cfg_.max_batch))
             co_return co_await write();
         co_return error_code{};
     };
@@ -446,9 +457,12 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
         ec = co_await salesforce::bulk_query(
             *rest_, *soql, bo,
             [&](const std::vector<std::string>& cols,
-                std::vector<salesforce::csv_row>& rows) -> asio::awaitable<error_code> {
-                for (const auto& row : rows) {
-                    const bool ok = filling->add_csv_row(cols, row, row_error);
+                const salesforce::csv_rows& rows) -> asio::awaitable<error_code> {
+                if (!first_rows)
+                    first_rows = std::chrono::steady_clock::now();
+                for (std::size_t i = 0; i < rows.size(); ++i) {
+                    const bool ok = fresh ? filling->copy.add_csv_row(cols, rows, i, row_error)
+                                          : filling->merge.add_csv_row(cols, rows, i, row_error);
                     if (auto e = co_await taken(ok))
                         co_return e;
                 }
@@ -459,8 +473,11 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
         ec = co_await rest_->query(
             *soql, false, 2000,
             [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+                if (!first_rows)
+                    first_rows = std::chrono::steady_clock::now();
                 for (const auto& rec : p.records) {
-                    const bool ok = filling->add_record(rec, row_error);
+                    const bool ok = fresh ? filling->copy.add_record(rec, row_error)
+                                          : filling->merge.add_record(rec, row_error);
                     if (auto e = co_await taken(ok))
                         co_return e;
                 }
@@ -468,7 +485,7 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             },
             sd, opts);
     }
-    if (!ec && !filling->empty())
+    if (!ec && size(*filling) > 0)
         ec = co_await write();
     // Always wait for the write in flight: it refers to this frame.
     const auto last = co_await finish();
@@ -522,20 +539,21 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
         pg::params(m.m.object_name, pg_time(started)), r, pd);
     if (ec)
         co_return ec;
-    // Fresh statistics for the app's queries (and the merges) at once, instead of whenever
-    // autovacuum gets to the new rows.
-    if (loaded > 0) {
-        pg::diagnostics ad;
-        if (co_await w.exec(
-                "ANALYZE " + quote_identifier(cfg_.schema) + "." + quote_identifier(m.m.table), ad))
-            log::warn("sync", "ANALYZE after the load failed",
-                      {{"mapping", m.m.object_name}, {"error", ad.summary()}});
-    }
+    if (loaded > 0 && !stopping_)
+        asio::co_spawn(ex_, analyze(m), asio::detached);
     m.loaded = true;
     m.poll_high_water_ms = started;
     m.deleted_high_water_ms = started;
+    auto ms_since = [t0](std::chrono::steady_clock::time_point t) {
+        return static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t - t0).count());
+    };
+    const auto now = std::chrono::steady_clock::now();
     log::info("sync", "initial load done",
-              {{"mapping", m.m.object_name}, {"rows", static_cast<unsigned long>(loaded)}});
+              {{"mapping", m.m.object_name},
+               {"rows", static_cast<unsigned long>(loaded)},
+               {"ms", ms_since(now)},
+               {"first_rows_after_ms", ms_since(first_rows.value_or(now))}});
     co_return error_code{};
 }
 
@@ -1027,6 +1045,28 @@ asio::awaitable<void> engine::control_loop() {
     control_->close();
     --running_loops_;
     running_.erase(running_.find("control"));
+    stop_timer_.cancel();
+}
+
+// Fresh statistics for the app's queries (and the merges) at once, instead of whenever
+// autovacuum gets to the new rows. On a connection of its own, so that streaming and polling
+// start while it runs (a third of a second for a million rows here); it blocks no writes.
+asio::awaitable<void> engine::analyze(mapping_rt& m) {
+    ++running_loops_;
+    const std::string name = "analyze " + m.m.object_name;
+    running_.insert(name);
+    table_writer w(ex_, cfg_.schema);
+    pg::diagnostics d;
+    auto ec = co_await w.open(cfg_.database_url, d);
+    if (!ec)
+        ec = co_await w.exec(
+            "ANALYZE " + quote_identifier(cfg_.schema) + "." + quote_identifier(m.m.table), d);
+    if (ec)
+        log::warn("sync", "ANALYZE after the load failed",
+                  {{"mapping", m.m.object_name}, {"error", d.summary()}});
+    w.connection().close();
+    --running_loops_;
+    running_.erase(running_.find(name));
     stop_timer_.cancel();
 }
 

@@ -40,6 +40,9 @@ struct engine_config {
     mappings::mapping_file mappings;
     std::size_t bulk_threshold = 10000; // initial loads of more rows use Bulk API 2.0
     std::size_t max_batch = 5000;       // changes per transaction
+    // Rows per COPY transaction of a load into an empty table: more than a stream batch, as
+    // each one costs two ALTER TABLEs and a commit (20,000 rows are about 4 MB of COPY text).
+    std::size_t load_batch = 20000;
     std::chrono::milliseconds poll_overlap{std::chrono::seconds(60)};
     std::optional<std::chrono::milliseconds> poll_interval; // overrides sf_polling_seconds
     std::size_t stream_queue = 20000;
@@ -98,6 +101,7 @@ private:
     // while the rest runs on.
     boost::asio::awaitable<void> control_loop();
     boost::asio::awaitable<void> reload(mapping_rt& m);
+    boost::asio::awaitable<void> analyze(mapping_rt& m);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d); // ends early on stop()
     boost::asio::awaitable<boost::system::error_code> flush(mapping_rt& m);
     boost::asio::awaitable<void> record_error(mapping_rt& m, const std::string& channel,

@@ -47,6 +47,7 @@ options:
   --bulk-threshold N     initial loads of N or more records use Bulk API 2.0 (default 10000)
   --poll-interval-ms N   poll every N ms instead of each mapping's sf_polling_seconds
   --max-batch N          changes per Postgres transaction (default 5000)
+  --load-batch N         rows per COPY transaction of an initial load (default 20000)
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)
@@ -152,6 +153,7 @@ bridge::engine_config engine_config_from(const bridge::settings& s, const cli& c
     cfg.mappings = load_mappings(c);
     cfg.bulk_threshold = static_cast<std::size_t>(number_option(c, "bulk-threshold", 10000));
     cfg.max_batch = static_cast<std::size_t>(number_option(c, "max-batch", 5000));
+    cfg.load_batch = static_cast<std::size_t>(number_option(c, "load-batch", 20000));
     if (c.options.count("poll-interval-ms"))
         cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");

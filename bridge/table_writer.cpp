@@ -37,9 +37,8 @@ asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::
     co_return co_await conn_.async_query(sql, p, out, diag);
 }
 
-asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::diagnostics& diag) {
-    copy_buf_.clear();
-    batch.copy_rows(copy_buf_);
+asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diagnostics& diag) {
+    const std::string_view text = batch.copy_text();
     const auto& m = batch.mapping();
     const std::string table = quote_identifier(schema_) + "." + quote_identifier(m.table);
     // The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session
@@ -71,8 +70,8 @@ asio::awaitable<error_code> table_writer::load(const change_batch& batch, pg::di
     }
     ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
     constexpr std::size_t chunk = 256 * 1024;
-    for (std::size_t off = 0; !ec && off < copy_buf_.size(); off += chunk)
-        ec = co_await conn_.async_copy_write(std::string_view(copy_buf_).substr(off, chunk), diag);
+    for (std::size_t off = 0; !ec && off < text.size(); off += chunk)
+        ec = co_await conn_.async_copy_write(text.substr(off, chunk), diag);
     std::uint64_t rows = 0;
     if (!ec)
         ec = co_await conn_.async_copy_end(rows, diag);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/change_batch.hpp"
+#include "bridge/load_batch.hpp"
 #include "pg/connection.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -37,7 +38,7 @@ public:
     apply(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
     // The initial load of an empty table: the batch's rows COPied straight into it.
-    boost::asio::awaitable<boost::system::error_code> load(const change_batch& batch,
+    boost::asio::awaitable<boost::system::error_code> load(const load_batch& batch,
                                                            pg::diagnostics& diag);
 
     // Any statement on the writer's session (state changes around a load).

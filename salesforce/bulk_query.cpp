@@ -135,35 +135,9 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             co_await fetched.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
         }
     };
+    csv_rows rows; // reused: its buffers keep their capacity from page to page
     while (true) {
-        csv_reader reader;
-        std::vector<csv_row> rows;
-        bool header_row = true;
-        auto take = [&](const std::vector<csv_field>& row) {
-            if (header_row) {
-                header_row = false;
-                if (columns.empty())
-                    for (const auto& f : row)
-                        columns.push_back(f.text);
-                return;
-            }
-            rows.push_back(row);
-        };
-        if (!reader.feed(r.body, take) || !reader.finish(take)) {
-            diag.client_message = "Bulk API job " + job.id + " results: " + reader.error();
-            co_return errc::bad_response;
-        }
-        r.body.clear();
-        r.body.shrink_to_fit(); // the page's text is no longer needed
-        for (const auto& row : rows)
-            if (row.size() != columns.size()) {
-                diag.client_message = "Bulk API job " + job.id + " results: a row has " +
-                                      std::to_string(row.size()) + " fields, the header " +
-                                      std::to_string(columns.size());
-                co_return errc::bad_response;
-            }
-        ++stats.pages;
-        stats.rows += rows.size();
+        // The next page is asked for before this one is parsed.
         auto next = r.headers.find("Sforce-Locator");
         const bool last =
             next == r.headers.end() || next->value() == "null" || next->value().empty();
@@ -174,6 +148,31 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             asio::co_spawn(co_await asio::this_coro::executor, prefetch(std::move(target)),
                            asio::detached);
         }
+        csv_reader reader;
+        rows.clear();
+        if (!reader.feed(r.body, rows) || !reader.finish(rows)) {
+            diag.client_message = "Bulk API job " + job.id + " results: " + reader.error();
+            co_await wait_prefetch(); // it refers to this frame
+            co_return errc::bad_response;
+        }
+        r.body.clear();
+        r.body.shrink_to_fit(); // the page's text is no longer needed
+        if (!rows.empty()) {    // every page starts with the header
+            if (columns.empty())
+                for (std::size_t i = 0; i < rows.width(0); ++i)
+                    columns.emplace_back(rows.field(0, i));
+            rows.drop_front(1);
+        }
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            if (rows.width(i) != columns.size()) {
+                diag.client_message = "Bulk API job " + job.id + " results: a row has " +
+                                      std::to_string(rows.width(i)) + " fields, the header " +
+                                      std::to_string(columns.size());
+                co_await wait_prefetch();
+                co_return errc::bad_response;
+            }
+        ++stats.pages;
+        stats.rows += rows.size();
         if (!rows.empty()) {
             ec = co_await on_page(columns, rows);
             if (ec) {
@@ -183,7 +182,6 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
         }
         if (last)
             co_return error_code{};
-        rows = {};
         co_await wait_prefetch();
         if (next_ec) {
             diag = std::move(next_diag);

@@ -22,11 +22,11 @@ struct bulk_query_options {
     call_options call;
 };
 
-using csv_row = std::vector<csv_field>;
-// Called once per results page with the header (column names) and that page's rows. Returning
-// an error stops the job's reading (the error is returned).
+// Called once per results page with the header (column names) and that page's rows (the
+// header row not among them; each row as wide as the header). The rows are valid until the
+// handler returns. Returning an error stops the job's reading (the error is returned).
 using bulk_page_handler = std::function<boost::asio::awaitable<boost::system::error_code>(
-    const std::vector<std::string>& columns, std::vector<csv_row>& rows)>;
+    const std::vector<std::string>& columns, const csv_rows& rows)>;
 
 struct bulk_query_stats {
     std::string job_id;

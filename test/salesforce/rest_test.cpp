@@ -251,13 +251,13 @@ TEST_CASE("a Bulk 2.0 query streams 100000 rows page by page", "[salesforce][bul
             auto ec = co_await salesforce::bulk_query(
                 rest, "SELECT Id, FirstName, LastName, Email, SystemModstamp FROM Contact", o,
                 [&](const std::vector<std::string>& cols,
-                    std::vector<salesforce::csv_row>& page) -> asio::awaitable<error_code> {
+                    const salesforce::csv_rows& page) -> asio::awaitable<error_code> {
                     CHECK(cols == std::vector<std::string>{"Id", "FirstName", "LastName", "Email",
                                                            "SystemModstamp"});
                     rows += page.size();
                     largest_page = std::max(largest_page, page.size());
-                    for (auto& r : page)
-                        ids.insert(r[0].text);
+                    for (std::size_t r = 0; r < page.size(); ++r)
+                        ids.emplace(page.field(r, 0));
                     co_return error_code{};
                 },
                 stats, diag);
@@ -271,7 +271,7 @@ TEST_CASE("a Bulk 2.0 query streams 100000 rows page by page", "[salesforce][bul
 
             auto bad = co_await salesforce::bulk_query(
                 rest, "SELECT BillingAddress FROM Account", o,
-                [](const std::vector<std::string>&, std::vector<salesforce::csv_row>&)
+                [](const std::vector<std::string>&, const salesforce::csv_rows&)
                     -> asio::awaitable<error_code> { co_return error_code{}; },
                 stats, diag);
             CHECK(bad);

@@ -16,17 +16,18 @@ using namespace sfbridge::salesforce;
 namespace {
 std::vector<std::vector<std::string>> parse_csv(std::string_view text, std::size_t chunk) {
     csv_reader r;
-    std::vector<std::vector<std::string>> rows;
-    auto take = [&](const std::vector<csv_field>& row) {
-        std::vector<std::string> out;
-        for (const auto& f : row)
-            out.push_back(f.quoted ? "\"" + f.text : f.text);
-        rows.push_back(out);
-    };
+    csv_rows rows;
     for (std::size_t i = 0; i < text.size(); i += chunk)
-        REQUIRE(r.feed(text.substr(i, chunk), take));
-    REQUIRE(r.finish(take));
-    return rows;
+        REQUIRE(r.feed(text.substr(i, chunk), rows));
+    REQUIRE(r.finish(rows));
+    std::vector<std::vector<std::string>> out;
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        std::vector<std::string> row;
+        for (std::size_t i = 0; i < rows.width(k); ++i)
+            row.push_back((rows.quoted(k, i) ? "\"" : "") + std::string(rows.field(k, i)));
+        out.push_back(row);
+    }
+    return out;
 }
 
 std::string reference_fixture(const std::string& name) {
@@ -59,12 +60,30 @@ TEST_CASE("the CSV reader handles quotes commas and newlines split anywhere",
           std::vector<std::vector<std::string>>{{"a", "b"}, {"1", "2"}});
 
     csv_reader bad;
-    auto ignore = [](const std::vector<csv_field>&) {};
+    csv_rows ignore;
     CHECK_FALSE(bad.feed("a,b\"c\n", ignore));
     CHECK(bad.error().find("quote") != std::string::npos);
+    csv_reader after_quote;
+    CHECK_FALSE(after_quote.feed("\"a\"b,c\n", ignore));
+    CHECK(after_quote.error().find("after a closing quote") != std::string::npos);
     csv_reader open;
     CHECK(open.feed("\"never closed", ignore));
     CHECK_FALSE(open.finish(ignore));
+
+    // A page's header is hidden with drop_front; rows keep their order and text.
+    csv_reader page;
+    csv_rows rows;
+    REQUIRE(page.feed("Id,Name\r\n1,a\r\n2,\r\n", rows));
+    REQUIRE(page.finish(rows));
+    REQUIRE(rows.size() == 3);
+    rows.drop_front(1);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows.field(0, 0) == "1");
+    CHECK(rows.field(0, 1) == "a");
+    CHECK(rows.field(1, 1).empty());
+    CHECK_FALSE(rows.quoted(1, 1));
+    rows.clear();
+    CHECK(rows.empty());
 }
 
 TEST_CASE("Sforce-Limit-Info is read and usage is kept per day", "[unit][salesforce]") {
