@@ -13,6 +13,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -441,6 +442,9 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
     std::vector<std::string> row_errors; // recorded after the load: the writer is busy meanwhile
     std::string row_error;
     // After each row: keep its error for later, or hand a full batch to the writer.
+    // Converting a page takes milliseconds of this thread, during which the write in flight
+    // cannot send: every 1,000 rows the thread is let go, so the COPY keeps Postgres fed.
+    std::size_t since_yield = 0;
     auto taken = [&](bool ok) -> asio::awaitable<error_code> {
         if (stopping_)
             co_return asio::error::operation_aborted; // shutting down: load again at start
@@ -448,6 +452,10 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             row_errors.push_back(row_error);
         else if (size(*filling) >= (fresh ? cfg_.load_batch : cfg_.max_batch))
             co_return co_await write();
+        if (++since_yield >= 1000) {
+            since_yield = 0;
+            co_await asio::post(ex_, asio::use_awaitable);
+        }
         co_return error_code{};
     };
     if (bulk) {
