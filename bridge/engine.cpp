@@ -31,6 +31,9 @@ struct engine::mapping_rt {
     bool fetch_on_notify = false;
     bool loaded = false;
     bool reloading = false; // a live reload is running
+    // A COPY into the empty table met a record twice (a query should not return one twice):
+    // the next attempt merges, even if the table is still empty.
+    bool load_by_merge = false;
     std::chrono::steady_clock::time_point last_prune{};
     std::optional<std::int64_t> replay_id;      // committed
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
@@ -365,7 +368,7 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
                           pg::params(), empty, pd);
     if (ec)
         co_return ec;
-    const bool fresh = empty.value(0, 0) == "t";
+    const bool fresh = empty.value(0, 0) == "t" && !m.load_by_merge;
     // Loading into a table that has rows (a reload): the sfids seen are kept in
     // _sfbridge_seen, so that rows whose record Salesforce no longer has can be removed after.
     const std::string seen = quote_identifier(cfg_.schema) + "._sfbridge_seen";
@@ -398,6 +401,8 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
             e = co_await w.load(flushing->copy, ld);
             if (e)
                 log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
+            if (e && ld.sqlstate == "23505")
+                m.load_by_merge = true;
         } else {
             e = co_await apply_with_retry(w, flushing->merge, none);
             if (!e) {
