@@ -378,70 +378,130 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
         if (ec)
             co_return ec;
     }
-    // Double buffering: one batch fills from the next page while the other is written, so
-    // fetching and parsing overlap with Postgres. An empty table takes COPY text built straight
-    // from the records (load_batch); a table with rows takes merges (change_batch).
+    // One batch fills from the next page while the others are written, so fetching and
+    // parsing overlap with Postgres. An empty table takes COPY text built straight from the
+    // records (load_batch) on two connections side by side when the triggers can be switched
+    // off per session (see table_writer::load); a table with rows takes merges (change_batch)
+    // on the writer's own connection.
     struct buffers {
         explicit buffers(const mappings::resolved_mapping& mm) : copy(mm), merge(mm) {}
         load_batch copy;
         change_batch merge;
     };
+    struct slot {
+        table_writer* writer;
+        std::unique_ptr<buffers> batch;
+        bool busy = false;
+    };
+    std::unique_ptr<table_writer> second; // the load's second connection
+    if (fresh) {
+        pg::result others;
+        const std::string table = quote_identifier(cfg_.schema) + "." + quote_identifier(m.m.table);
+        ec = co_await w.query("SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND "
+                              "NOT tgisinternal AND tgname NOT IN ($2, $3)",
+                              pg::params(table, "hc_" + m.m.table + "_status_trigger",
+                                         "hc_" + m.m.table + "_logtrigger"),
+                              others, pd);
+        if (ec)
+            co_return ec;
+        const bool only_ours = others.value(0, 0) == "0";
+        w.allow_replica_load(only_ours);
+        // A second connection only helps when the triggers go off per session: ALTER TABLE
+        // would make the two take turns. Whether this role may set the parameter is tried.
+        bool replica = false;
+        if (only_ours && cfg_.load_connections > 1) {
+            pg::diagnostics probe;
+            const auto refused = co_await w.exec(
+                "BEGIN; SET LOCAL session_replication_role = replica; ROLLBACK", probe);
+            replica = !refused;
+            if (!replica) {
+                pg::diagnostics ignore;
+                (void)co_await w.exec("ROLLBACK", ignore);
+            }
+        }
+        if (replica) {
+            second = std::make_unique<table_writer>(ex_, cfg_.schema);
+            pg::diagnostics od;
+            if (co_await second->open(cfg_.database_url, od)) {
+                log::warn("sync", "the load's second connection failed; loading on one",
+                          {{"error", od.summary()}});
+                second.reset();
+            } else {
+                second->allow_replica_load(true);
+            }
+        }
+    }
+    std::vector<slot> slots;
+    slots.push_back({&w, std::make_unique<buffers>(m.m)});
+    if (second)
+        slots.push_back({second.get(), std::make_unique<buffers>(m.m)});
     auto filling = std::make_unique<buffers>(m.m);
-    auto flushing = std::make_unique<buffers>(m.m);
     auto size = [fresh](const buffers& b) { return fresh ? b.copy.size() : b.merge.size(); };
-    bool writing = false;
     error_code write_ec;
     asio::steady_timer write_done(ex_);
     write_done.expires_at(asio::steady_timer::time_point::max());
-    auto do_write = [&]() -> asio::awaitable<void> {
+    auto do_write = [&](slot& sl) -> asio::awaitable<void> {
         position_update none;
         error_code e;
+        table_writer& ww = *sl.writer;
+        buffers& flushing = *sl.batch;
         if (fresh) {
             pg::diagnostics ld;
-            e = co_await w.load(flushing->copy, ld);
+            e = co_await ww.load(flushing.copy, ld);
             if (e)
                 log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
             if (e && ld.sqlstate == "23505")
                 m.load_by_merge = true;
         } else {
-            e = co_await apply_with_retry(w, flushing->merge, none);
+            e = co_await apply_with_retry(ww, flushing.merge, none);
             if (!e) {
                 std::vector<std::optional<std::string>> sfids;
-                sfids.reserve(flushing->merge.size());
-                flushing->merge.visit([&](char, const std::vector<std::optional<std::string>>& v) {
+                sfids.reserve(flushing.merge.size());
+                flushing.merge.visit([&](char, const std::vector<std::optional<std::string>>& v) {
                     sfids.push_back(v[0]); // Id is the first column
                 });
                 pg::diagnostics sd2;
                 pg::result sr;
-                e = co_await w.query("INSERT INTO " + seen +
-                                         " (object_name, sfid) SELECT $1, unnest($2::text[])",
-                                     pg::params(m.m.object_name, pg::text_array(sfids)), sr, sd2);
+                e = co_await ww.query("INSERT INTO " + seen +
+                                          " (object_name, sfid) SELECT $1, unnest($2::text[])",
+                                      pg::params(m.m.object_name, pg::text_array(sfids)), sr, sd2);
             }
         }
         if (!e) {
-            loaded += size(*flushing);
-            m.stats.rows_loaded += size(*flushing);
-            flushing->copy.clear();
-            flushing->merge.clear();
+            loaded += size(flushing);
+            m.stats.rows_loaded += size(flushing);
+            flushing.copy.clear();
+            flushing.merge.clear();
+        } else if (!write_ec) {
+            write_ec = e;
         }
-        write_ec = e;
-        writing = false;
+        sl.busy = false;
         write_done.cancel();
     };
-    auto finish = [&]() -> asio::awaitable<error_code> {
-        while (writing) {
+    auto busy_writers = [&] {
+        return std::count_if(slots.begin(), slots.end(), [](const slot& x) { return x.busy; });
+    };
+    // Waits until at most `most_busy` writers are busy; the first write error, if any.
+    auto wait_writers = [&](long most_busy) -> asio::awaitable<error_code> {
+        while (busy_writers() > most_busy) {
             error_code ignore;
+            write_done.expires_at(asio::steady_timer::time_point::max());
             co_await write_done.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
         }
         co_return write_ec;
     };
+    auto finish = [&]() -> asio::awaitable<error_code> { co_return co_await wait_writers(0); };
     auto write = [&]() -> asio::awaitable<error_code> {
-        auto e = co_await finish();
+        auto e = co_await wait_writers(static_cast<long>(slots.size()) - 1);
         if (e)
             co_return e;
-        std::swap(filling, flushing);
-        writing = true;
-        asio::co_spawn(ex_, do_write(), asio::detached);
+        for (auto& sl : slots)
+            if (!sl.busy) {
+                std::swap(filling, sl.batch);
+                sl.busy = true;
+                asio::co_spawn(ex_, do_write(sl), asio::detached);
+                break;
+            }
         co_return error_code{};
     };
     std::vector<std::string> row_errors; // recorded after the load: the writer is busy meanwhile

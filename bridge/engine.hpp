@@ -43,6 +43,8 @@ struct engine_config {
     // Rows per COPY transaction of a load into an empty table: more than a stream batch, as
     // each one costs two ALTER TABLEs and a commit (20,000 rows are about 4 MB of COPY text).
     std::size_t load_batch = 20000;
+    // Connections an initial load of an empty table writes on, side by side (1 or 2).
+    std::size_t load_connections = 2;
     std::chrono::milliseconds poll_overlap{std::chrono::seconds(60)};
     std::optional<std::chrono::milliseconds> poll_interval; // overrides sf_polling_seconds
     std::size_t stream_queue = 20000;

@@ -42,6 +42,9 @@ bool load_batch::end_row(const char* missing_id, std::string& error) {
         return true; // in the recycle bin: not a row of the table
     for (std::size_t c = 0; c < values_.size(); ++c)
         pg::copy_text::append_optional(text_, values_[c], c == 0);
+    // _hc_lastop: what Heroku Connect's status trigger sets for its own writes, written here
+    // so that the row is right however the load runs (with the triggers off or on).
+    text_.append("\tSYNCED");
     pg::copy_text::end_row(text_);
     return true;
 }

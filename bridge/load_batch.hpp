@@ -36,7 +36,7 @@ public:
     [[nodiscard]] bool empty() const noexcept { return records_ == 0; }
     void clear() noexcept;
 
-    // The rows in COPY text format, in the mapping's column order.
+    // The rows in COPY text format: the mapping's columns in order, then _hc_lastop.
     [[nodiscard]] std::string_view copy_text() const noexcept { return text_; }
     [[nodiscard]] const mappings::resolved_mapping& mapping() const noexcept { return *m_; }
 

@@ -48,6 +48,7 @@ options:
   --poll-interval-ms N   poll every N ms instead of each mapping's sf_polling_seconds
   --max-batch N          changes per Postgres transaction (default 5000)
   --load-batch N         rows per COPY transaction of an initial load (default 20000)
+  --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)
@@ -154,6 +155,10 @@ bridge::engine_config engine_config_from(const bridge::settings& s, const cli& c
     cfg.bulk_threshold = static_cast<std::size_t>(number_option(c, "bulk-threshold", 10000));
     cfg.max_batch = static_cast<std::size_t>(number_option(c, "max-batch", 5000));
     cfg.load_batch = static_cast<std::size_t>(number_option(c, "load-batch", 20000));
+    cfg.load_connections = static_cast<std::size_t>(number_option(c, "load-connections", 2));
+    if (cfg.load_connections > 2)
+        throw std::runtime_error("--load-connections expects 1 or 2, not " +
+                                 std::to_string(cfg.load_connections));
     if (c.options.count("poll-interval-ms"))
         cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");

@@ -26,7 +26,7 @@ std::string copy_into_table(std::string_view schema, const mappings::resolved_ma
         s += (first ? "" : ", ") + quote_identifier(f.column);
         first = false;
     }
-    s += ") FROM STDIN";
+    s += ", _hc_lastop) FROM STDIN";
     return s;
 }
 

@@ -42,33 +42,53 @@ asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diag
     const auto& m = batch.mapping();
     const std::string table = quote_identifier(schema_) + "." + quote_identifier(m.table);
     // The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session
-    // they only set _hc_lastop = 'SYNCED' (the logger's WHEN clause is false). So, when
-    // sfbridge owns the table, the batch goes in with those two triggers disabled and the
-    // column defaulting to SYNCED, in one transaction: other sessions never see the table
-    // without its triggers (ALTER TABLE locks it until COMMIT, which an empty table being
-    // loaded can afford). Any other trigger on the table still runs.
+    // they only set _hc_lastop = 'SYNCED' (the logger's WHEN clause is false), which the COPY
+    // data carries anyway. So they are switched off for the batch's transaction, the first
+    // way that is allowed:
+    //  - replica: `SET LOCAL session_replication_role = replica` turns ordinary triggers off
+    //    for this session only, without a lock, so loads on several connections run side by
+    //    side. Only when the table has no trigger but those two (a user's own trigger must
+    //    still run) and the role may set it.
+    //  - alter: ALTER TABLE ... DISABLE TRIGGER for those two, undone before COMMIT: other
+    //    sessions never see the table without them (ALTER TABLE locks it until COMMIT, which
+    //    an empty table being loaded can afford, but which serialises parallel loads).
+    //  - otherwise through the triggers.
     const std::string status = quote_identifier("hc_" + m.table + "_status_trigger");
     const std::string logger = quote_identifier("hc_" + m.table + "_logtrigger");
     error_code ec;
-    bool fast = !load_with_triggers_;
-    if (fast) {
-        ec = co_await conn_.async_exec("BEGIN; ALTER TABLE " + table + " DISABLE TRIGGER " +
-                                           status + ", DISABLE TRIGGER " + logger +
-                                           ", ALTER COLUMN _hc_lastop SET DEFAULT 'SYNCED'",
-                                       diag);
-        if (ec) {
-            pg::diagnostics ignore;
-            (void)co_await conn_.async_exec("ROLLBACK", ignore);
-            if (!conn_.is_open() || conn_.is_broken())
-                co_return ec;
-            log::info("sync", "loading with the triggers on (the table is not sfbridge's to alter)",
-                      {{"table", m.table}, {"detail", diag.summary()}});
-            load_with_triggers_ = true;
-            fast = false;
-            diag = pg::diagnostics{};
+    auto rollback = [&]() -> asio::awaitable<void> {
+        pg::diagnostics ignore;
+        (void)co_await conn_.async_exec("ROLLBACK", ignore);
+    };
+    load_mode mode = load_mode::triggers;
+    for (load_mode want : {load_mode::replica, load_mode::alter}) {
+        if (want < least_load_mode_ || (want == load_mode::replica && !replica_load_allowed_))
+            continue;
+        const std::string begin = want == load_mode::replica
+                                      ? "BEGIN; SET LOCAL session_replication_role = replica"
+                                      : "BEGIN; ALTER TABLE " + table + " DISABLE TRIGGER " +
+                                            status + ", DISABLE TRIGGER " + logger;
+        ec = co_await conn_.async_exec(begin, diag);
+        if (!ec) {
+            mode = want;
+            break;
         }
+        co_await rollback();
+        if (!conn_.is_open() || conn_.is_broken())
+            co_return ec;
+        const char* what =
+            want == load_mode::replica
+                ? "loading without session_replication_role (not allowed to this role)"
+                : "loading with the triggers on (the table is not sfbridge's to alter)";
+        log::info("sync", what, {{"table", m.table}, {"detail", diag.summary()}});
+        least_load_mode_ = static_cast<load_mode>(static_cast<int>(want) + 1);
+        diag = pg::diagnostics{};
+        ec = {};
     }
-    ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
+    if (mode == load_mode::triggers)
+        ec = co_await conn_.async_exec("BEGIN", diag);
+    if (!ec)
+        ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
     constexpr std::size_t chunk = 256 * 1024;
     for (std::size_t off = 0; !ec && off < text.size(); off += chunk)
         ec = co_await conn_.async_copy_write(text.substr(off, chunk), diag);
@@ -79,17 +99,14 @@ asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diag
         pg::diagnostics ignore;
         (void)co_await conn_.async_copy_abort("sfbridge: load failed", ignore);
     }
-    if (fast) {
-        if (!ec)
-            ec = co_await conn_.async_exec("ALTER TABLE " + table + " ENABLE TRIGGER " + status +
-                                               ", ENABLE TRIGGER " + logger +
-                                               ", ALTER COLUMN _hc_lastop DROP DEFAULT; COMMIT",
-                                           diag);
-        if (ec && conn_.is_open()) {
-            pg::diagnostics ignore;
-            (void)co_await conn_.async_exec("ROLLBACK", ignore);
-        }
-    }
+    const std::string commit = mode == load_mode::alter
+                                   ? "ALTER TABLE " + table + " ENABLE TRIGGER " + status +
+                                         ", ENABLE TRIGGER " + logger + "; COMMIT"
+                                   : std::string("COMMIT");
+    if (!ec)
+        ec = co_await conn_.async_exec(commit, diag);
+    if (ec && conn_.is_open())
+        co_await rollback();
     co_return ec;
 }
 

@@ -40,6 +40,9 @@ public:
     // The initial load of an empty table: the batch's rows COPied straight into it.
     boost::asio::awaitable<boost::system::error_code> load(const load_batch& batch,
                                                            pg::diagnostics& diag);
+    // Whether a load may switch the triggers off with session_replication_role: only when the
+    // table has no trigger but Heroku Connect's two (replica mode would skip any other).
+    void allow_replica_load(bool allowed) noexcept { replica_load_allowed_ = allowed; }
 
     // Any statement on the writer's session (state changes around a load).
     boost::asio::awaitable<boost::system::error_code> exec(std::string_view sql,
@@ -61,7 +64,11 @@ private:
     std::string schema_;
     std::set<std::string> staged_; // staging tables created on this session
     std::string copy_buf_;
-    bool load_with_triggers_ = false; // ALTER TABLE was refused once: load through them
+    // How a load switches the capture triggers off, best first; a way refused once is not
+    // tried again on this session.
+    enum class load_mode { replica, alter, triggers };
+    load_mode least_load_mode_ = load_mode::replica;
+    bool replica_load_allowed_ = false;
 };
 
 } // namespace sfbridge::bridge

@@ -64,6 +64,56 @@ TEST_CASE("initial load then live changes: creates updates deletes and undeletes
         std::chrono::seconds(240));
 }
 
+TEST_CASE("a load into an empty table with a trigger of the app's own runs that trigger",
+          "[bridge][sync]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Contact","kind":"create","count":12000,"rate":0,"bulk":true})");
+            co_await sleep_ms(500);
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.bulk_threshold = 1000; // over Bulk API, in COPY batches of 5,000
+            cfg.load_batch = 5000;
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            co_await h.stop();
+            // An app's own trigger on the table, and the table empty again to be loaded anew:
+            // the load must not switch that trigger off (as session_replication_role would).
+            const std::string app_trigger =
+                "CREATE TABLE " + h.schema + ".seen_by_app (sfid text); CREATE FUNCTION " +
+                h.schema +
+                ".app_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO " +
+                h.schema +
+                ".seen_by_app VALUES (NEW.sfid); RETURN NULL; END $$; CREATE TRIGGER "
+                "app_trigger AFTER INSERT ON " +
+                h.schema + ".contact FOR EACH ROW EXECUTE FUNCTION " + h.schema +
+                ".app_trigger(); TRUNCATE " + h.schema + ".contact; UPDATE " + h.schema +
+                "._sfbridge_state SET load_state = 'new'";
+            co_await must_exec(c, app_trigger);
+            co_await h.start(cfg);
+            ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            auto seen = co_await must_query(
+                c, "SELECT (SELECT count(DISTINCT sfid) FROM " + h.schema +
+                       ".seen_by_app) = (SELECT count(*) FROM " + h.schema +
+                       ".contact), (SELECT count(*) FROM " + h.schema +
+                       ".contact WHERE _hc_lastop IS DISTINCT FROM 'SYNCED'), (SELECT count(*) "
+                       "FROM " +
+                       h.schema + "._trigger_log)");
+            CHECK(seen.value(0, 0) == "t"); // every loaded row went through the app's trigger
+            CHECK(seen.value(0, 1) == "0");
+            CHECK(seen.value(0, 2) == "0"); // and none through the capture
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
+
 TEST_CASE("every field type is loaded and streamed", "[bridge][sync]") {
     harness h;
     const std::vector<std::string> fields{"Name",

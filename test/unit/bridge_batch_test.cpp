@@ -90,8 +90,9 @@ TEST_CASE("a load batch turns Bulk CSV rows and records into the table's COPY te
         REQUIRE(b.add_csv_row(header, rows, r, error));
         REQUIRE(merged.add_csv_row(header, rows, r, error));
     }
-    const std::string expected = "003A\tf\tTab\\there \\\\ \"q\"\t2024-01-31 10:00:00.000\n"
-                                 "003B\tf\t\\N\t2024-01-31 09:00:01.000\n";
+    // The mapped columns, then _hc_lastop.
+    const std::string expected = "003A\tf\tTab\\there \\\\ \"q\"\t2024-01-31 10:00:00.000\tSYNCED\n"
+                                 "003B\tf\t\\N\t2024-01-31 09:00:01.000\tSYNCED\n";
     CHECK(b.copy_text() == expected); // the deleted 003C is not a row
     CHECK(b.size() == 3);
     std::string merge_copy;
@@ -111,7 +112,7 @@ TEST_CASE("a load batch turns Bulk CSV rows and records into the table's COPY te
     // REST records take the same way in.
     bridge::load_batch from_rest(m);
     REQUIRE(from_rest.add_record(record("003E", "E", "2024-01-31T10:00:04.000+0000"), error));
-    CHECK(from_rest.copy_text() == "003E\tf\tE\t2024-01-31 10:00:04.000\n");
+    CHECK(from_rest.copy_text() == "003E\tf\tE\t2024-01-31 10:00:04.000\tSYNCED\n");
     CHECK_FALSE(from_rest.add_record(salesforce::flat_record{}, error));
     from_rest.clear();
     CHECK(from_rest.empty());
