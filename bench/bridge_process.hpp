@@ -23,6 +23,12 @@ namespace sfbridge::bench {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
+inline std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 inline std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

@@ -247,7 +247,8 @@ response simulator::services(request& req, std::string_view path, std::string_vi
 }
 
 asio::awaitable<void> simulator::generate(std::string object, std::string kind, long count,
-                                          double rate, bool bulk, std::uint64_t job) {
+                                          double rate, bool bulk, std::string stamp_field,
+                                          std::uint64_t job) {
     const object_def* o = schema_.find(object);
     generator_state& st = generators_[job];
     st.total = count;
@@ -256,7 +257,16 @@ asio::awaitable<void> simulator::generate(std::string object, std::string kind, 
         st.finished = true;
         co_return;
     }
-    const std::vector<int> fields = generated_fields(*o);
+    std::vector<int> fields = generated_fields(*o);
+    // A benchmark's clock: every create and update also writes the wall-clock time in
+    // microseconds into this field, just before the save (SystemModstamp has milliseconds only).
+    const int stamp = stamp_field.empty() ? -1 : o->index_of(stamp_field);
+    std::erase(fields, stamp);
+    const auto stamp_now = [] {
+        return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    };
     std::vector<std::string> live;
     for (const auto& r : data_->records(*o))
         if (!r->deleted)
@@ -279,15 +289,19 @@ asio::awaitable<void> simulator::generate(std::string object, std::string kind, 
             std::vector<field_value> in;
             for (int f : fields)
                 in.push_back({f, generated_value(o->fields[static_cast<std::size_t>(f)], n)});
+            if (stamp >= 0)
+                in.push_back({stamp, stamp_now()});
             const std::string id = data_->create(*o, std::move(in), wo, err);
             if (!id.empty())
                 live.push_back(id);
         } else if (op == "update") {
             const std::string& id = live[n % live.size()];
             const int f = fields[(n >> 8) % fields.size()];
-            (void)data_->update(
-                *o, id, {{f, generated_value(o->fields[static_cast<std::size_t>(f)], n >> 16)}}, wo,
-                err);
+            std::vector<field_value> in;
+            in.push_back({f, generated_value(o->fields[static_cast<std::size_t>(f)], n >> 16)});
+            if (stamp >= 0)
+                in.push_back({stamp, stamp_now()});
+            (void)data_->update(*o, id, std::move(in), wo, err);
         } else {
             const std::size_t k = n % live.size();
             (void)data_->remove(*o, live[k], wo, err);
@@ -605,7 +619,7 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
             if (parser.iterate(body).get(doc) || doc.get_object().get(obj))
                 co_return control_error(http::status::bad_request,
                                         "generate: expected a JSON object");
-            std::string object = "Contact", kind = "mixed";
+            std::string object = "Contact", kind = "mixed", stamp_field;
             std::int64_t count = 1;
             double rate = 0;
             bool bulk = false;
@@ -618,6 +632,8 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
                     object = std::string(s);
                 else if (k == "kind" && !v.get_string().get(s))
                     kind = std::string(s);
+                else if (k == "stamp_field" && !v.get_string().get(s))
+                    stamp_field = std::string(s);
                 else if ((k == "count" && v.get_int64().get(count)) ||
                          (k == "rate" && v.get_double().get(rate)) ||
                          (k == "bulk" && v.get_bool().get(bulk)))
@@ -627,13 +643,25 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
             if (kind != "create" && kind != "update" && kind != "delete" && kind != "mixed")
                 co_return control_error(http::status::bad_request,
                                         "generate: kind must be create, update, delete or mixed");
-            if (!schema_.find(object))
+            const object_def* od = schema_.find(object);
+            if (!od)
                 co_return control_error(http::status::bad_request,
                                         "generate: unknown object " + object);
+            if (!stamp_field.empty()) {
+                // 16 digits of microseconds, in a text field the generator may write.
+                const field_def* sf = od->find(stamp_field);
+                if (!sf || (sf->type != field_type::string && sf->type != field_type::textarea) ||
+                    !sf->createable || !sf->updateable || (sf->length > 0 && sf->length < 16))
+                    co_return control_error(http::status::bad_request,
+                                            "generate: stamp_field " + stamp_field +
+                                                " is not a writable text field of " + object +
+                                                " with room for 16 digits");
+            }
             const std::uint64_t job = ++generator_seq_;
             generators_[job].total = count;
-            asio::co_spawn(ex_, generate(object, kind, static_cast<long>(count), rate, bulk, job),
-                           asio::detached);
+            auto run = generate(object, kind, static_cast<long>(count), rate, bulk,
+                                std::move(stamp_field), job);
+            asio::co_spawn(ex_, std::move(run), asio::detached);
             std::string out;
             json::writer w(out);
             w.begin_object().member("generator", static_cast<std::int64_t>(job)).end_object();

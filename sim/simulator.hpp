@@ -64,7 +64,7 @@ private:
     asio::awaitable<std::optional<response>> control(request& req, std::string_view path,
                                                      std::string_view query_string);
     asio::awaitable<void> generate(std::string object, std::string kind, long count, double rate,
-                                   bool bulk, std::uint64_t job);
+                                   bool bulk, std::string stamp_field, std::uint64_t job);
     response services(request& req, std::string_view path, std::string_view query_string);
 
     asio::any_io_executor ex_;

@@ -1,4 +1,7 @@
+#include "sim/values.hpp"
 #include "test/support/bayeux_driver.hpp"
+
+#include <chrono>
 
 using namespace sfbridge;
 using namespace sfbridge::test;
@@ -56,6 +59,59 @@ TEST_CASE("the generator keeps the asked rate", "[sim][control]") {
         CHECK(took < std::chrono::seconds(5));
         auto bad = co_await c.call(http::verb::post, "/__sim/generate", R"({"kind":"explode"})");
         CHECK(bad.status == 400);
+    }());
+}
+
+TEST_CASE("the generator writes each change's time in microseconds into a stamp field",
+          "[sim][control]") {
+    sim_fixture f;
+    auto c = f.client();
+    const auto now_us = [] {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        const std::int64_t before = now_us();
+        auto gen = co_await c.call(
+            http::verb::post, "/__sim/generate",
+            R"({"object":"Contact","kind":"mixed","count":200,"stamp_field":"AssistantName"})");
+        REQUIRE(gen.status == 202);
+        const std::string job =
+            std::to_string(std::int64_t(parse_json(gen.body)->root["generator"]));
+        for (bool finished = false; !finished;) {
+            co_await sleep_ms(10);
+            auto st = co_await c.call(http::verb::get, "/__sim/generate/" + job);
+            finished = bool(parse_json(st.body)->root["finished"]);
+        }
+        const std::int64_t after = now_us();
+        auto q = co_await c.call(
+            http::verb::get, f.api("/query?q=SELECT+AssistantName,SystemModstamp+FROM+Contact"));
+        REQUIRE(q.status == 200);
+        auto d = parse_json(q.body);
+        std::size_t records = 0;
+        for (auto r : d->root["records"].get_array()) {
+            ++records;
+            const std::string stamp = str(r["AssistantName"]);
+            REQUIRE(stamp.size() == 16);
+            const std::int64_t us = std::stoll(stamp);
+            CHECK(us >= before);
+            CHECK(us <= after);
+            // Taken just before the save, so never after the record's SystemModstamp.
+            std::int64_t modstamp_ms = 0;
+            REQUIRE(sim::parse_datetime(str(r["SystemModstamp"]), modstamp_ms));
+            CHECK(us / 1000 <= modstamp_ms);
+        }
+        CHECK(records >= 20); // of 200 changes about 60 are creates and 20 deletes
+        // Only a writable text field with room for the digits will do; the error names it.
+        for (const char* bad : {"Email", "Nope", "Birthdate"}) {
+            auto refused = co_await c.call(http::verb::post, "/__sim/generate",
+                                           std::string(R"({"object":"Contact","stamp_field":")") +
+                                               bad + "\"}");
+            CHECK(refused.status == 400);
+            CHECK_THAT(refused.body, Catch::Contains(bad));
+        }
     }());
 }
 
