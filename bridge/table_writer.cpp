@@ -141,8 +141,16 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
                                                       const position_update& pos,
                                                       pg::diagnostics& diag) {
     const auto& m = batch.mapping();
+    const bool prepare = batch.size() <= prepared_batch;
     pg::pipeline p;
-    p.add("SELECT pg_advisory_xact_lock(hashtext($1))", pg::params("sfbridge:" + m.object_name));
+    auto add = [&](std::string sql, pg::params args) {
+        if (prepare)
+            p.add_prepared(std::move(sql), std::move(args));
+        else
+            p.add(std::move(sql), std::move(args));
+    };
+    p.add_prepared("SELECT pg_advisory_xact_lock(hashtext($1))",
+                   pg::params("sfbridge:" + m.object_name));
     if (!batch.empty() && !m.upsert_field) {
         // One statement: the merge over the rows as a VALUES list.
         pg::params args;
@@ -151,7 +159,7 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
             for (const auto& v : values)
                 args.add(v);
         });
-        p.add(merge_sql::merge_values(schema_, m, batch.size()), std::move(args));
+        add(merge_sql::merge_values(schema_, m, batch.size()), std::move(args));
     } else if (!batch.empty()) {
         std::string sql = "INSERT INTO " + merge_sql::stage_table(m) + " (_op";
         for (const auto& f : m.fields)
@@ -171,18 +179,18 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
             }
             sql += ")";
         });
-        p.add(std::move(sql), std::move(args));
+        add(std::move(sql), std::move(args));
         const std::string merge = merge_sql::merge(schema_, m);
         for (std::size_t start = 0; start < merge.size();) {
             auto end = merge.find(";\n", start);
             if (end == std::string::npos)
                 end = merge.size();
             if (end > start)
-                p.add(merge.substr(start, end - start));
+                p.add_prepared(merge.substr(start, end - start)); // the same for every size
             start = end + 2;
         }
     }
-    p.add(state_update_sql(schema_), state_params(m.object_name, pos));
+    p.add_prepared(state_update_sql(schema_), state_params(m.object_name, pos));
     p.sync();
     pg::pipeline_result out;
     co_return co_await conn_.async_execute(p, out, diag);

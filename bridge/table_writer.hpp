@@ -55,6 +55,11 @@ public:
 
     // Batches of at most this many rows go in one pipelined round trip instead of COPY.
     static constexpr std::size_t small_batch = 64;
+    // Batches of at most this many rows use prepared statements: their text repeats (the
+    // stream at low load sends one row at a time), and parsing and planning the merge was
+    // over half of a one-row transaction. Each size is a statement of its own, so larger
+    // batches, where that cost is shared by many rows, are sent unnamed.
+    static constexpr std::size_t prepared_batch = 4;
 
 private:
     boost::asio::awaitable<boost::system::error_code>

@@ -100,6 +100,7 @@ void connection::teardown(state next) noexcept {
     state_ = next;
     deadline_.cancel();
     tracker_.reset();
+    prepared_.clear(); // prepared statements end with the session
     wake_notification_waiter();
 }
 
@@ -518,26 +519,69 @@ asio::awaitable<error_code> connection::async_execute(const pipeline& p, pipelin
         co_return errc::broken;
     }
     tracker_.reset();
+    sent_.clear();
     const auto& statements = p.statements();
     const auto& syncs = p.sync_points();
     out.results.resize(statements.size());
     out.errors.assign(statements.size(), error_code{});
 
+    // The Parses this sync group sends. A later group does not execute by these names: should
+    // this group fail before a Parse, the name would not exist.
+    struct group_prepare {
+        std::size_t index;
+        std::string name;
+    };
+    std::vector<group_prepare> group;
+    std::size_t pending = 0; // Parses sent in this pipeline, not yet accepted
     std::size_t next_sync = 0;
     for (std::size_t i = 0; i < statements.size(); ++i) {
         const auto& st = statements[i];
         st.args.materialize(param_values_);
-        if (!PQsendQueryParams(conn_, st.sql.c_str(), static_cast<int>(st.args.size()), nullptr,
-                               param_values_.data(), nullptr, nullptr, 0)) {
+        const int n_params = static_cast<int>(st.args.size());
+        std::string name;
+        if (st.prepare) {
+            if (const std::string* known = prepared_.find(st.sql)) {
+                name = *known;
+            } else {
+                for (const auto& g : group)
+                    if (statements[g.index].sql == st.sql) {
+                        name = g.name;
+                        break;
+                    }
+                if (name.empty()) {
+                    name = prepared_.next_name(pending); // empty when the cache is full
+                    if (!name.empty()) {
+                        // Parameter types are inferred from the text, as for an unnamed one.
+                        if (!PQsendPrepare(conn_, name.c_str(), st.sql.c_str(), n_params,
+                                           nullptr)) {
+                            diag.statement_index = i;
+                            co_return fail_lost(diag, "send pipeline statement");
+                        }
+                        tracker_.expect_statement();
+                        sent_.push_back({i, name});
+                        group.push_back({i, name});
+                        ++pending;
+                    }
+                }
+            }
+        }
+        const int sent = name.empty()
+                             ? PQsendQueryParams(conn_, st.sql.c_str(), n_params, nullptr,
+                                                 param_values_.data(), nullptr, nullptr, 0)
+                             : PQsendQueryPrepared(conn_, name.c_str(), n_params,
+                                                   param_values_.data(), nullptr, nullptr, 0);
+        if (!sent) {
             diag.statement_index = i;
             co_return fail_lost(diag, "send pipeline statement");
         }
         tracker_.expect_statement();
+        sent_.push_back({i, {}});
         if (next_sync < syncs.size() && syncs[next_sync] == i + 1) {
             if (!PQpipelineSync(conn_))
                 co_return fail_lost(diag, "send pipeline sync");
             tracker_.expect_sync();
             ++next_sync;
+            group.clear();
         }
     }
     if (syncs.empty() || syncs.back() != statements.size()) {
@@ -593,22 +637,31 @@ asio::awaitable<error_code> connection::async_execute(const pipeline& p, pipelin
                 diag.message = "pipeline results out of sync with the statements sent";
             teardown(state::broken);
             co_return errc::pipeline_out_of_sync;
-        case pipeline_tracker::step::result_received:
-            if (in == pipeline_tracker::input::ok) {
-                out.results[step.index] = std::move(r);
+        case pipeline_tracker::step::result_received: {
+            const sent_statement& sent = sent_[step.index];
+            const std::size_t index = sent.index;
+            if (in == pipeline_tracker::input::ok && !sent.prepare_name.empty()) {
+                // A Parse accepted: the statement runs by name from now on.
+                prepared_.add(statements[index].sql, sent.prepare_name);
+            } else if (in == pipeline_tracker::input::ok) {
+                out.results[index] = std::move(r);
             } else if (in == pipeline_tracker::input::aborted) {
-                out.errors[step.index] = errc::pipeline_aborted;
+                // (A statement whose Parse failed keeps that error.)
+                if (!out.errors[index])
+                    out.errors[index] = errc::pipeline_aborted;
             } else {
+                // A statement's error, or its Parse's: either way the statement's.
                 diagnostics d;
-                out.errors[step.index] = error_from_result(r, d);
+                out.errors[index] = error_from_result(r, d);
                 if (!first_error) {
-                    first_error = out.errors[step.index];
+                    first_error = out.errors[index];
                     d.client_message = diag.client_message;
-                    d.statement_index = step.index;
+                    d.statement_index = index;
                     diag = std::move(d);
                 }
             }
             break;
+        }
         case pipeline_tracker::step::statement_complete:
         case pipeline_tracker::step::group_complete:
             break;

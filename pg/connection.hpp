@@ -7,6 +7,7 @@
 #include "pg/pipeline.hpp"
 #include "pg/pipeline_tracker.hpp"
 #include "pg/result.hpp"
+#include "pg/statement_cache.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -79,7 +80,8 @@ public:
 
     // Sends every statement of the pipeline with one network flush and collects the results in
     // order. Returns the first failure (diag.statement_index says which statement); `out` has
-    // the outcome of each.
+    // the outcome of each. A statement added with add_prepared is prepared on first use (its
+    // Parse sent just before it, in the same sync group) and executed by name after that.
     asio::awaitable<error_code> async_execute(const pipeline& p, pipeline_result& out,
                                               diagnostics& diag);
 
@@ -115,6 +117,8 @@ public:
     [[nodiscard]] int backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
     [[nodiscard]] int socket_fd() const noexcept { return conn_ ? PQsocket(conn_) : -1; }
     [[nodiscard]] PGconn* native_handle() const noexcept { return conn_; }
+    // How many statements are prepared on this session (see pipeline::add_prepared).
+    [[nodiscard]] std::size_t prepared_statements() const noexcept { return prepared_.size(); }
     [[nodiscard]] asio::any_io_executor get_executor() const noexcept { return executor_; }
 
 private:
@@ -167,6 +171,14 @@ private:
     bool notif_timed_out_ = false;
 
     pipeline_tracker tracker_;
+    // Per statement sent in a pipeline, as the tracker counts them: the pipeline statement it
+    // belongs to, and for the Parse of a statement being prepared, the name it is prepared as.
+    struct sent_statement {
+        std::size_t index;
+        std::string prepare_name;
+    };
+    std::vector<sent_statement> sent_;
+    statement_cache prepared_;
     std::string sql_buf_;
     std::vector<const char*> param_values_;
 

@@ -20,10 +20,19 @@ public:
     struct statement {
         std::string sql;
         params args;
+        bool prepare = false;
     };
 
     pipeline& add(std::string sql, params args = {}) {
-        statements_.push_back({std::move(sql), std::move(args)});
+        statements_.push_back({std::move(sql), std::move(args), false});
+        return *this;
+    }
+    // A statement that will run again on this connection: it is prepared under a name the
+    // first time (in the same round trip) and executed by name from then on, which spares the
+    // server parsing and planning it each time. For statements whose text repeats; statements
+    // whose text varies would only fill the connection's cache.
+    pipeline& add_prepared(std::string sql, params args = {}) {
+        statements_.push_back({std::move(sql), std::move(args), true});
         return *this;
     }
     // Ends the current sync group; an empty group is ignored.

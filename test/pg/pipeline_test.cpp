@@ -123,3 +123,101 @@ TEST_CASE("explicit transactions inside a pipeline", "[pg][pipeline]") {
         CHECK(r.value(0, 1) == std::to_string(90 + 91 + 92 + 93 + 94 + 95 + 96 + 97 + 98 + 99));
     }());
 }
+
+TEST_CASE("a statement added as prepared is parsed once and then run by name", "[pg][pipeline]") {
+    asio::io_context io;
+    pg::connection c(io.get_executor());
+    const auto table = test::unique_name("p_prep");
+    test::run(io, [&]() -> asio::awaitable<void> {
+        co_await test::must_connect(c);
+        co_await test::must_exec(c, "CREATE TEMP TABLE " + table + " (id int, name text)");
+        const std::string ins = "INSERT INTO " + table + " VALUES ($1, $2)";
+        const std::string count = "SELECT count(*) FROM " + table + " WHERE id > $1";
+        const std::string on_server = "SELECT count(*) FILTER (WHERE statement = '" + ins +
+                                      "'), count(*) FROM pg_prepared_statements";
+        for (int round = 0; round < 3; ++round) {
+            pg::pipeline p;
+            // The same text twice in one group: one Parse.
+            p.add_prepared(ins, pg::params(2 * round, "a"))
+                .add_prepared(ins, pg::params(2 * round + 1, "b"))
+                .add_prepared(count, pg::params(-1));
+            pg::pipeline_result out;
+            pg::diagnostics diag;
+            auto ec = co_await c.async_execute(p, out, diag);
+            INFO(diag.summary());
+            REQUIRE_FALSE(ec);
+            REQUIRE(out.results.size() == 3);
+            CHECK(out.failed_count() == 0);
+            CHECK(out.results[1].affected_rows() == 1);
+            CHECK(out.results[2].value(0, 0) == std::to_string(2 * round + 2));
+            CHECK(c.prepared_statements() == 2);
+            auto s = co_await test::must_query(c, on_server);
+            CHECK(s.value(0, 0) == "1");
+            CHECK(s.value(0, 1) == "2");
+        }
+    }());
+}
+
+TEST_CASE("a prepared statement whose Parse fails reports the error as its own", "[pg][pipeline]") {
+    asio::io_context io;
+    pg::connection c(io.get_executor());
+    test::run(io, [&]() -> asio::awaitable<void> {
+        co_await test::must_connect(c);
+        for (int round = 0; round < 2; ++round) {
+            pg::pipeline p;
+            p.add("SELECT 1").add_prepared("SELEC $1::int", pg::params(1)).add("SELECT 2");
+            pg::pipeline_result out;
+            pg::diagnostics diag;
+            auto ec = co_await c.async_execute(p, out, diag);
+            // The same error each time: a failed Parse leaves no name behind.
+            CHECK(pg::sqlstate_of(ec) == "42601");
+            REQUIRE(diag.statement_index.has_value());
+            CHECK(*diag.statement_index == 1);
+            CHECK_FALSE(out.errors[0]);
+            CHECK(pg::sqlstate_of(out.errors[1]) == "42601");
+            CHECK(out.errors[2] == pg::errc::pipeline_aborted);
+            CHECK(c.prepared_statements() == 0);
+            CHECK(c.is_open());
+        }
+        // A group that fails before a Parse: the statement's next group prepares it afresh.
+        const std::string sel = "SELECT $1::int + 1";
+        pg::pipeline p;
+        p.add("SELECT 1 / 0")
+            .add_prepared(sel, pg::params(1))
+            .sync()
+            .add_prepared(sel, pg::params(41));
+        pg::pipeline_result out;
+        pg::diagnostics diag;
+        auto ec = co_await c.async_execute(p, out, diag);
+        CHECK(pg::sqlstate_of(ec) == "22012");
+        CHECK(out.errors[1] == pg::errc::pipeline_aborted);
+        REQUIRE_FALSE(out.errors[2]);
+        CHECK(out.results[2].value(0, 0) == "42");
+        CHECK(c.prepared_statements() == 1);
+    }());
+}
+
+TEST_CASE("prepared statements end with the session and are prepared again after it",
+          "[pg][pipeline]") {
+    asio::io_context io;
+    pg::connection c(io.get_executor());
+    test::run(io, [&]() -> asio::awaitable<void> {
+        const std::string sel = "SELECT $1::text || '!'";
+        for (int session = 0; session < 2; ++session) {
+            co_await test::must_connect(c);
+            for (int run = 0; run < 2; ++run) {
+                pg::pipeline p;
+                p.add_prepared(sel, pg::params("hi"));
+                pg::pipeline_result out;
+                pg::diagnostics diag;
+                auto ec = co_await c.async_execute(p, out, diag);
+                INFO(diag.summary());
+                REQUIRE_FALSE(ec);
+                CHECK(out.results[0].value(0, 0) == "hi!");
+                CHECK(c.prepared_statements() == 1);
+            }
+            c.close();
+            CHECK(c.prepared_statements() == 0);
+        }
+    }());
+}
