@@ -296,9 +296,11 @@ asio::awaitable<void> simulator::generate(std::string object, std::string kind, 
                 live.push_back(id);
         } else if (op == "update") {
             const std::string& id = live[n % live.size()];
-            const int f = fields[(n >> 8) % fields.size()];
             std::vector<field_value> in;
-            in.push_back({f, generated_value(o->fields[static_cast<std::size_t>(f)], n >> 16)});
+            if (!fields.empty()) { // (an object may have no field the generator can write)
+                const int f = fields[(n >> 8) % fields.size()];
+                in.push_back({f, generated_value(o->fields[static_cast<std::size_t>(f)], n >> 16)});
+            }
             if (stamp >= 0)
                 in.push_back({stamp, stamp_now()});
             (void)data_->update(*o, id, std::move(in), wo, err);

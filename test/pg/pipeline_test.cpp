@@ -194,6 +194,21 @@ TEST_CASE("a prepared statement whose Parse fails reports the error as its own",
         REQUIRE_FALSE(out.errors[2]);
         CHECK(out.results[2].value(0, 0) == "42");
         CHECK(c.prepared_statements() == 1);
+        // A Parse accepted in a group that then fails stays: names are not transactional.
+        const std::string other = "SELECT $1::int * 2";
+        pg::pipeline q;
+        q.add_prepared(other, pg::params(2)).add("SELECT 1 / 0");
+        ec = co_await c.async_execute(q, out, diag);
+        CHECK(pg::sqlstate_of(ec) == "22012");
+        CHECK(c.prepared_statements() == 2);
+        pg::pipeline again;
+        again.add_prepared(other, pg::params(21));
+        ec = co_await c.async_execute(again, out, diag);
+        INFO(diag.summary());
+        REQUIRE_FALSE(ec);
+        CHECK(out.results[0].value(0, 0) == "42");
+        auto s = co_await test::must_query(c, "SELECT count(*) FROM pg_prepared_statements");
+        CHECK(s.value(0, 0) == "2");
     }());
 }
 
