@@ -219,7 +219,9 @@ response bulk_api::results(job& j, std::string_view version, std::string_view qu
         append_quoted(csv, o.fields[static_cast<std::size_t>(j.fields[i])].name);
     }
     csv.append(j.line_ending);
-    for (std::size_t r = offset; r < end; ++r) {
+    const bool repeat = faults_.repeat_bulk_rows && end > offset;
+    for (std::size_t k = offset; k < end + (repeat ? 1 : 0); ++k) {
+        const std::size_t r = k < end ? k : offset;
         for (std::size_t i = 0; i < j.fields.size(); ++i) {
             if (i)
                 csv.push_back(j.delimiter);
@@ -230,7 +232,7 @@ response bulk_api::results(job& j, std::string_view version, std::string_view qu
     }
     response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/csv");
-    res.set("Sforce-NumberOfRecords", std::to_string(end - offset));
+    res.set("Sforce-NumberOfRecords", std::to_string(end - offset + (repeat ? 1 : 0)));
     if (end < j.rows.size()) {
         char buf[24];
         auto [p, ec] = std::to_chars(buf, buf + sizeof buf, end, 36);

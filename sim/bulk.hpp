@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sim/faults.hpp"
 #include "sim/http_util.hpp"
 #include "sim/org.hpp"
 
@@ -14,7 +15,7 @@ namespace sfbridge::sim {
 
 class bulk_api {
 public:
-    explicit bulk_api(org& data) : data_(data) {}
+    bulk_api(org& data, const fault_settings& faults) : data_(data), faults_(faults) {}
 
     // `segments` follow "jobs/query".
     [[nodiscard]] response handle(const request& req, std::string_view version,
@@ -42,6 +43,8 @@ private:
     response results(job& j, std::string_view version, std::string_view query_string);
 
     org& data_;
+
+    const fault_settings& faults_;
     std::map<std::string, job> jobs_;
     std::uint64_t sequence_ = 0;
 };

@@ -17,6 +17,9 @@ struct fault_settings {
     std::chrono::milliseconds delay{0}; // every answer is delayed this long
     double lock_share = 0;              // this share of record writes fails UNABLE_TO_LOCK_ROW
     std::set<std::string> locked_ids;   // these records fail UNABLE_TO_LOCK_ROW
+    // Each Bulk API results page ends with its first row a second time (Salesforce should not
+    // return a record twice; clients must not lose or corrupt data if it does).
+    bool repeat_bulk_rows = false;
 };
 
 } // namespace sfbridge::sim

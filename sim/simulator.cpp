@@ -106,7 +106,7 @@ simulator::simulator(asio::any_io_executor ex, simulator_config cfg)
     streams_ = std::make_unique<streaming>(*data_, cfg_.retention, cfg_.seed);
     cometd_ = std::make_unique<cometd_server>(ex_, *streams_, *auth_, cfg_.cometd, cfg_.seed);
     rest_ = std::make_unique<rest_api>(*data_, usage_);
-    bulk_ = std::make_unique<bulk_api>(*data_);
+    bulk_ = std::make_unique<bulk_api>(*data_, faults_);
     usage_.max = cfg_.api_daily_limit;
     data_->set_lock_check([this](std::string_view id) {
         if (faults_.locked_ids.count(std::string(id)))
@@ -453,6 +453,8 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
                     f.reset_connections = b;
                 else if (k == "stall" && !v.get_bool().get(b))
                     f.stall = b;
+                else if (k == "repeatBulkRows" && !v.get_bool().get(b))
+                    f.repeat_bulk_rows = b;
                 else if (k == "failShare" && !v.get_double().get(d))
                     f.fail_share = d;
                 else if (k == "lockShare" && !v.get_double().get(d))
