@@ -404,22 +404,27 @@ asio::awaitable<error_code> engine::load(mapping_rt& m, table_writer& w) {
                               others, pd);
         if (ec)
             co_return ec;
-        const bool only_ours = others.value(0, 0) == "0";
-        w.allow_replica_load(only_ours);
-        // A second connection only helps when the triggers go off per session: ALTER TABLE
-        // would make the two take turns. Whether this role may set the parameter is tried.
+        // Replica mode (triggers off per session, see table_writer::load) only when the table
+        // has no trigger but Heroku Connect's two and this role may set the parameter, which
+        // is tried once here; the writers then do not try what was refused.
         bool replica = false;
-        if (only_ours && cfg_.load_connections > 1) {
+        if (others.value(0, 0) == "0") {
             pg::diagnostics probe;
             const auto refused = co_await w.exec(
                 "BEGIN; SET LOCAL session_replication_role = replica; ROLLBACK", probe);
             replica = !refused;
             if (!replica) {
+                log::info("sync",
+                          "loading without session_replication_role (not allowed to this role)",
+                          {{"table", m.m.table}, {"detail", probe.summary()}});
                 pg::diagnostics ignore;
                 (void)co_await w.exec("ROLLBACK", ignore);
             }
         }
-        if (replica) {
+        w.allow_replica_load(replica);
+        // A second connection only helps in replica mode: ALTER TABLE would make the two take
+        // turns.
+        if (replica && cfg_.load_connections > 1) {
             second = std::make_unique<table_writer>(ex_, cfg_.schema);
             pg::diagnostics od;
             if (co_await second->open(cfg_.database_url, od)) {

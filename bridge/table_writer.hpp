@@ -41,7 +41,8 @@ public:
     boost::asio::awaitable<boost::system::error_code> load(const load_batch& batch,
                                                            pg::diagnostics& diag);
     // Whether a load may switch the triggers off with session_replication_role: only when the
-    // table has no trigger but Heroku Connect's two (replica mode would skip any other).
+    // table has no trigger but Heroku Connect's two (replica mode would skip any other) and
+    // the role may set it. Should setting it still fail, the load falls back by itself.
     void allow_replica_load(bool allowed) noexcept { replica_load_allowed_ = allowed; }
 
     // Any statement on the writer's session (state changes around a load).
