@@ -21,6 +21,19 @@ asio::awaitable<void> live_changes_converge(harness& h, pg::connection& c, int c
     ok = co_await converged(h, c, "Contact", "LastName");
     CHECK(ok);
 }
+
+// 12,000 Contacts made in sfsim over the Bulk API (so without events), and the configuration
+// that loads them over Bulk API 2.0 in COPY batches of 5,000.
+asio::awaitable<bridge::engine_config> bulk_contacts(harness& h) {
+    co_await h.send(http::verb::post, "/__sim/generate",
+                    R"({"object":"Contact","kind":"create","count":12000,"rate":0,"bulk":true})");
+    co_await sleep_ms(500);
+    auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+    cfg.bulk_threshold = 1000;
+    cfg.load_batch = 5000;
+    co_return cfg;
+}
+
 } // namespace
 
 TEST_CASE("initial load then live changes: creates updates deletes and undeletes arrive",
@@ -70,15 +83,9 @@ TEST_CASE("a load into an empty table with a trigger of the app's own runs that 
     run(
         h.f.io,
         [&]() -> asio::awaitable<void> {
-            co_await h.send(
-                http::verb::post, "/__sim/generate",
-                R"({"object":"Contact","kind":"create","count":12000,"rate":0,"bulk":true})");
-            co_await sleep_ms(500);
+            auto cfg = co_await bulk_contacts(h);
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
-            cfg.bulk_threshold = 1000; // over Bulk API, in COPY batches of 5,000
-            cfg.load_batch = 5000;
             co_await h.start(cfg);
             bool ok = co_await converged(h, c, "Contact", "LastName");
             REQUIRE(ok);
@@ -124,17 +131,11 @@ TEST_CASE("a record a Bulk query returns twice is loaded once", "[bridge][sync]"
     run(
         h.f.io,
         [&]() -> asio::awaitable<void> {
-            co_await h.send(
-                http::verb::post, "/__sim/generate",
-                R"({"object":"Contact","kind":"create","count":12000,"rate":0,"bulk":true})");
-            co_await sleep_ms(500);
+            auto cfg = co_await bulk_contacts(h);
             // Every results page ends with its first record again.
             co_await h.send(http::verb::put, "/__sim/faults", R"({"repeatBulkRows":true})");
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
-            cfg.bulk_threshold = 1000;
-            cfg.load_batch = 5000;
             co_await h.start(cfg);
             const bool ok = co_await converged(h, c, "Contact", "LastName");
             REQUIRE(ok);
