@@ -1,5 +1,7 @@
 #include "core/calendar.hpp"
 
+#include <chrono>
+
 #include <cstdio>
 
 namespace sfbridge::calendar {
@@ -74,6 +76,12 @@ std::string format_utc(std::int64_t epoch_ms, char separator, bool zulu) {
     std::string out;
     append_utc(out, epoch_ms, separator, zulu);
     return out;
+}
+
+std::int64_t now_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 } // namespace sfbridge::calendar

@@ -13,6 +13,12 @@ void civil_from_days(std::int64_t days, int& y, int& m, int& d) noexcept;
 
 // Milliseconds since the epoch as "YYYY-MM-DD<sep>HH:MM:SS.mmm", with a trailing Z if `zulu`.
 [[nodiscard]] std::string format_utc(std::int64_t epoch_ms, char separator, bool zulu);
+// Milliseconds since the epoch as Postgres's timestamp text ("YYYY-MM-DD HH:MM:SS.mmm", UTC).
+[[nodiscard]] inline std::string format_pg(std::int64_t epoch_ms) {
+    return format_utc(epoch_ms, ' ', false);
+}
+// The wall clock in milliseconds since the epoch.
+[[nodiscard]] std::int64_t now_ms() noexcept;
 // The same appended to `out`.
 void append_utc(std::string& out, std::int64_t epoch_ms, char separator, bool zulu);
 
