@@ -141,6 +141,17 @@ private:
     asio::awaitable<error_code> collect_results(result* out, diagnostics& diag);
     asio::awaitable<error_code> put_copy_end(const char* error_message, diagnostics& diag);
 
+    // The pipeline's parts (connection_pipeline.cpp): sending, one statement's send, reading.
+    using parse_group = std::vector<std::pair<std::size_t, std::string>>; // index, name
+    error_code send_pipeline(const pipeline& p, diagnostics& diag);
+    error_code send_statement(const pipeline& p, std::size_t i, parse_group& group,
+                              std::size_t& pending, diagnostics& diag);
+    asio::awaitable<error_code> receive_pipeline(const pipeline& p, pipeline_result& out,
+                                                 diagnostics& diag, error_code& first_error);
+    error_code take_pipeline_result(const pipeline& p, std::size_t sent_index,
+                                    pipeline_tracker::input in, result& r, pipeline_result& out,
+                                    diagnostics& diag, error_code& first_error);
+
     error_code fail_lost(diagnostics& diag, std::string_view what);
     error_code fail_wait(error_code ec, diagnostics& diag);
     error_code error_from_result(const result& r, diagnostics& diag);
