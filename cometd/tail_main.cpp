@@ -2,7 +2,7 @@
 // line ({"channel", "replayId", "data"}) on stdout. A debugging aid, and the way to try the
 // client against servers other than sfsim. Stops cleanly on SIGINT or SIGTERM.
 #include "cometd/client.hpp"
-#include "core/json_writer.hpp"
+#include "cometd/tail.hpp"
 #include "core/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -77,33 +77,17 @@ int main(int argc, char** argv) {
                     rc = 1;
             },
             asio::detached);
-        asio::co_spawn(
-            io,
-            [&]() -> asio::awaitable<void> {
-                while (auto item = co_await c.next()) {
-                    if (item->what == cometd::stream_item::kind::event) {
-                        std::string line;
-                        json::writer w(line);
-                        w.begin_object()
-                            .member("channel", item->channel)
-                            .member("replayId", item->replay_id);
-                        w.key("data").raw(item->data).end_object();
-                        line.push_back('\n');
-                        std::fwrite(line.data(), 1, line.size(), stdout);
-                        std::fflush(stdout);
-                        c.set_committed(item->channel, item->replay_id);
-                    } else if (item->what == cometd::stream_item::kind::events_lost) {
-                        std::fprintf(
-                            stderr,
-                            "cometd-tail: events lost on %s (%s); continuing with new events\n",
-                            item->channel.c_str(), item->message.c_str());
-                        c.resubscribe_from_tip(item->channel);
-                    } else {
-                        std::fprintf(stderr, "cometd-tail: %s\n", item->message.c_str());
-                    }
-                }
-            },
-            asio::detached);
+        const cometd::tail_output out{[](std::string_view line) {
+                                          std::fwrite(line.data(), 1, line.size(), stdout);
+                                          std::fputc('\n', stdout);
+                                          std::fflush(stdout);
+                                      },
+                                      [](std::string_view message) {
+                                          std::fprintf(stderr, "cometd-tail: %.*s\n",
+                                                       static_cast<int>(message.size()),
+                                                       message.data());
+                                      }};
+        asio::co_spawn(io, cometd::tail(c, out), asio::detached);
         asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](boost::system::error_code, int) { c.stop(); });
         io.run();
