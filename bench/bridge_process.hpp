@@ -3,9 +3,9 @@
 // What the sync benchmarks share: sfbridge as a child process, sfsim's control API, and small
 // Postgres helpers.
 #include "bench/sfsim_process.hpp"
+#include "bench/support/http_client.hpp"
 #include "core/calendar.hpp"
 #include "pg/connection.hpp"
-#include "test/support/http_client.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>

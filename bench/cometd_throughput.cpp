@@ -7,8 +7,8 @@
 // Usage: cometd_throughput --sfsim PATH [--events N] [--sfsim-cpu K] [--cpu K]
 
 #include "bench/sfsim_process.hpp"
+#include "bench/support/http_client.hpp"
 #include "cometd/client.hpp"
-#include "test/support/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -15,6 +15,7 @@
 //                [--changes M] [--json FILE]      (SFBRIDGE_BENCH_PG_DSN: the database)
 
 #include "bench/bridge_process.hpp"
+#include "bench/support/http_client.hpp"
 #include "bridge/change_batch.hpp"
 #include "bridge/table_writer.hpp"
 #include "core/calendar.hpp"
@@ -23,7 +24,6 @@
 #include "mappings/resolve.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy_text.hpp"
-#include "test/support/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -11,7 +11,7 @@
 // Usage: sfsim_speed --sfsim PATH [--events N] [--rows N] [--sfsim-cpu K] [--cpu K]
 
 #include "bench/sfsim_process.hpp"
-#include "test/support/http_client.hpp"
+#include "bench/support/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

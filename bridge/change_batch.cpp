@@ -1,5 +1,6 @@
 #include "bridge/change_batch.hpp"
 
+#include "mappings/values.hpp"
 #include "pg/copy_text.hpp"
 
 namespace sfbridge::bridge {

@@ -1,6 +1,7 @@
 #include "bridge/push_event.hpp"
 
 #include "core/calendar.hpp"
+#include "mappings/values.hpp"
 
 namespace sfbridge::bridge {
 

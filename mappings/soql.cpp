@@ -39,15 +39,6 @@ std::optional<std::string> select_list(std::string_view object,
 
 } // namespace
 
-bool is_api_name(std::string_view name) noexcept {
-    if (name.empty() || !std::isalpha(static_cast<unsigned char>(name.front())))
-        return false;
-    for (char c : name)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-            return false;
-    return true;
-}
-
 std::string quote(std::string_view value) {
     std::string out = "'";
     for (char c : value) {
@@ -122,20 +113,6 @@ std::optional<std::vector<std::string>> by_ids(std::string_view object,
         out.push_back(q + ")");
     }
     return out;
-}
-
-std::optional<std::string> push_topic_query(std::string_view object,
-                                            const std::vector<std::string>& fields,
-                                            std::string& error) {
-    auto q = select_all(object, fields, error);
-    if (!q)
-        return std::nullopt;
-    if (q->size() > 1300) {
-        error = "the PushTopic query for " + std::string(object) + " is " +
-                std::to_string(q->size()) + " characters, over Salesforce's 1,300";
-        return std::nullopt;
-    }
-    return q;
 }
 
 } // namespace sfbridge::mappings::soql

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/api_name.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,8 +17,8 @@ namespace sfbridge::mappings::soql {
 [[nodiscard]] std::string quote(std::string_view value);
 // A datetime literal in UTC with milliseconds: 2024-01-31T10:00:00.000Z.
 [[nodiscard]] std::string datetime(std::int64_t epoch_ms);
-// Whether a name is a plain API name (Account, Custom__c, Geo__Latitude__s).
-[[nodiscard]] bool is_api_name(std::string_view name) noexcept;
+// Whether a name is a plain API name (core/api_name.hpp).
+using sfbridge::is_api_name;
 
 // Each returns nullopt when a name is not an API name (with `error` saying which).
 [[nodiscard]] std::optional<std::string>
@@ -31,9 +33,5 @@ select_all(std::string_view object, const std::vector<std::string>& fields, std:
                                                              const std::vector<std::string>& fields,
                                                              const std::vector<std::string>& ids,
                                                              std::size_t batch, std::string& error);
-// A PushTopic query: the fields with Id first; nullopt (with error) past 1,300 characters.
-[[nodiscard]] std::optional<std::string> push_topic_query(std::string_view object,
-                                                          const std::vector<std::string>& fields,
-                                                          std::string& error);
 
 } // namespace sfbridge::mappings::soql

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/value_kind.hpp"
 #include "mappings/types.hpp"
 
 #include <optional>
@@ -10,8 +11,8 @@
 // Pure.
 namespace sfbridge::mappings {
 
-// How a value arrived: a JSON token (REST, streaming) or a Bulk API 2.0 CSV field.
-enum class sf_value_kind { json_null, json_bool, json_number, json_string, csv };
+// How a value arrived (core/value_kind.hpp).
+using sfbridge::sf_value_kind;
 
 // Converts one Salesforce value to the Postgres text of the field's column, or nullopt for
 // NULL. Datetimes in any of Salesforce's forms (+0000, Z, +01:00) become UTC without a zone

@@ -1,8 +1,10 @@
 #include "salesforce/push_topics.hpp"
 
+#include "core/api_name.hpp"
 #include "core/json_writer.hpp"
-#include "mappings/soql.hpp"
+#include "core/text.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -28,6 +30,35 @@ std::string push_topic_name(std::string_view object) {
     return "hc_" + std::string(object.substr(0, max_name - 3 - suffix.size())) + suffix;
 }
 
+std::optional<std::string> push_topic_query(std::string_view object,
+                                            const std::vector<std::string>& fields,
+                                            std::string& error) {
+    if (!is_api_name(object)) {
+        error = "\"" + std::string(object) + "\" is not an object API name";
+        return std::nullopt;
+    }
+    std::vector<std::string> chosen{"Id"};
+    for (const auto& f : fields) {
+        if (!is_api_name(f)) {
+            error = "\"" + f + "\" is not a field API name (on " + std::string(object) + ")";
+            return std::nullopt;
+        }
+        if (std::none_of(chosen.begin(), chosen.end(),
+                         [&](const std::string& c) { return text::iequals(c, f); }))
+            chosen.push_back(f);
+    }
+    std::string q = "SELECT ";
+    for (std::size_t i = 0; i < chosen.size(); ++i)
+        q += (i ? ", " : "") + chosen[i];
+    q += " FROM " + std::string(object);
+    if (q.size() > 1300) {
+        error = "the PushTopic query for " + std::string(object) + " is " +
+                std::to_string(q.size()) + " characters, over Salesforce's 1,300";
+        return std::nullopt;
+    }
+    return q;
+}
+
 std::vector<topic_action> plan_push_topics(const std::vector<topic_spec>& desired,
                                            const std::vector<existing_topic>& existing,
                                            std::vector<std::string>& errors) {
@@ -42,15 +73,15 @@ std::vector<topic_action> plan_push_topics(const std::vector<topic_spec>& desire
         a.object = spec.object;
         a.name = push_topic_name(spec.object);
         std::string error;
-        auto q = mappings::soql::push_topic_query(spec.object, spec.fields, error);
+        auto q = push_topic_query(spec.object, spec.fields, error);
         if (!q) {
-            if (!mappings::soql::is_api_name(spec.object)) {
+            if (!is_api_name(spec.object)) {
                 errors.push_back("mapping " + spec.object + ": " + error);
                 continue;
             }
             // Too long for a PushTopic: notify only, and fetch the records by id.
             const std::vector<std::string> minimal{"Id", "SystemModstamp"};
-            q = mappings::soql::push_topic_query(spec.object, minimal, error);
+            q = push_topic_query(spec.object, minimal, error);
             if (!q) {
                 errors.push_back("mapping " + spec.object + ": " + error);
                 continue;

@@ -2,6 +2,7 @@
 
 #include "salesforce/rest_client.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,13 @@ struct provisioned_topic {
 
 // hc_<Object> when it fits in 25 characters, else hc_<first 13>_<8 hex digits of a hash>.
 [[nodiscard]] std::string push_topic_name(std::string_view object);
+
+// A PushTopic's query: the fields with Id first (each once, however it is spelled), as
+// "SELECT Id, A, B FROM Object"; nullopt with `error` for a name that is not an API name or a
+// query past Salesforce's 1,300 characters.
+[[nodiscard]] std::optional<std::string> push_topic_query(std::string_view object,
+                                                          const std::vector<std::string>& fields,
+                                                          std::string& error);
 inline constexpr std::string_view topic_description = "sfbridge: managed topic, do not edit";
 
 // Pure: what to do to go from `existing` to `desired`. Errors (a name that is not an API name)

@@ -54,7 +54,7 @@ bool record_reader::read_object(od::object obj, flat_record& out, std::string& e
         f.name = key;
         switch (t) {
         case od::json_type::null:
-            f.kind = mappings::sf_value_kind::json_null;
+            f.kind = sf_value_kind::json_null;
             break;
         case od::json_type::boolean: {
             bool b = false;
@@ -62,7 +62,7 @@ bool record_reader::read_object(od::object obj, flat_record& out, std::string& e
                 error = "the value of " + std::string(key) + " is not a boolean";
                 return false;
             }
-            f.kind = mappings::sf_value_kind::json_bool;
+            f.kind = sf_value_kind::json_bool;
             f.raw = b ? "true" : "false";
             break;
         }
@@ -71,7 +71,7 @@ bool record_reader::read_object(od::object obj, flat_record& out, std::string& e
             while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
                                     raw.back() == '\t'))
                 raw.remove_suffix(1);
-            f.kind = mappings::sf_value_kind::json_number;
+            f.kind = sf_value_kind::json_number;
             f.raw = raw;
             break;
         }
@@ -81,7 +81,7 @@ bool record_reader::read_object(od::object obj, flat_record& out, std::string& e
                 error = "the value of " + std::string(key) + " is not a valid string";
                 return false;
             }
-            f.kind = mappings::sf_value_kind::json_string;
+            f.kind = sf_value_kind::json_string;
             f.raw = s;
             break;
         }

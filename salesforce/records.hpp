@@ -1,6 +1,6 @@
 #pragma once
 
-#include "mappings/values.hpp"
+#include "core/value_kind.hpp"
 
 #include <simdjson.h>
 
@@ -11,14 +11,15 @@
 #include <vector>
 
 // Salesforce records as JSON (REST query pages, streaming event payloads) flattened into
-// field/value pairs that keep how each value arrived, for mappings::to_postgres. Nested
+// field/value pairs that keep how each value arrived, for the conversion to Postgres values
+// (mappings::to_postgres). Nested
 // relationship objects and compound fields are skipped (sfbridge queries the flattened parts);
 // "attributes" gives the type. simdjson on-demand, one parser reused, values copied out.
 namespace sfbridge::salesforce {
 
 struct field_value {
     std::string name;
-    mappings::sf_value_kind kind = mappings::sf_value_kind::json_null;
+    sf_value_kind kind = sf_value_kind::json_null;
     std::string raw; // unescaped string, number text, "true"/"false"; empty for null
 };
 

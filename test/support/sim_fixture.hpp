@@ -1,7 +1,7 @@
 #pragma once
 
+#include "bench/support/http_client.hpp"
 #include "sim/simulator.hpp"
-#include "test/support/http_client.hpp"
 #include "test/support/run.hpp"
 
 #include <boost/asio/steady_timer.hpp>

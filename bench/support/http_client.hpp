@@ -22,9 +22,10 @@ struct http_reply {
     boost::system::error_code error; // a transport failure (then status is 0)
 };
 
-// A plain HTTP/1.1 client for tests: one keep-alive connection, reopened when the server
-// closes it, an optional cookie jar (names and values only, sent on every request), and an
-// optional bearer token.
+// A plain HTTP/1.1 client for benchmarks and tests, to drive sfsim and sfbridge on loopback
+// (in bench/support because benchmarks may not include test/; the namespace is kept). One
+// keep-alive connection, reopened when the server closes it, an optional cookie jar (names and
+// values only, sent on every request), and an optional bearer token.
 class http_client {
 public:
     http_client(boost::asio::io_context& io, std::uint16_t port) : io_(io), port_(port) {}
