@@ -1,6 +1,6 @@
 #pragma once
 
-#include "bridge/engine.hpp"
+#include "salesforce/rest_client.hpp"
 
 #include <map>
 #include <optional>

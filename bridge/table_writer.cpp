@@ -1,6 +1,7 @@
 #include "bridge/table_writer.hpp"
 
 #include "bridge/merge_sql.hpp"
+#include "bridge/state_sql.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
@@ -149,8 +150,7 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
         else
             p.add(std::move(sql), std::move(args));
     };
-    p.add_prepared("SELECT pg_advisory_xact_lock(hashtext($1))",
-                   pg::params("sfbridge:" + m.object_name));
+    p.add_prepared(state_sql::lock_mapping(), pg::params(state_sql::lock_name(m.object_name)));
     if (!batch.empty() && !m.upsert_field) {
         // One statement: the merge over the rows as a VALUES list.
         pg::params args;
@@ -210,9 +210,8 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
         co_return co_await apply_small(batch, pos, diag);
     // Every writer of a mapping (the stream, the poller, a second sfbridge) takes the mapping's
     // lock first: a delete must see a concurrent upsert's row, or the row would come back.
-    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(hashtext(" +
-                                       mappings::ddl::quote_literal("sfbridge:" + m.object_name) +
-                                       "))",
+    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(" +
+                                       state_sql::mapping_lock_key(m.object_name) + ")",
                                    diag);
     if (ec)
         co_return ec;

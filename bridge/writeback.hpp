@@ -1,8 +1,8 @@
 #pragma once
 
-#include "bridge/hstore.hpp"
+#include "bridge/trigger_log.hpp"
+#include "bridge/write_algorithm.hpp"
 #include "mappings/resolve.hpp"
-#include "pg/connection.hpp"
 #include "salesforce/collections.hpp"
 #include "salesforce/rest_client.hpp"
 
@@ -43,8 +43,6 @@
 //  - Processed rows move to _trigger_log_archive after `archive_after`.
 namespace sfbridge::bridge {
 
-enum class write_algorithm { ordered, merged };
-
 struct writeback_config {
     std::string database_url;
     write_algorithm algorithm = write_algorithm::ordered;
@@ -76,82 +74,38 @@ public:
     void stop();
     [[nodiscard]] const writeback_stats& stats() const noexcept { return stats_; }
 
-    struct entry {
-        std::int64_t id = 0;
-        std::string action; // INSERT, UPDATE, DELETE
-        std::string table;
-        std::int64_t record_id = 0;
-        std::string sfid;
-        std::string values;     // hstore text
-        std::string old;        // hstore text: the row before an UPDATE
-        std::string created_at; // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
-        // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
-        enum class result {
-            pending,
-            success,
-            failed,
-            merged,
-            ignored,
-            conflict
-        } outcome = result::pending;
-        std::string new_sfid;
-        std::string error_code, message;
-        std::vector<std::string> fields;
-    };
+    using entry = writeback_entry;
 
 private:
-    struct change { // one update of a record, its values parsed
-        entry* e;
-        hstore_pairs values;
-    };
-    struct current_row {
-        std::string modstamp; // as find_conflicts compares it with entry::created_at
-        hstore_pairs values;
-    };
-    struct conflict {
-        entry* e = nullptr;
-        std::string sfid, field;
-        bool salesforce_won = false;
-        std::optional<std::string> kept, lost;
-    };
-    static void find_conflicts(const std::string& sfid, std::vector<change>& changes,
-                               const current_row& row, std::vector<conflict>& out);
-    boost::asio::awaitable<void> record_conflicts(const mappings::resolved_mapping& m,
-                                                  const std::vector<conflict>& conflicts);
-    boost::asio::awaitable<boost::system::error_code> open();
-    boost::asio::awaitable<std::vector<entry>> claim(boost::system::error_code& ec);
+    // Each step returns true when something met a transient failure (those entries stay
+    // pending and the batch is sent again after a backoff).
     boost::asio::awaitable<bool> process(std::vector<entry>& batch);
-    boost::asio::awaitable<void> send_inserts(const mappings::resolved_mapping& m,
+    boost::asio::awaitable<bool> send_inserts(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
-    // One collection call; applies each result to its entry. Per entry: stays pending.
-    boost::asio::awaitable<std::vector<bool>> save(const mappings::resolved_mapping& m,
-                                                   salesforce::collection_op op,
-                                                   const std::string& ext_name,
-                                                   std::vector<std::string>& records,
-                                                   const std::vector<entry*>& owners);
-    boost::asio::awaitable<void> forget_deleted_rows(const mappings::resolved_mapping& m,
+    // One collection call; applies each result to its owner. Per owner: stays pending.
+    boost::asio::awaitable<std::vector<bool>>
+    save(const mappings::resolved_mapping& m, salesforce::collection_op op,
+         const std::string& ext_name, std::vector<std::string>& records,
+         const std::vector<entry*>& owners, bool& transient);
+    boost::asio::awaitable<bool> forget_deleted_rows(const mappings::resolved_mapping& m,
                                                      std::vector<entry*>& gone);
-    boost::asio::awaitable<void> send_updates(const mappings::resolved_mapping& m,
+    boost::asio::awaitable<bool> send_updates(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
-    boost::asio::awaitable<void> send_deletes(const mappings::resolved_mapping& m,
+    boost::asio::awaitable<bool> send_deletes(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
-    boost::asio::awaitable<boost::system::error_code> record(std::vector<entry*>& done,
+    boost::asio::awaitable<boost::system::error_code> record(const std::vector<entry*>& done,
                                                              bool in_transaction);
-    boost::asio::awaitable<void> archive();
+    boost::asio::awaitable<void> wait_for_inbound();
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
     const mappings::resolved_mapping* mapping_for(const std::string& table) const;
-    std::vector<std::string>
-    insert_order(const std::map<std::string, std::vector<entry*>>& inserts) const;
-    // Applies one record's result to its entry; true when it stays pending (transient).
-    static bool take(entry& e, const salesforce::record_result& r, bool is_delete);
 
     boost::asio::any_io_executor ex_;
     writeback_config cfg_;
     std::vector<mappings::resolved_mapping> maps_;
     salesforce::rest_client& rest_;
-    pg::connection conn_;
+    trigger_log log_;
     boost::asio::steady_timer pause_;
     bool stopping_ = false;
-    bool transient_ = false; // the last send hit a transient failure
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
 };

@@ -304,7 +304,15 @@ TEST_CASE("a restart resumes from the committed replay id and loses nothing", "[
             co_await h.start(cfg);
             co_await h.send(http::verb::post, "/__sim/generate",
                             R"({"object":"Contact","kind":"mixed","count":3000,"rate":1500})");
-            co_await sleep_ms(700);
+            // Mid-stream: once the stream has committed a replay id (the load may have to be
+            // retried on a slow machine), never after a fixed time.
+            for (int i = 0; i < 1200; ++i) {
+                auto r = co_await must_query(c, "SELECT 1 FROM " + h.schema +
+                                                    "._sfbridge_state WHERE replay_id IS NOT NULL");
+                if (r.rows() > 0)
+                    break;
+                co_await sleep_ms(50);
+            }
             co_await h.stop(); // mid-stream
             auto mid =
                 co_await must_query(c, "SELECT replay_id FROM " + h.schema + "._sfbridge_state");

@@ -1,0 +1,117 @@
+#include "bridge/admin.hpp"
+
+#include "bridge/run_sync.hpp"
+#include "bridge/state_sql.hpp"
+#include "core/log.hpp"
+#include "mappings/ddl.hpp"
+#include "mappings/types.hpp"
+#include "pg/connection.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string cell(const pg::result& r, int row, int col) {
+    return std::string(r.value(row, col));
+}
+
+asio::awaitable<int> failed_writes(pg::connection& conn, const std::string& schema, const cli& c,
+                                   bool retry) {
+    pg::params p;
+    const bool by_table = c.has("mapping"), by_id = c.has("id");
+    if (by_table)
+        p.add(mappings::column_name(c.options.at("mapping")));
+    if (by_id)
+        p.add(c.options.at("id"));
+    pg::result r;
+    pg::diagnostics d;
+    if (retry) {
+        if (co_await conn.async_query(state_sql::retry_failed_writes(schema, by_table, by_id), p, r,
+                                      d)) {
+            log::error("sfbridge", "retry failed: " + d.summary());
+            co_return 2;
+        }
+        std::cout << r.affected_rows() << " failed writes set back to NEW\n";
+        co_return 0;
+    }
+    if (co_await conn.async_query(state_sql::failed_writes(schema, by_table, by_id), p, r, d)) {
+        log::error("sfbridge", "reading the trigger log failed: " + d.summary());
+        co_return 2;
+    }
+    std::printf("%-8s %-24s %9s %-7s %-19s %s\n", "id", "table", "record", "action", "when (UTC)",
+                "message");
+    for (int i = 0; i < r.rows(); ++i)
+        std::printf("%-8s %-24s %9s %-7s %-19s %s\n", cell(r, i, 0).c_str(), cell(r, i, 1).c_str(),
+                    cell(r, i, 2).c_str(), cell(r, i, 3).c_str(), cell(r, i, 5).c_str(),
+                    cell(r, i, 4).c_str());
+    co_return 0;
+}
+
+asio::awaitable<int> request_reload(pg::connection& conn, const std::string& schema, const cli& c) {
+    if (c.positional.size() < 2)
+        throw std::runtime_error("reload: which object?");
+    const std::string& object = c.positional[1];
+    pg::result r;
+    pg::diagnostics d;
+    auto ec =
+        co_await conn.async_query(state_sql::request_reload(schema), pg::params(object), r, d);
+    if (ec || r.affected_rows() == 0) {
+        log::error("sfbridge", "no mapping named " + object + " has been synced" +
+                                   (ec ? ": " + d.summary() : std::string()));
+        co_return 2;
+    }
+    std::cout << object
+              << " will be loaded again: by a running sfbridge within 2 seconds, or when it "
+                 "next starts\n";
+    co_return 0;
+}
+
+asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await conn.async_query(state_sql::status(schema), r, d)) {
+        log::error("sfbridge", "no sfbridge state in schema " + schema + ": " + d.summary());
+        co_return 2;
+    }
+    std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n", "mapping", "state", "rows",
+                "last event (UTC)", "polled", "replay id", "errors");
+    for (int i = 0; i < r.rows(); ++i) {
+        pg::result count;
+        const auto cec =
+            co_await conn.async_query(state_sql::count_rows(schema, r.value(i, 1)), count, d);
+        std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n", cell(r, i, 0).c_str(),
+                    cell(r, i, 2).c_str(), cec ? "?" : cell(count, 0, 0).c_str(),
+                    cell(r, i, 3).c_str(), cell(r, i, 4).c_str(), cell(r, i, 5).c_str(),
+                    cell(r, i, 6).c_str());
+    }
+    co_return 0;
+}
+
+} // namespace
+
+int run_admin_command(const settings& s, const cli& c, const std::string& what) {
+    const std::string schema = option_or_setting(c, "schema", s, "SFBRIDGE_SCHEMA", "salesforce");
+    if (!mappings::ddl::is_valid_schema_name(schema))
+        throw std::runtime_error("bad schema name " + schema);
+    asio::io_context io(1);
+    pg::connection conn(io.get_executor());
+    return run_sync(io, [&]() -> asio::awaitable<int> {
+        pg::diagnostics d;
+        if (co_await conn.async_connect(s.database_url(), d)) {
+            log::error("sfbridge", "the database is unreachable: " + d.summary());
+            co_return 2;
+        }
+        if (what == "errors" || what == "retry")
+            co_return co_await failed_writes(conn, schema, c, what == "retry");
+        if (what == "reload")
+            co_return co_await request_reload(conn, schema, c);
+        co_return co_await status(conn, schema);
+    }());
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,134 @@
+#include "bridge/cli.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sfbridge::bridge {
+
+const char* const usage =
+    R"(sfbridge: keeps Salesforce objects and Postgres tables in sync (Heroku Connect compatible)
+
+usage:
+  sfbridge run --mappings FILE [options]       sync until SIGTERM or SIGINT
+  sfbridge mappings validate --mappings FILE   check the file against the org's describes
+  sfbridge mappings import --mappings FILE     validate, create the tables and PushTopics, exit
+  sfbridge mappings export --mappings FILE     print the file in canonical form
+  sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
+                                               starts within 2 s, else the next start does)
+  sfbridge status                              per mapping: state, rows, last event, lag, errors
+  sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
+  sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
+  sfbridge tail CHANNEL [--replay ID]          print a channel's events as JSON lines
+
+options:
+  --config FILE          KEY=VALUE settings (the environment overrides them)
+  --schema NAME          Postgres schema (default salesforce, or SFBRIDGE_SCHEMA)
+  --log-format F         logfmt (default) or json
+  --log-level L          debug, info (default), warn, error
+  --bulk-threshold N     initial loads of N or more records use Bulk API 2.0 (default 10000)
+  --poll-interval-ms N   poll every N ms instead of each mapping's sf_polling_seconds
+  --max-batch N          changes per Postgres transaction (default 5000)
+  --load-batch N         rows per COPY transaction of an initial load (default 20000)
+  --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
+
+settings (environment variables):
+  DATABASE_URL                 the Postgres database (libpq URI or key=value)
+  SALESFORCE_LOGIN_URL         default https://login.salesforce.com
+  SALESFORCE_CLIENT_ID         the connected app's consumer key
+  SALESFORCE_CLIENT_SECRET     its secret (password flow)
+  SALESFORCE_USERNAME          the integration user
+  SALESFORCE_PASSWORD          password + security token (password flow), or
+  SALESFORCE_JWT_KEY_FILE      the connected app's private key (JWT bearer flow), or
+  SALESFORCE_REFRESH_TOKEN     a refresh token (refresh flow)
+  SALESFORCE_API_VERSION       default 60.0
+  SALESFORCE_CA_FILE           extra CA certificates (PEM) for TLS verification
+  SFBRIDGE_WRITE_ALGORITHM     ordered (default: each captured change is its own write, in
+                               trigger-log order) or merged (pending changes to one record
+                               become one write; the folded entries are marked MERGED)
+Secrets are never printed or logged.
+)";
+
+cli parse_args(int argc, const char* const* argv) {
+    cli c;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-h" || a == "--help") {
+            c.options["help"] = "1";
+        } else if (a.rfind("--", 0) == 0) {
+            if (i + 1 >= argc)
+                throw std::runtime_error("option " + a + " needs a value");
+            c.options[a.substr(2)] = argv[++i];
+        } else {
+            c.positional.push_back(a);
+        }
+    }
+    return c;
+}
+
+long number_option(const cli& c, const std::string& name, long fallback) {
+    auto it = c.options.find(name);
+    if (it == c.options.end())
+        return fallback;
+    try {
+        std::size_t used = 0;
+        const long v = std::stol(it->second, &used);
+        if (used != it->second.size() || v <= 0)
+            throw std::invalid_argument("");
+        return v;
+    } catch (const std::exception&) {
+        throw std::runtime_error("--" + name + " expects a positive number, not " + it->second);
+    }
+}
+
+std::string option_or_setting(const cli& c, const std::string& option, const settings& s,
+                              const std::string& key, const std::string& fallback) {
+    auto it = c.options.find(option);
+    return it != c.options.end() ? it->second : s.get(key, fallback);
+}
+
+engine_config engine_options(const settings& s, const cli& c) {
+    engine_config cfg;
+    cfg.database_url = s.database_url();
+    cfg.salesforce = s.salesforce_config();
+    cfg.cometd_http = cfg.salesforce.http;
+    cfg.schema = option_or_setting(c, "schema", s, "SFBRIDGE_SCHEMA", "salesforce");
+    cfg.bulk_threshold = static_cast<std::size_t>(number_option(c, "bulk-threshold", 10000));
+    cfg.max_batch = static_cast<std::size_t>(number_option(c, "max-batch", 5000));
+    cfg.load_batch = static_cast<std::size_t>(number_option(c, "load-batch", 20000));
+    cfg.load_connections = static_cast<std::size_t>(number_option(c, "load-connections", 2));
+    if (cfg.load_connections > 2)
+        throw std::runtime_error("--load-connections expects 1 or 2, not " +
+                                 std::to_string(cfg.load_connections));
+    if (c.has("poll-interval-ms"))
+        cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
+    const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");
+    if (writes == "merged")
+        cfg.writes = write_algorithm::merged;
+    else if (writes != "ordered")
+        throw std::runtime_error("SFBRIDGE_WRITE_ALGORITHM must be ordered or merged, not " +
+                                 writes);
+    return cfg;
+}
+
+mappings::mapping_file load_mappings(const cli& c) {
+    auto it = c.options.find("mappings");
+    if (it == c.options.end())
+        throw std::runtime_error("--mappings FILE is required");
+    std::ifstream in(it->second);
+    if (!in)
+        throw std::runtime_error("cannot read " + it->second);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<std::string> errors;
+    auto f = mappings::read_mapping_file(text.str(), errors);
+    if (!f) {
+        std::string msg = it->second + " is not a usable mapping file:";
+        for (const auto& e : errors)
+            msg += "\n  " + e;
+        throw std::runtime_error(msg);
+    }
+    return *f;
+}
+
+} // namespace sfbridge::bridge

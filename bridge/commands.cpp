@@ -1,0 +1,159 @@
+#include "bridge/commands.hpp"
+
+#include "bridge/engine.hpp"
+#include "bridge/provision.hpp"
+#include "bridge/run_sync.hpp"
+#include "cometd/tail.hpp"
+#include "core/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+
+int cmd_run(const settings& s, const cli& c, bool import_only) {
+    asio::io_context io(1);
+    auto cfg = engine_options(s, c);
+    cfg.mappings = load_mappings(c);
+    engine e(io.get_executor(), std::move(cfg));
+    std::string error;
+    if (!run_sync(io, e.start(error))) {
+        log::error("sfbridge", error);
+        return 2;
+    }
+    if (import_only) {
+        log::info("sfbridge", "mappings imported: tables and PushTopics are in place");
+        return 0;
+    }
+    io.restart();
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    asio::steady_timer hard_stop(io);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec)
+            return;
+        log::info("sfbridge", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        e.stop();
+        // In-flight batches commit well within this; past it, give up on them (they are not
+        // committed, so the next start replays them).
+        hard_stop.expires_after(std::chrono::milliseconds(4500));
+        hard_stop.async_wait([&](const boost::system::error_code& tec) {
+            if (!tec) {
+                // What is not committed is rolled back by Postgres when the connections drop,
+                // and its stream position with it: the next start fetches those events again.
+                // Exit at once: unwinding suspended operations is neither needed nor safe here.
+                log::warn("sfbridge", "in-flight work did not finish in time; exiting",
+                          {{"still_running", e.running()}});
+                std::_Exit(0);
+            }
+        });
+    });
+    asio::co_spawn(io, e.run(), [&](std::exception_ptr ex) {
+        signals.cancel();
+        hard_stop.cancel();
+        if (ex)
+            std::rethrow_exception(ex);
+    });
+    io.run();
+    return 0;
+}
+
+namespace {
+
+// Validation needs the org's describes but not the database.
+int validate(const settings& s, const cli& c) {
+    asio::io_context io(1);
+    salesforce::rest_client rest(io.get_executor(), s.salesforce_config());
+    const auto file = load_mappings(c);
+    resolution res;
+    std::string fatal;
+    run_sync(io, [&]() -> asio::awaitable<int> {
+        salesforce::diagnostics d;
+        if (co_await rest.async_login(d)) {
+            fatal = "Salesforce login failed: " + d.summary();
+            co_return 0;
+        }
+        if (co_await describe_and_resolve(rest, file, res, d))
+            fatal = "describing the mapped objects failed: " + d.summary();
+        co_return 0;
+    }());
+    for (const auto& w : res.warnings)
+        std::cerr << "warning: " << w << "\n";
+    for (const auto& e : res.errors)
+        std::cerr << "error: " << e << "\n";
+    if (!fatal.empty())
+        std::cerr << "error: " << fatal << "\n";
+    if (!res.errors.empty() || !fatal.empty())
+        return 2;
+    std::cout << "ok: " << file.mappings.size() << " mappings fit the org\n";
+    return 0;
+}
+
+} // namespace
+
+int cmd_mappings(const settings& s, const cli& c) {
+    const std::string sub = c.positional.size() > 1 ? c.positional[1] : "";
+    if (sub == "export") {
+        std::cout << mappings::write_mapping_file(load_mappings(c));
+        return 0;
+    }
+    if (sub == "validate")
+        return validate(s, c);
+    if (sub == "import")
+        return cmd_run(s, c, true);
+    throw std::runtime_error("mappings: expected validate, import or export");
+}
+
+int cmd_tail(const settings& s, const cli& c) {
+    if (c.positional.size() < 2)
+        throw std::runtime_error("tail: which channel? (e.g. /topic/hc_Contact)");
+    const std::string channel = c.positional[1];
+    // --replay ID resumes after ID; without it, only new events (-1).
+    long long replay = -1;
+    if (auto it = c.options.find("replay"); it != c.options.end())
+        replay = std::stoll(it->second);
+    asio::io_context io(1);
+    salesforce::rest_client rest(io.get_executor(), s.salesforce_config());
+    std::unique_ptr<cometd::client> client;
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec && client)
+            client->stop();
+    });
+    const cometd::tail_output out{[](std::string_view line) {
+                                      std::cout << line << "\n" << std::flush;
+                                  },
+                                  [](std::string_view message) { log::warn("tail", message); }};
+    return run_sync(io, [&]() -> asio::awaitable<int> {
+        salesforce::diagnostics d;
+        if (co_await rest.async_login(d)) {
+            log::error("sfbridge", "Salesforce login failed: " + d.summary());
+            co_return 2;
+        }
+        cometd::client_config cc;
+        cc.endpoint = rest.instance_url() + "/cometd/" + rest.api_version();
+        cc.channels.push_back(channel);
+        cc.http = s.salesforce_config().http;
+        client = std::make_unique<cometd::client>(
+            io.get_executor(), cc, [&](bool refresh) { return rest.streaming_token(refresh); });
+        client->set_committed(channel, replay);
+        int rc = 0;
+        asio::co_spawn(io, client->run(), [&](std::exception_ptr e, boost::system::error_code ec) {
+            if (e)
+                std::rethrow_exception(e);
+            rc = ec ? 1 : 0;
+        });
+        co_await cometd::tail(*client, out);
+        signals.cancel();
+        co_return rc;
+    }());
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,83 @@
+#include "bridge/control.hpp"
+
+#include "bridge/initial_load.hpp"
+#include "bridge/state_sql.hpp"
+#include "bridge/table_writer.hpp"
+#include "core/backoff.hpp"
+#include "core/log.hpp"
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+control::control(const sync_context& ctx, std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                 spawner spawn)
+    : ctx_(ctx), maps_(maps), spawn_(std::move(spawn)) {}
+
+asio::awaitable<void> control::run() {
+    pg::connection conn(ctx_.ex);
+    backoff delays({std::chrono::seconds(2), std::chrono::seconds(30)});
+    while (!ctx_.stop.stopping()) {
+        pg::diagnostics d;
+        if (!conn.is_open() && co_await conn.async_connect(ctx_.cfg.database_url, d)) {
+            conn.close();
+            co_await ctx_.stop.sleep(delays.next());
+            continue;
+        }
+        pg::result r;
+        if (co_await conn.async_query(state_sql::reload_requests(ctx_.cfg.schema), pg::params(), r,
+                                      d)) {
+            conn.close();
+            co_await ctx_.stop.sleep(delays.next());
+            continue;
+        }
+        delays.reset();
+        for (int i = 0; i < r.rows(); ++i)
+            for (auto& m : maps_)
+                if (m->m.object_name == r.value(i, 0) && !m->reloading && !ctx_.stop.stopping()) {
+                    m->reloading = true;
+                    spawn_("reload " + m->m.object_name, reload(*m));
+                }
+        co_await ctx_.stop.sleep(std::chrono::seconds(2));
+    }
+    conn.close();
+}
+
+asio::awaitable<void> control::reload(mapping_runtime& m) {
+    log::info("sync", "reload requested: loading again while the rest runs on",
+              {{"mapping", m.m.object_name}});
+    table_writer w(ctx_.ex, ctx_.cfg.schema);
+    backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
+    while (!ctx_.stop.stopping()) {
+        pg::diagnostics d;
+        error_code ec;
+        if (!w.is_open())
+            ec = co_await w.open(ctx_.cfg.database_url, d);
+        if (!ec) {
+            initial_load load(ctx_, m, w);
+            ec = co_await load.run();
+            if (!ec && load.rows_loaded() > 0 && !ctx_.stop.stopping())
+                spawn_("analyze " + m.m.object_name, analyze(m));
+        }
+        if (!ec)
+            break;
+        co_await ctx_.stop.sleep(delays.next());
+    }
+    w.connection().close();
+    m.reloading = false;
+}
+
+asio::awaitable<void> control::analyze(mapping_runtime& m) {
+    table_writer w(ctx_.ex, ctx_.cfg.schema);
+    pg::diagnostics d;
+    auto ec = co_await w.open(ctx_.cfg.database_url, d);
+    if (!ec)
+        ec = co_await w.exec(state_sql::analyze(ctx_.cfg.schema, m.m.table), d);
+    if (ec)
+        log::warn("sync", "ANALYZE after the load failed",
+                  {{"mapping", m.m.object_name}, {"error", d.summary()}});
+    w.connection().close();
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "bridge/mapping_runtime.hpp"
+#include "bridge/sync_context.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+// The control plane while sfbridge runs: `sfbridge reload` requests (a look at _sfbridge_state
+// every 2 s rather than LISTEN: a listening session is woken by every NOTIFY in the database,
+// which at a few hundred notifications a second measurably lengthened the stream's tail
+// latency), each reload run while the rest streams on, and an ANALYZE after every load.
+namespace sfbridge::bridge {
+
+class control {
+public:
+    // `spawn` starts a loop the engine tracks (named, awaited at shutdown).
+    using spawner = std::function<void(std::string name, boost::asio::awaitable<void> loop)>;
+    control(const sync_context& ctx, std::vector<std::unique_ptr<mapping_runtime>>& maps,
+            spawner spawn);
+
+    boost::asio::awaitable<void> run();
+    // Loads the mapping again on a session of its own, retrying until it is done or stopped.
+    boost::asio::awaitable<void> reload(mapping_runtime& m);
+    // Fresh statistics for the app's queries (and the merges) at once, instead of whenever
+    // autovacuum gets to the new rows. On a connection of its own, so that streaming and
+    // polling start while it runs (a third of a second for a million rows here).
+    boost::asio::awaitable<void> analyze(mapping_runtime& m);
+
+private:
+    const sync_context& ctx_;
+    std::vector<std::unique_ptr<mapping_runtime>>& maps_;
+    spawner spawn_;
+};
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "bridge/write_algorithm.hpp"
+#include "mappings/mapping_file.hpp"
+#include "net/http_client.hpp"
+#include "salesforce/rest_client.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+// What `sfbridge run` is told: the settings every part of the engine reads.
+namespace sfbridge::bridge {
+
+struct engine_config {
+    std::string database_url;
+    std::string schema = "salesforce";
+    salesforce::rest_config salesforce;
+    mappings::mapping_file mappings;
+    std::size_t bulk_threshold = 10000; // initial loads of more rows use Bulk API 2.0
+    std::size_t max_batch = 5000;       // changes per transaction
+    // Rows per COPY transaction of a load into an empty table: more than a stream batch, as
+    // each one costs two ALTER TABLEs and a commit (20,000 rows are about 4 MB of COPY text).
+    std::size_t load_batch = 20000;
+    // Connections an initial load of an empty table writes on, side by side (1 or 2).
+    std::size_t load_connections = 2;
+    std::chrono::milliseconds poll_overlap{std::chrono::seconds(60)};
+    std::optional<std::chrono::milliseconds> poll_interval; // overrides sf_polling_seconds
+    std::size_t stream_queue = 20000;
+    net::client_options cometd_http; // defaults to salesforce.http
+    std::vector<std::string> reload; // objects to load again from scratch
+    bool writeback = true;           // send read-write mappings' captured writes to Salesforce
+    write_algorithm writes = write_algorithm::ordered;
+    std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // Tombstones of deleted records older than this are pruned (see poller::prune_tombstones).
+    std::chrono::seconds tombstone_retention{std::chrono::hours(24 * 7)};
+};
+
+} // namespace sfbridge::bridge

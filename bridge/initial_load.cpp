@@ -1,0 +1,337 @@
+#include "bridge/initial_load.hpp"
+
+#include "bridge/error_log.hpp"
+#include "bridge/state_sql.hpp"
+#include "bridge/write_retry.hpp"
+#include "core/calendar.hpp"
+#include "core/log.hpp"
+#include "mappings/soql.hpp"
+#include "mappings/types.hpp"
+#include "salesforce/bulk_query.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+initial_load::initial_load(const sync_context& ctx, mapping_runtime& m, table_writer& w)
+    : ctx_(ctx), m_(m), w_(w), write_done_(ctx.ex) {
+    write_done_.expires_at(asio::steady_timer::time_point::max());
+}
+
+initial_load::~initial_load() = default;
+
+asio::awaitable<error_code> initial_load::run() {
+    auto ec = co_await begin();
+    if (!ec)
+        ec = co_await open_writers();
+    if (!ec)
+        ec = co_await fetch();
+    if (!ec && size(*filling_) > 0)
+        ec = co_await hand_over();
+    // Always wait for the writes in flight: they refer to this object.
+    const auto last = co_await wait_writers(0);
+    if (!ec)
+        ec = last;
+    const std::string source = bulk_ ? "bulk" : "query";
+    for (const auto& e : row_errors_)
+        co_await record_error(w_, m_, source, 0, e, std::string());
+    if (ec) {
+        log::warn("sync", "initial load failed, will retry",
+                  {{"mapping", m_.m.object_name},
+                   {"error", sd_.summary().empty() ? ec.message() : sd_.summary()}});
+        co_return ec;
+    }
+    if (!fresh_)
+        ec = co_await remove_unseen();
+    if (!ec)
+        ec = co_await finish();
+    co_return ec;
+}
+
+// Marks the load started, counts the records (REST or Bulk) and looks at the table (COPY into
+// an empty one, merges otherwise).
+asio::awaitable<error_code> initial_load::begin() {
+    started_ms_ = calendar::now_ms() - ctx_.cfg.poll_overlap.count();
+    t0_ = std::chrono::steady_clock::now();
+    const auto& schema = ctx_.cfg.schema;
+    pg::diagnostics pd;
+    pg::result r;
+    auto ec = co_await w_.query(state_sql::mark_loading(schema),
+                                pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    if (ec)
+        co_return ec;
+    std::int64_t total = 0;
+    ec = co_await ctx_.rest.query(
+        "SELECT COUNT() FROM " + m_.m.object_name, false, 0,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            total = p.total_size;
+            co_return error_code{};
+        },
+        sd_, m_.calls());
+    if (ec) {
+        log::warn("sync", "counting records failed",
+                  {{"mapping", m_.m.object_name}, {"error", sd_.summary()}});
+        co_return ec;
+    }
+    bulk_ = static_cast<std::size_t>(total) >= ctx_.cfg.bulk_threshold;
+    log::info("sync", "initial load",
+              {{"mapping", m_.m.object_name},
+               {"records", static_cast<long long>(total)},
+               {"api", bulk_ ? "bulk" : "rest"}});
+    pg::result empty;
+    ec = co_await w_.query(state_sql::table_is_empty(schema, m_.m.table), pg::params(), empty, pd);
+    if (ec)
+        co_return ec;
+    fresh_ = empty.value(0, 0) == "t" && !m_.load_by_merge;
+    // Loading into a table that has rows (a reload): the sfids seen are kept in
+    // _sfbridge_seen, so that rows whose record Salesforce no longer has can be removed after.
+    if (!fresh_)
+        ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
+    co_return ec;
+}
+
+// The writers: the given one, and for an empty table whose triggers can be switched off per
+// session (see table_writer::load), a second connection beside it.
+asio::awaitable<error_code> initial_load::open_writers() {
+    if (fresh_) {
+        pg::diagnostics pd;
+        pg::result others;
+        const std::string table = mappings::quote_identifier(ctx_.cfg.schema) + "." +
+                                  mappings::quote_identifier(m_.m.table);
+        auto ec = co_await w_.query(state_sql::other_triggers(),
+                                    pg::params(table, "hc_" + m_.m.table + "_status_trigger",
+                                               "hc_" + m_.m.table + "_logtrigger"),
+                                    others, pd);
+        if (ec)
+            co_return ec;
+        // Replica mode only when the table has no trigger but Heroku Connect's two and this
+        // role may set the parameter, which is tried once here; the writers then do not try
+        // what was refused.
+        bool replica = false;
+        if (others.value(0, 0) == "0") {
+            pg::diagnostics probe;
+            replica = !co_await w_.exec(
+                "BEGIN; SET LOCAL session_replication_role = replica; ROLLBACK", probe);
+            if (!replica) {
+                log::info("sync",
+                          "loading without session_replication_role (not allowed to this role)",
+                          {{"table", m_.m.table}, {"detail", probe.summary()}});
+                pg::diagnostics ignore;
+                (void)co_await w_.exec("ROLLBACK", ignore);
+            }
+        }
+        w_.allow_replica_load(replica);
+        // A second connection only helps in replica mode: ALTER TABLE would make the two take
+        // turns.
+        if (replica && ctx_.cfg.load_connections > 1) {
+            second_ = std::make_unique<table_writer>(ctx_.ex, ctx_.cfg.schema);
+            pg::diagnostics od;
+            if (co_await second_->open(ctx_.cfg.database_url, od)) {
+                log::warn("sync", "the load's second connection failed; loading on one",
+                          {{"error", od.summary()}});
+                second_.reset();
+            } else {
+                second_->allow_replica_load(true);
+            }
+        }
+    }
+    slots_.push_back({&w_, std::make_unique<buffers>(m_.m)});
+    if (second_)
+        slots_.push_back({second_.get(), std::make_unique<buffers>(m_.m)});
+    filling_ = std::make_unique<buffers>(m_.m);
+    co_return error_code{};
+}
+
+asio::awaitable<error_code> initial_load::fetch() {
+    std::string soql_error;
+    auto soql = mappings::soql::select_all(m_.m.object_name, m_.m.field_names(), soql_error);
+    if (!soql)
+        co_return salesforce::errc::api_error;
+    co_return bulk_ ? co_await fetch_bulk(*soql) : co_await fetch_rest(*soql);
+}
+
+asio::awaitable<error_code> initial_load::fetch_bulk(const std::string& soql) {
+    salesforce::bulk_query_options bo;
+    bo.call = m_.calls();
+    salesforce::bulk_query_stats bs;
+    co_return co_await salesforce::bulk_query(
+        ctx_.rest, soql, bo,
+        [&](const std::vector<std::string>& cols,
+            const salesforce::csv_rows& rows) -> asio::awaitable<error_code> {
+            if (!first_rows_)
+                first_rows_ = std::chrono::steady_clock::now();
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const bool ok = fresh_ ? filling_->copy.add_csv_row(cols, rows, i, row_error_)
+                                       : filling_->merge.add_csv_row(cols, rows, i, row_error_);
+                if (auto e = co_await taken(ok))
+                    co_return e;
+            }
+            co_return error_code{};
+        },
+        bs, sd_);
+}
+
+asio::awaitable<error_code> initial_load::fetch_rest(const std::string& soql) {
+    co_return co_await ctx_.rest.query(
+        soql, false, 2000,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            if (!first_rows_)
+                first_rows_ = std::chrono::steady_clock::now();
+            for (const auto& rec : p.records) {
+                const bool ok = fresh_ ? filling_->copy.add_record(rec, row_error_)
+                                       : filling_->merge.add_record(rec, row_error_);
+                if (auto e = co_await taken(ok))
+                    co_return e;
+            }
+            co_return error_code{};
+        },
+        sd_, m_.calls());
+}
+
+// Converting a page takes milliseconds of this thread, during which the write in flight cannot
+// send: every 1,000 rows the thread is let go, so the COPY keeps Postgres fed.
+asio::awaitable<error_code> initial_load::taken(bool ok) {
+    if (ctx_.stop.stopping())
+        co_return asio::error::operation_aborted; // shutting down: load again at start
+    if (!ok)
+        row_errors_.push_back(row_error_);
+    else if (size(*filling_) >= (fresh_ ? ctx_.cfg.load_batch : ctx_.cfg.max_batch))
+        co_return co_await hand_over();
+    if (++since_yield_ >= 1000) {
+        since_yield_ = 0;
+        co_await asio::post(ctx_.ex, asio::use_awaitable);
+    }
+    co_return error_code{};
+}
+
+asio::awaitable<error_code> initial_load::hand_over() {
+    auto e = co_await wait_writers(static_cast<long>(slots_.size()) - 1);
+    if (e)
+        co_return e;
+    for (auto& sl : slots_)
+        if (!sl.busy) {
+            std::swap(filling_, sl.batch);
+            sl.busy = true;
+            // Joined by wait_writers before this object goes; write() does not throw out.
+            asio::co_spawn(ctx_.ex, write(sl), asio::detached);
+            break;
+        }
+    co_return error_code{};
+}
+
+asio::awaitable<void> initial_load::write(slot& sl) {
+    error_code e;
+    buffers& flushing = *sl.batch;
+    if (fresh_) {
+        pg::diagnostics ld;
+        e = co_await sl.writer->load(flushing.copy, ld);
+        if (e)
+            log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
+        if (e && ld.sqlstate == "23505")
+            m_.load_by_merge = true;
+    } else {
+        e = co_await write_merge(*sl.writer, flushing);
+    }
+    if (!e) {
+        loaded_ += size(flushing);
+        m_.stats.rows_loaded += size(flushing);
+        flushing.copy.clear();
+        flushing.merge.clear();
+    } else if (!write_ec_) {
+        write_ec_ = e;
+    }
+    sl.busy = false;
+    write_done_.cancel();
+}
+
+asio::awaitable<error_code> initial_load::write_merge(table_writer& w, buffers& b) {
+    position_update none;
+    auto e = co_await apply_with_retry(ctx_, w, b.merge, none);
+    if (e)
+        co_return e;
+    std::vector<std::optional<std::string>> sfids;
+    sfids.reserve(b.merge.size());
+    b.merge.visit([&](char, const std::vector<std::optional<std::string>>& v) {
+        sfids.push_back(v[0]); // Id is the first column
+    });
+    pg::diagnostics pd;
+    pg::result r;
+    co_return co_await w.query(state_sql::insert_seen(ctx_.cfg.schema),
+                               pg::params(m_.m.object_name, pg::text_array(sfids)), r, pd);
+}
+
+asio::awaitable<error_code> initial_load::wait_writers(long most_busy) {
+    auto busy = [&] {
+        return std::count_if(slots_.begin(), slots_.end(), [](const slot& x) { return x.busy; });
+    };
+    while (busy() > most_busy) {
+        // The timer never expires (set in the constructor): a write's end cancels it.
+        error_code ignore;
+        co_await write_done_.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
+    }
+    co_return write_ec_;
+}
+
+// Rows whose record was not in the load, and that no change since its start touched, are gone
+// from Salesforce (deleted and purged, or never seen by sfbridge's deletes).
+asio::awaitable<error_code> initial_load::remove_unseen() {
+    const auto& schema = ctx_.cfg.schema;
+    pg::diagnostics pd;
+    pg::result r, removed;
+    auto ec = co_await w_.exec("BEGIN", pd);
+    if (!ec)
+        ec = co_await w_.query(state_sql::lock_mapping(),
+                               pg::params(state_sql::lock_name(m_.m.object_name)), r, pd);
+    if (!ec)
+        ec = co_await w_.query(state_sql::delete_unseen(schema, m_.m.table),
+                               pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), removed, pd);
+    if (!ec)
+        ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
+    if (!ec)
+        ec = co_await w_.exec("COMMIT", pd);
+    if (ec) {
+        pg::diagnostics ignore;
+        (void)co_await w_.exec("ROLLBACK", ignore);
+        co_return ec;
+    }
+    if (removed.affected_rows() > 0)
+        log::info("sync", "reload removed rows Salesforce no longer has",
+                  {{"mapping", m_.m.object_name},
+                   {"rows", static_cast<unsigned long>(removed.affected_rows())}});
+    co_return error_code{};
+}
+
+asio::awaitable<error_code> initial_load::finish() {
+    pg::diagnostics pd;
+    pg::result r;
+    auto ec = co_await w_.query(state_sql::mark_loaded(ctx_.cfg.schema),
+                                pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    if (ec)
+        co_return ec;
+    m_.loaded = true;
+    m_.poll_high_water_ms = started_ms_;
+    m_.deleted_high_water_ms = started_ms_;
+    auto ms_since = [this](std::chrono::steady_clock::time_point t) {
+        return static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t - t0_).count());
+    };
+    const auto now = std::chrono::steady_clock::now();
+    log::info("sync", "initial load done",
+              {{"mapping", m_.m.object_name},
+               {"rows", static_cast<unsigned long>(loaded_)},
+               {"ms", ms_since(now)},
+               {"first_rows_after_ms", ms_since(first_rows_.value_or(now))}});
+    co_return error_code{};
+}
+
+} // namespace sfbridge::bridge

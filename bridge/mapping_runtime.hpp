@@ -1,0 +1,73 @@
+#pragma once
+
+#include "bridge/change_batch.hpp"
+#include "mappings/resolve.hpp"
+#include "salesforce/rest_client.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+// One mapping while sfbridge runs: what it was resolved to, where its stream and polls stand,
+// and the stream's batch in the making. Owned by the engine; the loader, the poller and the
+// stream ingest each work on it in turn (one thread).
+namespace sfbridge::bridge {
+
+struct mapping_stats {
+    std::string object;
+    std::size_t rows_loaded = 0;
+    std::size_t events = 0;
+    std::size_t polled = 0;
+    std::size_t polls = 0;
+    std::size_t deletes = 0;
+    std::size_t errors = 0;
+};
+
+struct mapping_runtime {
+    mapping_runtime(boost::asio::any_io_executor ex, mappings::resolved_mapping resolved)
+        : m(std::move(resolved)), poll_timer(ex) {
+        stats.object = m.object_name;
+        batch = std::make_unique<change_batch>(m); // points at this runtime's own copy
+    }
+    mapping_runtime(const mapping_runtime&) = delete;
+    mapping_runtime& operator=(const mapping_runtime&) = delete;
+
+    // Salesforce calls made for this mapping are tagged with it (its daily API budget).
+    [[nodiscard]] salesforce::call_options calls() const {
+        salesforce::call_options o;
+        o.tag = m.object_name;
+        return o;
+    }
+
+    // Asks the poll loop to poll at once (events lost, a fetch that failed, a CDC overflow).
+    void request_poll() {
+        poll_now = true;
+        poll_timer.cancel();
+    }
+
+    mappings::resolved_mapping m;
+    std::string channel; // "/topic/hc_X" or a CDC channel when streamed
+    bool fetch_on_notify = false;
+    bool loaded = false;
+    bool reloading = false; // a live reload is running
+    // A COPY into the empty table met a record twice (a query should not return one twice):
+    // the next attempt merges, even if the table is still empty.
+    bool load_by_merge = false;
+    std::chrono::steady_clock::time_point last_prune{};
+    std::optional<std::int64_t> replay_id;      // committed
+    std::optional<std::int64_t> pending_replay; // of the events in `batch`
+    std::int64_t poll_high_water_ms = 0;
+    std::int64_t deleted_high_water_ms = 0;
+    std::unique_ptr<change_batch> batch;
+    std::vector<std::string> notify_ids;
+    boost::asio::steady_timer poll_timer;
+    bool poll_now = false;
+    mapping_stats stats;
+};
+
+} // namespace sfbridge::bridge

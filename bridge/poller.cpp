@@ -1,0 +1,186 @@
+#include "bridge/poller.hpp"
+
+#include "bridge/error_log.hpp"
+#include "bridge/state_sql.hpp"
+#include "bridge/write_retry.hpp"
+#include "core/backoff.hpp"
+#include "core/calendar.hpp"
+#include "core/log.hpp"
+#include "mappings/soql.hpp"
+#include "mappings/values.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+poller::poller(const sync_context& ctx, mapping_runtime& m)
+    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema) {}
+
+asio::awaitable<void> poller::run() {
+    const auto interval = ctx_.cfg.poll_interval.value_or(
+        std::chrono::seconds(std::max<std::int64_t>(1, m_.m.config.sf_polling_seconds)));
+    auto stop_waiting = ctx_.stop.on_stop([this] { m_.poll_timer.cancel(); });
+    backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
+    // The first poll runs at once: it covers the hand-over from the load (or the downtime).
+    m_.poll_now = true;
+    std::optional<std::chrono::milliseconds> retry_after; // after a failure
+    while (!ctx_.stop.stopping()) {
+        if (!m_.poll_now) {
+            m_.poll_timer.expires_after(retry_after.value_or(interval));
+            error_code ec;
+            co_await m_.poll_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (ctx_.stop.stopping())
+                break;
+        }
+        m_.poll_now = false;
+        const bool first = m_.stats.polls == 0;
+        if (auto ec = co_await poll()) {
+            retry_after = delays.next();
+            log::warn("sync", "poll failed, will retry",
+                      {{"mapping", m_.m.object_name}, {"error", ec.message()}});
+            continue;
+        }
+        if (first)
+            log::info("sync", "caught up: first poll done",
+                      {{"mapping", m_.m.object_name},
+                       {"records", static_cast<unsigned long>(m_.stats.polled)}});
+        ++m_.stats.polls;
+        retry_after.reset();
+        delays.reset();
+        co_await prune_tombstones();
+    }
+    w_.connection().close();
+    log::debug("sync", "poll loop ended", {{"mapping", m_.m.object_name}});
+}
+
+asio::awaitable<error_code> poller::poll() {
+    const std::int64_t to = calendar::now_ms();
+    auto ec = co_await poll_changes(to);
+    if (!ec && m_.m.has_isdeleted)
+        ec = co_await poll_deletes(to);
+    co_return ec;
+}
+
+asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
+    const std::int64_t from =
+        std::max<std::int64_t>(0, m_.poll_high_water_ms - ctx_.cfg.poll_overlap.count());
+    std::string err;
+    auto soql =
+        mappings::soql::modstamp_window(m_.m.object_name, m_.m.field_names(), from, to, err);
+    if (!soql)
+        co_return salesforce::errc::api_error;
+    const auto opts = m_.calls();
+    salesforce::diagnostics sd;
+    change_batch batch(m_.m);
+    std::string row_error;
+    std::size_t seen = 0;
+    const std::string poll_source = "poll", no_payload;
+    auto ec = co_await ctx_.rest.query(
+        *soql, false, 2000,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
+                co_return asio::error::operation_aborted;
+            for (const auto& rec : p.records)
+                if (!batch.add_record(rec, row_error))
+                    co_await record_error(w_, m_, poll_source, 0, row_error, no_payload);
+            seen += p.records.size();
+            if (batch.size() < ctx_.cfg.max_batch)
+                co_return error_code{};
+            position_update none;
+            auto e = co_await apply_with_retry(ctx_, w_, batch, none);
+            batch.clear();
+            co_return e;
+        },
+        sd, opts);
+    if (ec)
+        co_return ec;
+    position_update pos;
+    pos.poll_high_water = calendar::format_pg(to);
+    ec = co_await apply_with_retry(ctx_, w_, batch, pos);
+    if (ec)
+        co_return ec;
+    m_.poll_high_water_ms = to;
+    m_.stats.polled += seen;
+    if (seen)
+        log::debug("sync", "poll",
+                   {{"mapping", m_.m.object_name}, {"records", static_cast<unsigned long>(seen)}});
+    co_return error_code{};
+}
+
+// queryAll sees the records in the recycle bin.
+asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
+    const std::int64_t from =
+        std::max<std::int64_t>(0, m_.deleted_high_water_ms - ctx_.cfg.poll_overlap.count());
+    const std::string q =
+        "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
+        " WHERE IsDeleted = true AND SystemModstamp >= " + mappings::soql::datetime(from) +
+        " AND SystemModstamp <= " + mappings::soql::datetime(to);
+    const auto opts = m_.calls();
+    salesforce::diagnostics sd;
+    change_batch dels(m_.m);
+    std::size_t deleted = 0;
+    const auto& stamp_info = m_.m.field("SystemModstamp")->sf.info;
+    auto ec = co_await ctx_.rest.query(
+        q, true, 2000,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            for (const auto& rec : p.records) {
+                const auto* id = rec.get("Id");
+                const auto* stamp = rec.get("SystemModstamp");
+                std::optional<std::string> when;
+                std::string e;
+                if (id && stamp &&
+                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) && when) {
+                    dels.add_delete(id->raw, *when);
+                    ++deleted;
+                }
+            }
+            co_return error_code{};
+        },
+        sd, opts);
+    if (ec)
+        co_return ec;
+    position_update pos;
+    pos.deleted_high_water = calendar::format_pg(to);
+    ec = co_await apply_with_retry(ctx_, w_, dels, pos);
+    if (ec)
+        co_return ec;
+    m_.deleted_high_water_ms = to;
+    m_.stats.deletes += deleted;
+    co_return error_code{};
+}
+
+// A tombstone only has to outlive every way an older version of the record can still arrive:
+// replayed events (Salesforce keeps them 24 h, 72 h for CDC) and overlapping polls. Past that, a
+// poll reads the record as it is (IsDeleted through queryAll), so the row stays deleted without
+// it. Checked once an hour per mapping, after a poll.
+asio::awaitable<void> poller::prune_tombstones() {
+    const auto now = std::chrono::steady_clock::now();
+    if (m_.last_prune != std::chrono::steady_clock::time_point{} &&
+        now - m_.last_prune < std::chrono::hours(1))
+        co_return;
+    m_.last_prune = now;
+    if (!w_.connection().is_open())
+        co_return;
+    pg::result r;
+    pg::diagnostics d;
+    auto ec = co_await w_.query(
+        state_sql::prune_tombstones(ctx_.cfg.schema),
+        pg::params(m_.m.object_name, static_cast<long>(ctx_.cfg.tombstone_retention.count())), r,
+        d);
+    if (ec)
+        log::warn("sync", "pruning tombstones failed",
+                  {{"mapping", m_.m.object_name}, {"error", d.summary()}});
+    else if (r.affected_rows() > 0)
+        log::info("sync", "pruned tombstones",
+                  {{"mapping", m_.m.object_name},
+                   {"tombstones", static_cast<unsigned long>(r.affected_rows())}});
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "bridge/mapping_runtime.hpp"
+#include "bridge/sync_context.hpp"
+#include "bridge/table_writer.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+// One mapping's SystemModstamp polling: every sf_polling_seconds (or at once when asked), the
+// records changed since the high-water mark less an overlap, and (queryAll) the records
+// deleted since the delete high-water mark; each batch commits with the mark it reaches. What
+// streaming misses (events lost, a notify fetch that failed, a CDC overflow) arrives this way.
+// Once an hour after a poll, tombstones past their retention are pruned.
+namespace sfbridge::bridge {
+
+class poller {
+public:
+    poller(const sync_context& ctx, mapping_runtime& m);
+    poller(const poller&) = delete;
+    poller& operator=(const poller&) = delete;
+
+    // Polls until the stop, on a session of its own; failures are retried with backoff.
+    boost::asio::awaitable<void> run();
+
+private:
+    boost::asio::awaitable<boost::system::error_code> poll();
+    boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
+    boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
+    boost::asio::awaitable<void> prune_tombstones();
+
+    const sync_context& ctx_;
+    mapping_runtime& m_;
+    table_writer w_;
+};
+
+} // namespace sfbridge::bridge

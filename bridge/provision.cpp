@@ -1,0 +1,155 @@
+#include "bridge/provision.hpp"
+
+#include "bridge/state_sql.hpp"
+#include "core/log.hpp"
+#include "mappings/ddl.hpp"
+#include "salesforce/push_topics.hpp"
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
+                                                 const mappings::mapping_file& file,
+                                                 resolution& out, salesforce::diagnostics& diag) {
+    for (const auto& m : file.mappings) {
+        std::string json;
+        salesforce::diagnostics sd;
+        auto ec = co_await rest.describe(m.object_name, json, sd);
+        std::optional<mappings::object_describe> d;
+        if (!ec) {
+            std::string perr;
+            d = mappings::parse_describe(json, perr);
+            if (!d)
+                out.errors.push_back("mapping " + m.object_name + ": describe unreadable: " + perr);
+        } else if (sd.http_status != 404) {
+            diag = sd;
+            co_return ec;
+        }
+        auto r = mappings::resolve_mapping(m, d ? &*d : nullptr, out.errors, out.warnings);
+        if (r) {
+            rest.usage().set_budget(r->object_name, m.sf_max_daily_api_calls);
+            out.mappings.push_back(std::move(*r));
+        }
+    }
+    co_return error_code{};
+}
+
+namespace {
+
+// One mapping's table and state row.
+asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg, mapping_runtime& m,
+                                      std::string& error) {
+    pg::diagnostics pd;
+    pg::result cols;
+    auto ec = co_await w.query(mappings::ddl::existing_columns_query(),
+                               pg::params(cfg.schema, m.m.table), cols, pd);
+    std::vector<std::string> existing;
+    for (int i = 0; !ec && i < cols.rows(); ++i)
+        existing.emplace_back(cols.value(i, 0));
+    if (!ec)
+        ec = co_await w.exec(mappings::ddl::ensure_table(cfg.schema, m.m, existing), pd);
+    if (ec) {
+        error = "creating the table for " + m.m.object_name + " failed: " + pd.summary();
+        co_return false;
+    }
+    std::string columns;
+    for (const auto& f : m.m.fields)
+        columns += (columns.empty() ? "" : ",") + f.column;
+    bool reload =
+        std::find(cfg.reload.begin(), cfg.reload.end(), m.m.object_name) != cfg.reload.end();
+    // A changed column set loads the table again (new columns are filled), as Heroku Connect's
+    // RESYNC does; a reload asked for clears it first.
+    pg::result r;
+    ec = co_await w.query(
+        state_sql::upsert_state(cfg.schema),
+        pg::params(m.m.object_name, m.m.table, mappings::ddl::schema_version, columns, reload), r,
+        pd);
+    if (ec || r.rows() != 1) {
+        error = "reading sfbridge's state for " + m.m.object_name + " failed: " + pd.summary();
+        co_return false;
+    }
+    reload = reload || r.value(0, 0) == "reload"; // asked for by `sfbridge reload`
+    m.loaded = !reload && r.value(0, 0) == "loaded";
+    if (!r.is_null(0, 1))
+        m.replay_id = std::stoll(std::string(r.value(0, 1)));
+    if (!r.is_null(0, 2))
+        m.poll_high_water_ms = std::stoll(std::string(r.value(0, 2)));
+    if (!r.is_null(0, 3))
+        m.deleted_high_water_ms = std::stoll(std::string(r.value(0, 3)));
+    if (!reload)
+        co_return true;
+    // Not cleared: the app keeps reading the table, and rows of a read-write mapping not yet
+    // sent to Salesforce (no sfid) must survive. The load merges, then removes the rows whose
+    // records it did not see.
+    ec = co_await w.query(state_sql::forget_replay_id(cfg.schema), pg::params(m.m.object_name), r,
+                          pd);
+    if (ec) {
+        error = "preparing the reload of " + m.m.table + " failed: " + pd.summary();
+        co_return false;
+    }
+    m.replay_id.reset();
+    log::info("sync", "loading again (reload)", {{"mapping", m.m.object_name}});
+    co_return true;
+}
+
+void log_ready(const std::string& schema, const mapping_runtime& m) {
+    log::info("sync", "mapping ready",
+              {{"mapping", m.m.object_name},
+               {"table", schema + "." + m.m.table},
+               {"channel", m.channel},
+               {"fetch_on_notify", m.fetch_on_notify ? "true" : "false"}});
+}
+
+} // namespace
+
+asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config& cfg,
+                                     std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                                     std::string& error) {
+    pg::diagnostics pd;
+    auto ec = co_await w.exec(mappings::ddl::setup_schema(cfg.schema), pd);
+    if (ec) {
+        error = "creating the schema " + cfg.schema + " failed: " + pd.summary();
+        co_return false;
+    }
+    for (auto& m : maps)
+        if (!co_await prepare_mapping(w, cfg, *m, error))
+            co_return false;
+    co_return true;
+}
+
+asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const std::string& schema,
+                                         std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                                         std::string& error) {
+    std::vector<salesforce::topic_spec> specs;
+    for (auto& m : maps)
+        if (m->m.config.sf_notify_enabled && !m->m.change_data_capture)
+            specs.push_back(salesforce::topic_spec{m->m.object_name, m->m.field_names()});
+    std::vector<salesforce::provisioned_topic> topics;
+    salesforce::diagnostics sd;
+    auto ec = co_await salesforce::ensure_push_topics(rest, specs, topics, sd);
+    if (ec) {
+        error = "provisioning PushTopics failed: " + sd.summary();
+        co_return false;
+    }
+    for (const auto& t : topics)
+        for (auto& m : maps)
+            if (m->m.object_name == t.object) {
+                m->channel = "/topic/" + t.name;
+                m->fetch_on_notify = t.fetch_on_notify;
+                log_ready(schema, *m);
+            }
+    for (auto& m : maps)
+        if (m->m.config.sf_notify_enabled && m->m.change_data_capture) {
+            // Change Data Capture: nothing to provision (the object must be selected for CDC in
+            // Setup; subscribing fails otherwise, and polling still keeps the table right).
+            m->channel = mappings::change_event_channel(m->m.object_name);
+            log_ready(schema, *m);
+        }
+    co_return true;
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace sfbridge::bridge {
+
+// Runs one coroutine to completion on `io` (a command's whole life); rethrows what it threw.
+template <class T>
+T run_sync(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
+    std::optional<T> result;
+    std::exception_ptr error;
+    boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
+        error = e;
+        if (!e)
+            result = std::move(v);
+    });
+    io.run();
+    if (error)
+        std::rethrow_exception(error);
+    return std::move(*result);
+}
+
+} // namespace sfbridge::bridge

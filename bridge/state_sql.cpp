@@ -1,0 +1,147 @@
+#include "bridge/state_sql.hpp"
+
+#include "mappings/ddl.hpp"
+#include "mappings/types.hpp"
+
+namespace sfbridge::bridge::state_sql {
+
+namespace {
+std::string table(std::string_view schema, std::string_view name) {
+    return mappings::quote_identifier(schema) + "." + mappings::quote_identifier(name);
+}
+std::string state(std::string_view schema) {
+    return table(schema, "_sfbridge_state");
+}
+std::string failed_where(bool by_table, bool by_id) {
+    std::string where = " WHERE state = 'FAILED'";
+    int n = 0;
+    if (by_table)
+        where += " AND table_name = $" + std::to_string(++n);
+    if (by_id)
+        where += " AND id = $" + std::to_string(++n) + "::integer";
+    return where;
+}
+} // namespace
+
+std::string upsert_state(std::string_view schema) {
+    return "INSERT INTO " + state(schema) +
+           " AS s (object_name, table_name, schema_version, columns) VALUES ($1, $2, $3, $4) "
+           "ON CONFLICT (object_name) DO UPDATE SET table_name = EXCLUDED.table_name, "
+           "schema_version = EXCLUDED.schema_version, columns = EXCLUDED.columns, "
+           "load_state = CASE WHEN $5::boolean THEN 'reload' WHEN s.columns <> "
+           "EXCLUDED.columns THEN 'new' ELSE s.load_state END "
+           "RETURNING load_state, replay_id, "
+           "(extract(epoch from poll_high_water) * 1000)::bigint, "
+           "(extract(epoch from deleted_high_water) * 1000)::bigint";
+}
+
+std::string forget_replay_id(std::string_view schema) {
+    return "UPDATE " + state(schema) + " SET replay_id = NULL WHERE object_name = $1";
+}
+
+std::string mark_loading(std::string_view schema) {
+    return "UPDATE " + state(schema) +
+           " SET load_state = 'loading', load_started_at = $2::timestamp WHERE object_name = $1";
+}
+
+std::string mark_loaded(std::string_view schema) {
+    return "UPDATE " + state(schema) +
+           " SET load_state = 'loaded', load_finished_at = now() at time zone 'utc', "
+           "poll_high_water = $2::timestamp, deleted_high_water = $2::timestamp WHERE "
+           "object_name = $1";
+}
+
+std::string reload_requests(std::string_view schema) {
+    return "SELECT object_name FROM " + state(schema) + " WHERE load_state = 'reload'";
+}
+
+std::string request_reload(std::string_view schema) {
+    return "UPDATE " + state(schema) +
+           " SET load_state = 'reload' WHERE lower(object_name) = lower($1)";
+}
+
+std::string status(std::string_view schema) {
+    return "SELECT object_name, table_name, load_state, "
+           "coalesce(to_char(last_event_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), '-'), "
+           "coalesce(round(extract(epoch from (now() at time zone 'utc' - "
+           "poll_high_water)))::text || ' s ago', '-'), coalesce(replay_id::text, '-'), "
+           "(SELECT count(*) FROM " +
+           table(schema, "_sfbridge_errors") + " e WHERE e.object_name = s.object_name) FROM " +
+           state(schema) + " s ORDER BY object_name";
+}
+
+std::string insert_error(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_errors") +
+           " (object_name, channel, replay_id, message, payload) VALUES ($1, $2, $3, $4, $5)";
+}
+
+std::string clear_seen(std::string_view schema) {
+    return "DELETE FROM " + table(schema, "_sfbridge_seen") + " WHERE object_name = $1";
+}
+
+std::string insert_seen(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_seen") +
+           " (object_name, sfid) SELECT $1, unnest($2::text[])";
+}
+
+std::string delete_unseen(std::string_view schema, std::string_view mapped) {
+    return "DELETE FROM " + table(schema, mapped) +
+           " t WHERE t.sfid IS NOT NULL AND t.systemmodstamp < $2::timestamp AND NOT EXISTS "
+           "(SELECT 1 FROM " +
+           table(schema, "_sfbridge_seen") + " s WHERE s.object_name = $1 AND s.sfid = t.sfid)";
+}
+
+std::string prune_tombstones(std::string_view schema) {
+    return "DELETE FROM " + table(schema, "_sfbridge_deleted") +
+           " WHERE object_name = $1 AND systemmodstamp < (now() AT TIME ZONE 'utc') - "
+           "make_interval(secs => $2::double precision)";
+}
+
+std::string insert_conflicts(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_conflicts") +
+           " (object_name, table_name, record_id, sfid, trigger_log_id, field, winner, "
+           "kept_value, lost_value) SELECT $1, $2, * FROM unnest($3::int[], $4::text[], "
+           "$5::int[], $6::text[], $7::text[], $8::text[], $9::text[])";
+}
+
+std::string lock_mapping() {
+    return "SELECT pg_advisory_xact_lock(hashtext($1))";
+}
+
+std::string lock_name(std::string_view object) {
+    return "sfbridge:" + std::string(object);
+}
+
+std::string mapping_lock_key(std::string_view object) {
+    return "hashtext(" + mappings::ddl::quote_literal(lock_name(object)) + ")";
+}
+
+std::string table_is_empty(std::string_view schema, std::string_view mapped) {
+    return "SELECT NOT EXISTS (SELECT 1 FROM " + table(schema, mapped) + ")";
+}
+
+std::string other_triggers() {
+    return "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal "
+           "AND tgname NOT IN ($2, $3)";
+}
+
+std::string count_rows(std::string_view schema, std::string_view mapped) {
+    return "SELECT count(*) FROM " + table(schema, mapped);
+}
+
+std::string analyze(std::string_view schema, std::string_view mapped) {
+    return "ANALYZE " + table(schema, mapped);
+}
+
+std::string failed_writes(std::string_view schema, bool by_table, bool by_id) {
+    return "SELECT id, table_name, record_id, action, coalesce(sf_message, ''), "
+           "to_char(updated_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') FROM " +
+           table(schema, "_trigger_log") + failed_where(by_table, by_id) + " ORDER BY id";
+}
+
+std::string retry_failed_writes(std::string_view schema, bool by_table, bool by_id) {
+    return "UPDATE " + table(schema, "_trigger_log") + " SET state = 'NEW', updated_at = now()" +
+           failed_where(by_table, by_id);
+}
+
+} // namespace sfbridge::bridge::state_sql

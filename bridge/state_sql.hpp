@@ -1,0 +1,72 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+// The SQL on sfbridge's own tables (_sfbridge_state, _sfbridge_errors, _sfbridge_seen,
+// _sfbridge_deleted, _sfbridge_conflicts) and the few questions it asks of a mapping's table,
+// in one place, as merge_sql is for the merge. Pure: text only, identifiers quoted, every value
+// a parameter ($n, documented on each function). The schema must already be a plain identifier
+// (mappings::ddl::is_valid_schema_name).
+namespace sfbridge::bridge::state_sql {
+
+// One mapping's state row, created or updated at start. $1 object, $2 table, $3 schema
+// version, $4 the column list, $5 reload asked for (boolean). A changed column list makes the
+// load_state 'new' (the table is loaded again), a reload 'reload'. Returns load_state,
+// replay_id and the two high-water marks in epoch milliseconds.
+[[nodiscard]] std::string upsert_state(std::string_view schema);
+// $1 object: forgets the stream position (a reload replays everything retained).
+[[nodiscard]] std::string forget_replay_id(std::string_view schema);
+// $1 object, $2 when the load started (timestamp text).
+[[nodiscard]] std::string mark_loading(std::string_view schema);
+// $1 object, $2 when the load started: loaded, and both high-water marks at that time.
+[[nodiscard]] std::string mark_loaded(std::string_view schema);
+// $1 object... : the objects `sfbridge reload` asked for.
+[[nodiscard]] std::string reload_requests(std::string_view schema);
+// $1 object name (case-insensitive): `sfbridge reload`.
+[[nodiscard]] std::string request_reload(std::string_view schema);
+// One row per mapping for `sfbridge status`: object, table, load_state, last event (UTC
+// text or '-'), seconds since the poll high-water mark ('N s ago' or '-'), replay id or '-',
+// error count.
+[[nodiscard]] std::string status(std::string_view schema);
+
+// $1 object, $2 channel, $3 replay id, $4 message, $5 payload.
+[[nodiscard]] std::string insert_error(std::string_view schema);
+
+// $1 object: the sfids a reload has seen so far are forgotten.
+[[nodiscard]] std::string clear_seen(std::string_view schema);
+// $1 object, $2 text[] of sfids.
+[[nodiscard]] std::string insert_seen(std::string_view schema);
+// $1 object, $2 when the load started: rows whose record the reload did not see and that no
+// change since then touched (their record is gone from Salesforce).
+[[nodiscard]] std::string delete_unseen(std::string_view schema, std::string_view table);
+
+// $1 object, $2 retention in seconds.
+[[nodiscard]] std::string prune_tombstones(std::string_view schema);
+
+// $1 object, $2 table, $3..$9 arrays: record ids, sfids, trigger-log ids, fields, winners,
+// kept values, lost values.
+[[nodiscard]] std::string insert_conflicts(std::string_view schema);
+
+// The advisory lock the stream writer and the write-back share per mapping; $1 its name
+// (lock_name).
+[[nodiscard]] std::string lock_mapping();
+[[nodiscard]] std::string lock_name(std::string_view object);
+// The lock's key for an object, for statements that take several locks in one text.
+[[nodiscard]] std::string mapping_lock_key(std::string_view object);
+
+// Questions about a mapping's table.
+[[nodiscard]] std::string table_is_empty(std::string_view schema, std::string_view table);
+// $1 the qualified table name, $2 and $3 Heroku Connect's trigger names: how many other
+// (non-internal) triggers the table has.
+[[nodiscard]] std::string other_triggers();
+[[nodiscard]] std::string count_rows(std::string_view schema, std::string_view table);
+[[nodiscard]] std::string analyze(std::string_view schema, std::string_view table);
+
+// `sfbridge errors` and `sfbridge retry`: the trigger log's FAILED rows, optionally of one
+// table ($1) and one id (the next parameter), listed (id, table, record id, action, message,
+// when) or set back to NEW.
+[[nodiscard]] std::string failed_writes(std::string_view schema, bool by_table, bool by_id);
+[[nodiscard]] std::string retry_failed_writes(std::string_view schema, bool by_table, bool by_id);
+
+} // namespace sfbridge::bridge::state_sql

@@ -1,0 +1,279 @@
+#include "bridge/stream_ingest.hpp"
+
+#include "bridge/error_log.hpp"
+#include "bridge/write_retry.hpp"
+#include "core/backoff.hpp"
+#include "core/log.hpp"
+#include "mappings/soql.hpp"
+#include "mappings/values.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+// A delete event's time (its createdDate or commitTimestamp) as the SystemModstamp column and
+// the tombstone take it.
+bool delete_time(const mappings::resolved_mapping& m, const push_event& ev,
+                 std::optional<std::string>& when, std::string& error) {
+    return mappings::to_postgres(m.field("SystemModstamp")->sf.info,
+                                 mappings::sf_value_kind::json_string, ev.created_date, when,
+                                 error) &&
+           when.has_value();
+}
+} // namespace
+
+stream_ingest::stream_ingest(const sync_context& ctx,
+                             std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                             table_writer& writer)
+    : ctx_(ctx), maps_(maps), writer_(writer) {}
+
+mapping_runtime* stream_ingest::by_channel(const std::string& channel) {
+    for (auto& m : maps_)
+        if (m->channel == channel)
+            return m.get();
+    return nullptr;
+}
+
+cometd::client_config stream_ingest::client_config() const {
+    cometd::client_config cc;
+    cc.endpoint = ctx_.rest.instance_url() + "/cometd/" + ctx_.rest.api_version();
+    for (const auto& m : maps_)
+        if (!m->channel.empty())
+            cc.channels.push_back(m->channel);
+    cc.http = ctx_.cfg.cometd_http;
+    cc.queue_capacity = ctx_.cfg.stream_queue;
+    return cc;
+}
+
+asio::awaitable<void> stream_ingest::run() {
+    const auto cc = client_config();
+    backoff delays({std::chrono::seconds(2), std::chrono::seconds(30)});
+    while (!ctx_.stop.stopping()) {
+        in_batch_ = 0;
+        handled_any_ = false;
+        const auto ec = co_await run_client(cc);
+        if (ctx_.stop.stopping())
+            break;
+        if (handled_any_) // it streamed before it ended: not a failure to connect
+            delays.reset();
+        log::warn("streaming", "reconnecting the stream",
+                  {{"error", ec ? ec.message() : std::string("stopped")}});
+        co_await ctx_.stop.sleep(delays.next());
+    }
+}
+
+asio::awaitable<error_code> stream_ingest::run_client(const cometd::client_config& cc) {
+    client_ = std::make_unique<cometd::client>(
+        ctx_.ex, cc, [this](bool refresh) { return ctx_.rest.streaming_token(refresh); });
+    for (auto& m : maps_)
+        if (!m->channel.empty())
+            // With no position yet, replay everything retained (-2): the events from before the
+            // subscription overlap the load and the first poll, so the hand-over has no gap, and
+            // the SystemModstamp rule makes the old ones harmless.
+            client_->set_committed(m->channel, m->replay_id.value_or(-2));
+    async_flag client_done(ctx_.ex);
+    error_code client_ec;
+    asio::co_spawn(ctx_.ex, client_->run(), [&](std::exception_ptr e, error_code ec) {
+        client_ec = ec;
+        client_done.set();
+        if (e)
+            std::rethrow_exception(e); // a programming error: out of io_context::run()
+    });
+    auto stop_client = ctx_.stop.on_stop([this] { client_->stop(); });
+    while (auto item = co_await client_->next()) {
+        handled_any_ = true;
+        co_await handle(*item);
+        // Drain what is already queued: the batch grows with the load.
+        while (client_->queued() > 0 && in_batch_ < ctx_.cfg.max_batch) {
+            item = co_await client_->next();
+            if (!item)
+                break;
+            co_await handle(*item);
+        }
+        co_await flush_all(true);
+        in_batch_ = 0;
+        // Stopping: what is committed is done; events still queued are fetched again at the
+        // next start (from the committed replay id), so shutdown does not wait for them.
+        if (ctx_.stop.stopping())
+            break;
+    }
+    // The client stopped: flush what is left.
+    co_await flush_all(false);
+    log::debug("streaming", "waiting for the client to stop");
+    if (!client_done.is_set())
+        client_->stop();
+    co_await client_done.wait();
+    log::debug("streaming", "client stopped");
+    stop_client.reset();
+    client_.reset();
+    co_return client_ec;
+}
+
+asio::awaitable<void> stream_ingest::flush_all(bool with_fetches) {
+    for (auto& m : maps_)
+        if (m->pending_replay || !m->batch->empty() || (with_fetches && !m->notify_ids.empty()))
+            (void)co_await flush(*m);
+}
+
+asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
+    if (item.what == cometd::stream_item::kind::fatal) {
+        log::error("streaming", "the stream stopped", {{"error", item.message}});
+        co_return;
+    }
+    mapping_runtime* m = by_channel(item.channel);
+    if (!m)
+        co_return;
+    if (item.what == cometd::stream_item::kind::events_lost) {
+        // The replay id is past retention: subscribe from now on and poll from the last
+        // high-water mark, which covers everything before the new subscription.
+        log::warn("streaming", "events lost, resynchronising by polling",
+                  {{"mapping", m->m.object_name}, {"detail", item.message}});
+        client_->resubscribe_from_tip(item.channel);
+        m->replay_id.reset();
+        m->request_poll();
+        co_return;
+    }
+    std::string error;
+    if (!reader_.read(item.data, ev_, error)) {
+        co_await record_error(writer_, *m, item.channel, item.replay_id, error, item.data);
+        m->pending_replay = item.replay_id;
+        co_return;
+    }
+    if (ev_.change_event)
+        co_await handle_change_event(*m, item);
+    else
+        co_await handle_push_topic(*m, item);
+    m->pending_replay = item.replay_id;
+    ++in_batch_;
+}
+
+asio::awaitable<void> stream_ingest::handle_push_topic(mapping_runtime& m,
+                                                       const cometd::stream_item& item) {
+    const std::string id = ev_.sobject.get("Id")->raw;
+    log::debug("streaming", "event",
+               {{"mapping", m.m.object_name},
+                {"type", ev_.type},
+                {"id", id},
+                {"replay_id", static_cast<long long>(item.replay_id)}});
+    std::string error;
+    bool ok = true;
+    if (ev_.type == "deleted") {
+        std::optional<std::string> when;
+        ok = delete_time(m.m, ev_, when, error);
+        if (ok)
+            m.batch->add_delete(id, *when);
+    } else if (m.fetch_on_notify) {
+        m.notify_ids.push_back(id);
+    } else {
+        ok = m.batch->add_record(ev_.sobject, error);
+    }
+    if (!ok)
+        co_await record_error(writer_, m, item.channel, item.replay_id, error, item.data);
+}
+
+asio::awaitable<void> stream_ingest::handle_change_event(mapping_runtime& m,
+                                                         const cometd::stream_item& item) {
+    std::string error;
+    bool ok = true;
+    if (ev_.overflow) {
+        // GAP_OVERFLOW: too many changes to capture; a poll finds them.
+        log::warn("streaming", "change events overflowed, polling", {{"mapping", m.m.object_name}});
+        m.request_poll();
+    } else if (ev_.type == "deleted") {
+        std::optional<std::string> when;
+        ok = delete_time(m.m, ev_, when, error);
+        if (ok)
+            for (const auto& id : ev_.record_ids)
+                m.batch->add_delete(id, *when);
+    } else if ((ev_.type == "created" || ev_.type == "undeleted") && ev_.record_ids.size() == 1 &&
+               !m.fetch_on_notify) {
+        ok = m.batch->add_record(ev_.sobject, error);
+    } else {
+        // An update carries only the changed fields, and a gap event none: the records are
+        // fetched whole (one query per batch of ids) rather than merged from partial rows.
+        m.notify_ids.insert(m.notify_ids.end(), ev_.record_ids.begin(), ev_.record_ids.end());
+    }
+    if (!ok)
+        co_await record_error(writer_, m, item.channel, item.replay_id, error, item.data);
+}
+
+// Fetch on notify: the topic only says which records changed.
+asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
+    std::string err;
+    // Bound each query's length: the ids ride in the URL, and Salesforce refuses URIs over
+    // 16,384 bytes (percent-encoding nearly doubles some characters).
+    std::size_t select_len = 64 + m.m.object_name.size();
+    for (const auto& f : m.m.field_names())
+        select_len += f.size() + 2;
+    const std::size_t per_query =
+        select_len >= 5000 ? 10 : std::min<std::size_t>(200, (6000 - select_len) / 24);
+    auto queries = mappings::soql::by_ids(m.m.object_name, m.m.field_names(), m.notify_ids,
+                                          std::max<std::size_t>(per_query, 10), err);
+    const auto opts = m.calls();
+    std::string row_error;
+    const std::string no_payload;
+    for (const auto& q : queries.value_or(std::vector<std::string>{})) {
+        backoff delays({std::chrono::milliseconds(400), std::chrono::seconds(10)});
+        error_code ec;
+        while (true) {
+            salesforce::diagnostics sd;
+            ec = co_await ctx_.rest.query(
+                q, false, 0,
+                [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+                    for (const auto& rec : p.records)
+                        if (!m.batch->add_record(rec, row_error))
+                            co_await record_error(writer_, m, m.channel, 0, row_error, no_payload);
+                    co_return error_code{};
+                },
+                sd, opts);
+            if (!ec || ctx_.stop.stopping() || !(ec == salesforce::condition::retryable))
+                break;
+            co_await ctx_.stop.sleep(delays.next());
+        }
+        if (ec) {
+            // The poll from the high-water mark covers these records: run it now.
+            log::warn("sync", "fetching notified records failed; polling now to catch up",
+                      {{"mapping", m.m.object_name}, {"error", ec.message()}});
+            m.request_poll();
+        }
+    }
+    m.notify_ids.clear();
+}
+
+asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
+    if (!m.notify_ids.empty())
+        co_await fetch_notified(m);
+    position_update pos;
+    pos.replay_id = m.pending_replay;
+    pos.event = true;
+    auto ec = co_await apply_with_retry(ctx_, writer_, *m.batch, pos);
+    if (ec) {
+        // Postgres refused the data itself (e.g. a value longer than its column after a field
+        // grew in Salesforce): keep the evidence, move on, and let polling repair later.
+        const std::string refused = "Postgres refused the batch: " + ec.message();
+        co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), refused,
+                              std::string());
+        position_update only_pos;
+        only_pos.replay_id = m.pending_replay;
+        change_batch empty(m.m);
+        ec = co_await apply_with_retry(ctx_, writer_, empty, only_pos);
+    }
+    if (!ec) {
+        m.stats.events += m.batch->size();
+        m.batch->clear();
+        if (m.pending_replay) {
+            m.replay_id = m.pending_replay;
+            client_->set_committed(m.channel, *m.pending_replay);
+        }
+        m.pending_replay.reset();
+    }
+    co_return ec;
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,203 @@
+#include "bridge/trigger_log.hpp"
+
+#include "bridge/state_sql.hpp"
+#include "mappings/ddl.hpp"
+#include "mappings/types.hpp"
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using pg::text_array;
+
+trigger_log::trigger_log(asio::any_io_executor ex, std::string schema)
+    : conn_(std::move(ex)), schema_(std::move(schema)) {}
+
+std::string trigger_log::table(const std::string& name) const {
+    return mappings::quote_identifier(schema_) + "." + mappings::quote_identifier(name);
+}
+
+asio::awaitable<error_code> trigger_log::open(const std::string& dsn, pg::diagnostics& d) {
+    auto ec = co_await conn_.async_connect(dsn, d);
+    if (!ec)
+        ec = co_await conn_.async_exec(
+            "SET xmlbinary = hex; SET application_name = 'sfbridge-writeback'; LISTEN " +
+                mappings::quote_identifier(mappings::ddl::trigger_log_channel(schema_)),
+            d);
+    // A claim records the claiming session's backend pid (in processed_tx), so the rows of a
+    // write-back that is still connected (another sfbridge on this database) are left to it.
+    if (!ec)
+        ec = co_await conn_.async_exec(
+            "UPDATE " + table("_trigger_log") +
+                " t SET state = 'NEW' WHERE state = 'PENDING' AND NOT EXISTS "
+                "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
+                "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
+            d);
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::claim(std::size_t limit, std::vector<writeback_entry>& out,
+                                               pg::diagnostics& d) {
+    const std::string tlog = table("_trigger_log");
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "WITH c AS (SELECT id FROM " + tlog +
+            " WHERE state = 'NEW' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) UPDATE " + tlog +
+            " t SET state = 'PENDING', updated_at = now(), processed_tx = pg_backend_pid() FROM c "
+            "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
+            "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
+            "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS')",
+        pg::params(static_cast<long>(limit)), r, d);
+    if (ec)
+        co_return ec;
+    for (int i = 0; i < r.rows(); ++i) {
+        writeback_entry e;
+        e.id = std::stoll(std::string(r.value(i, 0)));
+        e.action_text = r.value(i, 1);
+        e.action = parse_action(e.action_text);
+        e.table = r.value(i, 2);
+        e.record_id = std::stoll(std::string(r.value(i, 3)));
+        e.sfid = r.value(i, 4);
+        e.values = r.value(i, 5);
+        e.old = r.value(i, 6);
+        e.created_at = r.value(i, 7);
+        out.push_back(std::move(e));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const writeback_entry& a, const writeback_entry& b) { return a.id < b.id; });
+    co_return error_code{};
+}
+
+asio::awaitable<void> trigger_log::wait(std::chrono::milliseconds sweep) {
+    pg::notification n;
+    pg::diagnostics d;
+    (void)co_await conn_.async_receive_notification(n, d, sweep);
+}
+
+asio::awaitable<error_code> trigger_log::begin_locked(const std::vector<std::string>& objects,
+                                                      pg::diagnostics& d) {
+    std::string sql = "BEGIN";
+    for (const auto& o : objects)
+        sql += "; SELECT pg_advisory_xact_lock(" + state_sql::mapping_lock_key(o) + ")";
+    co_return co_await conn_.async_exec(sql, d);
+}
+
+asio::awaitable<error_code> trigger_log::commit(pg::diagnostics& d) {
+    co_return co_await conn_.async_exec("COMMIT", d);
+}
+
+namespace {
+std::string record_ids(const std::vector<writeback_entry*>& es) {
+    std::vector<std::optional<std::string>> ids;
+    for (auto* e : es)
+        ids.push_back(std::to_string(e->record_id));
+    return text_array(ids);
+}
+} // namespace
+
+asio::awaitable<error_code> trigger_log::present(const std::string& mapped,
+                                                 const std::vector<writeback_entry*>& es,
+                                                 std::set<std::int64_t>& out, pg::diagnostics& d) {
+    pg::result r;
+    auto ec =
+        co_await conn_.async_query("SELECT id FROM " + table(mapped) + " WHERE id = ANY($1::int[])",
+                                   pg::params(record_ids(es)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out.insert(std::stoll(std::string(r.value(i, 0))));
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
+                                                 const std::vector<writeback_entry*>& es,
+                                                 std::map<std::int64_t, current_row>& out,
+                                                 pg::diagnostics& d) {
+    if (es.empty())
+        co_return error_code{};
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT id, sfid, coalesce(to_char(systemmodstamp, 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "
+        "hstore(t.*)::text FROM " +
+            table(mapped) + " t WHERE id = ANY($1::int[])",
+        pg::params(record_ids(es)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i) {
+        auto& row = out[std::stoll(std::string(r.value(i, 0)))];
+        row.sfid = r.is_null(i, 1) ? std::string() : std::string(r.value(i, 1));
+        row.modstamp = r.value(i, 2);
+        std::string error;
+        (void)parse_hstore(r.value(i, 3), row.values, error);
+    }
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entry*>& done,
+                                                bool in_transaction, pg::diagnostics& d) {
+    if (done.empty())
+        co_return error_code{};
+    const auto log = trigger_log_outcomes(done);
+    pg::result r;
+    error_code ec;
+    if (!in_transaction)
+        ec = co_await conn_.async_exec("BEGIN", d);
+    if (!ec)
+        ec = co_await conn_.async_query(
+            "UPDATE " + table("_trigger_log") +
+                " t SET state = x.state, sf_message = x.msg, sfid = coalesce(x.sfid, t.sfid), "
+                "processed_at = now(), updated_at = now() FROM unnest($1::int[], $2::text[], "
+                "$3::text[], $4::text[]) AS x(id, state, msg, sfid) WHERE t.id = x.id",
+            pg::params(text_array(log.ids), text_array(log.states), text_array(log.messages),
+                       text_array(log.sfids)),
+            r, d);
+    for (const auto& rows : mapped_row_outcomes(done)) {
+        if (ec)
+            break;
+        ec = co_await conn_.async_query(
+            "UPDATE " + table(rows.table) +
+                " t SET sfid = coalesce(x.sfid, t.sfid), _hc_lastop = x.op, _hc_err = x.err FROM "
+                "unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(id, sfid, op, err) "
+                "WHERE t.id = x.id",
+            pg::params(text_array(rows.record_ids), text_array(rows.sfids), text_array(rows.ops),
+                       text_array(rows.errors)),
+            r, d);
+    }
+    if (!ec && !in_transaction)
+        ec = co_await conn_.async_exec("COMMIT", d);
+    if (ec && conn_.is_open()) {
+        pg::diagnostics ignore;
+        (void)co_await conn_.async_exec("ROLLBACK", ignore);
+    }
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::record_conflicts(const mappings::resolved_mapping& m,
+                                                          const std::vector<write_conflict>& cs,
+                                                          pg::diagnostics& d) {
+    std::vector<std::optional<std::string>> rids, sfids, logs, fields, winners, kept, lost;
+    for (const auto& k : cs) {
+        rids.push_back(std::to_string(k.e->record_id));
+        sfids.push_back(k.sfid);
+        logs.push_back(std::to_string(k.e->id));
+        fields.push_back(k.field);
+        winners.push_back(std::string(k.salesforce_won ? "salesforce" : "postgres"));
+        kept.push_back(k.kept);
+        lost.push_back(k.lost);
+    }
+    pg::result r;
+    co_return co_await conn_.async_query(
+        state_sql::insert_conflicts(schema_),
+        pg::params(m.object_name, m.table, text_array(rids), text_array(sfids), text_array(logs),
+                   text_array(fields), text_array(winners), text_array(kept), text_array(lost)),
+        r, d);
+}
+
+asio::awaitable<void> trigger_log::archive(std::chrono::seconds after) {
+    pg::diagnostics d;
+    pg::result r;
+    (void)co_await conn_.async_query(
+        "WITH moved AS (DELETE FROM " + table("_trigger_log") +
+            " WHERE state NOT IN ('NEW', 'PENDING') AND updated_at < now() - "
+            "make_interval(secs => $1::double precision) RETURNING *) INSERT INTO " +
+            table("_trigger_log_archive") + " SELECT * FROM moved",
+        pg::params(static_cast<long>(after.count())), r, d);
+}
+
+} // namespace sfbridge::bridge

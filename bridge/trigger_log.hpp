@@ -1,0 +1,70 @@
+#pragma once
+
+#include "bridge/writeback_plan.hpp"
+#include "pg/connection.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+// The write-back's side of Postgres: the session that LISTENs for captured writes, claims
+// _trigger_log rows NEW -> PENDING (FOR UPDATE SKIP LOCKED, with the claiming backend's pid, so
+// two sfbridge processes never send a row twice), reads the mapped rows a plan needs, records
+// outcomes in the trigger log and the rows, and archives what is done. The session runs with
+// xmlbinary = hex, so Heroku Connect's triggers do not capture sfbridge's own writes.
+namespace sfbridge::bridge {
+
+class trigger_log {
+public:
+    trigger_log(boost::asio::any_io_executor ex, std::string schema);
+
+    [[nodiscard]] bool is_open() const noexcept { return conn_.is_open(); }
+    void close() { conn_.close(); }
+    // Ends a notification wait at once (the stop).
+    void cancel_wait() { conn_.cancel_notification_wait(); }
+
+    // Connects, LISTENs, and sends again the rows claimed by a process that died before sending
+    // them (PENDING rows whose claiming session is gone).
+    boost::asio::awaitable<boost::system::error_code> open(const std::string& dsn,
+                                                           pg::diagnostics& diag);
+    // Up to `limit` NEW rows, now PENDING, in id order.
+    boost::asio::awaitable<boost::system::error_code>
+    claim(std::size_t limit, std::vector<writeback_entry>& out, pg::diagnostics& diag);
+    // Until a NOTIFY, the sweep interval or cancel_wait().
+    boost::asio::awaitable<void> wait(std::chrono::milliseconds sweep);
+
+    // BEGIN, then the mappings' advisory locks (held until commit()).
+    boost::asio::awaitable<boost::system::error_code>
+    begin_locked(const std::vector<std::string>& objects, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code> commit(pg::diagnostics& diag);
+    // Which of these record ids still have a row in the table.
+    boost::asio::awaitable<boost::system::error_code>
+    present(const std::string& table, const std::vector<writeback_entry*>& es,
+            std::set<std::int64_t>& out, pg::diagnostics& diag);
+    // The rows of these entries as they are now (sfid, SystemModstamp, every column).
+    boost::asio::awaitable<boost::system::error_code>
+    current(const std::string& table, const std::vector<writeback_entry*>& es,
+            std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
+
+    // The finished entries' outcomes into _trigger_log and the mapped rows, in one transaction
+    // (or in the caller's, when `in_transaction`). Rolled back on failure.
+    boost::asio::awaitable<boost::system::error_code>
+    record(const std::vector<writeback_entry*>& done, bool in_transaction, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    record_conflicts(const mappings::resolved_mapping& m,
+                     const std::vector<write_conflict>& conflicts, pg::diagnostics& diag);
+    // Processed rows older than `after` move to _trigger_log_archive.
+    boost::asio::awaitable<void> archive(std::chrono::seconds after);
+
+private:
+    std::string table(const std::string& name) const;
+
+    pg::connection conn_;
+    std::string schema_;
+};
+
+} // namespace sfbridge::bridge

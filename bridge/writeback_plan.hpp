@@ -1,0 +1,164 @@
+#pragma once
+
+#include "bridge/hstore.hpp"
+#include "bridge/write_algorithm.hpp"
+#include "mappings/resolve.hpp"
+#include "salesforce/collections.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The write-back's decisions, pure: what a claimed batch of _trigger_log rows becomes in
+// Salesforce calls and what each row's outcome is. No I/O: writeback.cpp sends what this plans
+// and trigger_log.cpp records what this decides.
+//
+//  - classify: each entry to inserts, updates or deletes of its table (an unknown table or
+//    action fails that entry alone);
+//  - insert_order: tables in trigger-log order of their first insert, parents before children
+//    (a child naming its parent by external id needs the parent created first);
+//  - record_json: the fields of one write from a row's values, only those the mapping may write;
+//  - conflicts: an update whose field Salesforce also changed goes to the later of the two;
+//  - merged writes fold a record's pending updates into one; ordered writes send them in
+//    rounds, a later one never before an earlier one has gone through;
+//  - apply_result: a Salesforce result becomes the entry's outcome (or keeps it pending).
+namespace sfbridge::bridge {
+
+enum class write_action { insert, update, remove };
+// INSERT, UPDATE, DELETE as the triggers write them; nullopt for anything else.
+[[nodiscard]] std::optional<write_action> parse_action(std::string_view text) noexcept;
+
+struct writeback_entry {
+    std::int64_t id = 0;
+    std::string action_text; // as _trigger_log has it
+    std::optional<write_action> action;
+    std::string table;
+    std::int64_t record_id = 0;
+    std::string sfid;
+    std::string values;     // hstore text
+    std::string old;        // hstore text: the row before an UPDATE
+    std::string created_at; // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
+    // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
+    enum class result {
+        pending,
+        success,
+        failed,
+        merged,
+        ignored,
+        conflict
+    } outcome = result::pending;
+    std::string new_sfid;
+    std::string error_code, message;
+    std::vector<std::string> fields;
+
+    void fail(std::string code, std::string why) {
+        outcome = result::failed;
+        error_code = std::move(code);
+        message = std::move(why);
+    }
+    [[nodiscard]] bool pending() const noexcept { return outcome == result::pending; }
+};
+
+using mapping_lookup = std::function<const mappings::resolved_mapping*(const std::string& table)>;
+
+// Pending entries by table, in trigger-log order within each.
+struct classified {
+    std::map<std::string, std::vector<writeback_entry*>> inserts, updates, deletes;
+};
+[[nodiscard]] classified classify(std::vector<writeback_entry>& batch, const mapping_lookup& find);
+
+[[nodiscard]] std::vector<std::string>
+insert_order(const std::map<std::string, std::vector<writeback_entry*>>& inserts,
+             const mapping_lookup& find);
+
+// The JSON object's members (without braces' closing: "{" then members) of one write. False
+// with `error` on a value Salesforce cannot take; `any` says whether a member was written.
+bool record_json(const mappings::resolved_mapping& m, const hstore_pairs& values, bool create,
+                 std::string& out, std::string& error, bool& any);
+
+// Inserts split into creates and upserts (an upsert field with a value), their JSON records in
+// the same order as their owners. An entry whose values cannot be read fails here.
+struct insert_plan {
+    std::vector<std::string> creates, upserts;
+    std::vector<writeback_entry*> create_owners, upsert_owners;
+};
+[[nodiscard]] insert_plan plan_inserts(const mappings::resolved_mapping& m,
+                                       const std::vector<writeback_entry*>& es);
+// The upsert field's values of these entries (to find records created before a crash).
+[[nodiscard]] std::vector<std::string> external_ids(const mappings::resolved_mapping& m,
+                                                    const std::vector<writeback_entry*>& es);
+
+// One update of a record, its values parsed; the row as it is now, for conflict detection.
+struct record_change {
+    writeback_entry* e;
+    hstore_pairs values;
+};
+struct current_row {
+    std::string sfid;
+    std::string modstamp; // compared with writeback_entry::created_at
+    hstore_pairs values;
+};
+struct write_conflict {
+    writeback_entry* e = nullptr;
+    std::string sfid, field;
+    bool salesforce_won = false;
+    std::optional<std::string> kept, lost;
+};
+// Finds the fields both the app and Salesforce changed; the later change wins. Fields
+// Salesforce won are removed from the changes; a change left empty becomes `conflict`.
+void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
+                    const current_row& row, std::vector<write_conflict>& out);
+
+// Updates grouped by record (sfid) in trigger-log order, with what conflict detection found.
+struct update_plan {
+    std::vector<std::string> order; // sfids, by first entry
+    std::map<std::string, std::vector<record_change>> per_record;
+    std::vector<write_conflict> conflicts;
+};
+// `rows` by record id. Entries whose row is gone are ignored; without an sfid anywhere, failed.
+[[nodiscard]] update_plan plan_updates(const std::vector<writeback_entry*>& es,
+                                       const std::map<std::int64_t, current_row>& rows,
+                                       write_algorithm algorithm);
+// Round `round` of an update plan: each record's round-th change, but none of a record in
+// `held` (an earlier change still pending). `done` is false while a later round has work.
+struct update_round {
+    std::vector<std::string> records;
+    std::vector<std::pair<std::string, writeback_entry*>> owners; // sfid, entry
+    bool last = false;
+};
+[[nodiscard]] update_round plan_update_round(const mappings::resolved_mapping& m, update_plan& plan,
+                                             std::size_t round, const std::set<std::string>& held);
+
+// Deletes: one per sfid; an entry without an sfid (never reached Salesforce) or repeating one
+// is a success at once.
+struct delete_plan {
+    std::vector<std::string> ids;
+    std::vector<writeback_entry*> owners;
+};
+[[nodiscard]] delete_plan plan_deletes(const std::vector<writeback_entry*>& es);
+
+// A Salesforce result into the entry; true when it stays pending (not attempted, or a
+// transient refusal such as UNABLE_TO_LOCK_ROW).
+bool apply_result(writeback_entry& e, const salesforce::record_result& r, bool is_delete);
+
+// _hc_err's JSON for a failed entry.
+[[nodiscard]] std::string error_json(const writeback_entry& e);
+
+// What the trigger log and the mapped rows are set to for finished entries.
+struct log_outcomes {
+    std::vector<std::optional<std::string>> ids, states, messages, sfids;
+};
+[[nodiscard]] log_outcomes trigger_log_outcomes(const std::vector<writeback_entry*>& done);
+struct row_outcomes {
+    std::string table;
+    std::vector<std::optional<std::string>> record_ids, sfids, ops, errors;
+};
+// Per table, one row each: the outcome of its latest entry, and a new sfid from any.
+[[nodiscard]] std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done);
+
+} // namespace sfbridge::bridge

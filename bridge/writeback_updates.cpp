@@ -1,0 +1,161 @@
+// The update part of the write-back plan (writeback_plan.hpp): grouping by record, conflict
+// detection, merged writes and ordered rounds.
+#include "bridge/writeback_plan.hpp"
+#include "core/json_writer.hpp"
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace {
+const std::optional<std::string>* get(const hstore_pairs& h, const std::string& key) {
+    for (const auto& kv : h)
+        if (kv.first == key)
+            return &kv.second;
+    return nullptr;
+}
+bool system_column(const std::string& col) {
+    return col == "systemmodstamp" || col == "sfid" || col == "id" || col.starts_with("_hc_");
+}
+} // namespace
+
+void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
+                    const current_row& row, std::vector<write_conflict>& out) {
+    hstore_pairs before;
+    std::string error;
+    if (!parse_hstore(changes.front().e->old, before, error) || before.empty())
+        return; // captured by a helper without the old row: nothing to compare
+    // Each column the app changed, with its latest value and the entry that wrote it.
+    std::vector<std::string> columns;
+    for (const auto& c : changes)
+        for (const auto& kv : c.values)
+            if (std::find(columns.begin(), columns.end(), kv.first) == columns.end())
+                columns.push_back(kv.first);
+    for (const auto& col : columns) {
+        if (system_column(col))
+            continue;
+        const std::optional<std::string>* app = nullptr;
+        record_change* last = nullptr;
+        for (auto& c : changes)
+            if (const auto* v = get(c.values, col)) {
+                app = v;
+                last = &c;
+            }
+        const auto* was = get(before, col);
+        const auto* now = get(row.values, col);
+        if (!app || !was || !now || *now == *was || *now == *app)
+            continue; // Salesforce did not change this field since the app read the row
+        write_conflict k;
+        k.e = last->e;
+        k.sfid = sfid;
+        k.field = col;
+        // The later change wins: Salesforce's if the row's SystemModstamp (when Salesforce last
+        // changed the record) is after the app's write.
+        if (row.modstamp > last->e->created_at) {
+            k.salesforce_won = true;
+            k.kept = *now;
+            k.lost = *app;
+            for (auto& c : changes)
+                std::erase_if(c.values, [&](const auto& kv) { return kv.first == col; });
+        } else {
+            k.kept = *app;
+            k.lost = *now;
+        }
+        out.push_back(std::move(k));
+    }
+    for (auto& c : changes)
+        if (c.values.empty())
+            c.e->outcome = writeback_entry::result::conflict;
+    std::erase_if(changes, [](const record_change& c) { return c.values.empty(); });
+}
+
+namespace {
+// One write per record: later values win; the earlier entries are MERGED into it.
+void merge(std::vector<record_change>& changes) {
+    if (changes.size() < 2)
+        return;
+    auto& last = changes.back().values;
+    for (std::size_t i = 0; i + 1 < changes.size(); ++i) {
+        for (auto& kv : changes[i].values)
+            if (std::none_of(last.begin(), last.end(),
+                             [&](const auto& p) { return p.first == kv.first; }))
+                last.push_back(kv);
+        changes[i].e->outcome = writeback_entry::result::merged;
+    }
+    changes.erase(changes.begin(), changes.end() - 1);
+}
+} // namespace
+
+update_plan plan_updates(const std::vector<writeback_entry*>& es,
+                         const std::map<std::int64_t, current_row>& rows,
+                         write_algorithm algorithm) {
+    update_plan plan;
+    for (auto* e : es) {
+        std::string sfid = e->sfid;
+        if (sfid.empty()) {
+            auto it = rows.find(e->record_id);
+            if (it == rows.end()) {
+                // The row is gone: deleted before its insert was sent (which was skipped).
+                e->outcome = writeback_entry::result::ignored;
+                continue;
+            }
+            if (it->second.sfid.empty()) {
+                e->fail("SFBRIDGE_NO_SFID",
+                        "the row has no sfid: its insert did not reach Salesforce");
+                continue;
+            }
+            sfid = it->second.sfid;
+        }
+        hstore_pairs values;
+        std::string error;
+        if (!parse_hstore(e->values, values, error)) {
+            e->fail("SFBRIDGE_BAD_VALUE", error);
+            continue;
+        }
+        auto [it, fresh] = plan.per_record.try_emplace(sfid);
+        if (fresh)
+            plan.order.push_back(sfid);
+        it->second.push_back({e, std::move(values)});
+    }
+    for (auto& [sfid, changes] : plan.per_record) {
+        auto row = rows.find(changes.front().e->record_id);
+        if (row != rows.end())
+            find_conflicts(sfid, changes, row->second, plan.conflicts);
+    }
+    if (algorithm == write_algorithm::merged)
+        for (auto& [sfid, changes] : plan.per_record)
+            merge(changes);
+    return plan;
+}
+
+update_round plan_update_round(const mappings::resolved_mapping& m, update_plan& plan,
+                               std::size_t round, const std::set<std::string>& held) {
+    update_round out;
+    out.last = true;
+    for (const auto& sfid : plan.order) {
+        auto& changes = plan.per_record[sfid];
+        if (round + 1 < changes.size())
+            out.last = false;
+        if (round >= changes.size() || held.contains(sfid))
+            continue;
+        auto& [e, values] = changes[round];
+        std::string json, error;
+        bool any = false;
+        if (!record_json(m, values, false, json, error, any)) {
+            e->fail("SFBRIDGE_BAD_VALUE", error);
+            continue;
+        }
+        if (!any) { // only columns Salesforce does not take changed: nothing to send
+            e->outcome = writeback_entry::result::success;
+            continue;
+        }
+        std::string rec = "{\"Id\":";
+        json::append_quoted(rec, sfid);
+        rec += ',' + json.substr(1) + "}";
+        out.records.push_back(std::move(rec));
+        out.owners.emplace_back(sfid, e);
+    }
+    return out;
+}
+
+} // namespace sfbridge::bridge

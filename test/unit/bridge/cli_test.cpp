@@ -1,0 +1,80 @@
+#include "bridge/cli.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge::bridge;
+
+namespace {
+cli parse(std::vector<const char*> words) {
+    words.insert(words.begin(), "sfbridge");
+    return parse_args(static_cast<int>(words.size()), words.data());
+}
+settings base() {
+    settings s;
+    s.values["DATABASE_URL"] = "postgres://localhost/app";
+    s.values["SALESFORCE_CLIENT_ID"] = "id";
+    s.values["SALESFORCE_USERNAME"] = "u@example.com";
+    s.values["SALESFORCE_PASSWORD"] = "pw";
+    s.values["SALESFORCE_CLIENT_SECRET"] = "secret";
+    return s;
+}
+} // namespace
+
+TEST_CASE("arguments split into words and --options", "[unit][cli]") {
+    const auto c = parse({"mappings", "validate", "--mappings", "m.json", "-h"});
+    CHECK(c.positional == std::vector<std::string>{"mappings", "validate"});
+    CHECK(c.options.at("mappings") == "m.json");
+    CHECK(c.has("help"));
+    CHECK_THROWS_WITH(parse({"run", "--mappings"}), "option --mappings needs a value");
+}
+
+TEST_CASE("number options are positive whole numbers", "[unit][cli]") {
+    const auto c = parse({"run", "--max-batch", "250", "--bad", "12x", "--zero", "0"});
+    CHECK(number_option(c, "max-batch", 5) == 250);
+    CHECK(number_option(c, "absent", 5) == 5);
+    CHECK_THROWS_WITH(number_option(c, "bad", 5), "--bad expects a positive number, not 12x");
+    CHECK_THROWS_WITH(number_option(c, "zero", 5), "--zero expects a positive number, not 0");
+}
+
+TEST_CASE("an option wins over the setting, which wins over the default", "[unit][cli]") {
+    auto s = base();
+    CHECK(option_or_setting(parse({"status"}), "schema", s, "SFBRIDGE_SCHEMA", "salesforce") ==
+          "salesforce");
+    s.values["SFBRIDGE_SCHEMA"] = "from_env";
+    CHECK(option_or_setting(parse({"status"}), "schema", s, "SFBRIDGE_SCHEMA", "salesforce") ==
+          "from_env");
+    CHECK(option_or_setting(parse({"status", "--schema", "from_cli"}), "schema", s,
+                            "SFBRIDGE_SCHEMA", "salesforce") == "from_cli");
+}
+
+TEST_CASE("the engine's options come from settings and the command line", "[unit][cli]") {
+    auto s = base();
+    s.values["SFBRIDGE_SCHEMA"] = "env_schema";
+    s.values["SFBRIDGE_WRITE_ALGORITHM"] = "merged";
+    const auto cfg =
+        engine_options(s, parse({"run", "--max-batch", "10", "--load-connections", "1",
+                                 "--poll-interval-ms", "250", "--bulk-threshold", "7"}));
+    CHECK(cfg.database_url == "postgres://localhost/app");
+    CHECK(cfg.schema == "env_schema");
+    CHECK(cfg.max_batch == 10);
+    CHECK(cfg.load_connections == 1);
+    CHECK(cfg.bulk_threshold == 7);
+    CHECK(cfg.poll_interval == std::chrono::milliseconds(250));
+    CHECK(cfg.writes == write_algorithm::merged);
+    CHECK(cfg.load_batch == 20000);
+
+    const auto defaults = engine_options(base(), parse({"run"}));
+    CHECK(defaults.schema == "salesforce");
+    CHECK_FALSE(defaults.poll_interval);
+    CHECK(defaults.writes == write_algorithm::ordered);
+
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--load-connections", "3"})),
+                      "--load-connections expects 1 or 2, not 3");
+    auto wrong = base();
+    wrong.values["SFBRIDGE_WRITE_ALGORITHM"] = "fastest";
+    CHECK_THROWS_WITH(engine_options(wrong, parse({"run"})),
+                      "SFBRIDGE_WRITE_ALGORITHM must be ordered or merged, not fastest");
+    CHECK_THROWS_WITH(load_mappings(parse({"run"})), "--mappings FILE is required");
+    CHECK_THROWS_WITH(load_mappings(parse({"run", "--mappings", "/nonexistent/m.json"})),
+                      "cannot read /nonexistent/m.json");
+}

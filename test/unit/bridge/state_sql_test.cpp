@@ -1,0 +1,70 @@
+#include "bridge/state_sql.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <set>
+
+namespace sql = sfbridge::bridge::state_sql;
+
+namespace {
+// The highest $n a statement refers to.
+int parameters(const std::string& text) {
+    int most = 0;
+    std::regex re(R"(\$(\d+))");
+    for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it)
+        most = std::max(most, std::stoi((*it)[1]));
+    return most;
+}
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+} // namespace
+
+TEST_CASE("state SQL names its tables in the schema and takes values as parameters",
+          "[unit][state_sql]") {
+    const std::string s = "sf_app";
+    CHECK(has(sql::upsert_state(s), R"(INSERT INTO "sf_app"."_sfbridge_state")"));
+    CHECK(parameters(sql::upsert_state(s)) == 5);
+    CHECK(has(sql::upsert_state(s), "WHEN $5::boolean THEN 'reload'"));
+    CHECK(parameters(sql::forget_replay_id(s)) == 1);
+    CHECK(parameters(sql::mark_loading(s)) == 2);
+    CHECK(has(sql::mark_loaded(s), "poll_high_water = $2::timestamp, deleted_high_water = $2"));
+    CHECK(parameters(sql::reload_requests(s)) == 0);
+    CHECK(has(sql::request_reload(s), "lower(object_name) = lower($1)"));
+    CHECK(parameters(sql::insert_error(s)) == 5);
+    CHECK(has(sql::insert_error(s), R"("sf_app"."_sfbridge_errors")"));
+    CHECK(parameters(sql::insert_seen(s)) == 2);
+    CHECK(has(sql::clear_seen(s), R"("sf_app"."_sfbridge_seen")"));
+    CHECK(parameters(sql::prune_tombstones(s)) == 2);
+    CHECK(parameters(sql::insert_conflicts(s)) == 9);
+    CHECK(has(sql::status(s), R"(FROM "sf_app"."_sfbridge_state" s ORDER BY object_name)"));
+}
+
+TEST_CASE("state SQL quotes every identifier", "[unit][state_sql]") {
+    CHECK(sql::table_is_empty("salesforce", "contact") ==
+          R"(SELECT NOT EXISTS (SELECT 1 FROM "salesforce"."contact"))");
+    CHECK(has(sql::count_rows("salesforce", "Odd\"Name"), R"("salesforce"."Odd""Name")"));
+    CHECK(sql::analyze("salesforce", "select") == R"(ANALYZE "salesforce"."select")");
+    const auto del = sql::delete_unseen("salesforce", "account");
+    CHECK(has(del, R"(DELETE FROM "salesforce"."account" t WHERE t.sfid IS NOT NULL)"));
+    CHECK(parameters(del) == 2);
+}
+
+TEST_CASE("the mapping lock is one key for the stream, loads and the write-back",
+          "[unit][state_sql]") {
+    CHECK(sql::lock_mapping() == "SELECT pg_advisory_xact_lock(hashtext($1))");
+    CHECK(sql::lock_name("Contact") == "sfbridge:Contact");
+    CHECK(sql::mapping_lock_key("Contact") == "hashtext('sfbridge:Contact')");
+    CHECK(sql::mapping_lock_key("O'Brien__c") == "hashtext('sfbridge:O''Brien__c')");
+}
+
+TEST_CASE("failed-write filters number their parameters in order", "[unit][state_sql]") {
+    CHECK_FALSE(has(sql::failed_writes("s", false, false), "$"));
+    CHECK(has(sql::failed_writes("s", true, false), "table_name = $1"));
+    CHECK(has(sql::failed_writes("s", false, true), "id = $1::integer"));
+    const auto both = sql::retry_failed_writes("s", true, true);
+    CHECK(has(both, "table_name = $1 AND id = $2::integer"));
+    CHECK(has(both, "SET state = 'NEW'"));
+    CHECK(has(both, "WHERE state = 'FAILED'"));
+}
