@@ -66,15 +66,6 @@ TEST_CASE("Id IN batches and PushTopic queries", "[unit][mappings][soql]") {
     for (const auto& b : *batches)
         (void)parsed(b);
     CHECK((*batches)[2].find("'003D000000IRF549'") != std::string::npos);
-
-    const auto topic = gen::push_topic_query("Contact", {"LastName", "Email"}, error);
-    REQUIRE(topic);
-    CHECK(*topic == "SELECT Id, LastName, Email FROM Contact");
-    std::vector<std::string> many(200, "Some_Long_Field_Name__c");
-    for (std::size_t i = 0; i < many.size(); ++i)
-        many[i] += std::to_string(i);
-    CHECK_FALSE(gen::push_topic_query("Contact", many, error));
-    CHECK_THAT(error, Catch::Contains("over Salesforce's 1,300"));
 }
 
 TEST_CASE("names that are not API names are refused", "[unit][mappings][soql]") {

@@ -125,6 +125,23 @@ TEST_CASE("PushTopic names are hc_ prefixed deterministic and at most 25 charact
     CHECK(push_topic_name("Very_Long_Custom_Object_Name__c") == long1);
 }
 
+TEST_CASE("a PushTopic query names Id first, each field once, within 1,300 characters",
+          "[unit][salesforce]") {
+    std::string error;
+    const auto topic = push_topic_query("Contact", {"LastName", "Email", "id", "lastname"}, error);
+    REQUIRE(topic);
+    CHECK(*topic == "SELECT Id, LastName, Email FROM Contact");
+    std::vector<std::string> many(200, "Some_Long_Field_Name__c");
+    for (std::size_t i = 0; i < many.size(); ++i)
+        many[i] += std::to_string(i);
+    CHECK_FALSE(push_topic_query("Contact", many, error));
+    CHECK_THAT(error, Catch::Contains("over Salesforce's 1,300"));
+    CHECK_FALSE(push_topic_query("Contact; DELETE", {"LastName"}, error));
+    CHECK_THAT(error, Catch::Contains("not an object API name"));
+    CHECK_FALSE(push_topic_query("Contact", {"Name FROM User"}, error));
+    CHECK_THAT(error, Catch::Contains("not a field API name"));
+}
+
 TEST_CASE("the PushTopic plan creates keeps updates and removes only its own topics",
           "[unit][salesforce]") {
     std::vector<topic_spec> desired{{"Contact", {"Id", "LastName"}}, {"Lead", {"Id", "Company"}}};
@@ -209,10 +226,10 @@ TEST_CASE("query pages and records flatten into typed values", "[unit][salesforc
     CHECK(a.type == "Contact");
     CHECK(a.fields.size() == 5); // Owner (a relationship object) is skipped
     CHECK(a.get("amount")->raw == "12.50");
-    CHECK(a.get("Amount")->kind == sfbridge::mappings::sf_value_kind::json_number);
+    CHECK(a.get("Amount")->kind == sfbridge::sf_value_kind::json_number);
     CHECK(a.get("Active")->raw == "true");
     CHECK(a.get("Note")->raw == "say \"hi\"");
-    CHECK(a.get("Gone")->kind == sfbridge::mappings::sf_value_kind::json_null);
+    CHECK(a.get("Gone")->kind == sfbridge::sf_value_kind::json_null);
     CHECK(page.records[1].get("Amount")->raw == "-1e3");
 
     CHECK_FALSE(r.read_page("[1]", page, error));
