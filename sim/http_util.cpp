@@ -103,6 +103,13 @@ response rest_error(http::status s, const sf_error& e) {
     return rest_error(s, e.code, e.message, e.fields);
 }
 
+response control_error(http::status s, std::string_view message) {
+    std::string body;
+    json::writer w(body);
+    w.begin_object().member("error", message).end_object();
+    return json_response(s, std::move(body));
+}
+
 std::string_view bearer_token(const request& req) {
     auto it = req.find(http::field::authorization);
     if (it == req.end())

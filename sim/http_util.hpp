@@ -30,6 +30,8 @@ namespace http = net::http;
 [[nodiscard]] response rest_error(http::status s, std::string_view code, std::string_view message,
                                   const std::vector<std::string>& fields = {});
 [[nodiscard]] response rest_error(http::status s, const sf_error& e);
+// The control API's error body: {"error": message}.
+[[nodiscard]] response control_error(http::status s, std::string_view message);
 
 // The token in "Bearer x" or "OAuth x" (both accepted, as Salesforce does); empty otherwise.
 [[nodiscard]] std::string_view bearer_token(const request& req);

@@ -63,6 +63,21 @@ private:
     asio::awaitable<std::optional<response>> handle(request& req, const net::peer_info& peer);
     asio::awaitable<std::optional<response>> control(request& req, std::string_view path,
                                                      std::string_view query_string);
+    // The control API's handlers, one per endpoint group (simulator_control.cpp, the
+    // generators' in simulator_generate.cpp).
+    response control_stats();
+    response control_oauth(std::string_view action);
+    response control_inject(const request& req);
+    response control_fault_action(std::string_view action);
+    response control_fault_settings(const request& req);
+    response control_cometd(const request& req);
+    response control_validation_rules(const request& req);
+    response control_records(const request& req, const std::vector<std::string>& seg,
+                             std::string_view query_string);
+    response remove_records(const object_def& o, std::string_view list, const write_options& wo);
+    response write_records(const request& req, const object_def& o, const write_options& wo);
+    response generator_status(std::string_view job_text);
+    response start_generator(const request& req);
     asio::awaitable<void> generate(std::string object, std::string kind, long count, double rate,
                                    bool bulk, std::string stamp_field, std::uint64_t job);
     response services(request& req, std::string_view path, std::string_view query_string);
