@@ -69,8 +69,20 @@ private:
         asio::steady_timer* waiter = nullptr; // a held connect
     };
     struct reply_context;
+    struct message; // one Bayeux message as read (cometd_server_meta.cpp)
+    using session_map = std::unordered_map<std::string, std::shared_ptr<session>>;
 
+    // The /meta channels, in cometd_server_meta.cpp: `process` reads one message and hands it
+    // to its channel's handler, which adds the reply to `ctx`.
     void process(reply_context& ctx, simdjson::ondemand::object msg);
+    void meta_handshake(reply_context& ctx, const message& msg);
+    // The session of a message to a channel other than /meta/handshake, or sessions_.end()
+    // with the error replied.
+    session_map::iterator checked_session(reply_context& ctx, const message& msg);
+    void meta_connect(reply_context& ctx, const message& msg, session_map::iterator it);
+    void meta_subscribe(reply_context& ctx, const message& msg, session& s);
+    void meta_unsubscribe(reply_context& ctx, const message& msg, session& s);
+    void meta_disconnect(reply_context& ctx, const message& msg, session_map::iterator it);
     bool collect_events(session& s, std::string& out, std::size_t& count);
     void on_event(const channel_log& log);
     asio::awaitable<void> sweep();
@@ -82,7 +94,7 @@ private:
     auth& tokens_;
     cometd_config cfg_;
     std::mt19937_64 rng_;
-    std::unordered_map<std::string, std::shared_ptr<session>> sessions_;
+    session_map sessions_;
     asio::steady_timer sweep_timer_;
     bool stopped_ = false;
 };
