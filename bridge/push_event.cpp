@@ -1,62 +1,50 @@
 #include "bridge/push_event.hpp"
 
 #include "core/calendar.hpp"
-#include "mappings/values.hpp"
+#include "core/value_kind.hpp"
 
 namespace sfbridge::bridge {
 
 namespace od = simdjson::ondemand;
 
-bool push_event_reader::read_change_event(od::object payload, push_event& out, std::string& error) {
-    out.change_event = true;
-    std::string change_type;
-    std::int64_t commit_ms = -1;
-    for (auto f : payload) {
-        std::string_view key;
-        if (f.unescaped_key().get(key)) {
-            error = "the change event is malformed";
+namespace {
+
+// The ChangeEventHeader's changeType, commitTimestamp and recordIds.
+bool read_header(od::object h, std::string& change_type, std::int64_t& commit_ms, push_event& out,
+                 std::string& error) {
+    for (auto hf : h) {
+        std::string_view k, v;
+        if (hf.unescaped_key().get(k)) {
+            error = "the ChangeEventHeader is malformed";
             return false;
         }
-        if (key != "ChangeEventHeader")
-            continue;
-        od::object h;
-        if (f.value().get_object().get(h)) {
-            error = "the ChangeEventHeader is not an object";
-            return false;
-        }
-        for (auto hf : h) {
-            std::string_view k, v;
-            if (hf.unescaped_key().get(k)) {
-                error = "the ChangeEventHeader is malformed";
+        if (k == "changeType" && !hf.value().get_string().get(v)) {
+            change_type = v;
+        } else if (k == "commitTimestamp") {
+            std::int64_t t = 0;
+            if (!hf.value().get_int64().get(t))
+                commit_ms = t;
+        } else if (k == "recordIds") {
+            od::array ids;
+            if (hf.value().get_array().get(ids)) {
+                error = "the ChangeEventHeader's recordIds is not an array";
                 return false;
             }
-            if (k == "changeType" && !hf.value().get_string().get(v)) {
-                change_type = v;
-            } else if (k == "commitTimestamp") {
-                std::int64_t t = 0;
-                if (!hf.value().get_int64().get(t))
-                    commit_ms = t;
-            } else if (k == "recordIds") {
-                od::array ids;
-                if (hf.value().get_array().get(ids)) {
-                    error = "the ChangeEventHeader's recordIds is not an array";
+            for (auto id : ids) {
+                std::string_view id_text;
+                if (id.get_string().get(id_text)) {
+                    error = "a record id in the ChangeEventHeader is not a string";
                     return false;
                 }
-                for (auto id : ids) {
-                    std::string_view s;
-                    if (id.get_string().get(s)) {
-                        error = "a record id in the ChangeEventHeader is not a string";
-                        return false;
-                    }
-                    out.record_ids.emplace_back(s);
-                }
+                out.record_ids.emplace_back(id_text);
             }
         }
     }
-    if (change_type.empty() || commit_ms < 0) {
-        error = "the change event has no ChangeEventHeader with changeType and commitTimestamp";
-        return false;
-    }
+    return true;
+}
+
+// CDC's changeType as the PushTopic event type (GAP_* as "gap").
+bool set_change_type(const std::string& change_type, push_event& out, std::string& error) {
     static constexpr std::pair<std::string_view, std::string_view> types[] = {
         {"CREATE", "created"},
         {"UPDATE", "updated"},
@@ -77,6 +65,73 @@ bool push_event_reader::read_change_event(od::object payload, push_event& out, s
         error = "the change event names no record";
         return false;
     }
+    return true;
+}
+
+// The PushTopic event's "event" member: type, createdDate, replayId.
+bool read_event_member(od::object e, push_event& out, std::string& error) {
+    for (auto f : e) {
+        std::string_view k;
+        if (f.unescaped_key().get(k)) {
+            error = "the event data is malformed";
+            return false;
+        }
+        std::string_view v;
+        if (k == "type" && !f.value().get_string().get(v))
+            out.type = v;
+        else if (k == "createdDate" && !f.value().get_string().get(v))
+            out.created_date = v;
+        else if (k == "replayId") {
+            std::int64_t id = 0;
+            if (!f.value().get_int64().get(id))
+                out.replay_id = id;
+        }
+    }
+    return true;
+}
+
+// What a whole PushTopic event must have.
+bool check_push_topic_event(const push_event& out, std::string& error) {
+    if (out.type != "created" && out.type != "updated" && out.type != "deleted" &&
+        out.type != "undeleted") {
+        error = "unknown event type \"" + out.type + "\"";
+        return false;
+    }
+    if (!out.sobject.get("Id")) {
+        error = "the event's sobject has no Id";
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool push_event_reader::read_change_event(od::object payload, push_event& out, std::string& error) {
+    out.change_event = true;
+    std::string change_type;
+    std::int64_t commit_ms = -1;
+    for (auto f : payload) {
+        std::string_view key;
+        if (f.unescaped_key().get(key)) {
+            error = "the change event is malformed";
+            return false;
+        }
+        if (key != "ChangeEventHeader")
+            continue;
+        od::object h;
+        if (f.value().get_object().get(h)) {
+            error = "the ChangeEventHeader is not an object";
+            return false;
+        }
+        if (!read_header(h, change_type, commit_ms, out, error))
+            return false;
+    }
+    if (change_type.empty() || commit_ms < 0) {
+        error = "the change event has no ChangeEventHeader with changeType and commitTimestamp";
+        return false;
+    }
+    if (!set_change_type(change_type, out, error))
+        return false;
     out.created_date = calendar::format_utc(commit_ms, 'T', true);
     if (out.type == "created" || out.type == "undeleted") {
         // The body again, for the fields (the header, an object, is skipped).
@@ -84,11 +139,10 @@ bool push_event_reader::read_change_event(od::object payload, push_event& out, s
             !salesforce::record_reader::read_object(payload, out.sobject, error))
             return false;
         using salesforce::field_value;
-        const auto text = mappings::sf_value_kind::json_string;
+        const auto text = sf_value_kind::json_string;
         out.sobject.fields.push_back(field_value{"Id", text, out.record_ids.front()});
         out.sobject.fields.push_back(field_value{"SystemModstamp", text, out.created_date});
-        out.sobject.fields.push_back(
-            field_value{"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
+        out.sobject.fields.push_back(field_value{"IsDeleted", sf_value_kind::json_bool, "false"});
     }
     return true;
 }
@@ -124,23 +178,8 @@ bool push_event_reader::read(std::string_view data, push_event& out, std::string
                 error = "the event's \"event\" is not an object";
                 return false;
             }
-            for (auto f : e) {
-                std::string_view k;
-                if (f.unescaped_key().get(k)) {
-                    error = "the event data is malformed";
-                    return false;
-                }
-                std::string_view v;
-                if (k == "type" && !f.value().get_string().get(v))
-                    out.type = v;
-                else if (k == "createdDate" && !f.value().get_string().get(v))
-                    out.created_date = v;
-                else if (k == "replayId") {
-                    std::int64_t id = 0;
-                    if (!f.value().get_int64().get(id))
-                        out.replay_id = id;
-                }
-            }
+            if (!read_event_member(e, out, error))
+                return false;
             saw_event = true;
         } else if (key == "payload") {
             od::object p;
@@ -171,16 +210,7 @@ bool push_event_reader::read(std::string_view data, push_event& out, std::string
         error = "the event data has no event type or no sobject";
         return false;
     }
-    if (out.type != "created" && out.type != "updated" && out.type != "deleted" &&
-        out.type != "undeleted") {
-        error = "unknown event type \"" + out.type + "\"";
-        return false;
-    }
-    if (!out.sobject.get("Id")) {
-        error = "the event's sobject has no Id";
-        return false;
-    }
-    return true;
+    return check_push_topic_event(out, error);
 }
 
 } // namespace sfbridge::bridge

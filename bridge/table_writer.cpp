@@ -6,11 +6,23 @@
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
 
+#include <tuple>
+
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
 using mappings::quote_identifier;
+
+namespace {
+// The table and its two Heroku Connect triggers, quoted.
+std::tuple<std::string, std::string, std::string> load_names(const std::string& schema,
+                                                             const mappings::resolved_mapping& m) {
+    return {quote_identifier(schema) + "." + quote_identifier(m.table),
+            quote_identifier("hc_" + m.table + "_status_trigger"),
+            quote_identifier("hc_" + m.table + "_logtrigger")};
+}
+} // namespace
 
 table_writer::table_writer(asio::any_io_executor ex, std::string schema)
     : conn_(std::move(ex)), schema_(std::move(schema)) {}
@@ -38,30 +50,22 @@ asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::
     co_return co_await conn_.async_query(sql, p, out, diag);
 }
 
-asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diagnostics& diag) {
-    const std::string_view text = batch.copy_text();
-    const auto& m = batch.mapping();
-    const std::string table = quote_identifier(schema_) + "." + quote_identifier(m.table);
-    // The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session
-    // they only set _hc_lastop = 'SYNCED' (the logger's WHEN clause is false), which the COPY
-    // data carries anyway. So they are switched off for the batch's transaction, the first
-    // way that is allowed:
-    //  - replica: `SET LOCAL session_replication_role = replica` turns ordinary triggers off
-    //    for this session only, without a lock, so loads on several connections run side by
-    //    side. Only when the table has no trigger but those two (a user's own trigger must
-    //    still run) and the role may set it.
-    //  - alter: ALTER TABLE ... DISABLE TRIGGER for those two, undone before COMMIT: other
-    //    sessions never see the table without them (ALTER TABLE locks it until COMMIT, which
-    //    an empty table being loaded can afford, but which serialises parallel loads).
-    //  - otherwise through the triggers.
-    const std::string status = quote_identifier("hc_" + m.table + "_status_trigger");
-    const std::string logger = quote_identifier("hc_" + m.table + "_logtrigger");
-    error_code ec;
-    auto rollback = [&]() -> asio::awaitable<void> {
-        pg::diagnostics ignore;
-        (void)co_await conn_.async_exec("ROLLBACK", ignore);
-    };
-    load_mode mode = load_mode::triggers;
+// The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session they
+// only set _hc_lastop = 'SYNCED' (the logger's WHEN clause is false), which the COPY data
+// carries anyway. So they are switched off for the batch's transaction, the first way that is
+// allowed:
+//  - replica: `SET LOCAL session_replication_role = replica` turns ordinary triggers off for
+//    this session only, without a lock, so loads on several connections run side by side. Only
+//    when the table has no trigger but those two (a user's own trigger must still run) and the
+//    role may set it.
+//  - alter: ALTER TABLE ... DISABLE TRIGGER for those two, undone before COMMIT: other sessions
+//    never see the table without them (ALTER TABLE locks it until COMMIT, which an empty table
+//    being loaded can afford, but which serialises parallel loads).
+//  - otherwise through the triggers.
+asio::awaitable<error_code> table_writer::begin_load(const mappings::resolved_mapping& m,
+                                                     load_mode& mode, pg::diagnostics& diag) {
+    const auto [table, status, logger] = load_names(schema_, m);
+    mode = load_mode::triggers;
     for (load_mode want : {load_mode::replica, load_mode::alter}) {
         if (want < least_load_mode_ || (want == load_mode::replica && !replica_load_allowed_))
             continue;
@@ -69,12 +73,13 @@ asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diag
                                       ? "BEGIN; SET LOCAL session_replication_role = replica"
                                       : "BEGIN; ALTER TABLE " + table + " DISABLE TRIGGER " +
                                             status + ", DISABLE TRIGGER " + logger;
-        ec = co_await conn_.async_exec(begin, diag);
+        auto ec = co_await conn_.async_exec(begin, diag);
         if (!ec) {
             mode = want;
-            break;
+            co_return ec;
         }
-        co_await rollback();
+        pg::diagnostics ignore;
+        (void)co_await conn_.async_exec("ROLLBACK", ignore);
         if (!conn_.is_open() || conn_.is_broken())
             co_return ec;
         const char* what =
@@ -84,12 +89,18 @@ asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diag
         log::info("sync", what, {{"table", m.table}, {"detail", diag.summary()}});
         least_load_mode_ = static_cast<load_mode>(static_cast<int>(want) + 1);
         diag = pg::diagnostics{};
-        ec = {};
     }
-    if (mode == load_mode::triggers)
-        ec = co_await conn_.async_exec("BEGIN", diag);
-    if (!ec)
-        ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
+    co_return co_await conn_.async_exec("BEGIN", diag);
+}
+
+asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diagnostics& diag) {
+    const std::string_view text = batch.copy_text();
+    const auto& m = batch.mapping();
+    load_mode mode = load_mode::triggers;
+    auto ec = co_await begin_load(m, mode, diag);
+    if (ec)
+        co_return ec;
+    ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
     constexpr std::size_t chunk = 256 * 1024;
     for (std::size_t off = 0; !ec && off < text.size(); off += chunk)
         ec = co_await conn_.async_copy_write(text.substr(off, chunk), diag);
@@ -100,14 +111,17 @@ asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diag
         pg::diagnostics ignore;
         (void)co_await conn_.async_copy_abort("sfbridge: load failed", ignore);
     }
+    const auto [table, status, logger] = load_names(schema_, m);
     const std::string commit = mode == load_mode::alter
                                    ? "ALTER TABLE " + table + " ENABLE TRIGGER " + status +
                                          ", ENABLE TRIGGER " + logger + "; COMMIT"
                                    : std::string("COMMIT");
     if (!ec)
         ec = co_await conn_.async_exec(commit, diag);
-    if (ec && conn_.is_open())
-        co_await rollback();
+    if (ec && conn_.is_open()) {
+        pg::diagnostics ignore;
+        (void)co_await conn_.async_exec("ROLLBACK", ignore);
+    }
     co_return ec;
 }
 

@@ -63,6 +63,10 @@ public:
     static constexpr std::size_t prepared_batch = 4;
 
 private:
+    enum class load_mode { replica, alter, triggers };
+    // BEGIN, with the capture triggers off the best way allowed (`mode` says which).
+    boost::asio::awaitable<boost::system::error_code>
+    begin_load(const mappings::resolved_mapping& m, load_mode& mode, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     apply_small(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
@@ -72,7 +76,6 @@ private:
     std::string copy_buf_;
     // How a load switches the capture triggers off, best first; a way refused once is not
     // tried again on this session.
-    enum class load_mode { replica, alter, triggers };
     load_mode least_load_mode_ = load_mode::replica;
     bool replica_load_allowed_ = false;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pg/diagnostics.hpp"
+#include "pg/dsn.hpp"
 #include "pg/error.hpp"
 #include "pg/notification.hpp"
 #include "pg/params.hpp"
@@ -141,6 +142,9 @@ private:
     asio::awaitable<error_code> collect_results(result* out, diagnostics& diag);
     asio::awaitable<error_code> put_copy_end(const char* error_message, diagnostics& diag);
 
+    asio::awaitable<error_code> resolve_host(connect_settings& settings, diagnostics& diag,
+                                             std::chrono::milliseconds timeout);
+    asio::awaitable<error_code> poll_connect(diagnostics& diag, std::chrono::milliseconds timeout);
     // The pipeline's parts (connection_pipeline.cpp): sending, one statement's send, reading.
     using parse_group = std::vector<std::pair<std::size_t, std::string>>; // index, name
     error_code send_pipeline(const pipeline& p, diagnostics& diag);

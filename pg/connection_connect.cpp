@@ -37,28 +37,8 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
     } guard{*this};
 
     arm_deadline(timeout);
-    const auto fail_timeout = [&]() -> error_code {
-        diag.message =
-            "connection not established within " + std::to_string(timeout.count()) + " ms";
-        teardown(state::closed);
-        return errc::timeout;
-    };
-
-    // libpq would resolve a host name with a blocking getaddrinfo() on this thread; resolve it
-    // here and pass the address as hostaddr (host stays for TLS verification and .pgpass).
-    if (settings.needs_resolve()) {
-        auto [ec, endpoints] =
-            co_await resolver_.async_resolve(settings.host, settings.port, use_tuple);
-        if (timed_out_)
-            co_return fail_timeout();
-        if (ec || endpoints.empty()) {
-            diag.client_message = "resolve the database host";
-            diag.message = "could not resolve host \"" + settings.host + "\": " + ec.message();
-            teardown(state::closed);
-            co_return errc::connect_failed;
-        }
-        settings.add_hostaddr(endpoints.begin()->endpoint().address().to_string());
-    }
+    if (auto ec = co_await resolve_host(settings, diag, timeout))
+        co_return ec;
 
     std::vector<const char*> keys, values;
     for (const auto& [k, v] : settings.params) {
@@ -77,6 +57,53 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
     // As early as possible, so that no notice reaches stderr.
     PQsetNoticeReceiver(conn_, &connection::notice_receiver, this);
 
+    if (auto ec = co_await poll_connect(diag, timeout))
+        co_return ec;
+    const auto fail_connect = [&]() -> error_code {
+        diag.message = trimmed(PQerrorMessage(conn_));
+        teardown(state::closed);
+        return errc::connect_failed;
+    };
+    if (!rewrap_socket())
+        co_return fail_connect();
+    // Non-blocking mode only once connected (libpq's fe-exec.c says so).
+    if (PQsetnonblocking(conn_, 1) != 0)
+        co_return fail_connect();
+    deadline_.cancel();
+    ++op_generation_;
+    state_ = state::idle;
+    log::debug("pg", "connected", {{"backend_pid", PQbackendPID(conn_)}});
+    co_return error_code{};
+}
+
+// libpq would resolve a host name with a blocking getaddrinfo() on this thread; it is resolved
+// here and passed as hostaddr (host stays for TLS verification and .pgpass).
+asio::awaitable<error_code> connection::resolve_host(connect_settings& settings, diagnostics& diag,
+                                                     std::chrono::milliseconds timeout) {
+    if (!settings.needs_resolve())
+        co_return error_code{};
+    auto [ec, endpoints] =
+        co_await resolver_.async_resolve(settings.host, settings.port, use_tuple);
+    if (timed_out_) {
+        diag.message =
+            "connection not established within " + std::to_string(timeout.count()) + " ms";
+        teardown(state::closed);
+        co_return errc::timeout;
+    }
+    if (ec || endpoints.empty()) {
+        diag.client_message = "resolve the database host";
+        diag.message = "could not resolve host \"" + settings.host + "\": " + ec.message();
+        teardown(state::closed);
+        co_return errc::connect_failed;
+    }
+    settings.add_hostaddr(endpoints.begin()->endpoint().address().to_string());
+    co_return error_code{};
+}
+
+// PQconnectPoll until the session is up: the socket libpq names is waited on (re-read after
+// every poll, as libpq may change it), the operation's deadline ends it.
+asio::awaitable<error_code> connection::poll_connect(diagnostics& diag,
+                                                     std::chrono::milliseconds timeout) {
     const auto fail_connect = [&]() -> error_code {
         diag.message = trimmed(PQerrorMessage(conn_));
         teardown(state::closed);
@@ -97,8 +124,12 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
         auto [ec] = co_await sock_->async_wait(
             poll == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write,
             use_tuple);
-        if (timed_out_)
-            co_return fail_timeout();
+        if (timed_out_) {
+            diag.message =
+                "connection not established within " + std::to_string(timeout.count()) + " ms";
+            teardown(state::closed);
+            co_return errc::timeout;
+        }
         if (state_ != state::connecting || !conn_)
             co_return errc::cancelled;
         if (ec) {
@@ -108,15 +139,6 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
         }
         poll = PQconnectPoll(conn_);
     }
-    if (!rewrap_socket())
-        co_return fail_connect();
-    // Non-blocking mode only once connected (libpq's fe-exec.c says so).
-    if (PQsetnonblocking(conn_, 1) != 0)
-        co_return fail_connect();
-    deadline_.cancel();
-    ++op_generation_;
-    state_ = state::idle;
-    log::debug("pg", "connected", {{"backend_pid", PQbackendPID(conn_)}});
     co_return error_code{};
 }
 
