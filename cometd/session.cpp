@@ -1,5 +1,6 @@
 #include "cometd/session.hpp"
 
+#include "core/backoff.hpp"
 #include "core/json_writer.hpp"
 
 #include <algorithm>
@@ -172,18 +173,11 @@ void session::backoff(std::chrono::milliseconds initial, request_kind then) {
     ++failures_;
     state_ = state::backing_off;
     after_backoff_ = then;
-    // Exponential, capped, with jitter: never a hot loop, never a thundering herd.
-    const double exp = std::min(30, failures_ - 1);
-    double delay = std::min<double>(static_cast<double>(cfg_.backoff_max.count()),
-                                    static_cast<double>(initial.count()) * std::pow(2.0, exp));
-    std::uniform_real_distribution<double> jitter(1.0 - cfg_.jitter, 1.0 + cfg_.jitter);
-    delay = std::min<double>(static_cast<double>(cfg_.backoff_max.count()), delay * jitter(rng_));
-    pending_.push_back({action::kind::sleep,
-                        then,
-                        {},
-                        std::chrono::milliseconds(static_cast<std::int64_t>(delay)),
-                        {},
-                        {}});
+    // Exponential, capped, with jitter (core/backoff): never a hot loop, never a thundering herd.
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto delay =
+        backoff_delay({initial, cfg_.backoff_max, 2.0, cfg_.jitter}, failures_, unit(rng_));
+    pending_.push_back({action::kind::sleep, then, {}, delay, {}, {}});
 }
 
 void session::rehandshake() {

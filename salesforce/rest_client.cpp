@@ -1,5 +1,7 @@
 #include "salesforce/rest_client.hpp"
 
+#include "core/backoff.hpp"
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <simdjson.h>
@@ -140,13 +142,10 @@ void rest_client::release(slot* s) noexcept {
 }
 
 std::chrono::milliseconds rest_client::backoff_delay(int attempt) {
-    auto d = cfg_.backoff_initial;
-    for (int i = 1; i < attempt && d < cfg_.backoff_max; ++i)
-        d *= 2;
-    d = std::min(d, cfg_.backoff_max);
-    // Full jitter over the upper half, so that many callers do not retry in step.
-    std::uniform_int_distribution<long> dist(d.count() / 2, std::max<long>(d.count(), 1));
-    return std::chrono::milliseconds(dist(rng_));
+    // core's backoff, jittered so that many callers do not retry in step.
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    return sfbridge::backoff_delay({cfg_.backoff_initial, cfg_.backoff_max, 2.0, 0.25}, attempt,
+                                   unit(rng_));
 }
 
 asio::awaitable<void> rest_client::backoff(int attempt) {
