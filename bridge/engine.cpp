@@ -127,7 +127,10 @@ void engine::start_loops() {
     for (auto& m : maps_) {
         any_stream = any_stream || !m->channel.empty();
         any_read_write = any_read_write || m->m.read_write();
-        pollers_.push_back(std::make_unique<poller>(*ctx_, *m));
+        pollers_.push_back(std::make_unique<poller>(*ctx_, *m, [this] {
+            if (writeback_ && inbound_caught_up())
+                writeback_->inbound_caught_up();
+        }));
         spawn("poll " + m->m.object_name, pollers_.back()->run());
     }
     if (any_stream) {
@@ -163,13 +166,15 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.schema = cfg_.schema;
     wc.archive_after = cfg_.archive_after;
     wc.algorithm = cfg_.writes;
-    wc.inbound_caught_up = [this] {
-        return std::all_of(maps_.begin(), maps_.end(),
-                           [](const auto& m) { return !m->m.read_write() || m->stats.polls > 0; });
-    };
+    wc.inbound_caught_up = [this] { return inbound_caught_up(); };
     writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);
     if (!stop_.stopping())
         co_await writeback_->run();
+}
+
+bool engine::inbound_caught_up() const {
+    return std::all_of(maps_.begin(), maps_.end(),
+                       [](const auto& m) { return !m->m.read_write() || m->stats.polls > 0; });
 }
 
 void engine::stop() {

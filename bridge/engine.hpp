@@ -56,6 +56,8 @@ private:
     boost::asio::awaitable<void> load_all();
     void start_loops();
     boost::asio::awaitable<void> writeback_loop();
+    // Every read-write mapping has polled once since start.
+    [[nodiscard]] bool inbound_caught_up() const;
 
     boost::asio::any_io_executor ex_;
     engine_config cfg_;

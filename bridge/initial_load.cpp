@@ -66,8 +66,9 @@ asio::awaitable<error_code> initial_load::begin() {
     const auto& schema = ctx_.cfg.schema;
     pg::diagnostics pd;
     pg::result r;
-    auto ec = co_await w_.query(state_sql::mark_loading(schema),
-                                pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    auto ec =
+        co_await w_.query(state_sql::mark_loading(schema),
+                          pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
     if (ec)
         co_return ec;
     std::int64_t total = 0;
@@ -294,7 +295,8 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
                                pg::params(state_sql::lock_name(m_.m.object_name)), r, pd);
     if (!ec)
         ec = co_await w_.query(state_sql::delete_unseen(schema, m_.m.table),
-                               pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), removed, pd);
+                               pg::params(m_.m.object_name, calendar::format_pg(started_ms_)),
+                               removed, pd);
     if (!ec)
         ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
     if (!ec)
@@ -314,8 +316,9 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
 asio::awaitable<error_code> initial_load::finish() {
     pg::diagnostics pd;
     pg::result r;
-    auto ec = co_await w_.query(state_sql::mark_loaded(ctx_.cfg.schema),
-                                pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    auto ec =
+        co_await w_.query(state_sql::mark_loaded(ctx_.cfg.schema),
+                          pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
     if (ec)
         co_return ec;
     m_.loaded = true;

@@ -20,8 +20,8 @@ namespace sfbridge::bridge {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-poller::poller(const sync_context& ctx, mapping_runtime& m)
-    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema) {}
+poller::poller(const sync_context& ctx, mapping_runtime& m, std::function<void()> caught_up)
+    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema), caught_up_(std::move(caught_up)) {}
 
 asio::awaitable<void> poller::run() {
     const auto interval = ctx_.cfg.poll_interval.value_or(
@@ -52,6 +52,8 @@ asio::awaitable<void> poller::run() {
                       {{"mapping", m_.m.object_name},
                        {"records", static_cast<unsigned long>(m_.stats.polled)}});
         ++m_.stats.polls;
+        if (first && caught_up_)
+            caught_up_();
         retry_after.reset();
         delays.reset();
         co_await prune_tombstones();

@@ -6,6 +6,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
+
 // One mapping's SystemModstamp polling: every sf_polling_seconds (or at once when asked), the
 // records changed since the high-water mark less an overlap, and (queryAll) the records
 // deleted since the delete high-water mark; each batch commits with the mark it reaches. What
@@ -15,7 +17,9 @@ namespace sfbridge::bridge {
 
 class poller {
 public:
-    poller(const sync_context& ctx, mapping_runtime& m);
+    // `caught_up` runs after the first successful poll (the hand-over from the load or the
+    // downtime is covered).
+    poller(const sync_context& ctx, mapping_runtime& m, std::function<void()> caught_up);
     poller(const poller&) = delete;
     poller& operator=(const poller&) = delete;
 
@@ -31,6 +35,7 @@ private:
     const sync_context& ctx_;
     mapping_runtime& m_;
     table_writer w_;
+    std::function<void()> caught_up_;
 };
 
 } // namespace sfbridge::bridge

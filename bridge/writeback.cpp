@@ -277,12 +277,20 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     co_return transient || !batch.empty();
 }
 
+void writeback::inbound_caught_up() {
+    caught_up_ = true;
+    pause_.cancel();
+}
+
+// Until the inbound side has caught up (told by inbound_caught_up()), at most catch_up_wait.
 asio::awaitable<void> writeback::wait_for_inbound() {
-    if (!cfg_.inbound_caught_up)
-        co_return;
+    caught_up_ = caught_up_ || !cfg_.inbound_caught_up || cfg_.inbound_caught_up();
     const auto until = std::chrono::steady_clock::now() + cfg_.catch_up_wait;
-    while (!stopping_ && !cfg_.inbound_caught_up() && std::chrono::steady_clock::now() < until)
-        co_await pause(std::chrono::milliseconds(20));
+    pause_.expires_at(until);
+    while (!stopping_ && !caught_up_ && std::chrono::steady_clock::now() < until) {
+        error_code ignore;
+        co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
+    }
 }
 
 asio::awaitable<void> writeback::run() {

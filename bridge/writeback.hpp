@@ -53,7 +53,8 @@ struct writeback_config {
     std::chrono::milliseconds retry_max{30000};
     std::chrono::seconds archive_after{std::chrono::hours(24)};
     // True once the inbound side has caught up (its first poll): writes wait for it at start, so
-    // that conflicts with Salesforce changes made while sfbridge was down are seen.
+    // that conflicts with Salesforce changes made while sfbridge was down are seen. Asked once
+    // at start; then writeback::inbound_caught_up() ends the wait.
     std::function<bool()> inbound_caught_up;
     std::chrono::milliseconds catch_up_wait{std::chrono::seconds(60)};
 };
@@ -72,6 +73,8 @@ public:
     // Runs until stop(); reconnects to Postgres as needed.
     boost::asio::awaitable<void> run();
     void stop();
+    // The inbound side has caught up (see writeback_config::inbound_caught_up): writes start.
+    void inbound_caught_up();
     [[nodiscard]] const writeback_stats& stats() const noexcept { return stats_; }
 
     using entry = writeback_entry;
@@ -106,6 +109,7 @@ private:
     trigger_log log_;
     boost::asio::steady_timer pause_;
     bool stopping_ = false;
+    bool caught_up_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
 };
