@@ -61,7 +61,18 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
         if (ex)
             std::rethrow_exception(ex);
     });
-    io.run();
+    try {
+        io.run();
+    } catch (const std::exception& x) {
+        // A loop ended by an exception (logged with its name by the engine). Exit at once, as
+        // the hard stop does: unwinding would destroy suspended loops after the engine they
+        // refer to. Exit code 2, so that a supervisor restarts the process.
+        log::error("sfbridge", "exiting after an unexpected error", {{"error", x.what()}});
+        std::_Exit(2);
+    } catch (...) {
+        log::error("sfbridge", "exiting after an unexpected error");
+        std::_Exit(2);
+    }
     return 0;
 }
 
@@ -81,7 +92,7 @@ int validate(const settings& s, const cli& c) {
             co_return 0;
         }
         if (co_await describe_and_resolve(rest, file, res, d))
-            fatal = "describing the mapped objects failed: " + d.summary();
+            fatal = "describe of " + res.failed_object + " failed: " + d.summary();
         co_return 0;
     }());
     for (const auto& w : res.warnings)
@@ -127,6 +138,7 @@ int cmd_tail(const settings& s, const cli& c) {
         if (!ec && client)
             client->stop();
     });
+    int rc = 0; // 1 when the stream ended by an error rather than a signal
     const cometd::tail_output out{[](std::string_view line) {
                                       std::cout << line << "\n" << std::flush;
                                   },
@@ -144,7 +156,6 @@ int cmd_tail(const settings& s, const cli& c) {
         client = std::make_unique<cometd::client>(
             io.get_executor(), cc, [&](bool refresh) { return rest.streaming_token(refresh); });
         client->set_committed(channel, replay);
-        int rc = 0;
         asio::co_spawn(io, client->run(), [&](std::exception_ptr e, boost::system::error_code ec) {
             if (e)
                 std::rethrow_exception(e);

@@ -20,7 +20,10 @@ asio::awaitable<void> control::run() {
     backoff delays({std::chrono::seconds(2), std::chrono::seconds(30)});
     while (!ctx_.stop.stopping()) {
         pg::diagnostics d;
-        if (!conn.is_open() && co_await conn.async_connect(ctx_.cfg.database_url, d)) {
+        error_code ec;
+        if (!conn.is_open()) // (no co_await inside && or ?: : GCC 12 evaluates it regardless)
+            ec = co_await conn.async_connect(ctx_.cfg.database_url, d);
+        if (ec) {
             conn.close();
             co_await ctx_.stop.sleep(delays.next());
             continue;
@@ -44,26 +47,35 @@ asio::awaitable<void> control::run() {
     conn.close();
 }
 
-asio::awaitable<void> control::reload(mapping_runtime& m) {
-    log::info("sync", "reload requested: loading again while the rest runs on",
-              {{"mapping", m.m.object_name}});
-    table_writer w(ctx_.ex, ctx_.cfg.schema);
-    backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
+asio::awaitable<void> control::load(mapping_runtime& m, table_writer& w,
+                                    std::chrono::milliseconds first_retry) {
+    backoff delays({first_retry, std::chrono::seconds(60)});
     while (!ctx_.stop.stopping()) {
         pg::diagnostics d;
         error_code ec;
         if (!w.is_open())
             ec = co_await w.open(ctx_.cfg.database_url, d);
         if (!ec) {
-            initial_load load(ctx_, m, w);
-            ec = co_await load.run();
-            if (!ec && load.rows_loaded() > 0 && !ctx_.stop.stopping())
-                spawn_("analyze " + m.m.object_name, analyze(m));
+            initial_load attempt(ctx_, m, w);
+            ec = co_await attempt.run();
+            if (!ec) {
+                if (attempt.rows_loaded() > 0 && !ctx_.stop.stopping())
+                    spawn_("analyze " + m.m.object_name, analyze(m));
+                co_return;
+            }
+        } else {
+            log::warn("sync", "the load's Postgres session cannot be opened, will retry",
+                      {{"mapping", m.m.object_name}, {"error", d.summary()}});
         }
-        if (!ec)
-            break;
         co_await ctx_.stop.sleep(delays.next());
     }
+}
+
+asio::awaitable<void> control::reload(mapping_runtime& m) {
+    log::info("sync", "reload requested: loading again while the rest runs on",
+              {{"mapping", m.m.object_name}});
+    table_writer w(ctx_.ex, ctx_.cfg.schema);
+    co_await load(m, w, std::chrono::milliseconds(500));
     w.connection().close();
     m.reloading = false;
 }

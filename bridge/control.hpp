@@ -2,9 +2,11 @@
 
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/sync_context.hpp"
+#include "bridge/table_writer.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -23,7 +25,11 @@ public:
             spawner spawn);
 
     boost::asio::awaitable<void> run();
-    // Loads the mapping again on a session of its own, retrying until it is done or stopped.
+    // Loads the mapping on `w` (opened again when lost) until a load succeeds or the stop,
+    // retrying with backoff from `first_retry`; then an ANALYZE when rows were written.
+    boost::asio::awaitable<void> load(mapping_runtime& m, table_writer& w,
+                                      std::chrono::milliseconds first_retry);
+    // Loads the mapping again on a session of its own.
     boost::asio::awaitable<void> reload(mapping_runtime& m);
     // Fresh statistics for the app's queries (and the merges) at once, instead of whenever
     // autovacuum gets to the new rows. On a connection of its own, so that streaming and

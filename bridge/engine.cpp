@@ -7,7 +7,6 @@
 #include "bridge/stream_ingest.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
-#include "core/backoff.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
 
@@ -61,7 +60,7 @@ asio::awaitable<bool> engine::start(std::string& error) {
     // Describe and validate every mapping; report every problem at once.
     resolution res;
     if (co_await describe_and_resolve(*rest_, cfg_.mappings, res, sd)) {
-        error = "describing the mapped objects failed: " + sd.summary();
+        error = "describe of " + res.failed_object + " failed: " + sd.summary();
         co_return false;
     }
     for (const auto& w : res.warnings)
@@ -108,18 +107,9 @@ void engine::spawn(std::string name, asio::awaitable<void> loop) {
 }
 
 asio::awaitable<void> engine::load_all() {
-    for (auto& m : maps_) {
-        backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
-        while (!m->loaded && !stop_.stopping()) {
-            initial_load load(*ctx_, *m, *stream_writer_);
-            if (auto ec = co_await load.run()) {
-                co_await stop_.sleep(delays.next());
-                continue;
-            }
-            if (load.rows_loaded() > 0 && !stop_.stopping())
-                spawn("analyze " + m->m.object_name, control_->analyze(*m));
-        }
-    }
+    for (auto& m : maps_)
+        if (!m->loaded)
+            co_await control_->load(*m, *stream_writer_, std::chrono::seconds(1));
 }
 
 void engine::start_loops() {

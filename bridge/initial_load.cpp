@@ -5,12 +5,12 @@
 #include "bridge/write_retry.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
+#include "mappings/ddl.hpp"
 #include "mappings/soql.hpp"
 #include "mappings/types.hpp"
 #include "salesforce/bulk_query.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -109,10 +109,11 @@ asio::awaitable<error_code> initial_load::open_writers() {
         pg::result others;
         const std::string table = mappings::quote_identifier(ctx_.cfg.schema) + "." +
                                   mappings::quote_identifier(m_.m.table);
-        auto ec = co_await w_.query(state_sql::other_triggers(),
-                                    pg::params(table, "hc_" + m_.m.table + "_status_trigger",
-                                               "hc_" + m_.m.table + "_logtrigger"),
-                                    others, pd);
+        auto ec =
+            co_await w_.query(state_sql::other_triggers(),
+                              pg::params(table, mappings::ddl::status_trigger_name(m_.m.table),
+                                         mappings::ddl::log_trigger_name(m_.m.table)),
+                              others, pd);
         if (ec)
             co_return ec;
         // Replica mode only when the table has no trigger but Heroku Connect's two and this
@@ -158,7 +159,11 @@ asio::awaitable<error_code> initial_load::fetch() {
     auto soql = mappings::soql::select_all(m_.m.object_name, m_.m.field_names(), soql_error);
     if (!soql)
         co_return salesforce::errc::api_error;
-    co_return bulk_ ? co_await fetch_bulk(*soql) : co_await fetch_rest(*soql);
+    // Not one conditional expression with a co_await in each branch: GCC 12 runs both (each
+    // record was loaded twice, by Bulk and by REST).
+    if (bulk_)
+        co_return co_await fetch_bulk(*soql);
+    co_return co_await fetch_rest(*soql);
 }
 
 asio::awaitable<error_code> initial_load::fetch_bulk(const std::string& soql) {
@@ -223,8 +228,15 @@ asio::awaitable<error_code> initial_load::hand_over() {
         if (!sl.busy) {
             std::swap(filling_, sl.batch);
             sl.busy = true;
-            // Joined by wait_writers before this object goes; write() does not throw out.
-            asio::co_spawn(ctx_.ex, write(sl), asio::detached);
+            // Joined by wait_writers before this object goes. An exception (a programming
+            // error) frees the slot, so that nothing waits for it, and ends the process.
+            asio::co_spawn(ctx_.ex, write(sl), [this, &sl](std::exception_ptr e) {
+                if (!e)
+                    return;
+                sl.busy = false;
+                write_done_.cancel();
+                std::rethrow_exception(e);
+            });
             break;
         }
     co_return error_code{};

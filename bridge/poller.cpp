@@ -27,7 +27,7 @@ asio::awaitable<void> poller::run() {
     const auto interval = ctx_.cfg.poll_interval.value_or(
         std::chrono::seconds(std::max<std::int64_t>(1, m_.m.config.sf_polling_seconds)));
     auto stop_waiting = ctx_.stop.on_stop([this] { m_.poll_timer.cancel(); });
-    backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
+    backoff delays({std::chrono::seconds(1), std::chrono::seconds(60)});
     // The first poll runs at once: it covers the hand-over from the load (or the downtime).
     m_.poll_now = true;
     std::optional<std::chrono::milliseconds> retry_after; // after a failure

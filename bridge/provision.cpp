@@ -27,6 +27,7 @@ asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
                 out.errors.push_back("mapping " + m.object_name + ": describe unreadable: " + perr);
         } else if (sd.http_status != 404) {
             diag = sd;
+            out.failed_object = m.object_name;
             co_return ec;
         }
         auto r = mappings::resolve_mapping(m, d ? &*d : nullptr, out.errors, out.warnings);

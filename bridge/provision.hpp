@@ -23,6 +23,7 @@ struct resolution {
     std::vector<mappings::resolved_mapping> mappings;
     std::vector<std::string> errors;   // mapping problems: every one of them, for one message
     std::vector<std::string> warnings; // logged or printed; nothing stops
+    std::string failed_object;         // whose describe failed (when one did)
 };
 
 // Describes every mapped object and resolves its mapping. An object Salesforce does not know

@@ -60,7 +60,7 @@ asio::awaitable<void> stream_ingest::run() {
         const auto ec = co_await run_client(cc);
         if (ctx_.stop.stopping())
             break;
-        if (handled_any_) // it streamed before it ended: not a failure to connect
+        if (handled_any_) // it streamed events before it ended: not a failure to connect
             delays.reset();
         log::warn("streaming", "reconnecting the stream",
                   {{"error", ec ? ec.message() : std::string("stopped")}});
@@ -87,7 +87,8 @@ asio::awaitable<error_code> stream_ingest::run_client(const cometd::client_confi
     });
     auto stop_client = ctx_.stop.on_stop([this] { client_->stop(); });
     while (auto item = co_await client_->next()) {
-        handled_any_ = true;
+        // Only events say the stream worked: a client that fails ends with a fatal item.
+        handled_any_ = handled_any_ || item->what == cometd::stream_item::kind::event;
         co_await handle(*item);
         // Drain what is already queued: the batch grows with the load.
         while (client_->queued() > 0 && in_batch_ < ctx_.cfg.max_batch) {

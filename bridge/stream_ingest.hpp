@@ -54,7 +54,7 @@ private:
     push_event_reader reader_;
     push_event ev_;
     std::size_t in_batch_ = 0;
-    bool handled_any_ = false; // by the current client
+    bool handled_any_ = false; // an event, from the current client
 };
 
 } // namespace sfbridge::bridge

@@ -19,8 +19,8 @@ namespace {
 std::tuple<std::string, std::string, std::string> load_names(const std::string& schema,
                                                              const mappings::resolved_mapping& m) {
     return {quote_identifier(schema) + "." + quote_identifier(m.table),
-            quote_identifier("hc_" + m.table + "_status_trigger"),
-            quote_identifier("hc_" + m.table + "_logtrigger")};
+            quote_identifier(mappings::ddl::status_trigger_name(m.table)),
+            quote_identifier(mappings::ddl::log_trigger_name(m.table))};
 }
 } // namespace
 

@@ -279,7 +279,8 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
 
 void writeback::inbound_caught_up() {
     caught_up_ = true;
-    pause_.cancel();
+    if (waiting_for_inbound_) // the timer is shared with the retry pauses: only this wait ends
+        pause_.cancel();
 }
 
 // Until the inbound side has caught up (told by inbound_caught_up()), at most catch_up_wait.
@@ -287,10 +288,12 @@ asio::awaitable<void> writeback::wait_for_inbound() {
     caught_up_ = caught_up_ || !cfg_.inbound_caught_up || cfg_.inbound_caught_up();
     const auto until = std::chrono::steady_clock::now() + cfg_.catch_up_wait;
     pause_.expires_at(until);
+    waiting_for_inbound_ = true;
     while (!stopping_ && !caught_up_ && std::chrono::steady_clock::now() < until) {
         error_code ignore;
         co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
     }
+    waiting_for_inbound_ = false;
 }
 
 asio::awaitable<void> writeback::run() {
@@ -319,6 +322,8 @@ asio::awaitable<void> writeback::run() {
             continue;
         }
         if (batch.empty()) {
+            if (stopping_) // a stop during the claim: the wait would not see it
+                break;
             co_await log_.wait(cfg_.sweep);
             continue;
         }

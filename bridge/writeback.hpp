@@ -110,6 +110,7 @@ private:
     boost::asio::steady_timer pause_;
     bool stopping_ = false;
     bool caught_up_ = false;
+    bool waiting_for_inbound_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
 };

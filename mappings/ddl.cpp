@@ -89,6 +89,14 @@ std::string quote_literal(std::string_view value) {
     return out;
 }
 
+std::string status_trigger_name(std::string_view table) {
+    return "hc_" + std::string(table) + "_status_trigger";
+}
+
+std::string log_trigger_name(std::string_view table) {
+    return "hc_" + std::string(table) + "_logtrigger";
+}
+
 std::string trigger_log_channel(std::string_view schema) {
     return std::string(schema) + ".hc_trigger_log";
 }
@@ -382,10 +390,10 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
          "        RETURN NULL;\n"
          "    END;\n"
          "$$;\n";
-    trigger(s, "hc_" + m.table + "_status_trigger", table,
+    trigger(s, status_trigger_name(m.table), table,
             "BEFORE INSERT OR UPDATE ON " + table + " FOR EACH ROW EXECUTE PROCEDURE " + status_fn +
                 "()");
-    trigger(s, "hc_" + m.table + "_logtrigger", table,
+    trigger(s, log_trigger_name(m.table), table,
             "AFTER INSERT OR DELETE OR UPDATE ON " + table +
                 " FOR EACH ROW WHEN ((public.get_xmlbinary()::text = 'base64'::text)) EXECUTE "
                 "PROCEDURE " +

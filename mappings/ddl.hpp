@@ -37,6 +37,10 @@ inline constexpr int schema_version = 1;
 
 // The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
 [[nodiscard]] std::string trigger_log_channel(std::string_view schema);
+// Heroku Connect's two triggers on a mapped table (unquoted): the one that sets _hc_lastop and
+// the one that logs the app's writes into _trigger_log.
+[[nodiscard]] std::string status_trigger_name(std::string_view table);
+[[nodiscard]] std::string log_trigger_name(std::string_view table);
 
 // A SQL string literal ('it''s').
 [[nodiscard]] std::string quote_literal(std::string_view value);
