@@ -159,8 +159,8 @@ asio::awaitable<error_code> initial_load::fetch() {
     auto soql = mappings::soql::select_all(m_.m.object_name, m_.m.field_names(), soql_error);
     if (!soql)
         co_return salesforce::errc::api_error;
-    // Not one conditional expression with a co_await in each branch: GCC 12 runs both (each
-    // record was loaded twice, by Bulk and by REST).
+    // Not `co_return bulk_ ? co_await ... : co_await ...`: GCC 12 ran both branches of that
+    // (every record was loaded twice, by Bulk and by REST).
     if (bulk_)
         co_return co_await fetch_bulk(*soql);
     co_return co_await fetch_rest(*soql);
@@ -230,12 +230,12 @@ asio::awaitable<error_code> initial_load::hand_over() {
             sl.busy = true;
             // Joined by wait_writers before this object goes. An exception (a programming
             // error) frees the slot, so that nothing waits for it, and ends the process.
-            asio::co_spawn(ctx_.ex, write(sl), [this, &sl](std::exception_ptr e) {
-                if (!e)
+            asio::co_spawn(ctx_.ex, write(sl), [this, &sl](std::exception_ptr thrown) {
+                if (!thrown)
                     return;
                 sl.busy = false;
                 write_done_.cancel();
-                std::rethrow_exception(e);
+                std::rethrow_exception(thrown);
             });
             break;
         }

@@ -329,7 +329,10 @@ asio::awaitable<void> writeback::run() {
         }
         // Send, and retry what met a transient failure, in order, until it goes through.
         backoff retry({cfg_.retry_initial, cfg_.retry_max});
-        while (!stopping_ && co_await process(batch)) {
+        while (!stopping_) {
+            const bool again = co_await process(batch); // (no co_await inside &&: see decisions)
+            if (!again)
+                break;
             ++stats_.retried;
             log::warn("writeback", "Salesforce unavailable for some writes, retrying",
                       {{"pending", static_cast<unsigned long>(batch.size())}});

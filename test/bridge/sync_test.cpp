@@ -150,6 +150,51 @@ TEST_CASE("a record a Bulk query returns twice is loaded once", "[bridge][sync]"
         std::chrono::seconds(240));
 }
 
+TEST_CASE("an initial load reads each record once, over the API its size picks, and COPYs it",
+          "[bridge][sync]") {
+    harness h;
+    std::string log_text;
+    log::set_sink([&](std::string_view line) { log_text.append(line).push_back('\n'); });
+    struct sink_reset {
+        ~sink_reset() { log::set_sink({}); }
+    } reset_sink;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            auto cfg = co_await bulk_contacts(h); // 12,000 Contacts: Bulk API 2.0
+            co_await h.send(
+                http::verb::post, "/__sim/generate",
+                R"({"object":"Account","kind":"create","count":700,"rate":0,"bulk":true})");
+            // Two mappings in one file: Contact (Bulk) and Account (REST).
+            std::vector<std::string> errors;
+            auto contact =
+                mappings::read_mapping_file(mapping_json("Contact", "Id,LastName", true), errors);
+            auto account =
+                mappings::read_mapping_file(mapping_json("Account", "Id,Name", true), errors);
+            REQUIRE(contact);
+            REQUIRE(account);
+            cfg.mappings = *contact;
+            cfg.mappings.mappings.push_back(account->mappings.front());
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await h.start(cfg);
+            bool ok = co_await converged(h, c, "Contact", "LastName");
+            REQUIRE(ok);
+            ok = co_await converged(h, c, "Account", "Name");
+            REQUIRE(ok);
+            for (const auto& s : h.engine->stats()) {
+                INFO(s.object);
+                CHECK(s.rows_loaded == (s.object == "Contact" ? 12000u : 700u));
+            }
+            CHECK(log_text.find("records=12000 api=bulk") != std::string::npos);
+            CHECK(log_text.find("records=700 api=rest") != std::string::npos);
+            // Straight into the empty tables: no COPY failed over to merges.
+            CHECK(log_text.find("initial load write failed") == std::string::npos);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
+
 TEST_CASE("every field type is loaded and streamed", "[bridge][sync]") {
     harness h;
     const std::vector<std::string> fields{"Name",
