@@ -1,5 +1,6 @@
 #include "salesforce/bulk_query.hpp"
 
+#include "core/backoff.hpp"
 #include "core/json_writer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -71,9 +72,11 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
     stats.job_id = job.id;
     const std::string job_path = rest.data_path("/jobs/query/" + job.id);
 
-    // Poll until the job completes, backing off to poll_max.
+    // Poll until the job completes, backing off to poll_max (core's backoff, no jitter: one
+    // caller per job).
     const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-    auto delay = opts.poll_initial;
+    const backoff_policy polls{opts.poll_initial, opts.poll_max, 2.0, 0.0};
+    int poll = 0;
     while (job.state != "JobComplete") {
         if (job.state == "Failed" || job.state == "Aborted") {
             diag.client_message = "Bulk API job " + job.id + " ended " + job.state;
@@ -84,10 +87,10 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             diag.client_message = "Bulk API job " + job.id + " did not complete in time";
             co_return errc::unavailable;
         }
+        const auto delay = backoff_delay(polls, ++poll, 0.5);
         asio::steady_timer t(co_await asio::this_coro::executor, delay);
         error_code wait_ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
-        delay = std::min(delay * 2, opts.poll_max);
         ec = co_await rest.async_call(net::http::verb::get, job_path, "", r, diag, opts.call);
         if (ec)
             co_return ec;
