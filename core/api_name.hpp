@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cctype>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace sfbridge {
 
@@ -16,5 +19,11 @@ namespace sfbridge {
             return false;
     return true;
 }
+
+// A SOQL select list: Id first, each field once (compared case-insensitively), every name
+// checked with is_api_name. nullopt with `error` naming the first name that is not one. Shared
+// by the queries mappings/ builds and the PushTopic query salesforce/ builds.
+[[nodiscard]] std::optional<std::string>
+select_list(std::string_view object, const std::vector<std::string>& fields, std::string& error);
 
 } // namespace sfbridge

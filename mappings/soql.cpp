@@ -6,38 +6,6 @@
 #include <cctype>
 
 namespace sfbridge::mappings::soql {
-namespace {
-
-// The select list, Id first, each field once (case-insensitively), all names checked.
-std::optional<std::string> select_list(std::string_view object,
-                                       const std::vector<std::string>& fields, std::string& error) {
-    if (!is_api_name(object)) {
-        error.assign("\"").append(object).append("\" is not an object API name");
-        return std::nullopt;
-    }
-    std::vector<std::string> chosen{"Id"};
-    for (const auto& f : fields) {
-        if (!is_api_name(f)) {
-            error.assign("\"")
-                .append(f)
-                .append("\" is not a field API name (on ")
-                .append(object)
-                .append(")");
-            return std::nullopt;
-        }
-        bool seen = false;
-        for (const auto& c : chosen)
-            seen = seen || text::iequals(c, f);
-        if (!seen)
-            chosen.push_back(f);
-    }
-    std::string out;
-    for (const auto& c : chosen)
-        out += (out.empty() ? "" : ", ") + c;
-    return out;
-}
-
-} // namespace
 
 std::string quote(std::string_view value) {
     std::string out = "'";

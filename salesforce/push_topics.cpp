@@ -2,9 +2,7 @@
 
 #include "core/api_name.hpp"
 #include "core/json_writer.hpp"
-#include "core/text.hpp"
 
-#include <algorithm>
 #include <map>
 #include <set>
 
@@ -33,24 +31,10 @@ std::string push_topic_name(std::string_view object) {
 std::optional<std::string> push_topic_query(std::string_view object,
                                             const std::vector<std::string>& fields,
                                             std::string& error) {
-    if (!is_api_name(object)) {
-        error = "\"" + std::string(object) + "\" is not an object API name";
+    const auto list = select_list(object, fields, error);
+    if (!list)
         return std::nullopt;
-    }
-    std::vector<std::string> chosen{"Id"};
-    for (const auto& f : fields) {
-        if (!is_api_name(f)) {
-            error = "\"" + f + "\" is not a field API name (on " + std::string(object) + ")";
-            return std::nullopt;
-        }
-        if (std::none_of(chosen.begin(), chosen.end(),
-                         [&](const std::string& c) { return text::iequals(c, f); }))
-            chosen.push_back(f);
-    }
-    std::string q = "SELECT ";
-    for (std::size_t i = 0; i < chosen.size(); ++i)
-        q += (i ? ", " : "") + chosen[i];
-    q += " FROM " + std::string(object);
+    const std::string q = "SELECT " + *list + " FROM " + std::string(object);
     if (q.size() > 1300) {
         error = "the PushTopic query for " + std::string(object) + " is " +
                 std::to_string(q.size()) + " characters, over Salesforce's 1,300";
