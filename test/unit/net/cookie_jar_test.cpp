@@ -1,5 +1,4 @@
 #include "net/cookie_jar.hpp"
-#include "net/gzip.hpp"
 #include "net/url.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,31 +13,6 @@ url u(std::string_view s) {
     return *r;
 }
 } // namespace
-
-TEST_CASE("URLs are split with default ports and IPv6 hosts", "[unit][net]") {
-    auto a = u("HTTPS://Na1.Salesforce.com/services/data/v60.0/query?q=SELECT+Id#frag");
-    CHECK(a.scheme == "https");
-    CHECK(a.host == "na1.salesforce.com");
-    CHECK(a.port == 443);
-    CHECK(a.target == "/services/data/v60.0/query?q=SELECT+Id");
-    CHECK(a.path() == "/services/data/v60.0/query");
-    CHECK(a.origin() == "https://na1.salesforce.com:443");
-    auto b = u("http://[::1]:8080");
-    CHECK(b.host == "::1");
-    CHECK(b.port == 8080);
-    CHECK(b.target == "/");
-    CHECK(b.authority() == "[::1]:8080");
-    std::string why;
-    CHECK_FALSE(parse_url("ftp://x", &why));
-    CHECK(why == "the scheme must be http or https");
-    CHECK_FALSE(parse_url("https://user:pw@host/", &why));
-    CHECK_FALSE(parse_url("http://host:99999/"));
-    CHECK_FALSE(parse_url("/relative"));
-    auto next = resolve(a, "/services/data/v60.0/query/01g-2000");
-    REQUIRE(next);
-    CHECK(next->host == a.host);
-    CHECK(next->target == "/services/data/v60.0/query/01g-2000");
-}
 
 TEST_CASE("cookies follow RFC 6265 default-path and path matching", "[unit][net]") {
     CHECK(cookie_jar::default_path("") == "/");
@@ -97,28 +71,4 @@ TEST_CASE("cookies are replaced, deleted and refused as the RFC says", "[unit][n
     CHECK(clk::to_time_t(*date) == 1445412480);
     CHECK(cookie_jar::parse_http_date("Wednesday, 21-Oct-15 07:28:00 GMT") == date);
     CHECK_FALSE(cookie_jar::parse_http_date("someday"));
-}
-
-TEST_CASE("gzip bodies round-trip and bad ones are refused", "[unit][net]") {
-    std::string text;
-    for (int i = 0; i < 5000; ++i)
-        text += "{\"channel\":\"/topic/hc_Contact\",\"n\":" + std::to_string(i) + "},";
-    const std::string packed = gzip(text);
-    CHECK(packed.size() < text.size() / 5);
-    std::string out;
-    REQUIRE_FALSE(gunzip(packed, out, 10 * 1024 * 1024));
-    CHECK(out == text);
-    CHECK(crc32("123456789") == 0xCBF43926u); // the CRC-32 check value
-
-    CHECK(gunzip(packed, out, 1000) == boost::system::errc::value_too_large);
-    std::string corrupt = packed;
-    corrupt[corrupt.size() - 6] ^= 0x55; // in the CRC
-    CHECK(gunzip(corrupt, out, 10 * 1024 * 1024) == boost::system::errc::illegal_byte_sequence);
-    CHECK(gunzip(packed.substr(0, packed.size() / 2), out, 10 * 1024 * 1024) ==
-          boost::system::errc::illegal_byte_sequence);
-    CHECK(gunzip("not gzip at all, clearly", out, 100) ==
-          boost::system::errc::illegal_byte_sequence);
-    std::string empty;
-    REQUIRE_FALSE(gunzip(gzip(""), empty, 10));
-    CHECK(empty.empty());
 }

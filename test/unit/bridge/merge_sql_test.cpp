@@ -1,0 +1,35 @@
+#include "bridge/merge_sql.hpp"
+#include "test/unit/bridge/contact_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge;
+using test::contact;
+using test::record;
+
+TEST_CASE("the merge SQL enforces the SystemModstamp rule", "[unit][bridge]") {
+    const auto m = contact();
+    const std::string sql = bridge::merge_sql::merge("salesforce", m);
+    CHECK(sql.find("ON CONFLICT (sfid) DO UPDATE") != std::string::npos);
+    CHECK(sql.find("\"contact\".systemmodstamp <= EXCLUDED.systemmodstamp") != std::string::npos);
+    CHECK(sql.find("d.systemmodstamp > s.systemmodstamp") != std::string::npos);
+    CHECK(bridge::merge_sql::copy_into_stage(m) ==
+          "COPY \"_sfbridge_stage_contact\" (_op, \"sfid\", \"isdeleted\", \"lastname\", "
+          "\"systemmodstamp\") FROM STDIN");
+}
+
+TEST_CASE("a small batch merges in one statement over a VALUES list", "[unit][bridge]") {
+    const auto m = contact(); // four columns
+    const std::string sql = bridge::merge_sql::merge_values("salesforce", m, 2);
+    CHECK(sql.starts_with("WITH _src (_op, \"sfid\", \"isdeleted\", \"lastname\", "
+                          "\"systemmodstamp\") AS (VALUES ($1::\"char\", $2::"));
+    CHECK(sql.find("($6::\"char\"") != std::string::npos); // the second row
+    CHECK(sql.find("$10::") != std::string::npos);
+    CHECK(sql.find("$11") == std::string::npos);
+    // The same rule as the staged merge, each part a CTE.
+    CHECK(sql.find("_upsert AS (INSERT INTO \"salesforce\".\"contact\"") != std::string::npos);
+    CHECK(sql.find("\"contact\".systemmodstamp <= EXCLUDED.systemmodstamp") != std::string::npos);
+    CHECK(sql.find("_remove AS (DELETE FROM") != std::string::npos);
+    CHECK(sql.find("_tomb AS (INSERT INTO \"salesforce\"._sfbridge_deleted") != std::string::npos);
+    CHECK(sql.find("_sfbridge_stage_") == std::string::npos);
+}

@@ -1,0 +1,38 @@
+#include "net/url.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge::net;
+
+namespace {
+url u(std::string_view s) {
+    auto r = parse_url(s);
+    REQUIRE(r);
+    return *r;
+}
+} // namespace
+
+TEST_CASE("URLs are split with default ports and IPv6 hosts", "[unit][net]") {
+    auto a = u("HTTPS://Na1.Salesforce.com/services/data/v60.0/query?q=SELECT+Id#frag");
+    CHECK(a.scheme == "https");
+    CHECK(a.host == "na1.salesforce.com");
+    CHECK(a.port == 443);
+    CHECK(a.target == "/services/data/v60.0/query?q=SELECT+Id");
+    CHECK(a.path() == "/services/data/v60.0/query");
+    CHECK(a.origin() == "https://na1.salesforce.com:443");
+    auto b = u("http://[::1]:8080");
+    CHECK(b.host == "::1");
+    CHECK(b.port == 8080);
+    CHECK(b.target == "/");
+    CHECK(b.authority() == "[::1]:8080");
+    std::string why;
+    CHECK_FALSE(parse_url("ftp://x", &why));
+    CHECK(why == "the scheme must be http or https");
+    CHECK_FALSE(parse_url("https://user:pw@host/", &why));
+    CHECK_FALSE(parse_url("http://host:99999/"));
+    CHECK_FALSE(parse_url("/relative"));
+    auto next = resolve(a, "/services/data/v60.0/query/01g-2000");
+    REQUIRE(next);
+    CHECK(next->host == a.host);
+    CHECK(next->target == "/services/data/v60.0/query/01g-2000");
+}
