@@ -106,7 +106,9 @@ log_outcomes trigger_log_outcomes(const std::vector<writeback_entry*>& done) {
 std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done) {
     std::map<std::string, std::vector<writeback_entry*>> per_table;
     for (auto* e : done)
-        if (e->action != write_action::remove)
+        // A table with no read-write mapping has no row of ours to mark (an UPDATE of it
+        // could fail and roll back the outcomes of the whole batch).
+        if (e->action != write_action::remove && e->error_code != "SFBRIDGE_NOT_MAPPED")
             per_table[e->table].push_back(e);
     std::vector<row_outcomes> out;
     for (auto& [table, es] : per_table) {

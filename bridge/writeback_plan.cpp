@@ -3,6 +3,7 @@
 #include "core/json_writer.hpp"
 #include "core/text.hpp"
 #include "mappings/values.hpp"
+#include "salesforce/ids.hpp"
 
 #include <algorithm>
 
@@ -27,6 +28,12 @@ classified classify(std::vector<writeback_entry>& batch, const mapping_lookup& f
             continue;
         if (!find(e.table)) {
             e.fail("SFBRIDGE_NOT_MAPPED", "table " + e.table + " has no read-write mapping");
+            continue;
+        }
+        if (!e.sfid.empty() && !salesforce::is_record_id(e.sfid)) {
+            // It would go into a URL or a collection as it is (a comma adds ids to a delete).
+            e.fail("SFBRIDGE_BAD_SFID",
+                   "the trigger log's sfid is not a Salesforce record id: " + e.sfid.substr(0, 40));
             continue;
         }
         if (!e.action) {

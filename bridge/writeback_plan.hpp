@@ -19,7 +19,7 @@
 // and trigger_log.cpp records what this decides.
 //
 //  - classify: each entry to inserts, updates or deletes of its table (an unknown table or
-//    action fails that entry alone);
+//    action, or an sfid that is not a record id, fails that entry alone);
 //  - insert_order: tables in trigger-log order of their first insert, parents before children
 //    (a child naming its parent by external id needs the parent created first);
 //  - record_json: the fields of one write from a row's values, only those the mapping may write;
@@ -158,7 +158,8 @@ struct row_outcomes {
     std::string table;
     std::vector<std::optional<std::string>> record_ids, sfids, ops, errors;
 };
-// Per table, one row each: the outcome of its latest entry, and a new sfid from any.
+// Per table, one row each: the outcome of its latest entry, and a new sfid from any. Entries of
+// tables with no read-write mapping are left out (the trigger log still records them).
 [[nodiscard]] std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done);
 
 } // namespace sfbridge::bridge

@@ -2,6 +2,7 @@
 // detection, merged writes and ordered rounds.
 #include "bridge/writeback_plan.hpp"
 #include "core/json_writer.hpp"
+#include "salesforce/ids.hpp"
 
 #include <algorithm>
 
@@ -102,6 +103,11 @@ update_plan plan_updates(const std::vector<writeback_entry*>& es,
             if (it->second.sfid.empty()) {
                 e->fail("SFBRIDGE_NO_SFID",
                         "the row has no sfid: its insert did not reach Salesforce");
+                continue;
+            }
+            if (!salesforce::is_record_id(it->second.sfid)) {
+                e->fail("SFBRIDGE_BAD_SFID", "the row's sfid is not a Salesforce record id: " +
+                                                 it->second.sfid.substr(0, 40));
                 continue;
             }
             sfid = it->second.sfid;

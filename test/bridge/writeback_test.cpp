@@ -488,3 +488,45 @@ TEST_CASE("rows claimed by a live write-back are left to it, a dead one's are se
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("a trigger log row naming an unmapped table or a bad sfid fails alone and the rest "
+          "of its batch is recorded",
+          "[bridge][writeback]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            co_await h.start(h.config(read_write(mapping_json("Contact", "Id,LastName", true))));
+            const std::string t = h.schema + ".contact", tl = h.schema + "._trigger_log";
+            // One transaction, so that one claim takes the three rows together.
+            co_await must_exec(app, "BEGIN; INSERT INTO " + t +
+                                        " (lastname) VALUES ('Good'); INSERT INTO " + tl +
+                                        " (state, action, table_name, record_id, sfid) VALUES "
+                                        "('NEW', 'INSERT', 'no_such_table', 1, NULL), "
+                                        "('NEW', 'DELETE', 'contact', 999, '003D000000IRF,b'); "
+                                        "COMMIT");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + tl + " WHERE state IN ('NEW', 'PENDING')",
+                "0");
+            REQUIRE(ok);
+            auto log = co_await must_query(app, "SELECT state, coalesce(sf_message, '') FROM " +
+                                                    tl + " ORDER BY id");
+            REQUIRE(log.rows() == 3);
+            CHECK(log.value(0, 0) == "SUCCESS");
+            CHECK(log.value(1, 0) == "FAILED");
+            CHECK_THAT(std::string(log.value(1, 1)), Catch::Contains("no read-write mapping"));
+            CHECK(log.value(2, 0) == "FAILED");
+            CHECK_THAT(std::string(log.value(2, 1)), Catch::Contains("not a Salesforce record id"));
+            auto row = co_await must_query(app, "SELECT (sfid IS NOT NULL)::text FROM " + t);
+            CHECK(row.value(0, 0) == "true");
+            // The write-back goes on: a later insert reaches Salesforce too.
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('After')");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + t + " WHERE sfid IS NOT NULL", "2");
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}

@@ -97,6 +97,31 @@ TEST_CASE("classify groups pending entries and fails unknown tables and actions 
     CHECK(batch[5].outcome == result::merged);
 }
 
+TEST_CASE("an sfid that is not a record id fails its entry alone", "[unit][writeback]") {
+    const auto m = everything();
+    const bridge::mapping_lookup find = [&](const std::string& t) {
+        return t == m.table ? &m : nullptr;
+    };
+    std::vector<writeback_entry> batch{
+        entry(1, "DELETE", m.table, 1, "", "a00000000000001AAA,a00000000000002AAA"),
+        entry(2, "UPDATE", m.table, 2, R"("name"=>"B")", "a00000000000002AAB"),
+        entry(3, "DELETE", m.table, 3, "", "a00000000000003AAA")};
+    const auto c = bridge::classify(batch, find);
+    CHECK(batch[0].outcome == result::failed);
+    CHECK(batch[0].error_code == "SFBRIDGE_BAD_SFID");
+    CHECK(batch[1].outcome == result::failed); // a suffix that does not match
+    REQUIRE(c.deletes.at(m.table).size() == 1);
+    CHECK(c.deletes.at(m.table)[0] == &batch[2]);
+
+    // A row whose sfid the app overwrote is not sent either.
+    std::vector<writeback_entry> es{entry(4, "UPDATE", m.table, 9, R"("name"=>"X")")};
+    std::map<std::int64_t, bridge::current_row> rows;
+    rows[9].sfid = "not an id";
+    auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+    CHECK(plan.order.empty());
+    CHECK(es[0].error_code == "SFBRIDGE_BAD_SFID");
+}
+
 TEST_CASE("insert order puts parents before children, else trigger-log order",
           "[unit][writeback]") {
     mappings::resolved_mapping parent, child, other;
@@ -348,8 +373,10 @@ TEST_CASE("outcomes: the log gets each entry, a row its latest entry and any new
     CHECK(log.messages[2] == "no");
     CHECK_FALSE(log.messages[0]);
     CHECK(log.sfids[0] == "a00000000000001AAA");
+    es.push_back(entry(6, "INSERT", "unmapped", 1, ""));
+    es.back().fail("SFBRIDGE_NOT_MAPPED", "table unmapped has no read-write mapping");
     const auto rows = bridge::mapped_row_outcomes(pointers(es));
-    REQUIRE(rows.size() == 2);
+    REQUIRE(rows.size() == 2); // no UPDATE of the unmapped table
     CHECK(rows[0].table == "t");
     CHECK(rows[0].record_ids == std::vector<std::optional<std::string>>{"7", "8"});
     CHECK(rows[0].ops == std::vector<std::optional<std::string>>{"UPDATED", "FAILED"});
