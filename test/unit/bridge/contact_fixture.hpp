@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/value_kind.hpp"
 #include "mappings/resolve.hpp"
 #include "salesforce/records.hpp"
 #include "test/support/describes.hpp"
@@ -25,10 +26,10 @@ inline mappings::resolved_mapping contact() {
 inline salesforce::flat_record record(const std::string& id, const std::string& name,
                                       const std::string& stamp) {
     salesforce::flat_record r;
-    r.fields.push_back({"Id", mappings::sf_value_kind::json_string, id});
-    r.fields.push_back({"LastName", mappings::sf_value_kind::json_string, name});
-    r.fields.push_back({"SystemModstamp", mappings::sf_value_kind::json_string, stamp});
-    r.fields.push_back({"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
+    r.fields.push_back({"Id", sf_value_kind::json_string, id});
+    r.fields.push_back({"LastName", sf_value_kind::json_string, name});
+    r.fields.push_back({"SystemModstamp", sf_value_kind::json_string, stamp});
+    r.fields.push_back({"IsDeleted", sf_value_kind::json_bool, "false"});
     return r;
 }
 

@@ -1,3 +1,4 @@
+#include "bridge/change_batch.hpp"
 #include "bridge/load_batch.hpp"
 #include "salesforce/csv_reader.hpp"
 #include "test/unit/bridge/contact_fixture.hpp"
