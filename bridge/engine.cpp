@@ -9,6 +9,7 @@
 #include "bridge/table_writer.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
+#include "net/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 
@@ -51,7 +52,7 @@ asio::awaitable<bool> engine::start(std::string& error) {
     ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, stop_});
     salesforce::diagnostics sd;
     if (auto ec = co_await rest_->async_login(sd)) {
-        error = "Salesforce login at " + cfg_.salesforce.auth.login_url +
+        error = "Salesforce login at " + net::redact_url(cfg_.salesforce.auth.login_url) +
                 " failed: " + (sd.summary().empty() ? ec.message() : sd.summary());
         co_return false;
     }

@@ -23,6 +23,28 @@ std::string url::origin() const {
     return scheme + "://" + authority();
 }
 
+std::string redact_url(std::string_view text) {
+    const auto sep = text.find("://");
+    const std::size_t start = sep == std::string_view::npos ? 0 : sep + 3;
+    const auto tail = text.find_first_of("/?#", start);
+    std::string_view authority =
+        text.substr(start, tail == std::string_view::npos ? std::string_view::npos : tail - start);
+    std::string out(text.substr(0, start));
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        out += "***@";
+        authority.remove_prefix(at + 1);
+    }
+    out += authority;
+    if (tail != std::string_view::npos) {
+        std::string_view rest = text.substr(tail);
+        const auto query = rest.find_first_of("?#");
+        out += rest.substr(0, query);
+        if (query != std::string_view::npos)
+            out += "?...";
+    }
+    return out;
+}
+
 std::optional<url> parse_url(std::string_view text, std::string* error) {
     auto fail = [&](const char* why) -> std::optional<url> {
         if (error)

@@ -24,6 +24,11 @@ struct url {
 // Parses an absolute URL; nullopt (with `error` set) when it is not a usable http(s) URL.
 [[nodiscard]] std::optional<url> parse_url(std::string_view text, std::string* error = nullptr);
 
+// A URL as it may be shown in a message or a log: credentials (user:password@) become "***@"
+// and a query or fragment "?...", as either may carry a secret. Works on any text, a malformed
+// URL too.
+[[nodiscard]] std::string redact_url(std::string_view text);
+
 // Resolves a reference (absolute URL or absolute path) against a base.
 [[nodiscard]] std::optional<url> resolve(const url& base, std::string_view reference);
 

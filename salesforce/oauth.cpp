@@ -204,7 +204,7 @@ authenticator::authenticator(boost::asio::any_io_executor ex, oauth_config cfg,
     std::string error;
     auto u = net::parse_url(cfg_.login_url, &error);
     if (!u)
-        throw std::invalid_argument("the Salesforce login URL " + cfg_.login_url +
+        throw std::invalid_argument("the Salesforce login URL " + net::redact_url(cfg_.login_url) +
                                     " is not usable: " + error);
     login_ = *u;
 }

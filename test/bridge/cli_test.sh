@@ -32,6 +32,17 @@ SALESFORCE_PASSWORD=wrong check "a wrong password" 2 "authentication failure" \
     "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
 SALESFORCE_LOGIN_URL=not-a-url check "a bad login URL" 2 "login URL" \
     "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+SALESFORCE_LOGIN_URL="https://user:login-url-secret@127.0.0.1:1/?sid=login-url-token" \
+    check "a login URL with credentials" 2 "login URL" \
+    "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+if grep -q "login-url-secret\|login-url-token" "$TMP/err" "$TMP/out"; then
+    echo "FAIL: the login URL's credentials reached the output"; fail=1
+fi
+DATABASE_URL="postgres://app:pa%zzword-secret@127.0.0.1:1/app" check "a DATABASE_URL libpq cannot parse" \
+    2 "connection string" "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+if grep -q "zzword-secret" "$TMP/err" "$TMP/out"; then
+    echo "FAIL: DATABASE_URL's password reached the output"; fail=1
+fi
 DATABASE_URL="host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2" check "an unreachable database" 2 \
     "database is unreachable" "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
 printf '{"version":1,"mappings":[{"object_name":"NoSuchObject__c","config":{"access":"read_only","fields":{"Id":{}}}}]}' >"$TMP/bad.json"

@@ -12,6 +12,17 @@ url u(std::string_view s) {
 }
 } // namespace
 
+TEST_CASE("a URL shown in a message has no credentials, query or fragment", "[unit][net]") {
+    CHECK(redact_url("https://user:s3cret@login.example.com/services?token=abc") ==
+          "https://***@login.example.com/services?...");
+    CHECK(redact_url("https://login.salesforce.com") == "https://login.salesforce.com");
+    CHECK(redact_url("https://a@b@host:8443/p#frag") == "https://***@host:8443/p?...");
+    CHECK(redact_url("user:pw@host/x") == "***@host/x");
+    CHECK(redact_url("not-a-url") == "not-a-url");
+    CHECK(redact_url("http://host/a@b") == "http://host/a@b"); // an @ in the path is no userinfo
+    CHECK(redact_url("") == "");
+}
+
 TEST_CASE("URLs are split with default ports and IPv6 hosts", "[unit][net]") {
     auto a = u("HTTPS://Na1.Salesforce.com/services/data/v60.0/query?q=SELECT+Id#frag");
     CHECK(a.scheme == "https");
