@@ -6,7 +6,6 @@
 #include "core/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -70,13 +69,19 @@ int main(int argc, char** argv) {
                          });
         c.set_committed(channel, replay);
         int rc = 0;
+        // An exception out of either coroutine (a programming error) leaves io.run() and ends
+        // in the catch below with exit code 2, instead of vanishing.
+        const auto rethrow = [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        };
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {
                 if (co_await c.run())
                     rc = 1;
             },
-            asio::detached);
+            rethrow);
         const cometd::tail_output out{[](std::string_view line) {
                                           std::fwrite(line.data(), 1, line.size(), stdout);
                                           std::fputc('\n', stdout);
@@ -87,7 +92,7 @@ int main(int argc, char** argv) {
                                                        static_cast<int>(message.size()),
                                                        message.data());
                                       }};
-        asio::co_spawn(io, cometd::tail(c, out), asio::detached);
+        asio::co_spawn(io, cometd::tail(c, out), rethrow);
         asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](boost::system::error_code, int) { c.stop(); });
         io.run();

@@ -1,7 +1,6 @@
 #include "core/calendar.hpp"
 
 #include <chrono>
-
 #include <cstdio>
 
 namespace sfbridge::calendar {
