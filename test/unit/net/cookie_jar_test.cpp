@@ -1,5 +1,6 @@
 #include "net/cookie_jar.hpp"
 #include "net/url.hpp"
+#include "test/unit/net/parsed_url.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,11 +8,7 @@ using namespace sfbridge::net;
 using clk = cookie_jar::clock;
 
 namespace {
-url u(std::string_view s) {
-    auto r = parse_url(s);
-    REQUIRE(r);
-    return *r;
-}
+const auto u = sfbridge::test::parsed_url;
 } // namespace
 
 TEST_CASE("cookies follow RFC 6265 default-path and path matching", "[unit][net]") {

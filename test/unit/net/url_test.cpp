@@ -1,15 +1,12 @@
 #include "net/url.hpp"
+#include "test/unit/net/parsed_url.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace sfbridge::net;
 
 namespace {
-url u(std::string_view s) {
-    auto r = parse_url(s);
-    REQUIRE(r);
-    return *r;
-}
+const auto u = sfbridge::test::parsed_url;
 } // namespace
 
 TEST_CASE("a URL shown in a message has no credentials, query or fragment", "[unit][net]") {
