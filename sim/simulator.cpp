@@ -4,6 +4,7 @@
 #include "sim/simulator.hpp"
 
 #include "core/log.hpp"
+#include "sim/answer_faults.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -130,11 +131,36 @@ asio::awaitable<std::optional<response>> simulator::handle(request& req,
                              "Server is too busy. Please try your request again later.");
     }
 
+    // Answer faults are decided before the request is applied (the body is still there) and
+    // act on its answer after.
+    const auto about = classify_request(path, query_string, req.body(), schema_);
+    answer_fault after = faults_.after_apply;
+    const bool faulted = takes(faults_.after_apply, about);
+    std::optional<response> res;
     if (path.starts_with("/cometd"))
-        co_return co_await cometd_->handle(req, path.substr(7));
-    if (path == "/services/oauth2/token")
-        co_return auth_->token_endpoint(req, base_url());
-    co_return services(req, path, query_string);
+        res = co_await cometd_->handle(req, path.substr(7));
+    else if (path == "/services/oauth2/token")
+        res = auth_->token_endpoint(req, base_url());
+    else
+        res = services(req, path, query_string);
+    if (!faulted || !res)
+        co_return res;
+    switch (after.what) {
+    case answer_fault::action::drop:
+        co_return std::nullopt;
+    case answer_fault::action::status:
+        co_return fault_answer(after.status);
+    case answer_fault::action::delay: {
+        asio::steady_timer t(ex_, after.delay);
+        (void)co_await t.async_wait(use_tuple);
+        if (stopped_)
+            co_return std::nullopt;
+        co_return res;
+    }
+    case answer_fault::action::none:
+        break;
+    }
+    co_return res;
 }
 
 response simulator::services(request& req, std::string_view path, std::string_view query_string) {

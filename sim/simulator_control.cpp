@@ -3,6 +3,7 @@
 // and records written as a user or the Bulk API would. One handler per endpoint group,
 // dispatched by simulator::control; the generators are in simulator_generate.cpp.
 #include "core/json_writer.hpp"
+#include "sim/answer_faults.hpp"
 #include "sim/ids.hpp"
 #include "sim/record_json.hpp"
 #include "sim/simulator.hpp"
@@ -193,7 +194,11 @@ response simulator::control_fault_settings(const request& req) {
             f.delay = std::chrono::milliseconds(i);
         else if (k == "apiDailyLimit" && !v.get_int64().get(i))
             usage_.max = static_cast<long>(i);
-        else if (k == "lockedIds") {
+        else if (k == "afterApply") {
+            std::string error;
+            if (!read_answer_fault(v, f.after_apply, error))
+                return control_error(http::status::bad_request, "faults: " + error);
+        } else if (k == "lockedIds") {
             od::array a;
             if (!v.get_array().get(a))
                 for (auto e : a) {

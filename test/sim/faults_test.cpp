@@ -67,6 +67,80 @@ TEST_CASE("a share of requests fails, and a share of record writes", "[sim][faul
     }());
 }
 
+namespace {
+// Records of `object` named `name`, through sfsim's REST query.
+asio::awaitable<int> count_named(sim_fixture& f, http_client& c, const std::string& object,
+                                 const std::string& name) {
+    auto r = co_await c.call(http::verb::get, f.api("/query?q=SELECT+Id+FROM+" + object +
+                                                    "+WHERE+Name+%3D+%27" + name + "%27"));
+    REQUIRE(r.status == 200);
+    co_return static_cast<int>(int64_t(parse_json(r.body)->root["totalSize"]));
+}
+} // namespace
+
+TEST_CASE("answer faults apply the request, then drop, replace or delay its answer",
+          "[sim][fault]") {
+    sim_fixture f;
+    auto c = f.client();
+    auto ctl = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        std::map<std::string, std::string> json;
+        json["Content-Type"] = "application/json";
+        // A fresh client for each create: the test client sends a request again once when its
+        // kept-alive connection closes, which is the very resend these faults expose.
+        auto create = [&](std::string name) -> asio::awaitable<http_reply> {
+            auto w = f.client();
+            w.token = c.token;
+            co_return co_await w.call(http::verb::post, f.api("/composite/sobjects"),
+                                      R"({"records":[{"attributes":{"type":"Account"},"Name":")" +
+                                          name + R"("}]})",
+                                      json, std::chrono::milliseconds(5000));
+        };
+        // Dropped once: no answer, but the record exists; the next call is answered.
+        auto set = co_await ctl.call(
+            http::verb::put, "/__sim/faults",
+            R"({"afterApply":{"action":"drop","api":"collections","object":"Account","count":1}})");
+        REQUIRE(set.status == 200);
+        auto dropped = co_await create("Dropped");
+        CHECK(dropped.status == 0);
+        CHECK(co_await count_named(f, c, "Account", "Dropped") == 1);
+        auto next = co_await create("Answered");
+        CHECK(next.status == 200);
+
+        // Another object or API is not taken.
+        (void)co_await ctl.call(http::verb::put, "/__sim/faults",
+                                R"({"afterApply":{"action":"status","status":502,)"
+                                R"("api":"collections","object":"Contact"}})");
+        CHECK((co_await create("Not a Contact")).status == 200);
+        (void)co_await ctl.call(
+            http::verb::put, "/__sim/faults",
+            R"({"afterApply":{"action":"status","status":502,"api":"collections"}})");
+        auto proxy = co_await create("Behind a proxy");
+        CHECK(proxy.status == 502);
+        CHECK(co_await count_named(f, c, "Account", "Behind+a+proxy") == 1);
+
+        // Delayed past the client's deadline: the client gives up, the record exists.
+        (void)co_await ctl.call(
+            http::verb::put, "/__sim/faults",
+            R"({"afterApply":{"action":"delay","delayMs":60000,"api":"collections"}})");
+        auto late =
+            co_await c.call(http::verb::post, f.api("/composite/sobjects"),
+                            R"({"records":[{"attributes":{"type":"Account"},"Name":"Late"}]})",
+                            json, std::chrono::milliseconds(300));
+        CHECK(late.status == 0);
+        (void)co_await ctl.call(http::verb::put, "/__sim/faults", "{}");
+        auto c2 = f.client();
+        co_await f.login(c2);
+        CHECK(co_await count_named(f, c2, "Account", "Late") == 1);
+
+        auto bad = co_await ctl.call(http::verb::put, "/__sim/faults",
+                                     R"({"afterApply":{"action":"explode"}})");
+        CHECK(bad.status == 400);
+        CHECK(bad.body.find("drop, status or delay") != std::string::npos);
+    }());
+}
+
 TEST_CASE("dropping every connection closes them all", "[sim][fault]") {
     sim_fixture f;
     auto a = f.client();
