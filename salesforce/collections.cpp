@@ -173,6 +173,21 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
             rest_response resp;
             auto ec =
                 co_await rest.async_call(verb, std::move(target), std::move(body), resp, d, opts);
+            // The answer of a create is lost: these records may exist now.
+            auto unknown = [&](const error_code& why, const diagnostics& said) {
+                for (std::size_t i : pending) {
+                    results[i].attempted = true;
+                    results[i].unknown = true;
+                }
+                if (!first_error) {
+                    first_error = why;
+                    first_diag = said;
+                }
+            };
+            if (ec == errc::outcome_unknown) {
+                unknown(ec, d);
+                co_return;
+            }
             if (ec) {
                 if (ec == condition::retryable) {
                     if (!first_error) {
@@ -190,6 +205,13 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
             }
             std::vector<record_result> got;
             if (!read_collection_results(resp.body, pending.size(), got)) {
+                if (op == collection_op::create) {
+                    diagnostics said = d;
+                    said.client_message = "the answer to a create could not be read; the "
+                                          "records may have been created";
+                    unknown(errc::outcome_unknown, said);
+                    co_return;
+                }
                 if (!first_error) {
                     first_error = errc::bad_response;
                     first_diag = d;

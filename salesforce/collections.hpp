@@ -23,6 +23,10 @@ struct record_error {
 
 struct record_result {
     bool attempted = false; // false when the call stopped (a transient error) before it
+    // Sent, but its answer was lost (errc::outcome_unknown, or an unreadable answer to a
+    // create): Salesforce may have created the record. Only creates end up here; the other
+    // operations are idempotent and simply not attempted.
+    bool unknown = false;
     bool success = false;
     std::string id;
     std::optional<bool> created; // upsert only
@@ -35,8 +39,8 @@ inline constexpr std::size_t collection_chunk = 200;
 // needs "Id", upsert the external id field); the type attribute is added here. For remove, the
 // record ids. `results` gets one entry per input. Returns an error only when a call failed as a
 // whole in a way worth retrying later (unavailable, limits, session): the records not attempted
-// say where it stopped. A call refused as a whole (e.g. 400) marks its records failed with
-// Salesforce's error and goes on.
+// say where it stopped, and records whose create may have been applied are `unknown`. A call
+// refused as a whole (e.g. 400) marks its records failed with Salesforce's error and goes on.
 boost::asio::awaitable<boost::system::error_code>
 save_collection(rest_client& rest, collection_op op, std::string_view object,
                 std::string_view external_id_field, const std::vector<std::string>& records,

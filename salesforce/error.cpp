@@ -26,6 +26,8 @@ public:
             return "Salesforce's answer could not be read";
         case errc::job_failed:
             return "the Bulk API job failed";
+        case errc::outcome_unknown:
+            return "the answer was lost: Salesforce may have applied the request";
         }
         return "unknown salesforce error";
     }
@@ -42,7 +44,8 @@ public:
         if (ec.category() == category()) {
             const auto e = static_cast<errc>(ec.value());
             return e == errc::unavailable || e == errc::request_limit_exceeded ||
-                   e == errc::session_expired || e == errc::daily_budget_exhausted;
+                   e == errc::session_expired || e == errc::daily_budget_exhausted ||
+                   e == errc::outcome_unknown;
         }
         return ec == net::condition::retryable;
     }

@@ -17,6 +17,10 @@ enum class errc {
     api_error,              // any other error answer: errorCode and message in diagnostics
     bad_response,           // an answer that is not what the API documents
     job_failed,             // a Bulk API job ended Failed or Aborted
+    // A write that is not idempotent (a POST) was sent and its answer lost (a read timeout, a
+    // connection closed after the request, a 5xx that is not Salesforce's own "not processed"):
+    // Salesforce may have applied it. Retryable, but not by sending the same create again.
+    outcome_unknown,
 };
 
 enum class condition {

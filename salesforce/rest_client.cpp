@@ -238,6 +238,10 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
                 co_await backoff(attempt);
                 continue;
             }
+            if (!idempotent && !never_sent(ec)) {
+                diag.client_message += "; the request may have been applied";
+                co_return errc::outcome_unknown;
+            }
             co_return ec;
         }
         if (auto li = resp.headers.find("Sforce-Limit-Info"); li != resp.headers.end())
@@ -284,13 +288,26 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
         }
         const bool lock = diag.error_code == "UNABLE_TO_LOCK_ROW";
         const bool transient = out.status >= 500 || lock;
-        if (transient && (idempotent || lock || out.status == 503) && attempt < cfg_.max_attempts) {
+        // A POST is sent again only when Salesforce itself said it did not process it: a lock,
+        // or its own 503 (with its error body; a proxy's 503 page says nothing of the sort).
+        const bool not_processed = lock || (out.status == 503 && !diag.error_code.empty());
+        if (transient && (idempotent || not_processed) && attempt < cfg_.max_attempts) {
             ++retries_;
             co_await backoff(attempt);
             continue;
         }
+        if (!idempotent && out.status >= 500 && !not_processed) {
+            diag.client_message += "; the request may have been applied";
+            co_return errc::outcome_unknown;
+        }
         co_return transient ? errc::unavailable : errc::api_error;
     }
+}
+
+std::string rest_client::user_id() const {
+    const std::string& url = token_.identity_url;
+    const auto slash = url.rfind('/');
+    return slash == std::string::npos ? std::string() : url.substr(slash + 1);
 }
 
 asio::awaitable<error_code> rest_client::describe(std::string_view object, std::string& json,

@@ -88,6 +88,9 @@ public:
     [[nodiscard]] std::string data_path(std::string_view rest) const;
     [[nodiscard]] const std::string& instance_url() const noexcept { return token_.instance_url; }
     [[nodiscard]] const std::string& api_version() const noexcept { return cfg_.api_version; }
+    // The integration user's record id: the last part of the token's identity URL
+    // (".../id/<org id>/<user id>"); empty before the first login.
+    [[nodiscard]] std::string user_id() const;
     [[nodiscard]] const rest_config& config() const noexcept { return cfg_; }
     [[nodiscard]] api_usage& usage() noexcept { return usage_; }
     [[nodiscard]] std::size_t logins() const noexcept { return logins_; }
