@@ -29,7 +29,11 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn, pg::diagno
     if (!ec)
         ec = co_await conn_.async_exec(
             "UPDATE " + table("_trigger_log") +
-                " t SET state = 'NEW' WHERE state = 'PENDING' AND NOT EXISTS "
+                " t SET state = 'NEW', sf_result = CASE WHEN t.action = 'INSERT' THEN " +
+                std::to_string(sf_result_unknown) +
+                " ELSE t.sf_result END, sf_message = CASE WHEN t.action = 'INSERT' THEN " + "'" +
+                std::string(unknown_message) +
+                "' ELSE t.sf_message END WHERE state = 'PENDING' AND NOT EXISTS "
                 "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
                 "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
             d);
@@ -46,7 +50,8 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit, std::vector<wr
             " t SET state = 'PENDING', updated_at = now(), processed_tx = pg_backend_pid() FROM c "
             "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
             "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
-            "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS')",
+            "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), "
+            "coalesce(t.sf_result, 0), (extract(epoch FROM t.created_at) * 1000)::bigint",
         pg::params(static_cast<long>(limit)), r, d);
     if (ec)
         co_return ec;
@@ -61,6 +66,8 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit, std::vector<wr
         e.values = r.value(i, 5);
         e.old = r.value(i, 6);
         e.created_at = r.value(i, 7);
+        e.unknown = r.value(i, 8) == std::to_string(sf_result_unknown);
+        e.created_ms = std::stoll(std::string(r.value(i, 9)));
         out.push_back(std::move(e));
     }
     std::sort(out.begin(), out.end(),
@@ -142,11 +149,23 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
         ec = co_await conn_.async_query(
             "UPDATE " + table("_trigger_log") +
                 " t SET state = x.state, sf_message = x.msg, sfid = coalesce(x.sfid, t.sfid), "
+                "sf_result = NULL, "
                 "processed_at = now(), updated_at = now() FROM unnest($1::int[], $2::text[], "
                 "$3::text[], $4::text[]) AS x(id, state, msg, sfid) WHERE t.id = x.id",
             pg::params(text_array(log.ids), text_array(log.states), text_array(log.messages),
                        text_array(log.sfids)),
             r, d);
+    for (const auto& rows : adopted_rows(done)) {
+        if (ec)
+            break;
+        // The inbound side may have made a row of the adopted record's echo: the app's row is
+        // that record's row now.
+        ec = co_await conn_.async_query(
+            "DELETE FROM " + table(rows.table) +
+                " t USING unnest($1::int[], $2::text[]) AS x(id, sfid) WHERE t.sfid = x.sfid AND "
+                "t.id <> x.id",
+            pg::params(text_array(rows.record_ids), text_array(rows.sfids)), r, d);
+    }
     for (const auto& rows : mapped_row_outcomes(done)) {
         if (ec)
             break;
@@ -165,6 +184,45 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
         pg::diagnostics ignore;
         (void)co_await conn_.async_exec("ROLLBACK", ignore);
     }
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::mark_unknown(const std::vector<writeback_entry>& batch,
+                                                      pg::diagnostics& d) {
+    std::vector<std::optional<std::string>> ids;
+    for (const auto& e : batch)
+        if (e.pending() && e.unknown)
+            ids.push_back(std::to_string(e.id));
+    if (ids.empty())
+        co_return error_code{};
+    pg::result r;
+    co_return co_await conn_.async_query(
+        "UPDATE " + table("_trigger_log") +
+            " SET sf_result = $2, sf_message = $3 WHERE id = ANY($1::int[])",
+        pg::params(text_array(ids), static_cast<long>(sf_result_unknown),
+                   std::string(unknown_message)),
+        r, d);
+}
+
+asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& mapped,
+                                                          const std::vector<std::string>& sfids,
+                                                          std::set<std::string>& out,
+                                                          pg::diagnostics& d) {
+    if (sfids.empty())
+        co_return error_code{};
+    std::vector<std::optional<std::string>> ids(sfids.begin(), sfids.end());
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT t.sfid FROM " + table(mapped) +
+            " t WHERE t.sfid = ANY($1::text[]) AND (EXISTS (SELECT 1 FROM " +
+            table("_trigger_log") +
+            " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT') OR "
+            "EXISTS (SELECT 1 FROM " +
+            table("_trigger_log_archive") +
+            " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT'))",
+        pg::params(text_array(ids), mapped), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out.insert(std::string(r.value(i, 0)));
     co_return ec;
 }
 

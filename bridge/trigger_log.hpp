@@ -28,7 +28,8 @@ public:
     void cancel_wait() { conn_.cancel_notification_wait(); }
 
     // Connects, LISTENs, and sends again the rows claimed by a process that died before sending
-    // them (PENDING rows whose claiming session is gone).
+    // them (PENDING rows whose claiming session is gone). Its inserts may have reached
+    // Salesforce: they are marked unknown, so their records are looked for first.
     boost::asio::awaitable<boost::system::error_code> open(const std::string& dsn,
                                                            pg::diagnostics& diag);
     // Up to `limit` NEW rows, now PENDING, in id order.
@@ -50,8 +51,19 @@ public:
     current(const std::string& table, const std::vector<writeback_entry*>& es,
             std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
 
+    // Marks the pending entries whose create has an unknown outcome (sf_result, sf_message), so
+    // that a restart reconciles them too.
+    boost::asio::awaitable<boost::system::error_code>
+    mark_unknown(const std::vector<writeback_entry>& batch, pg::diagnostics& diag);
+    // Which of these sfids are held by a row the app inserted (a row with an INSERT in the
+    // trigger log): records linked to another row, which a reconciliation must not adopt.
+    boost::asio::awaitable<boost::system::error_code>
+    held_by_app_rows(const std::string& table, const std::vector<std::string>& sfids,
+                     std::set<std::string>& out, pg::diagnostics& diag);
+
     // The finished entries' outcomes into _trigger_log and the mapped rows, in one transaction
-    // (or in the caller's, when `in_transaction`). Rolled back on failure.
+    // (or in the caller's, when `in_transaction`). Rolled back on failure. A row that adopts a
+    // record found by reconciliation replaces the row the inbound side made of its echo.
     boost::asio::awaitable<boost::system::error_code>
     record(const std::vector<writeback_entry*>& done, bool in_transaction, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>

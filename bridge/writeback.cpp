@@ -1,5 +1,6 @@
 #include "bridge/writeback.hpp"
 
+#include "bridge/writeback_reconcile.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
 #include "mappings/soql.hpp"
@@ -53,6 +54,9 @@ asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& 
         if (!present.contains(e->record_id))
             gone.push_back(e);
     bool transient = co_await forget_deleted_rows(m, gone);
+    // Creates whose answer was lost are looked for before anything is sent again.
+    if (co_await reconcile_creates(rest_, log_, m, es))
+        transient = true;
     auto plan = plan_inserts(m, es);
     // Named, not computed in the co_await expression (GCC 12 evaluates such temporaries wrongly
     // inside coroutines).
@@ -252,6 +256,8 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
         auto first = collect();
         auto ec = co_await record(first, true); // sfids in the rows before updates look for them
+        if (!ec)                                // a restart reconciles them too
+            ec = co_await log_.mark_unknown(batch, d);
         if (!ec)
             ec = co_await log_.commit(d);
         if (ec)
@@ -334,8 +340,14 @@ asio::awaitable<void> writeback::run() {
             if (!again)
                 break;
             ++stats_.retried;
-            log::warn("writeback", "Salesforce unavailable for some writes, retrying",
-                      {{"pending", static_cast<unsigned long>(batch.size())}});
+            const auto unknown = static_cast<unsigned long>(std::count_if(
+                batch.begin(), batch.end(), [](const entry& e) { return e.unknown; }));
+            log::warn("writeback",
+                      unknown ? "answers to creates were lost: their records are looked for "
+                                "before anything is sent again"
+                              : "Salesforce unavailable for some writes, retrying",
+                      {{"pending", static_cast<unsigned long>(batch.size())},
+                       {"unknown_outcome", unknown}});
             co_await pause(retry.next());
         }
     }

@@ -32,6 +32,10 @@ bool transient_code(const std::string& code) {
 bool apply_result(writeback_entry& e, const salesforce::record_result& r, bool is_delete) {
     if (!r.attempted)
         return true; // stays pending: the call stopped before it
+    if (r.unknown) {
+        e.unknown = true; // reconciled before it is sent again
+        return true;
+    }
     const std::string code = r.errors.empty() ? "" : r.errors[0].status_code;
     if (r.success || (is_delete && code == "ENTITY_IS_DELETED")) {
         e.outcome = result::success;
@@ -135,6 +139,21 @@ std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done
         }
         out.push_back(std::move(rows));
     }
+    return out;
+}
+
+std::vector<row_outcomes> adopted_rows(const std::vector<writeback_entry*>& done) {
+    std::map<std::string, row_outcomes> per_table;
+    for (const auto* e : done)
+        if (e->adopted && !e->new_sfid.empty()) {
+            auto& rows = per_table[e->table];
+            rows.table = e->table;
+            rows.record_ids.push_back(std::to_string(e->record_id));
+            rows.sfids.push_back(e->new_sfid);
+        }
+    std::vector<row_outcomes> out;
+    for (auto& [table, rows] : per_table)
+        out.push_back(std::move(rows));
     return out;
 }
 

@@ -141,7 +141,7 @@ insert_plan plan_inserts(const mappings::resolved_mapping& m,
     insert_plan out;
     const auto* ext = upsert_field(m);
     for (auto* e : es) {
-        if (!e->pending())
+        if (!e->pending() || e->unknown)
             continue;
         hstore_pairs values;
         std::string error, json;
@@ -156,6 +156,13 @@ insert_plan plan_inserts(const mappings::resolved_mapping& m,
         (upsert ? out.upsert_owners : out.create_owners).push_back(e);
     }
     return out;
+}
+
+bool sent_as_upsert(const mappings::resolved_mapping& m, const writeback_entry& e) {
+    const auto* ext = upsert_field(m);
+    hstore_pairs values;
+    std::string error;
+    return ext && parse_hstore(e.values, values, error) && has_value(values, ext->column);
 }
 
 std::vector<std::string> external_ids(const mappings::resolved_mapping& m,

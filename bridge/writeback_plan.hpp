@@ -43,6 +43,11 @@ struct writeback_entry {
     std::string values;     // hstore text
     std::string old;        // hstore text: the row before an UPDATE
     std::string created_at; // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
+    std::int64_t created_ms = 0;
+    // A create was sent and its answer lost (here, or by a process that died holding the row):
+    // Salesforce may hold the record, so it is looked for before the create is sent again.
+    bool unknown = false;
+    bool adopted = false; // the record was found so: the row takes its sfid
     // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
     enum class result {
         pending,
@@ -64,6 +69,13 @@ struct writeback_entry {
     [[nodiscard]] bool pending() const noexcept { return outcome == result::pending; }
 };
 
+// _trigger_log.sf_result of an entry whose create has an unknown outcome (Heroku Connect leaves
+// the column NULL on rows waiting to be sent), and the sf_message that says so.
+inline constexpr int sf_result_unknown = 1;
+inline constexpr std::string_view unknown_message =
+    "sfbridge: the create was sent and its answer lost; its record is looked for in Salesforce "
+    "before it is sent again";
+
 using mapping_lookup = std::function<const mappings::resolved_mapping*(const std::string& table)>;
 
 // Pending entries by table, in trigger-log order within each.
@@ -82,13 +94,16 @@ bool record_json(const mappings::resolved_mapping& m, const hstore_pairs& values
                  std::string& out, std::string& error, bool& any);
 
 // Inserts split into creates and upserts (an upsert field with a value), their JSON records in
-// the same order as their owners. An entry whose values cannot be read fails here.
+// the same order as their owners. An entry whose values cannot be read fails here; an entry
+// whose earlier create has an unknown outcome is left out (it is reconciled first).
 struct insert_plan {
     std::vector<std::string> creates, upserts;
     std::vector<writeback_entry*> create_owners, upsert_owners;
 };
 [[nodiscard]] insert_plan plan_inserts(const mappings::resolved_mapping& m,
                                        const std::vector<writeback_entry*>& es);
+// Whether this insert goes as an upsert (the mapping's upsert field has a value in the row).
+[[nodiscard]] bool sent_as_upsert(const mappings::resolved_mapping& m, const writeback_entry& e);
 // The upsert field's values of these entries (to find records created before a crash).
 [[nodiscard]] std::vector<std::string> external_ids(const mappings::resolved_mapping& m,
                                                     const std::vector<writeback_entry*>& es);
@@ -142,8 +157,9 @@ struct delete_plan {
 };
 [[nodiscard]] delete_plan plan_deletes(const std::vector<writeback_entry*>& es);
 
-// A Salesforce result into the entry; true when it stays pending (not attempted, or a
-// transient refusal such as UNABLE_TO_LOCK_ROW).
+// A Salesforce result into the entry; true when it stays pending (not attempted, a lost answer
+// to a create, which makes the entry `unknown`, or a transient refusal such as
+// UNABLE_TO_LOCK_ROW).
 bool apply_result(writeback_entry& e, const salesforce::record_result& r, bool is_delete);
 
 // _hc_err's JSON for a failed entry.
@@ -161,5 +177,7 @@ struct row_outcomes {
 // Per table, one row each: the outcome of its latest entry, and a new sfid from any. Entries of
 // tables with no read-write mapping are left out (the trigger log still records them).
 [[nodiscard]] std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done);
+// Per table, the rows that adopted a record found by reconciliation (record_ids and sfids).
+[[nodiscard]] std::vector<row_outcomes> adopted_rows(const std::vector<writeback_entry*>& done);
 
 } // namespace sfbridge::bridge

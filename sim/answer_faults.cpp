@@ -134,9 +134,8 @@ bool takes(answer_fault& f, const request_about& r) {
 
 response fault_answer(unsigned status) {
     const auto s = static_cast<http::status>(status);
-    if (status == 503)
-        return rest_error(s, "SERVER_UNAVAILABLE",
-                          "Server is too busy. Please try your request again later.");
+    // Salesforce's own 503 means the request was not processed, so a 503 after the write can
+    // only come from something in front of it: a proxy's page, like 502 and 504.
     if (status == 500)
         return rest_error(s, "UNKNOWN_EXCEPTION",
                           "An unexpected error occurred. Please include this ErrorId if you "
@@ -144,7 +143,10 @@ response fault_answer(unsigned status) {
     response res{s, 11};
     res.set(http::field::content_type, "text/html");
     res.body() = "<html><body><h1>" + std::to_string(status) +
-                 (status == 504 ? " Gateway Timeout" : " Bad Gateway") + "</h1></body></html>";
+                 (status == 504   ? " Gateway Timeout"
+                  : status == 503 ? " Service Unavailable"
+                                  : " Bad Gateway") +
+                 "</h1></body></html>";
     return res;
 }
 

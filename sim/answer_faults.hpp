@@ -30,8 +30,8 @@ bool read_answer_fault(simdjson::ondemand::value v, answer_fault& out, std::stri
 // Whether the fault takes this request; a counted fault counts down and ends at zero.
 [[nodiscard]] bool takes(answer_fault& f, const request_about& r);
 
-// The answer of a status fault: Salesforce's JSON error for 500 and 503, a proxy's HTML page
-// for 502 and 504.
+// The answer of a status fault: Salesforce's JSON error for 500, a proxy's HTML page for 502,
+// 503 and 504.
 [[nodiscard]] response fault_answer(unsigned status);
 
 } // namespace sfbridge::sim

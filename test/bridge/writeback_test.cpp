@@ -1,32 +1,11 @@
 // Postgres to Salesforce: the app writes with plain SQL, sfbridge sends it to sfsim.
-#include "test/support/bridge_harness.hpp"
+#include "test/support/writeback_support.hpp"
 
 using namespace sfbridge;
 using namespace sfbridge::test;
 namespace asio = boost::asio;
 
 namespace {
-std::string read_write(std::string json) {
-    const std::string from = R"("access":"read_only")";
-    json.replace(json.find(from), from.size(), R"("access":"read_write")");
-    return json;
-}
-
-// Waits until `sql` (one row, one column) returns `want`.
-asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql, const std::string& want,
-                                 int seconds = 30) {
-    std::string got;
-    for (int i = 0; i < seconds * 20; ++i) {
-        auto r = co_await must_query(c, sql);
-        got = r.rows() && !r.is_null(0, 0) ? std::string(r.value(0, 0)) : "NULL";
-        if (got == want)
-            co_return true;
-        co_await sleep_ms(50);
-    }
-    UNSCOPED_INFO(sql << " gave " << got << ", not " << want);
-    co_return false;
-}
-
 // The record's fields in sfsim, "Field=value|..." (empty when there is no such live record).
 asio::awaitable<std::string> sim_record(harness& h, const std::string& id,
                                         const std::vector<std::string>& fields) {

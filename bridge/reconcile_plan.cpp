@@ -1,0 +1,130 @@
+#include "bridge/reconcile_plan.hpp"
+
+#include "core/text.hpp"
+#include "mappings/soql.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace sfbridge::bridge {
+
+namespace {
+
+enum class compare_as { none, text, boolean, number };
+
+// How a field's value is compared with what Salesforce returns. Left out: datetimes and times
+// (their text differs between Postgres and Salesforce), multi-select picklists (Salesforce
+// orders the values), encrypted strings (masked), and compound or binary fields.
+compare_as comparison(const std::string& type) {
+    static const std::set<std::string> text{"string",   "textarea", "email",     "phone", "url",
+                                            "picklist", "combobox", "reference", "id",    "date"};
+    static const std::set<std::string> number{"double", "currency", "percent", "int", "long"};
+    if (text.contains(type))
+        return compare_as::text;
+    if (number.contains(type))
+        return compare_as::number;
+    return type == "boolean" ? compare_as::boolean : compare_as::none;
+}
+
+bool same_number(const std::string& a, const std::string& b) {
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    const double x = std::strtod(a.c_str(), &end_a);
+    const double y = std::strtod(b.c_str(), &end_b);
+    return *end_a == '\0' && *end_b == '\0' && x == y;
+}
+
+} // namespace
+
+reconcile_input comparable_values(const mappings::resolved_mapping& m,
+                                  const std::vector<writeback_entry*>& es) {
+    reconcile_input out;
+    for (auto* e : es) {
+        hstore_pairs values;
+        std::string error;
+        sent_create s{e, {}, {}};
+        if (parse_hstore(e->values, values, error))
+            for (const auto& [col, val] : values) {
+                const auto* f = m.by_column(col);
+                if (!f || !val || val->empty() || !f->writable_on_create ||
+                    comparison(f->sf.info.type) == compare_as::none)
+                    continue;
+                s.values.emplace_back(f->sf.info.name, *val);
+                s.types.push_back(f->sf.info.type);
+            }
+        if (s.values.empty())
+            out.unrecognisable.push_back(e);
+        else
+            out.sent.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string reconcile_query(const mappings::resolved_mapping& m,
+                            const std::vector<sent_create>& sent, const std::string& user_id) {
+    std::vector<std::string> fields;
+    std::int64_t since = 0;
+    bool first = true;
+    for (const auto& s : sent) {
+        for (const auto& [name, value] : s.values)
+            if (std::none_of(fields.begin(), fields.end(), [&](const std::string& f) {
+                    return text::ascii_lower(f) == text::ascii_lower(name);
+                }))
+                fields.push_back(name);
+        since = first ? s.e->created_ms : std::min(since, s.e->created_ms);
+        first = false;
+    }
+    std::string soql = "SELECT Id";
+    for (const auto& f : fields)
+        soql += ", " + f;
+    soql += " FROM " + m.object_name +
+            " WHERE CreatedDate >= " + mappings::soql::datetime(since - reconcile_clock_margin_ms);
+    if (!user_id.empty())
+        soql += " AND CreatedById = " + mappings::soql::quote(user_id);
+    return soql;
+}
+
+bool matches(const sent_create& s, const salesforce::flat_record& r) {
+    for (std::size_t i = 0; i < s.values.size(); ++i) {
+        const auto& [name, value] = s.values[i];
+        const auto* got = r.get(name);
+        if (!got || got->kind == sf_value_kind::json_null)
+            return false;
+        switch (comparison(s.types[i])) {
+        case compare_as::text:
+            if (got->raw != value)
+                return false;
+            break;
+        case compare_as::boolean:
+            if ((value == "t" || value == "true") != (got->raw == "true"))
+                return false;
+            break;
+        case compare_as::number:
+            if (!same_number(value, got->raw))
+                return false;
+            break;
+        case compare_as::none:
+            break;
+        }
+    }
+    return true;
+}
+
+std::vector<std::string> assign_candidates(const std::vector<sent_create>& sent,
+                                           const std::vector<salesforce::flat_record>& candidates,
+                                           const std::set<std::string>& taken) {
+    std::vector<std::string> out(sent.size());
+    std::set<std::string> used = taken;
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        for (const auto& r : candidates) {
+            const auto* id = r.get("Id");
+            if (!id || used.contains(id->raw) || !matches(sent[i], r))
+                continue;
+            out[i] = id->raw;
+            used.insert(id->raw);
+            break;
+        }
+    return out;
+}
+
+} // namespace sfbridge::bridge

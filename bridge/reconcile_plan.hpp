@@ -1,0 +1,57 @@
+#pragma once
+
+#include "bridge/writeback_plan.hpp"
+#include "mappings/resolve.hpp"
+#include "salesforce/records.hpp"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Creates whose answer was lost, pure: Salesforce may hold the record, so it is looked for
+// before the create is sent again (salesforce-protocol.md §5). The candidates are the records
+// the integration user created since the write was captured (less a margin for the clocks of
+// Postgres and Salesforce); one matches when every field the create sent that can be compared
+// exactly (text, picklists, ids, booleans, numbers, dates) has the value sent. Each candidate
+// is adopted by one entry at most, in trigger-log order. writeback_reconcile.cpp runs the query
+// and records what this decides.
+namespace sfbridge::bridge {
+
+// How far before the write's capture a candidate may have been created, for clock skew.
+inline constexpr std::int64_t reconcile_clock_margin_ms = 5 * 60 * 1000;
+
+// What one create sent, by Salesforce field name, as Postgres holds it.
+struct sent_create {
+    writeback_entry* e = nullptr;
+    std::vector<std::pair<std::string, std::string>> values; // API name, value text
+    std::vector<std::string> types;                          // the describe's type of each
+};
+
+// The comparable, non-empty values of each entry's row. An entry with nothing to compare is
+// left out (`unrecognisable`): no record can be told to be its own.
+struct reconcile_input {
+    std::vector<sent_create> sent;
+    std::vector<writeback_entry*> unrecognisable;
+};
+[[nodiscard]] reconcile_input comparable_values(const mappings::resolved_mapping& m,
+                                                const std::vector<writeback_entry*>& es);
+
+// The SOQL of the candidates: Id and the compared fields of records created by `user_id`
+// since the earliest capture less the margin. An empty user id leaves that filter out.
+[[nodiscard]] std::string reconcile_query(const mappings::resolved_mapping& m,
+                                          const std::vector<sent_create>& sent,
+                                          const std::string& user_id);
+
+// Whether a candidate holds every value the create sent.
+[[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r);
+
+// Each entry's record id in Salesforce, or "" when none matches. A candidate in `taken` (held
+// by another row of the app) or adopted by an earlier entry is not adopted again.
+[[nodiscard]] std::vector<std::string>
+assign_candidates(const std::vector<sent_create>& sent,
+                  const std::vector<salesforce::flat_record>& candidates,
+                  const std::set<std::string>& taken);
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,94 @@
+#include "bridge/writeback_reconcile.hpp"
+
+#include "bridge/reconcile_plan.hpp"
+#include "core/log.hpp"
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// The candidates: records the integration user created since the writes were captured.
+asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
+                                            const mappings::resolved_mapping& m,
+                                            const std::vector<sent_create>& sent,
+                                            std::vector<salesforce::flat_record>& out,
+                                            salesforce::diagnostics& d) {
+    salesforce::call_options o;
+    o.tag = m.object_name;
+    const salesforce::rest_client::page_handler on_page =
+        [&](salesforce::query_page& page) -> asio::awaitable<error_code> {
+        for (auto& r : page.records)
+            out.push_back(std::move(r));
+        co_return error_code{};
+    };
+    const std::string soql = reconcile_query(m, sent, rest.user_id());
+    co_return co_await rest.query(soql, false, 0, on_page, d, o);
+}
+
+} // namespace
+
+asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+                                        const mappings::resolved_mapping& m,
+                                        const std::vector<writeback_entry*>& es) {
+    std::vector<writeback_entry*> unknown;
+    for (auto* e : es)
+        if (e->pending() && e->unknown) {
+            if (sent_as_upsert(m, *e))
+                e->unknown = false; // an upsert by external id is safe to send again
+            else
+                unknown.push_back(e);
+        }
+    if (unknown.empty())
+        co_return false;
+    auto in = comparable_values(m, unknown);
+    for (auto* e : in.unrecognisable) {
+        log::warn(
+            "writeback",
+            "a create's answer was lost and its row has no value to recognise its record "
+            "by: sent again, which may duplicate it (give the mapping an upsert field)",
+            {{"mapping", m.object_name}, {"record_id", static_cast<long long>(e->record_id)}});
+        e->unknown = false;
+    }
+    if (in.sent.empty())
+        co_return false;
+    std::vector<salesforce::flat_record> candidates;
+    salesforce::diagnostics sd;
+    if (co_await find_candidates(rest, m, in.sent, candidates, sd)) {
+        log::warn("writeback", "cannot look for the records of creates whose answer was lost",
+                  {{"mapping", m.object_name}, {"error", sd.summary()}});
+        co_return true;
+    }
+    std::vector<std::string> ids;
+    for (const auto& r : candidates)
+        if (const auto* id = r.get("Id"))
+            ids.push_back(id->raw);
+    std::set<std::string> taken;
+    pg::diagnostics pd;
+    if (co_await log.held_by_app_rows(m.table, ids, taken, pd)) {
+        log::warn("writeback", "cannot read which records other rows hold",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return true;
+    }
+    const auto found = assign_candidates(in.sent, candidates, taken);
+    unsigned long adopted = 0;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        auto* e = in.sent[i].e;
+        e->unknown = false;
+        if (found[i].empty())
+            continue;
+        e->outcome = writeback_entry::result::success;
+        e->new_sfid = found[i];
+        e->adopted = true;
+        ++adopted;
+    }
+    log::info("writeback", "creates whose answer was lost: looked for in Salesforce",
+              {{"mapping", m.object_name},
+               {"adopted", adopted},
+               {"created_now", static_cast<unsigned long>(found.size()) - adopted}});
+    co_return false;
+}
+
+} // namespace sfbridge::bridge

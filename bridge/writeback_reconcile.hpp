@@ -1,0 +1,25 @@
+#pragma once
+
+#include "bridge/trigger_log.hpp"
+#include "bridge/writeback_plan.hpp"
+#include "mappings/resolve.hpp"
+#include "salesforce/rest_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <vector>
+
+// Creates whose answer was lost (writeback_entry::unknown), before anything is sent again: an
+// insert with an upsert value simply goes again as that upsert (idempotent); the others are
+// looked for in Salesforce (reconcile_plan.hpp). A record found is adopted: the entry succeeds
+// with its sfid, written back like a create's. An entry whose record is not found goes on as a
+// plain create. Runs inside the write-back's insert transaction (trigger_log).
+namespace sfbridge::bridge {
+
+// True when Salesforce or Postgres could not be asked; the unknown entries then stay pending,
+// unsent, for the next attempt.
+boost::asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+                                               const mappings::resolved_mapping& m,
+                                               const std::vector<writeback_entry*>& es);
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,123 @@
+// Postgres to Salesforce when Salesforce applied a create and its answer never came
+// (salesforce-protocol.md §5): the record is found, not created a second time.
+#include "test/support/writeback_support.hpp"
+
+using namespace sfbridge;
+using namespace sfbridge::test;
+namespace asio = boost::asio;
+
+namespace {
+
+// Three inserts in one statement whose create call loses its answer as `fault` says, then one
+// more insert once the fault is gone. Each insert must become exactly one Salesforce record,
+// and Postgres must hold exactly Salesforce's records, each row with its own sfid.
+void lost_create_answer(const std::string& fault, std::chrono::milliseconds deadline) {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            cfg.salesforce.request_timeout = deadline;
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await h.send(http::verb::put, "/__sim/faults", fault);
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (lastname, email) SELECT 'Lost ' || i, 'lost' || i || "
+                                        "'@example.com' FROM generate_series(1, 3) i");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 90);
+            REQUIRE(ok);
+            co_await h.send(http::verb::put, "/__sim/faults", "{}");
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('After the fault')");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "4", 60);
+            REQUIRE(ok);
+
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(records.size() == 4);
+            std::set<std::string> names;
+            for (const auto& [id, row] : records)
+                names.insert(row);
+            CHECK(names.size() == 4);
+            CHECK(co_await converged(h, app, "Contact", "LastName"));
+            auto rows = co_await must_query(
+                app, "SELECT count(*), count(DISTINCT sfid), count(*) FILTER (WHERE _hc_lastop = "
+                     "'FAILED') FROM " +
+                         t);
+            CHECK(rows.value(0, 0) == "4");
+            CHECK(rows.value(0, 1) == "4");
+            CHECK(rows.value(0, 2) == "0");
+            auto left = co_await must_query(app, "SELECT count(*) FROM " + log +
+                                                     " WHERE state IN ('NEW', 'PENDING')");
+            CHECK(left.value(0, 0) == "0");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
+
+} // namespace
+
+TEST_CASE("a create whose connection drops after Salesforce applied it is found and not sent "
+          "again",
+          "[bridge][writeback][fault]") {
+    lost_create_answer(
+        R"({"afterApply":{"action":"drop","api":"collections","object":"Contact","count":1}})",
+        std::chrono::seconds(30));
+}
+
+TEST_CASE("a create answered 502 by a proxy after Salesforce applied it is found and not sent "
+          "again",
+          "[bridge][writeback][fault]") {
+    lost_create_answer(R"({"afterApply":{"action":"status","status":502,"api":"collections",)"
+                       R"("object":"Contact","count":1}})",
+                       std::chrono::seconds(30));
+}
+
+TEST_CASE("a create answered after the client's deadline is found and not sent again",
+          "[bridge][writeback][fault]") {
+    lost_create_answer(R"({"afterApply":{"action":"delay","delayMs":4000,"api":"collections",)"
+                       R"("object":"Contact","count":1}})",
+                       std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("creates a dead process claimed are looked for after a restart and the sent ones "
+          "adopted",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            // A process claimed three inserts and died; two of its creates had reached
+            // Salesforce (made here through sfsim's control API, as the same user).
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (lastname, email) VALUES ('Sent 1', 's1@example.com'), "
+                                        "('Sent 2', 's2@example.com'), ('Never sent', NULL)");
+            co_await must_exec(app, "UPDATE " + log +
+                                        " SET state = 'PENDING', processed_tx = 2147483647");
+            co_await h.send(http::verb::post, "/__sim/records/Contact",
+                            R"([{"LastName":"Sent 1","Email":"s1@example.com"},)"
+                            R"({"LastName":"Sent 2","Email":"s2@example.com"}])");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
+            REQUIRE(ok);
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(records.size() == 3);
+            CHECK(co_await converged(h, app, "Contact", "LastName"));
+            auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
+            CHECK(rows.value(0, 0) == "3");
+            CHECK(rows.value(0, 1) == "3");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}

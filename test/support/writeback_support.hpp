@@ -1,0 +1,30 @@
+#pragma once
+
+// What the write-back's tests share: a read-write mapping and waiting for a query's answer.
+#include "test/support/bridge_harness.hpp"
+
+namespace sfbridge::test {
+
+// The mapping JSON with its access turned to read_write.
+inline std::string read_write(std::string json) {
+    const std::string from = R"("access":"read_only")";
+    json.replace(json.find(from), from.size(), R"("access":"read_write")");
+    return json;
+}
+
+// Waits until `sql` (one row, one column) returns `want`.
+inline boost::asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql,
+                                               const std::string& want, int seconds = 30) {
+    std::string got;
+    for (int i = 0; i < seconds * 20; ++i) {
+        auto r = co_await must_query(c, sql);
+        got = r.rows() && !r.is_null(0, 0) ? std::string(r.value(0, 0)) : "NULL";
+        if (got == want)
+            co_return true;
+        co_await sleep_ms(50);
+    }
+    UNSCOPED_INFO(sql << " gave " << got << ", not " << want);
+    co_return false;
+}
+
+} // namespace sfbridge::test

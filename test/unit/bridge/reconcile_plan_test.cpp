@@ -1,0 +1,129 @@
+#include "bridge/reconcile_plan.hpp"
+#include "test/support/describes.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sfbridge;
+using bridge::writeback_entry;
+
+namespace {
+
+mappings::resolved_mapping everything() {
+    mappings::mapping m;
+    m.object_name = "Sim_Everything__c";
+    m.access = mappings::access_mode::read_write;
+    for (const char* f : {"Name", "Checkbox__c", "Number__c", "DateTime__c", "MultiPicklist__c"})
+        m.fields.emplace(f, mappings::json_value::object{});
+    std::vector<std::string> errors, warnings;
+    auto r = mappings::resolve_mapping(m, test::describe_of("Sim_Everything__c"), errors, warnings);
+    REQUIRE(r);
+    return *r;
+}
+
+writeback_entry insert(std::int64_t id, const std::string& values, std::int64_t created_ms) {
+    writeback_entry e;
+    e.id = id;
+    e.action_text = "INSERT";
+    e.action = bridge::write_action::insert;
+    e.table = "sim_everything__c";
+    e.record_id = id;
+    e.values = values;
+    e.created_ms = created_ms;
+    e.unknown = true;
+    return e;
+}
+
+salesforce::flat_record candidate(const std::string& id, const std::string& name,
+                                  const std::string& checkbox, const std::string& number) {
+    salesforce::flat_record r;
+    r.fields.push_back({"Id", sf_value_kind::json_string, id});
+    r.fields.push_back({"Name", sf_value_kind::json_string, name});
+    r.fields.push_back({"Checkbox__c", sf_value_kind::json_bool, checkbox});
+    r.fields.push_back({"Number__c", sf_value_kind::json_number, number});
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("a lost create is recognised by the values it sent that compare exactly",
+          "[unit][writeback]") {
+    const auto m = everything();
+    auto e = insert(1,
+                    R"("name"=>"Ada", "checkbox__c"=>"t", "number__c"=>"12.50", )"
+                    R"("datetime__c"=>"2026-01-01 10:00:00", "multipicklist__c"=>"a;b", )"
+                    R"("sfid"=>NULL, "id"=>"1")",
+                    1'767'261'600'000);
+    std::vector<writeback_entry*> es{&e};
+    auto in = bridge::comparable_values(m, es);
+    REQUIRE(in.sent.size() == 1);
+    CHECK(in.unrecognisable.empty());
+    // Datetimes and multi-select picklists are not compared (their text differs).
+    std::set<std::string> names;
+    for (const auto& [name, value] : in.sent[0].values)
+        names.insert(name);
+    CHECK(names == std::set<std::string>{"Name", "Checkbox__c", "Number__c"});
+
+    CHECK(bridge::matches(in.sent[0], candidate("a0X000000000001AAA", "Ada", "true", "12.5")));
+    CHECK_FALSE(
+        bridge::matches(in.sent[0], candidate("a0X000000000001AAA", "Ada", "false", "12.5")));
+    CHECK_FALSE(
+        bridge::matches(in.sent[0], candidate("a0X000000000001AAA", "Ada ", "true", "12.5")));
+    CHECK_FALSE(
+        bridge::matches(in.sent[0], candidate("a0X000000000001AAA", "Ada", "true", "12.51")));
+    auto missing = candidate("a0X000000000001AAA", "Ada", "true", "12.5");
+    missing.fields.pop_back();
+    CHECK_FALSE(bridge::matches(in.sent[0], missing));
+}
+
+TEST_CASE("the candidates are the integration user's records since the capture less a margin",
+          "[unit][writeback]") {
+    const auto m = everything();
+    auto a = insert(1, R"("name"=>"Ada", "number__c"=>"1")", 1'767'261'600'000);
+    auto b = insert(2, R"("name"=>"Bo", "checkbox__c"=>"f")", 1'767'261'500'000);
+    std::vector<writeback_entry*> es{&a, &b};
+    auto in = bridge::comparable_values(m, es);
+    const auto soql = bridge::reconcile_query(m, in.sent, "005000000000001AAA");
+    // 1767261500000 ms less five minutes is 2026-01-01T09:53:20Z.
+    CHECK(soql == "SELECT Id, Name, Number__c, Checkbox__c FROM Sim_Everything__c WHERE "
+                  "CreatedDate >= 2026-01-01T09:53:20.000Z AND CreatedById = "
+                  "'005000000000001AAA'");
+    CHECK(bridge::reconcile_query(m, in.sent, "").find("CreatedById") == std::string::npos);
+}
+
+TEST_CASE("each candidate is adopted once and never one another row holds", "[unit][writeback]") {
+    const auto m = everything();
+    auto a = insert(1, R"("name"=>"Twin")", 0);
+    auto b = insert(2, R"("name"=>"Twin")", 0);
+    auto c = insert(3, R"("name"=>"Twin")", 0);
+    auto nothing = insert(4, R"("sfid"=>NULL, "id"=>"4")", 0);
+    std::vector<writeback_entry*> es{&a, &b, &c, &nothing};
+    auto in = bridge::comparable_values(m, es);
+    REQUIRE(in.sent.size() == 3);
+    REQUIRE(in.unrecognisable == std::vector<writeback_entry*>{&nothing});
+    std::vector<salesforce::flat_record> found;
+    for (const char* id : {"a0X000000000001AAA", "a0X000000000002AAA", "a0X000000000003AAA"}) {
+        salesforce::flat_record r;
+        r.fields.push_back({"Id", sf_value_kind::json_string, id});
+        r.fields.push_back({"Name", sf_value_kind::json_string, "Twin"});
+        found.push_back(r);
+    }
+    const std::set<std::string> taken{"a0X000000000002AAA"};
+    auto ids = bridge::assign_candidates(in.sent, found, taken);
+    CHECK(ids == std::vector<std::string>{"a0X000000000001AAA", "a0X000000000003AAA", ""});
+}
+
+TEST_CASE("a lost create's answer makes the entry unknown and keeps it pending",
+          "[unit][writeback]") {
+    auto e = insert(1, R"("name"=>"Ada")", 0);
+    e.unknown = false;
+    salesforce::record_result r;
+    r.attempted = true;
+    r.unknown = true;
+    CHECK(bridge::apply_result(e, r, false));
+    CHECK(e.pending());
+    CHECK(e.unknown);
+    const auto m = everything();
+    std::vector<writeback_entry*> es{&e};
+    auto plan = bridge::plan_inserts(m, es);
+    CHECK(plan.creates.empty()); // reconciled first, never created blindly
+}
