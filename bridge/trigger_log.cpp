@@ -17,13 +17,19 @@ std::string trigger_log::table(const std::string& name) const {
     return mappings::quote_identifier(schema_) + "." + mappings::quote_identifier(name);
 }
 
-asio::awaitable<error_code> trigger_log::open(const std::string& dsn, pg::diagnostics& d) {
+asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
+                                              const std::vector<std::int64_t>& held,
+                                              std::set<std::int64_t>& kept, pg::diagnostics& d) {
     auto ec = co_await conn_.async_connect(dsn, d);
     if (!ec)
         ec = co_await conn_.async_exec(
             "SET xmlbinary = hex; SET application_name = 'sfbridge-writeback'; LISTEN " +
                 mappings::quote_identifier(mappings::ddl::trigger_log_channel(schema_)),
             d);
+    if (!ec && !held.empty())
+        ec = co_await reclaim(held, kept, d);
+    if (!ec)
+        last_backend_ = conn_.backend_pid();
     // A claim records the claiming session's backend pid (in processed_tx), so the rows of a
     // write-back that is still connected (another sfbridge on this database) are left to it.
     if (!ec)
@@ -37,6 +43,33 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn, pg::diagno
                 "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
                 "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
             d);
+    co_return ec;
+}
+
+// The session lost with these rows may live on in Postgres (after a network cut it lasts until
+// TCP keepalive notices), holding the rows and the mappings' lock: it is ended, then the rows
+// that are still NEW or PENDING without another live claimer are this session's again.
+asio::awaitable<error_code> trigger_log::reclaim(const std::vector<std::int64_t>& held,
+                                                 std::set<std::int64_t>& kept, pg::diagnostics& d) {
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND "
+        "application_name = 'sfbridge-writeback' AND pid <> pg_backend_pid()",
+        pg::params(static_cast<long>(last_backend_)), r, d);
+    std::vector<std::optional<std::string>> ids;
+    for (auto id : held)
+        ids.push_back(std::to_string(id));
+    if (!ec)
+        ec = co_await conn_.async_query(
+            "UPDATE " + table("_trigger_log") +
+                " t SET state = 'PENDING', processed_tx = pg_backend_pid(), updated_at = now() "
+                "WHERE t.id = ANY($1::int[]) AND (t.state = 'NEW' OR (t.state = 'PENDING' AND NOT "
+                "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
+                "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid() AND "
+                "a.pid <> $2))) RETURNING t.id",
+            pg::params(text_array(ids), static_cast<long>(last_backend_)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        kept.insert(std::stoll(std::string(r.value(i, 0))));
     co_return ec;
 }
 
@@ -155,11 +188,11 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
             pg::params(text_array(log.ids), text_array(log.states), text_array(log.messages),
                        text_array(log.sfids)),
             r, d);
-    for (const auto& rows : adopted_rows(done)) {
+    for (const auto& rows : echo_replacing_rows(done)) {
         if (ec)
             break;
-        // The inbound side may have made a row of the adopted record's echo: the app's row is
-        // that record's row now.
+        // The inbound side may have made a row of the record's echo: the app's row is that
+        // record's row now.
         ec = co_await conn_.async_query(
             "DELETE FROM " + table(rows.table) +
                 " t USING unnest($1::int[], $2::text[]) AS x(id, sfid) WHERE t.sfid = x.sfid AND "

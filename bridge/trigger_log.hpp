@@ -30,7 +30,13 @@ public:
     // Connects, LISTENs, and sends again the rows claimed by a process that died before sending
     // them (PENDING rows whose claiming session is gone). Its inserts may have reached
     // Salesforce: they are marked unknown, so their records are looked for first.
+    // `held`: the rows this write-back still holds from a session that was lost (a restart of
+    // Postgres, a network cut, a terminated backend). That session is ended if it lingers, and
+    // these rows are claimed again first, so that they are not sent a second time; `kept` gets
+    // those still ours (not finished or taken by another sfbridge meanwhile).
     boost::asio::awaitable<boost::system::error_code> open(const std::string& dsn,
+                                                           const std::vector<std::int64_t>& held,
+                                                           std::set<std::int64_t>& kept,
                                                            pg::diagnostics& diag);
     // Up to `limit` NEW rows, now PENDING, in id order.
     boost::asio::awaitable<boost::system::error_code>
@@ -74,9 +80,13 @@ public:
 
 private:
     std::string table(const std::string& name) const;
+    boost::asio::awaitable<boost::system::error_code> reclaim(const std::vector<std::int64_t>& held,
+                                                              std::set<std::int64_t>& kept,
+                                                              pg::diagnostics& diag);
 
     pg::connection conn_;
     std::string schema_;
+    int last_backend_ = 0; // the session before a reconnect, ended if it lingers
 };
 
 } // namespace sfbridge::bridge

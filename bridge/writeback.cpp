@@ -1,9 +1,9 @@
+// The write-back's batch loop: claim, send by phase (writeback_send.cpp), record, retry, and
+// keep the outcomes across a lost Postgres session and a stop.
 #include "bridge/writeback.hpp"
 
-#include "bridge/writeback_reconcile.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
-#include "mappings/soql.hpp"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -41,168 +41,6 @@ asio::awaitable<void> writeback::pause(std::chrono::milliseconds d) {
     co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
 }
 
-asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& m,
-                                              std::vector<entry*>& es) {
-    // A row deleted before its insert was sent is not created: its delete was logged as IGNORE
-    // (no sfid), so the record would be left in Salesforce with no row.
-    std::set<std::int64_t> present;
-    pg::diagnostics d;
-    if (co_await log_.present(m.table, es, present, d))
-        co_return true;
-    std::vector<entry*> gone;
-    for (auto* e : es)
-        if (!present.contains(e->record_id))
-            gone.push_back(e);
-    bool transient = co_await forget_deleted_rows(m, gone);
-    // Creates whose answer was lost are looked for before anything is sent again.
-    if (co_await reconcile_creates(rest_, log_, m, es))
-        transient = true;
-    auto plan = plan_inserts(m, es);
-    // Named, not computed in the co_await expression (GCC 12 evaluates such temporaries wrongly
-    // inside coroutines).
-    const mappings::mapped_field* ext = m.upsert_field ? m.field(*m.upsert_field) : nullptr;
-    const std::string ext_name = ext ? ext->sf.info.name : std::string();
-    if (!plan.creates.empty())
-        (void)co_await save(m, salesforce::collection_op::create, ext_name, plan.creates,
-                            plan.create_owners, transient);
-    if (!plan.upserts.empty())
-        (void)co_await save(m, salesforce::collection_op::upsert, ext_name, plan.upserts,
-                            plan.upsert_owners, transient);
-    co_return transient;
-}
-
-asio::awaitable<std::vector<bool>>
-writeback::save(const mappings::resolved_mapping& m, salesforce::collection_op op,
-                const std::string& ext_name, std::vector<std::string>& records,
-                const std::vector<entry*>& owners, bool& transient) {
-    std::vector<salesforce::record_result> results;
-    salesforce::diagnostics d;
-    salesforce::call_options o;
-    o.tag = m.object_name;
-    auto ec = co_await salesforce::save_collection(rest_, op, m.object_name, ext_name, records,
-                                                   results, d, o);
-    if (ec)
-        transient = true;
-    std::vector<bool> pending(owners.size());
-    for (std::size_t i = 0; i < owners.size(); ++i) {
-        pending[i] = apply_result(*owners[i], results[i], op == salesforce::collection_op::remove);
-        if (pending[i] && results[i].attempted)
-            transient = true;
-    }
-    co_return pending;
-}
-
-// The row was deleted before its insert's sfid came back, so its delete was logged as IGNORE.
-// Usually the insert was never sent and there is nothing to do. But a process killed after
-// Salesforce created the record and before the sfid was committed leaves the record in
-// Salesforce: with an upsert field it is found by its external id and deleted. (Without one it
-// cannot be told apart from other records; see docs/decisions.md.)
-asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_mapping& m,
-                                                     std::vector<entry*>& gone) {
-    for (auto* e : gone)
-        e->outcome = entry::result::ignored;
-    const auto keys = external_ids(m, gone);
-    auto back_to_pending = [&] {
-        for (auto* e : gone)
-            e->outcome = entry::result::pending;
-        return true; // sent again with the batch's retry
-    };
-    salesforce::call_options o;
-    o.tag = m.object_name;
-    std::vector<std::string> ids;
-    for (std::size_t at = 0; at < keys.size(); at += 100) {
-        const std::vector<std::string> chunk(
-            keys.begin() + static_cast<std::ptrdiff_t>(at),
-            keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + 100)));
-        std::string soql = "SELECT Id FROM " + m.object_name + " WHERE " +
-                           m.field(*m.upsert_field)->sf.info.name + " IN (";
-        for (std::size_t i = 0; i < chunk.size(); ++i)
-            soql += (i == 0 ? "" : ",") + mappings::soql::quote(chunk[i]);
-        soql += ")";
-        salesforce::diagnostics d;
-        const salesforce::rest_client::page_handler on_page =
-            [&](salesforce::query_page& page) -> asio::awaitable<error_code> {
-            for (const auto& r : page.records)
-                if (const auto* id = r.get("Id"))
-                    ids.push_back(id->raw);
-            co_return error_code{};
-        };
-        if (co_await rest_.query(soql, false, 0, on_page, d, o))
-            co_return back_to_pending();
-    }
-    if (ids.empty())
-        co_return false;
-    std::vector<salesforce::record_result> results;
-    salesforce::diagnostics d;
-    auto ec = co_await salesforce::save_collection(rest_, salesforce::collection_op::remove,
-                                                   m.object_name, "", ids, results, d, o);
-    bool all = !ec;
-    for (const auto& r : results) {
-        const std::string code = r.errors.empty() ? "" : r.errors[0].status_code;
-        all = all && (r.success || code == "ENTITY_IS_DELETED");
-    }
-    if (!all)
-        co_return back_to_pending();
-    log::info("writeback",
-              "deleted records created just before a restart whose rows were deleted meanwhile",
-              {{"mapping", m.object_name}, {"records", static_cast<unsigned long>(ids.size())}});
-    co_return false;
-}
-
-asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& m,
-                                              std::vector<entry*>& es) {
-    // The rows as they are now: the sfid of rows whose log entry has none (inserted in this
-    // batch, sent just before), and what conflict detection compares.
-    std::map<std::int64_t, current_row> rows;
-    pg::diagnostics d;
-    if (co_await log_.current(m.table, es, rows, d))
-        co_return true;
-    auto plan = plan_updates(es, rows, cfg_.algorithm);
-    if (!plan.conflicts.empty()) {
-        for (const auto& k : plan.conflicts)
-            log::warn("writeback", "conflict: Salesforce and the app changed the same field",
-                      {{"mapping", m.object_name},
-                       {"sfid", k.sfid},
-                       {"field", k.field},
-                       {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
-        if (co_await log_.record_conflicts(m, plan.conflicts, d))
-            log::warn("writeback", "recording conflicts failed", {{"error", d.summary()}});
-    }
-    // Round k sends every record's k-th change; a record whose earlier change is still pending
-    // (a transient failure) sends nothing more in this batch, so its writes stay in order.
-    bool transient = false;
-    std::set<std::string> held;
-    for (std::size_t round = 0;; ++round) {
-        auto r = plan_update_round(m, plan, round, held);
-        if (!r.records.empty()) {
-            std::vector<entry*> owners;
-            for (const auto& [sfid, e] : r.owners)
-                owners.push_back(e);
-            const std::string no_ext;
-            auto pending = co_await save(m, salesforce::collection_op::update, no_ext, r.records,
-                                         owners, transient);
-            for (std::size_t i = 0; i < r.owners.size(); ++i)
-                if (pending[i])
-                    held.insert(r.owners[i].first);
-        }
-        if (r.last)
-            break;
-    }
-    co_return transient;
-}
-
-asio::awaitable<bool> writeback::send_deletes(const mappings::resolved_mapping& m,
-                                              std::vector<entry*>& es) {
-    auto plan = plan_deletes(es);
-    bool transient = false;
-    if (!plan.ids.empty()) {
-        const std::string no_ext;
-        (void)co_await save(m, salesforce::collection_op::remove, no_ext, plan.ids, plan.owners,
-                            transient);
-    }
-    co_return transient;
-}
-
 asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done,
                                               bool in_transaction) {
     if (done.empty())
@@ -210,35 +48,16 @@ asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done,
     pg::diagnostics d;
     auto ec = co_await log_.record(done, in_transaction, d);
     if (ec)
-        log::warn("writeback", "recording outcomes failed", {{"error", d.summary()}});
-    for (auto* e : done) {
-        if (e->outcome != entry::result::failed) {
-            ++stats_.sent;
-            continue;
-        }
-        ++stats_.failed;
-        log::warn("writeback", "Salesforce refused a write",
-                  {{"table", e->table},
-                   {"record_id", static_cast<long long>(e->record_id)},
-                   {"action", e->action_text},
-                   {"error", e->error_code + ": " + e->message}});
-    }
+        log::warn("writeback",
+                  "recording outcomes failed; they are kept and recorded once "
+                  "Postgres answers",
+                  {{"error", d.summary()}, {"outcomes", static_cast<unsigned long>(done.size())}});
     co_return ec;
 }
 
 asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     const mapping_lookup find = [this](const std::string& t) { return mapping_for(t); };
     auto work = classify(batch, find);
-    std::vector<entry*> done;
-    // The entries finished since the last call.
-    auto collect = [&]() {
-        std::vector<entry*> now;
-        for (auto& e : batch)
-            if (!e.pending() && std::find(done.begin(), done.end(), &e) == done.end())
-                now.push_back(&e);
-        done.insert(done.end(), now.begin(), now.end());
-        return now;
-    };
     bool transient = false;
     if (!work.inserts.empty()) {
         // Hold the mappings' locks from before the creates until their sfids are in the rows:
@@ -254,16 +73,20 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         for (const auto& table : insert_order(work.inserts, find))
             transient =
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
-        auto first = collect();
+        auto first = unrecorded(batch);
         auto ec = co_await record(first, true); // sfids in the rows before updates look for them
         if (!ec)                                // a restart reconciles them too
             ec = co_await log_.mark_unknown(batch, d);
         if (!ec)
             ec = co_await log_.commit(d);
-        if (ec)
+        if (ec) // the outcomes stay in the batch, recorded once Postgres is back
             co_return true;
+        recorded(first);
     }
+    // A stop lets the calls in flight finish, but starts no more.
     for (auto& [table, es] : work.updates) {
+        if (stopping_)
+            break;
         // Updates of rows whose insert is still pending wait for it.
         std::vector<entry*> ready;
         for (auto* e : es) {
@@ -276,11 +99,47 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         }
         transient = co_await send_updates(*mapping_for(table), ready) || transient;
     }
-    for (auto& [table, es] : work.deletes)
+    for (auto& [table, es] : work.deletes) {
+        if (stopping_)
+            break;
         transient = co_await send_deletes(*mapping_for(table), es) || transient;
-    (void)co_await record(collect(), false);
-    std::erase_if(batch, [](const entry& e) { return !e.pending(); });
+    }
+    if (co_await record_known(batch))
+        co_return true;
     co_return transient || !batch.empty();
+}
+
+std::vector<writeback::entry*> writeback::unrecorded(std::vector<entry>& batch) {
+    std::vector<entry*> out;
+    for (auto& e : batch)
+        if (!e.pending() && !e.recorded)
+            out.push_back(&e);
+    return out;
+}
+
+void writeback::recorded(const std::vector<entry*>& done) {
+    for (auto* e : done) {
+        e->recorded = true;
+        if (e->outcome != entry::result::failed) {
+            ++stats_.sent;
+            continue;
+        }
+        ++stats_.failed;
+        log::warn("writeback", "Salesforce refused a write",
+                  {{"table", e->table},
+                   {"record_id", static_cast<long long>(e->record_id)},
+                   {"action", e->action_text},
+                   {"error", e->error_code + ": " + e->message}});
+    }
+}
+
+asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
+    auto done = unrecorded(batch);
+    if (co_await record(done, false))
+        co_return true; // kept, and recorded on the next attempt
+    recorded(done);
+    std::erase_if(batch, [](const entry& e) { return e.recorded; });
+    co_return false;
 }
 
 void writeback::inbound_caught_up() {
@@ -302,15 +161,85 @@ asio::awaitable<void> writeback::wait_for_inbound() {
     waiting_for_inbound_ = false;
 }
 
+// Connects to Postgres, again after a lost session: the rows this write-back holds are claimed
+// again first (trigger_log::open), entries another sfbridge took meanwhile are left to it, and
+// outcomes already known are kept to be recorded. Creates answered while the session was lost
+// were not under the mapping's lock, so their echo may have become a row of its own.
+asio::awaitable<bool> writeback::reopen(std::vector<entry>& batch) {
+    std::vector<std::int64_t> held;
+    for (const auto& e : batch)
+        held.push_back(e.id);
+    std::set<std::int64_t> kept;
+    pg::diagnostics d;
+    log_.close();
+    if (co_await log_.open(cfg_.database_url, held, kept, d)) {
+        log::warn("writeback", "cannot reach Postgres", {{"error", d.summary()}});
+        log_.close();
+        co_return false;
+    }
+    std::erase_if(batch, [&](const entry& e) { return e.pending() && !kept.contains(e.id); });
+    for (auto& e : batch)
+        if (!e.pending() && e.action == write_action::insert && !e.new_sfid.empty())
+            e.replaces_echo = true;
+    if (!held.empty())
+        log::info("writeback", "reconnected to Postgres with a batch in hand",
+                  {{"kept", static_cast<unsigned long>(batch.size())},
+                   {"outcomes_to_record", static_cast<unsigned long>(unrecorded(batch).size())}});
+    co_return true;
+}
+
+// Sends a claimed batch and what met a transient failure again, in order, until everything is
+// sent and recorded. Postgres lost on the way is reconnected here, with the batch kept. On
+// stop nothing more is sent, but outcomes already known are still recorded (the process exits
+// at the end of its grace period whatever happens).
+asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
+    backoff retry({cfg_.retry_initial, cfg_.retry_max});
+    while (!batch.empty()) {
+        if (stopping_ && unrecorded(batch).empty())
+            break; // the rest stays PENDING: the next start sends it (creates reconciled)
+        if (!log_.is_open() && !co_await reopen(batch)) {
+            co_await nap(retry.next());
+            continue;
+        }
+        // (No co_await inside ?: : see decisions.md, GCC 12.)
+        bool again = false;
+        if (stopping_)
+            again = co_await record_known(batch);
+        else
+            again = co_await process(batch);
+        if (!again)
+            break;
+        ++stats_.retried;
+        const auto unknown = static_cast<unsigned long>(
+            std::count_if(batch.begin(), batch.end(), [](const entry& e) { return e.unknown; }));
+        log::warn(
+            "writeback",
+            unknown ? "answers to creates were lost: their records are looked for before "
+                      "anything is sent again"
+                    : "some writes are not through yet, retrying",
+            {{"pending", static_cast<unsigned long>(batch.size())}, {"unknown_outcome", unknown}});
+        co_await nap(retry.next());
+    }
+}
+
+// A wait that a stop shortens only while nothing is left to record.
+asio::awaitable<void> writeback::nap(std::chrono::milliseconds d) {
+    if (!stopping_) {
+        co_await pause(d);
+        co_return;
+    }
+    asio::steady_timer t(ex_, std::min(d, std::chrono::milliseconds(500)));
+    error_code ignore;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
+}
+
 asio::awaitable<void> writeback::run() {
     co_await wait_for_inbound();
     backoff reconnect({std::chrono::seconds(1), std::chrono::seconds(30)});
+    std::vector<entry> none;
     while (!stopping_) {
         if (!log_.is_open()) {
-            pg::diagnostics d;
-            if (co_await log_.open(cfg_.database_url, d)) {
-                log::warn("writeback", "cannot reach Postgres", {{"error", d.summary()}});
-                log_.close();
+            if (!co_await reopen(none)) {
                 co_await pause(reconnect.next());
                 continue;
             }
@@ -333,23 +262,7 @@ asio::awaitable<void> writeback::run() {
             co_await log_.wait(cfg_.sweep);
             continue;
         }
-        // Send, and retry what met a transient failure, in order, until it goes through.
-        backoff retry({cfg_.retry_initial, cfg_.retry_max});
-        while (!stopping_) {
-            const bool again = co_await process(batch); // (no co_await inside &&: see decisions)
-            if (!again)
-                break;
-            ++stats_.retried;
-            const auto unknown = static_cast<unsigned long>(std::count_if(
-                batch.begin(), batch.end(), [](const entry& e) { return e.unknown; }));
-            log::warn("writeback",
-                      unknown ? "answers to creates were lost: their records are looked for "
-                                "before anything is sent again"
-                              : "Salesforce unavailable for some writes, retrying",
-                      {{"pending", static_cast<unsigned long>(batch.size())},
-                       {"unknown_outcome", unknown}});
-            co_await pause(retry.next());
-        }
+        co_await drain(batch);
     }
     log_.close();
 }

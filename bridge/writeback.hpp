@@ -83,6 +83,13 @@ private:
     // Each step returns true when something met a transient failure (those entries stay
     // pending and the batch is sent again after a backoff).
     boost::asio::awaitable<bool> process(std::vector<entry>& batch);
+    boost::asio::awaitable<void> drain(std::vector<entry>& batch);
+    boost::asio::awaitable<bool> reopen(std::vector<entry>& batch);
+    // Finished entries whose outcome is not in Postgres yet; marking them recorded.
+    static std::vector<entry*> unrecorded(std::vector<entry>& batch);
+    void recorded(const std::vector<entry*>& done);
+    // Records every known outcome and drops those entries; true when Postgres failed.
+    boost::asio::awaitable<bool> record_known(std::vector<entry>& batch);
     boost::asio::awaitable<bool> send_inserts(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
     // One collection call; applies each result to its owner. Per owner: stays pending.
@@ -100,6 +107,7 @@ private:
                                                              bool in_transaction);
     boost::asio::awaitable<void> wait_for_inbound();
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+    boost::asio::awaitable<void> nap(std::chrono::milliseconds d);
     const mappings::resolved_mapping* mapping_for(const std::string& table) const;
 
     boost::asio::any_io_executor ex_;

@@ -142,10 +142,10 @@ std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done
     return out;
 }
 
-std::vector<row_outcomes> adopted_rows(const std::vector<writeback_entry*>& done) {
+std::vector<row_outcomes> echo_replacing_rows(const std::vector<writeback_entry*>& done) {
     std::map<std::string, row_outcomes> per_table;
     for (const auto* e : done)
-        if (e->adopted && !e->new_sfid.empty()) {
+        if (e->replaces_echo && !e->new_sfid.empty()) {
             auto& rows = per_table[e->table];
             rows.table = e->table;
             rows.record_ids.push_back(std::to_string(e->record_id));

@@ -47,7 +47,11 @@ struct writeback_entry {
     // A create was sent and its answer lost (here, or by a process that died holding the row):
     // Salesforce may hold the record, so it is looked for before the create is sent again.
     bool unknown = false;
-    bool adopted = false; // the record was found so: the row takes its sfid
+    // The record's echo may have been merged as a row of its own while the mapping's lock was
+    // not held (a record found by reconciliation, or a create answered in a Postgres session
+    // that died): that row goes when this row takes the sfid.
+    bool replaces_echo = false;
+    bool recorded = false; // the outcome is committed in Postgres
     // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
     enum class result {
         pending,
@@ -177,7 +181,8 @@ struct row_outcomes {
 // Per table, one row each: the outcome of its latest entry, and a new sfid from any. Entries of
 // tables with no read-write mapping are left out (the trigger log still records them).
 [[nodiscard]] std::vector<row_outcomes> mapped_row_outcomes(std::vector<writeback_entry*> done);
-// Per table, the rows that adopted a record found by reconciliation (record_ids and sfids).
-[[nodiscard]] std::vector<row_outcomes> adopted_rows(const std::vector<writeback_entry*>& done);
+// Per table, the rows that take a record whose echo may be a row of its own (record_ids, sfids).
+[[nodiscard]] std::vector<row_outcomes>
+echo_replacing_rows(const std::vector<writeback_entry*>& done);
 
 } // namespace sfbridge::bridge

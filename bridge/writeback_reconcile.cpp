@@ -81,7 +81,7 @@ asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_l
             continue;
         e->outcome = writeback_entry::result::success;
         e->new_sfid = found[i];
-        e->adopted = true;
+        e->replaces_echo = true;
         ++adopted;
     }
     log::info("writeback", "creates whose answer was lost: looked for in Salesforce",

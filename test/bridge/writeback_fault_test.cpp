@@ -121,3 +121,80 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
         }(),
         std::chrono::seconds(180));
 }
+
+namespace {
+// Ends the write-back's Postgres session (as a restart, a network cut or
+// idle_in_transaction_session_timeout would) once sfsim has applied `count` writes whose
+// answer it holds back.
+asio::awaitable<void> kill_writeback_session(pg::connection& app) {
+    co_await must_query(app, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                             "application_name = 'sfbridge-writeback'");
+}
+std::vector<std::string> fields_LastName_Email() {
+    return {"LastName", "Email"};
+}
+} // namespace
+
+TEST_CASE("the write-back's Postgres session lost while writes are in Salesforce: the outcomes "
+          "are recorded after reconnecting and nothing is sent twice",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            const std::string held = R"({"afterApply":{"action":"delay","delayMs":3000,)"
+                                     R"("api":"collections","object":"Contact","count":1}})";
+            // Creates: applied in Salesforce, their answer held while the session is ended.
+            co_await h.send(http::verb::put, "/__sim/faults", held);
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (lastname, email) SELECT 'Row ' || i, 'v1-' || i || "
+                                        "'@example.com' FROM generate_series(1, 3) i");
+            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            co_await kill_writeback_session(app);
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
+            REQUIRE(ok);
+
+            // Updates: the same, and the values must end as the app wrote them.
+            co_await h.send(http::verb::put, "/__sim/faults", held);
+            co_await must_exec(app, "UPDATE " + t + " SET email = replace(email, 'v1', 'v2')");
+            for (int i = 0; i < 600; ++i) {
+                auto rows = co_await sim_rows(h, "Contact", fields_LastName_Email());
+                if (std::all_of(rows.begin(), rows.end(), [](const auto& kv) {
+                        return kv.second.find("v2-") != std::string::npos;
+                    }))
+                    break;
+                co_await sleep_ms(50);
+            }
+            co_await kill_writeback_session(app);
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "6", 60);
+            REQUIRE(ok);
+
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('After the fault')");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "7", 60);
+            REQUIRE(ok);
+            auto records = co_await sim_rows(h, "Contact", fields_LastName_Email());
+            CHECK(records.size() == 4);
+            std::size_t v2 = 0;
+            for (const auto& [id, row] : records)
+                v2 += row.find("Email=v2-") != std::string::npos;
+            CHECK(v2 == 3);
+            CHECK(co_await converged(h, app, "Contact", "Email"));
+            auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
+            CHECK(rows.value(0, 0) == "4");
+            CHECK(rows.value(0, 1) == "4");
+            auto left = co_await must_query(app, "SELECT count(*) FROM " + log +
+                                                     " WHERE state <> 'SUCCESS'");
+            CHECK(left.value(0, 0) == "0");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}

@@ -180,6 +180,19 @@ sim_rows(harness& h, const std::string& object, const std::vector<std::string>& 
     co_return out;
 }
 
+// Waits until sfsim holds at least `n` live records of `object` (a write applied, whatever
+// became of its answer).
+inline asio::awaitable<bool> sim_holds(harness& h, const std::string& object, std::size_t n,
+                                       int seconds = 60) {
+    const std::vector<std::string> fields{"Id"};
+    for (int i = 0; i < seconds * 20; ++i) {
+        if ((co_await sim_rows(h, object, fields)).size() >= n)
+            co_return true;
+        co_await sleep_ms(50);
+    }
+    co_return false;
+}
+
 // The same from Postgres; values as the columns print them, normalised the way the
 // comparison needs (timestamps to milliseconds).
 inline asio::awaitable<std::map<std::string, std::string>>

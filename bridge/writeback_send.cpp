@@ -1,0 +1,177 @@
+// The write-back's calls to Salesforce, one phase each: inserts (after looking for the records
+// of creates whose answer was lost), updates in rounds, deletes. writeback.cpp runs the batch.
+#include "bridge/writeback.hpp"
+#include "bridge/writeback_reconcile.hpp"
+#include "core/log.hpp"
+#include "mappings/soql.hpp"
+
+#include <algorithm>
+
+namespace sfbridge::bridge {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& m,
+                                              std::vector<entry*>& es) {
+    // A row deleted before its insert was sent is not created: its delete was logged as IGNORE
+    // (no sfid), so the record would be left in Salesforce with no row.
+    std::set<std::int64_t> present;
+    pg::diagnostics d;
+    if (co_await log_.present(m.table, es, present, d))
+        co_return true;
+    std::vector<entry*> gone;
+    for (auto* e : es)
+        if (!present.contains(e->record_id))
+            gone.push_back(e);
+    bool transient = co_await forget_deleted_rows(m, gone);
+    // Creates whose answer was lost are looked for before anything is sent again.
+    if (co_await reconcile_creates(rest_, log_, m, es))
+        transient = true;
+    auto plan = plan_inserts(m, es);
+    // Named, not computed in the co_await expression (GCC 12 evaluates such temporaries wrongly
+    // inside coroutines).
+    const mappings::mapped_field* ext = m.upsert_field ? m.field(*m.upsert_field) : nullptr;
+    const std::string ext_name = ext ? ext->sf.info.name : std::string();
+    if (!plan.creates.empty())
+        (void)co_await save(m, salesforce::collection_op::create, ext_name, plan.creates,
+                            plan.create_owners, transient);
+    if (!plan.upserts.empty())
+        (void)co_await save(m, salesforce::collection_op::upsert, ext_name, plan.upserts,
+                            plan.upsert_owners, transient);
+    co_return transient;
+}
+
+asio::awaitable<std::vector<bool>>
+writeback::save(const mappings::resolved_mapping& m, salesforce::collection_op op,
+                const std::string& ext_name, std::vector<std::string>& records,
+                const std::vector<entry*>& owners, bool& transient) {
+    std::vector<salesforce::record_result> results;
+    salesforce::diagnostics d;
+    salesforce::call_options o;
+    o.tag = m.object_name;
+    auto ec = co_await salesforce::save_collection(rest_, op, m.object_name, ext_name, records,
+                                                   results, d, o);
+    if (ec)
+        transient = true;
+    std::vector<bool> pending(owners.size());
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+        pending[i] = apply_result(*owners[i], results[i], op == salesforce::collection_op::remove);
+        if (pending[i] && results[i].attempted)
+            transient = true;
+    }
+    co_return pending;
+}
+
+// The row was deleted before its insert's sfid came back, so its delete was logged as IGNORE.
+// Usually the insert was never sent and there is nothing to do. But a process killed after
+// Salesforce created the record and before the sfid was committed leaves the record in
+// Salesforce: with an upsert field it is found by its external id and deleted. (Without one it
+// cannot be told apart from other records; see docs/decisions.md.)
+asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_mapping& m,
+                                                     std::vector<entry*>& gone) {
+    for (auto* e : gone)
+        e->outcome = entry::result::ignored;
+    const auto keys = external_ids(m, gone);
+    auto back_to_pending = [&] {
+        for (auto* e : gone)
+            e->outcome = entry::result::pending;
+        return true; // sent again with the batch's retry
+    };
+    salesforce::call_options o;
+    o.tag = m.object_name;
+    std::vector<std::string> ids;
+    for (std::size_t at = 0; at < keys.size(); at += 100) {
+        const std::vector<std::string> chunk(
+            keys.begin() + static_cast<std::ptrdiff_t>(at),
+            keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + 100)));
+        std::string soql = "SELECT Id FROM " + m.object_name + " WHERE " +
+                           m.field(*m.upsert_field)->sf.info.name + " IN (";
+        for (std::size_t i = 0; i < chunk.size(); ++i)
+            soql += (i == 0 ? "" : ",") + mappings::soql::quote(chunk[i]);
+        soql += ")";
+        salesforce::diagnostics d;
+        const salesforce::rest_client::page_handler on_page =
+            [&](salesforce::query_page& page) -> asio::awaitable<error_code> {
+            for (const auto& r : page.records)
+                if (const auto* id = r.get("Id"))
+                    ids.push_back(id->raw);
+            co_return error_code{};
+        };
+        if (co_await rest_.query(soql, false, 0, on_page, d, o))
+            co_return back_to_pending();
+    }
+    if (ids.empty())
+        co_return false;
+    std::vector<salesforce::record_result> results;
+    salesforce::diagnostics d;
+    auto ec = co_await salesforce::save_collection(rest_, salesforce::collection_op::remove,
+                                                   m.object_name, "", ids, results, d, o);
+    bool all = !ec;
+    for (const auto& r : results) {
+        const std::string code = r.errors.empty() ? "" : r.errors[0].status_code;
+        all = all && (r.success || code == "ENTITY_IS_DELETED");
+    }
+    if (!all)
+        co_return back_to_pending();
+    log::info("writeback",
+              "deleted records created just before a restart whose rows were deleted meanwhile",
+              {{"mapping", m.object_name}, {"records", static_cast<unsigned long>(ids.size())}});
+    co_return false;
+}
+
+asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& m,
+                                              std::vector<entry*>& es) {
+    // The rows as they are now: the sfid of rows whose log entry has none (inserted in this
+    // batch, sent just before), and what conflict detection compares.
+    std::map<std::int64_t, current_row> rows;
+    pg::diagnostics d;
+    if (co_await log_.current(m.table, es, rows, d))
+        co_return true;
+    auto plan = plan_updates(es, rows, cfg_.algorithm);
+    if (!plan.conflicts.empty()) {
+        for (const auto& k : plan.conflicts)
+            log::warn("writeback", "conflict: Salesforce and the app changed the same field",
+                      {{"mapping", m.object_name},
+                       {"sfid", k.sfid},
+                       {"field", k.field},
+                       {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
+        if (co_await log_.record_conflicts(m, plan.conflicts, d))
+            log::warn("writeback", "recording conflicts failed", {{"error", d.summary()}});
+    }
+    // Round k sends every record's k-th change; a record whose earlier change is still pending
+    // (a transient failure) sends nothing more in this batch, so its writes stay in order.
+    bool transient = false;
+    std::set<std::string> held;
+    for (std::size_t round = 0;; ++round) {
+        auto r = plan_update_round(m, plan, round, held);
+        if (!r.records.empty()) {
+            std::vector<entry*> owners;
+            for (const auto& [sfid, e] : r.owners)
+                owners.push_back(e);
+            const std::string no_ext;
+            auto pending = co_await save(m, salesforce::collection_op::update, no_ext, r.records,
+                                         owners, transient);
+            for (std::size_t i = 0; i < r.owners.size(); ++i)
+                if (pending[i])
+                    held.insert(r.owners[i].first);
+        }
+        if (r.last)
+            break;
+    }
+    co_return transient;
+}
+
+asio::awaitable<bool> writeback::send_deletes(const mappings::resolved_mapping& m,
+                                              std::vector<entry*>& es) {
+    auto plan = plan_deletes(es);
+    bool transient = false;
+    if (!plan.ids.empty()) {
+        const std::string no_ext;
+        (void)co_await save(m, salesforce::collection_op::remove, no_ext, plan.ids, plan.owners,
+                            transient);
+    }
+    co_return transient;
+}
+
+} // namespace sfbridge::bridge
