@@ -31,6 +31,8 @@ options:
   --max-batch N          changes per Postgres transaction (default 5000)
   --load-batch N         rows per COPY transaction of an initial load (default 20000)
   --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
+  --shutdown-grace S     after SIGTERM, seconds for calls in flight to finish and record
+                         (default 30, or SFBRIDGE_SHUTDOWN_GRACE); then it exits anyway
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)
@@ -66,19 +68,23 @@ cli parse_args(int argc, const char* const* argv) {
     return c;
 }
 
-long number_option(const cli& c, const std::string& name, long fallback) {
-    auto it = c.options.find(name);
-    if (it == c.options.end())
-        return fallback;
+namespace {
+long positive_number(const std::string& name, const std::string& text) {
     try {
         std::size_t used = 0;
-        const long v = std::stol(it->second, &used);
-        if (used != it->second.size() || v <= 0)
+        const long v = std::stol(text, &used);
+        if (used != text.size() || v <= 0)
             throw std::invalid_argument("");
         return v;
     } catch (const std::exception&) {
-        throw std::runtime_error("--" + name + " expects a positive number, not " + it->second);
+        throw std::runtime_error(name + " expects a positive number, not " + text);
     }
+}
+} // namespace
+
+long number_option(const cli& c, const std::string& name, long fallback) {
+    auto it = c.options.find(name);
+    return it == c.options.end() ? fallback : positive_number("--" + name, it->second);
 }
 
 std::string option_or_setting(const cli& c, const std::string& option, const settings& s,
@@ -102,6 +108,9 @@ engine_config engine_options(const settings& s, const cli& c) {
                                  std::to_string(cfg.load_connections));
     if (c.has("poll-interval-ms"))
         cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
+    cfg.shutdown_grace = std::chrono::seconds(positive_number(
+        "--shutdown-grace (SFBRIDGE_SHUTDOWN_GRACE)",
+        option_or_setting(c, "shutdown-grace", s, "SFBRIDGE_SHUTDOWN_GRACE", "30")));
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");
     if (writes == "merged")
         cfg.writes = write_algorithm::merged;

@@ -23,6 +23,7 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     asio::io_context io(1);
     auto cfg = engine_options(s, c);
     cfg.mappings = load_mappings(c);
+    const auto grace = cfg.shutdown_grace;
     engine e(io.get_executor(), std::move(cfg));
     std::string error;
     if (!run_sync(io, e.start(error))) {
@@ -41,9 +42,10 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
             return;
         log::info("sfbridge", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         e.stop();
-        // In-flight batches commit well within this; past it, give up on them (they are not
-        // committed, so the next start replays them).
-        hard_stop.expires_after(std::chrono::milliseconds(4500));
+        // Calls in flight finish and record their outcomes within this; past it, give up on
+        // them (the next start replays what is not committed, and looks for the records of
+        // creates whose outcome it does not know).
+        hard_stop.expires_after(grace);
         hard_stop.async_wait([&](const boost::system::error_code& tec) {
             if (!tec) {
                 // What is not committed is rolled back by Postgres when the connections drop,

@@ -36,6 +36,9 @@ struct engine_config {
     std::chrono::seconds archive_after{std::chrono::hours(24)};
     // Tombstones of deleted records older than this are pruned (see poller::prune_tombstones).
     std::chrono::seconds tombstone_retention{std::chrono::hours(24 * 7)};
+    // After SIGTERM, how long calls in flight may take to finish and record their outcomes
+    // before the process exits anyway.
+    std::chrono::seconds shutdown_grace{30};
 };
 
 } // namespace sfbridge::bridge

@@ -21,7 +21,8 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_SCHEMA",
                                                "SFBRIDGE_LOG_FORMAT",
                                                "SFBRIDGE_LOG_LEVEL",
-                                               "SFBRIDGE_WRITE_ALGORITHM"};
+                                               "SFBRIDGE_WRITE_ALGORITHM",
+                                               "SFBRIDGE_SHUTDOWN_GRACE"};
     return keys;
 }
 

@@ -197,3 +197,63 @@ TEST_CASE("sfbridge killed mid-batch while writing back: every change arrives on
         }(),
         std::chrono::seconds(300));
 }
+
+TEST_CASE("SIGTERM while creates are in Salesforce lets them finish and record before exiting",
+          "[bridge][fault]") {
+    harness h;
+    // No upsert field: a create sent again would be a second record.
+    const std::string mappings = write_mappings(
+        R"({"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write",)"
+        R"("sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}}]})");
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            child b(h, mappings);
+            for (int i = 0; i < 600; ++i) { // the schema exists once sfbridge has started
+                auto r = co_await must_query(c, "SELECT to_regclass('" + t + "') IS NOT NULL");
+                if (r.value(0, 0) == "t")
+                    break;
+                co_await sleep_ms(50);
+            }
+            // Salesforce applies the creates and answers 6 s later, past the 4.5 s that
+            // sfbridge once gave in-flight work.
+            co_await h.send(http::verb::put, "/__sim/faults",
+                            R"({"afterApply":{"action":"delay","delayMs":6000,)"
+                            R"("api":"collections","object":"Contact","count":1}})");
+            co_await must_exec(c, "INSERT INTO " + t +
+                                      " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
+                                      "200) i");
+            REQUIRE(co_await sim_holds(h, "Contact", 200));
+            const auto t0 = std::chrono::steady_clock::now();
+            const int rc = co_await b.kill_and_wait(SIGTERM);
+            CHECK(rc == 0);
+            CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+            // Recorded before the exit: nothing is left for the next start to look for.
+            auto states = co_await must_query(
+                c, "SELECT count(*) FILTER (WHERE state = 'SUCCESS'), count(*) FROM " + log);
+            CHECK(states.value(0, 0) == "200");
+            CHECK(states.value(0, 1) == "200");
+            auto linked =
+                co_await must_query(c, "SELECT count(*) FROM " + t + " WHERE sfid IS NOT NULL");
+            CHECK(linked.value(0, 0) == "200");
+
+            child again(h, mappings);
+            co_await must_exec(c, "INSERT INTO " + t + " (lastname) VALUES ('After the restart')");
+            std::string done;
+            for (int i = 0; i < 1200 && done != "201"; ++i) {
+                auto r = co_await must_query(c, "SELECT count(*) FROM " + log +
+                                                    " WHERE state = 'SUCCESS'");
+                done = r.value(0, 0);
+                co_await sleep_ms(50);
+            }
+            CHECK(done == "201");
+            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 201);
+            CHECK(co_await converged(h, c, "Contact", "LastName"));
+            CHECK(co_await again.kill_and_wait(SIGTERM) == 0);
+        }(),
+        std::chrono::seconds(300));
+}
