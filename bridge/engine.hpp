@@ -46,6 +46,8 @@ public:
         return resolved_;
     }
     [[nodiscard]] const writeback* writer() const noexcept { return writeback_.get(); }
+    // The org's REST client: its API usage per mapping (for metrics and tests).
+    [[nodiscard]] salesforce::api_usage& api_usage() noexcept { return rest_->usage(); }
     // The loops still running (for the shutdown deadline's message).
     [[nodiscard]] std::string running() const { return stop_.running(); }
 

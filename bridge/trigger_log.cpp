@@ -73,19 +73,38 @@ asio::awaitable<error_code> trigger_log::reclaim(const std::vector<std::int64_t>
     co_return ec;
 }
 
-asio::awaitable<error_code> trigger_log::claim(std::size_t limit, std::vector<writeback_entry>& out,
+asio::awaitable<error_code> trigger_log::release(const std::vector<std::int64_t>& held,
+                                                 pg::diagnostics& d) {
+    std::vector<std::optional<std::string>> ids;
+    for (auto id : held)
+        ids.push_back(std::to_string(id));
+    pg::result r;
+    co_return co_await conn_.async_query(
+        "UPDATE " + table("_trigger_log") +
+            " SET state = 'NEW', updated_at = now() WHERE id = ANY($1::int[]) AND state = "
+            "'PENDING' AND processed_tx = pg_backend_pid()",
+        pg::params(text_array(ids)), r, d);
+}
+
+asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
+                                               const std::vector<std::string>& skipped,
+                                               std::vector<writeback_entry>& out,
                                                pg::diagnostics& d) {
     const std::string tlog = table("_trigger_log");
     pg::result r;
     auto ec = co_await conn_.async_query(
         "WITH c AS (SELECT id FROM " + tlog +
-            " WHERE state = 'NEW' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) UPDATE " + tlog +
+            " WHERE state = 'NEW' AND NOT (table_name = ANY($2::text[])) ORDER BY id LIMIT $1 "
+            "FOR UPDATE SKIP LOCKED) UPDATE " +
+            tlog +
             " t SET state = 'PENDING', updated_at = now(), processed_tx = pg_backend_pid() FROM c "
             "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
             "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
             "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), "
             "coalesce(t.sf_result, 0), (extract(epoch FROM t.created_at) * 1000)::bigint",
-        pg::params(static_cast<long>(limit)), r, d);
+        pg::params(static_cast<long>(limit), text_array(std::vector<std::optional<std::string>>(
+                                                 skipped.begin(), skipped.end()))),
+        r, d);
     if (ec)
         co_return ec;
     for (int i = 0; i < r.rows(); ++i) {

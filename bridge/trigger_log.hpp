@@ -38,9 +38,14 @@ public:
                                                            const std::vector<std::int64_t>& held,
                                                            std::set<std::int64_t>& kept,
                                                            pg::diagnostics& diag);
-    // Up to `limit` NEW rows, now PENDING, in id order.
-    boost::asio::awaitable<boost::system::error_code>
-    claim(std::size_t limit, std::vector<writeback_entry>& out, pg::diagnostics& diag);
+    // Up to `limit` NEW rows, now PENDING, in id order; none of the `skipped` tables.
+    boost::asio::awaitable<boost::system::error_code> claim(std::size_t limit,
+                                                            const std::vector<std::string>& skipped,
+                                                            std::vector<writeback_entry>& out,
+                                                            pg::diagnostics& diag);
+    // Claimed rows back to NEW (to be claimed again later, in their order).
+    boost::asio::awaitable<boost::system::error_code> release(const std::vector<std::int64_t>& ids,
+                                                              pg::diagnostics& diag);
     // Until a NOTIFY, the sweep interval or cancel_wait().
     boost::asio::awaitable<void> wait(std::chrono::milliseconds sweep);
 

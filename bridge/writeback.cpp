@@ -209,6 +209,9 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
             again = co_await process(batch);
         if (!again)
             break;
+        co_await release_parked(batch);
+        if (batch.empty())
+            break;
         ++stats_.retried;
         const auto unknown = static_cast<unsigned long>(
             std::count_if(batch.begin(), batch.end(), [](const entry& e) { return e.unknown; }));
@@ -220,6 +223,39 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
             {{"pending", static_cast<unsigned long>(batch.size())}, {"unknown_outcome", unknown}});
         co_await nap(retry.next());
     }
+}
+
+void writeback::park(const mappings::resolved_mapping& m) {
+    if (!parked_.contains(m.table))
+        log::warn("writeback",
+                  "a mapping has used its daily API budget (sf_max_daily_api_calls): its writes "
+                  "wait, the other mappings' go on",
+                  {{"mapping", m.object_name}});
+    parked_[m.table] = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+}
+
+std::vector<std::string> writeback::parked_tables() {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(parked_, [&](const auto& p) { return p.second <= now; });
+    std::vector<std::string> out;
+    for (const auto& [table, until] : parked_)
+        out.push_back(table);
+    return out;
+}
+
+// The pending entries of parked mappings go back to NEW, out of the batch, so that the batch
+// (and the claims after it) need not wait for a budget that renews at midnight.
+asio::awaitable<void> writeback::release_parked(std::vector<entry>& batch) {
+    std::vector<std::int64_t> ids;
+    for (const auto& e : batch)
+        if (e.pending() && parked_.contains(e.table))
+            ids.push_back(e.id);
+    if (ids.empty())
+        co_return;
+    pg::diagnostics d;
+    if (co_await log_.release(ids, d))
+        co_return; // kept in the batch and retried with it
+    std::erase_if(batch, [&](const entry& e) { return e.pending() && parked_.contains(e.table); });
 }
 
 // A wait that a stop shortens only while nothing is left to record.
@@ -251,7 +287,7 @@ asio::awaitable<void> writeback::run() {
         }
         std::vector<entry> batch;
         pg::diagnostics d;
-        if (co_await log_.claim(cfg_.claim_batch, batch, d)) {
+        if (co_await log_.claim(cfg_.claim_batch, parked_tables(), batch, d)) {
             log::warn("writeback", "claiming trigger log rows failed", {{"error", d.summary()}});
             log_.close();
             continue;

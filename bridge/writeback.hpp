@@ -106,6 +106,11 @@ private:
     boost::asio::awaitable<boost::system::error_code> record(const std::vector<entry*>& done,
                                                              bool in_transaction);
     boost::asio::awaitable<void> wait_for_inbound();
+    // A mapping whose daily API budget is spent: its writes go back to NEW and are not claimed
+    // for a minute (the budget is checked again then), so the other mappings' writes go on.
+    void park(const mappings::resolved_mapping& m);
+    std::vector<std::string> parked_tables();
+    boost::asio::awaitable<void> release_parked(std::vector<entry>& batch);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
     boost::asio::awaitable<void> nap(std::chrono::milliseconds d);
     const mappings::resolved_mapping* mapping_for(const std::string& table) const;
@@ -121,6 +126,7 @@ private:
     bool waiting_for_inbound_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
+    std::map<std::string, std::chrono::steady_clock::time_point> parked_; // table -> until
 };
 
 } // namespace sfbridge::bridge

@@ -54,6 +54,8 @@ writeback::save(const mappings::resolved_mapping& m, salesforce::collection_op o
                                                    results, d, o);
     if (ec)
         transient = true;
+    if (ec == salesforce::errc::daily_budget_exhausted)
+        park(m);
     std::vector<bool> pending(owners.size());
     for (std::size_t i = 0; i < owners.size(); ++i) {
         pending[i] = apply_result(*owners[i], results[i], op == salesforce::collection_op::remove);

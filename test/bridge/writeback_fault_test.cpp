@@ -198,3 +198,55 @@ TEST_CASE("the write-back's Postgres session lost while writes are in Salesforce
         }(),
         std::chrono::seconds(240));
 }
+
+TEST_CASE("a mapping whose daily API budget is spent holds back only its own writes",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(R"({"version":1,"mappings":[
+              {"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,
+               "sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}},
+              {"object_name":"Account","config":{"access":"read_write","sf_notify_enabled":true,
+               "sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]})");
+            co_await h.start(cfg);
+            const std::string log = h.schema + "._trigger_log";
+            // Once a write has gone through, the loads and first polls are done.
+            co_await must_exec(app,
+                               "INSERT INTO " + h.schema + ".account (name) VALUES ('Warm-up')");
+            bool ok = co_await eventually(app, "SELECT string_agg(state, ',') FROM " + log,
+                                          "SUCCESS", 60);
+            REQUIRE(ok);
+            // Contact's budget: one call a day, long spent by its load and polls.
+            h.engine->api_usage().set_budget("Contact", 1);
+            co_await must_exec(app, "INSERT INTO " + h.schema +
+                                        ".contact (lastname) VALUES ('Over budget')");
+            // Claimed (the claim stamps updated_at), refused by the budget, and set aside:
+            // later writes of Account go on.
+            ok = co_await eventually(app,
+                                     "SELECT (updated_at > created_at)::text FROM " + log +
+                                         " WHERE table_name = 'contact'",
+                                     "true");
+            REQUIRE(ok);
+            co_await must_exec(app, "INSERT INTO " + h.schema + ".account (name) VALUES ('Free')");
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE table_name = 'account' AND state = 'SUCCESS'",
+                                     "2");
+            CHECK(ok);
+            auto contact = co_await must_query(app, "SELECT state FROM " + log +
+                                                        " WHERE table_name = 'contact'");
+            CHECK(contact.value(0, 0) != "SUCCESS");
+            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).empty());
+            // A budget that allows it again lets the held write through.
+            h.engine->api_usage().set_budget("Contact", 0);
+            ok = co_await eventually(
+                app, "SELECT state FROM " + log + " WHERE table_name = 'contact'", "SUCCESS", 120);
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
