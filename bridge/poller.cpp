@@ -81,7 +81,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     const auto opts = m_.calls();
     salesforce::diagnostics sd;
     change_batch batch(m_.m);
-    std::string row_error;
+    row_issue issue;
     std::size_t seen = 0;
     const std::string poll_source = "poll", no_payload;
     auto ec = co_await ctx_.rest.query(
@@ -90,8 +90,8 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
             if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
                 co_return asio::error::operation_aborted;
             for (const auto& rec : p.records)
-                if (!batch.add_record(rec, row_error))
-                    co_await record_error(w_, m_, poll_source, 0, row_error, no_payload);
+                if (batch.add_record(rec, issue) != row_outcome::added)
+                    co_await record_error(w_, m_, poll_source, 0, issue, no_payload);
             seen += p.records.size();
             if (batch.size() < ctx_.cfg.max_batch)
                 co_return error_code{};
@@ -138,7 +138,9 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
                 std::optional<std::string> when;
                 std::string e;
                 if (id && stamp &&
-                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) && when) {
+                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) ==
+                        mappings::conversion::ok &&
+                    when) {
                     dels.add_delete(id->raw, *when);
                     ++deleted;
                 }
