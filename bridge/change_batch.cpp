@@ -101,6 +101,18 @@ row_outcome change_batch::add_csv_row(const std::vector<std::string>& header,
     return finish(std::move(e), "a Bulk API row has no Id or SystemModstamp", issue);
 }
 
+change_batch change_batch::part(std::size_t from, std::size_t to) const {
+    change_batch out(*m_);
+    for (std::size_t i = from; i < to && i < entries_.size(); ++i) {
+        out.by_sfid_.emplace(*entries_[i].values[sfid_col_], out.entries_.size());
+        out.entries_.push_back(entries_[i]);
+        const auto stamp = modstamp(i);
+        if (stamp > out.newest_)
+            out.newest_ = stamp;
+    }
+    return out;
+}
+
 void change_batch::add_delete(std::string_view sfid, std::string_view when) {
     entry e;
     e.op = 'd';

@@ -42,6 +42,17 @@ public:
     [[nodiscard]] const std::string& newest_modstamp() const noexcept { return newest_; }
     void clear();
 
+    // Entries [from, to) as a batch of their own: a batch Postgres refuses is split to find the
+    // record it refuses.
+    [[nodiscard]] change_batch part(std::size_t from, std::size_t to) const;
+    // Entry i's sfid and SystemModstamp (Postgres text).
+    [[nodiscard]] const std::string& sfid(std::size_t i) const {
+        return *entries_[i].values[sfid_col_];
+    }
+    [[nodiscard]] std::string modstamp(std::size_t i) const {
+        return entries_[i].values[modstamp_col_].value_or(std::string());
+    }
+
     // The rows in COPY text format, in the staging table's column order (_op, then the
     // mapping's columns).
     void copy_text(std::string& out) const;

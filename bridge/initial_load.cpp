@@ -2,6 +2,7 @@
 
 #include "bridge/error_log.hpp"
 #include "bridge/state_sql.hpp"
+#include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
@@ -252,7 +253,9 @@ asio::awaitable<void> initial_load::write(slot& sl) {
         e = co_await sl.writer->load(flushing.copy, ld);
         if (e)
             log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
-        if (e && ld.sqlstate == "23505")
+        // A record twice (23505), or one Postgres refuses: COPY cannot leave a row out, so
+        // the next attempt merges, where a refused record fails alone.
+        if (e && classify_write_failure(e) == write_failure::refused_row)
             m_.load_by_merge = true;
     } else {
         e = co_await write_merge(*sl.writer, flushing);
@@ -270,8 +273,9 @@ asio::awaitable<void> initial_load::write(slot& sl) {
 }
 
 asio::awaitable<error_code> initial_load::write_merge(table_writer& w, buffers& b) {
-    position_update none;
-    auto e = co_await apply_with_retry(ctx_, w, b.merge, none);
+    const position_update none;
+    // A record Postgres refuses fails alone, recorded after the load with the others.
+    auto e = co_await apply_isolating(ctx_, w, b.merge, none, row_issues_);
     if (e)
         co_return e;
     std::vector<std::optional<std::string>> sfids;

@@ -261,18 +261,13 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     position_update pos;
     pos.replay_id = m.pending_replay;
     pos.event = true;
-    auto ec = co_await apply_with_retry(ctx_, writer_, *m.batch, pos);
-    if (ec) {
-        // Postgres refused the data itself (e.g. a value longer than its column after a field
-        // grew in Salesforce): keep the evidence, move on, and let polling repair later.
-        const std::string refused = "Postgres refused the batch: " + ec.message();
-        co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), refused,
+    // A record Postgres refuses (a value too long for its column, a constraint, an app
+    // trigger's RAISE) fails alone: the rest of the batch commits with the replay id.
+    std::vector<row_issue> refused;
+    const auto ec = co_await apply_isolating(ctx_, writer_, *m.batch, pos, refused);
+    for (const auto& issue : refused)
+        co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), issue,
                               std::string());
-        position_update only_pos;
-        only_pos.replay_id = m.pending_replay;
-        change_batch empty(m.m);
-        ec = co_await apply_with_retry(ctx_, writer_, empty, only_pos);
-    }
     if (!ec) {
         m.stats.events += m.batch->size();
         m.batch->clear();

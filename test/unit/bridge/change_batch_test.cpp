@@ -60,3 +60,25 @@ TEST_CASE("a record with NUL characters is added without them and says so", "[un
     CHECK(b.add_record(record("003-far-too-long-for-an-id", "X", "bad"), issue) == refused);
     CHECK(issue.sfid.empty());
 }
+
+TEST_CASE("a change batch splits into parts that keep their entries", "[unit][bridge]") {
+    const auto m = contact();
+    bridge::change_batch b(m);
+    bridge::row_issue issue;
+    REQUIRE(b.add_record(record("003A", "A", "2024-01-31T10:00:00.000Z"), issue) == added);
+    REQUIRE(b.add_record(record("003B", "B", "2024-01-31T10:00:02.000Z"), issue) == added);
+    b.add_delete("003C", "2024-01-31 10:00:01.000");
+    const auto first = b.part(0, 1), rest = b.part(1, 3), none = b.part(3, 3);
+    CHECK(first.size() == 1);
+    CHECK(first.sfid(0) == "003A");
+    CHECK(first.modstamp(0) == "2024-01-31 10:00:00.000");
+    CHECK(rest.size() == 2);
+    CHECK(rest.deletes() == 1);
+    CHECK(rest.newest_modstamp() == "2024-01-31 10:00:02.000");
+    CHECK(none.empty());
+    std::string whole, parts;
+    b.copy_text(whole);
+    first.copy_text(parts);
+    rest.copy_text(parts);
+    CHECK(parts == whole);
+}
