@@ -29,7 +29,9 @@ boost::asio::awaitable<void> record_error(table_writer& w, mapping_runtime& m,
 boost::asio::awaitable<void> record_error(table_writer& w, mapping_runtime& m,
                                           const std::string& channel, std::int64_t replay_id,
                                           const std::string& message, const std::string& payload) {
-    co_await record_error(w, m, channel, replay_id, row_issue{{}, message}, payload);
+    // Named: GCC 12 destroys a braced temporary in a co_await expression twice.
+    const row_issue issue{{}, message};
+    co_await record_error(w, m, channel, replay_id, issue, payload);
 }
 
 } // namespace sfbridge::bridge
