@@ -137,11 +137,12 @@ asio::awaitable<double> ceiling(asio::io_context& io, const std::string& dsn, lo
         return std::string(buf);
     };
     bridge::change_batch batch(*r);
+    bridge::row_issue issue;
     bridge::position_update pos;
     std::int64_t ms = now_ms() - 86400000;
     for (std::size_t i = 0; i < existing; ++i) {
         live.push_back(new_id());
-        (void)batch.add_record(make(live.back(), ms), error);
+        (void)batch.add_record(make(live.back(), ms), issue);
         if (batch.size() == 5000 || i + 1 == existing) {
             if (co_await w.apply(batch, pos, pd))
                 throw std::runtime_error(pd.summary());
@@ -154,9 +155,9 @@ asio::awaitable<double> ceiling(asio::io_context& io, const std::string& dsn, lo
         const auto pick = rng() % 100;
         if (pick < 30 || live.empty()) {
             live.push_back(new_id());
-            (void)batch.add_record(make(live.back(), ms), error);
+            (void)batch.add_record(make(live.back(), ms), issue);
         } else if (pick < 90) {
-            (void)batch.add_record(make(live[rng() % live.size()], ms), error);
+            (void)batch.add_record(make(live[rng() % live.size()], ms), issue);
         } else {
             const std::size_t k = rng() % live.size();
             batch.add_delete(live[k], calendar::format_utc(ms, ' ', false));

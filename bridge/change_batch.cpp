@@ -52,56 +52,65 @@ void change_batch::put(entry e) {
         old = std::move(e);
 }
 
-bool change_batch::add_record(const salesforce::flat_record& r, std::string& error) {
+bool change_batch::convert(std::size_t col, mappings::sf_value_kind kind, std::string_view raw,
+                           entry& e, row_issue& issue) const {
+    std::string message;
+    const auto c =
+        mappings::to_postgres(m_->fields[col].sf.info, kind, raw, e.values[col], message);
+    return note_conversion(c, message, issue);
+}
+
+row_outcome change_batch::finish(entry e, const char* missing, row_issue& issue) {
+    if (!e.values[sfid_col_] || e.values[sfid_col_]->empty() || !e.values[modstamp_col_]) {
+        issue.message = missing;
+        return row_outcome::refused;
+    }
+    const bool altered = !issue.message.empty();
+    put(std::move(e));
+    return altered ? row_outcome::altered : row_outcome::added;
+}
+
+row_outcome change_batch::add_record(const salesforce::flat_record& r, row_issue& issue) {
+    issue = {storable_sfid(columns_.id_of(r)), {}};
     entry e;
     e.values.resize(m_->fields.size());
     for (const auto& f : r.fields) {
         const auto col = columns_.find(f.name);
-        if (!col)
-            continue; // a field the mapping does not hold
-        if (!mappings::to_postgres(m_->fields[*col].sf.info, f.kind, f.raw, e.values[*col],
-                                   error)) {
-            error = "field " + error;
-            return false;
-        }
+        // (a field the mapping does not hold is skipped)
+        if (col && !convert(*col, f.kind, f.raw, e, issue))
+            return row_outcome::refused;
     }
-    if (!e.values[sfid_col_] || e.values[sfid_col_]->empty()) {
-        error = "the record has no Id";
-        return false;
-    }
-    if (!e.values[modstamp_col_]) {
-        error = "record " + *e.values[sfid_col_] + " has no SystemModstamp";
-        return false;
-    }
-    put(std::move(e));
-    return true;
+    return finish(std::move(e), "the record has no Id or SystemModstamp", issue);
 }
 
-bool change_batch::add_csv_row(const std::vector<std::string>& header,
-                               const salesforce::csv_rows& rows, std::size_t r,
-                               std::string& error) {
+row_outcome change_batch::add_csv_row(const std::vector<std::string>& header,
+                                      const salesforce::csv_rows& rows, std::size_t r,
+                                      row_issue& issue) {
     const auto& cols = columns_.of_header(header);
+    issue = {storable_sfid(columns_.id_of(cols, rows, r)), {}};
     entry e;
     e.values.resize(m_->fields.size());
     for (std::size_t i = 0; i < cols.size() && i < rows.width(r); ++i) {
-        const int col = cols[i];
         const auto text = rows.field(r, i);
         // Salesforce has no empty strings: an empty field, quoted or not, is NULL.
-        if (col < 0 || text.empty())
-            continue;
-        const auto c = static_cast<std::size_t>(col);
-        if (!mappings::to_postgres(m_->fields[c].sf.info, mappings::sf_value_kind::csv, text,
-                                   e.values[c], error)) {
-            error = "field " + error;
-            return false;
-        }
+        if (cols[i] >= 0 && !text.empty() &&
+            !convert(static_cast<std::size_t>(cols[i]), mappings::sf_value_kind::csv, text, e,
+                     issue))
+            return row_outcome::refused;
     }
-    if (!e.values[sfid_col_] || !e.values[modstamp_col_]) {
-        error = "a Bulk API row has no Id or SystemModstamp";
-        return false;
+    return finish(std::move(e), "a Bulk API row has no Id or SystemModstamp", issue);
+}
+
+change_batch change_batch::part(std::size_t from, std::size_t to) const {
+    change_batch out(*m_);
+    for (std::size_t i = from; i < to && i < entries_.size(); ++i) {
+        out.by_sfid_.emplace(*entries_[i].values[sfid_col_], out.entries_.size());
+        out.entries_.push_back(entries_[i]);
+        const auto stamp = modstamp(i);
+        if (stamp > out.newest_)
+            out.newest_ = stamp;
     }
-    put(std::move(e));
-    return true;
+    return out;
 }
 
 void change_batch::add_delete(std::string_view sfid, std::string_view when) {

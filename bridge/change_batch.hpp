@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/record_columns.hpp"
+#include "bridge/row_outcome.hpp"
 #include "mappings/resolve.hpp"
 #include "salesforce/csv_reader.hpp"
 #include "salesforce/records.hpp"
@@ -23,12 +24,13 @@ class change_batch {
 public:
     explicit change_batch(const mappings::resolved_mapping& m);
 
-    // A whole record from REST or a streaming event. False with `error` (naming the field)
-    // when a value does not fit its column or the record has no Id / SystemModstamp.
-    bool add_record(const salesforce::flat_record& r, std::string& error);
+    // A whole record from REST or a streaming event. Refused (`issue` naming the field) when a
+    // value does not fit its column or the record has no Id / SystemModstamp; altered when a
+    // value was changed to fit (`issue` says how). `issue` carries the record's Id either way.
+    row_outcome add_record(const salesforce::flat_record& r, row_issue& issue);
     // Row r of a Bulk API results page; `header` holds the columns' API names.
-    bool add_csv_row(const std::vector<std::string>& header, const salesforce::csv_rows& rows,
-                     std::size_t r, std::string& error);
+    row_outcome add_csv_row(const std::vector<std::string>& header,
+                            const salesforce::csv_rows& rows, std::size_t r, row_issue& issue);
     // A delete at `when` (Postgres timestamp text, UTC).
     void add_delete(std::string_view sfid, std::string_view when);
 
@@ -39,6 +41,17 @@ public:
     // The newest SystemModstamp in the batch (Postgres text), empty when none.
     [[nodiscard]] const std::string& newest_modstamp() const noexcept { return newest_; }
     void clear();
+
+    // Entries [from, to) as a batch of their own: a batch Postgres refuses is split to find the
+    // record it refuses.
+    [[nodiscard]] change_batch part(std::size_t from, std::size_t to) const;
+    // Entry i's sfid and SystemModstamp (Postgres text).
+    [[nodiscard]] const std::string& sfid(std::size_t i) const {
+        return *entries_[i].values[sfid_col_];
+    }
+    [[nodiscard]] std::string modstamp(std::size_t i) const {
+        return entries_[i].values[modstamp_col_].value_or(std::string());
+    }
 
     // The rows in COPY text format, in the staging table's column order (_op, then the
     // mapping's columns).
@@ -59,6 +72,9 @@ private:
         std::vector<std::optional<std::string>> values; // per mapped column
     };
     void put(entry e);
+    bool convert(std::size_t col, mappings::sf_value_kind kind, std::string_view raw, entry& e,
+                 row_issue& issue) const;
+    row_outcome finish(entry e, const char* missing, row_issue& issue);
 
     const mappings::resolved_mapping* m_;
     record_columns columns_;

@@ -2,6 +2,7 @@
 
 #include "bridge/error_log.hpp"
 #include "bridge/state_sql.hpp"
+#include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
@@ -43,8 +44,8 @@ asio::awaitable<error_code> initial_load::run() {
     if (!ec)
         ec = last;
     const std::string source = bulk_ ? "bulk" : "query";
-    for (const auto& e : row_errors_)
-        co_await record_error(w_, m_, source, 0, e, std::string());
+    for (const auto& issue : row_issues_)
+        co_await record_error(w_, m_, source, 0, issue, std::string());
     if (ec) {
         log::warn("sync", "initial load failed, will retry",
                   {{"mapping", m_.m.object_name},
@@ -177,9 +178,10 @@ asio::awaitable<error_code> initial_load::fetch_bulk(const std::string& soql) {
             if (!first_rows_)
                 first_rows_ = std::chrono::steady_clock::now();
             for (std::size_t i = 0; i < rows.size(); ++i) {
-                const bool ok = fresh_ ? filling_->copy.add_csv_row(cols, rows, i, row_error_)
-                                       : filling_->merge.add_csv_row(cols, rows, i, row_error_);
-                if (auto e = co_await taken(ok))
+                const auto outcome = fresh_
+                                         ? filling_->copy.add_csv_row(cols, rows, i, row_issue_)
+                                         : filling_->merge.add_csv_row(cols, rows, i, row_issue_);
+                if (auto e = co_await taken(outcome))
                     co_return e;
             }
             co_return error_code{};
@@ -194,9 +196,9 @@ asio::awaitable<error_code> initial_load::fetch_rest(const std::string& soql) {
             if (!first_rows_)
                 first_rows_ = std::chrono::steady_clock::now();
             for (const auto& rec : p.records) {
-                const bool ok = fresh_ ? filling_->copy.add_record(rec, row_error_)
-                                       : filling_->merge.add_record(rec, row_error_);
-                if (auto e = co_await taken(ok))
+                const auto outcome = fresh_ ? filling_->copy.add_record(rec, row_issue_)
+                                            : filling_->merge.add_record(rec, row_issue_);
+                if (auto e = co_await taken(outcome))
                     co_return e;
             }
             co_return error_code{};
@@ -206,12 +208,13 @@ asio::awaitable<error_code> initial_load::fetch_rest(const std::string& soql) {
 
 // Converting a page takes milliseconds of this thread, during which the write in flight cannot
 // send: every 1,000 rows the thread is let go, so the COPY keeps Postgres fed.
-asio::awaitable<error_code> initial_load::taken(bool ok) {
+asio::awaitable<error_code> initial_load::taken(row_outcome outcome) {
     if (ctx_.stop.stopping())
         co_return asio::error::operation_aborted; // shutting down: load again at start
-    if (!ok)
-        row_errors_.push_back(row_error_);
-    else if (size(*filling_) >= (fresh_ ? ctx_.cfg.load_batch : ctx_.cfg.max_batch))
+    if (outcome != row_outcome::added)
+        row_issues_.push_back(row_issue_);
+    if (outcome != row_outcome::refused &&
+        size(*filling_) >= (fresh_ ? ctx_.cfg.load_batch : ctx_.cfg.max_batch))
         co_return co_await hand_over();
     if (++since_yield_ >= 1000) {
         since_yield_ = 0;
@@ -250,7 +253,9 @@ asio::awaitable<void> initial_load::write(slot& sl) {
         e = co_await sl.writer->load(flushing.copy, ld);
         if (e)
             log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
-        if (e && ld.sqlstate == "23505")
+        // A record twice (23505), or one Postgres refuses: COPY cannot leave a row out, so
+        // the next attempt merges, where a refused record fails alone.
+        if (e && classify_write_failure(e) == write_failure::refused_row)
             m_.load_by_merge = true;
     } else {
         e = co_await write_merge(*sl.writer, flushing);
@@ -268,8 +273,9 @@ asio::awaitable<void> initial_load::write(slot& sl) {
 }
 
 asio::awaitable<error_code> initial_load::write_merge(table_writer& w, buffers& b) {
-    position_update none;
-    auto e = co_await apply_with_retry(ctx_, w, b.merge, none);
+    const position_update none;
+    // A record Postgres refuses fails alone, recorded after the load with the others.
+    auto e = co_await apply_isolating(ctx_, w, b.merge, none, row_issues_);
     if (e)
         co_return e;
     std::vector<std::optional<std::string>> sfids;

@@ -52,7 +52,7 @@ private:
     boost::asio::awaitable<boost::system::error_code> fetch_bulk(const std::string& soql);
     boost::asio::awaitable<boost::system::error_code> fetch_rest(const std::string& soql);
     // After each row: keep its error for later, or hand a full batch to a writer.
-    boost::asio::awaitable<boost::system::error_code> taken(bool ok);
+    boost::asio::awaitable<boost::system::error_code> taken(row_outcome outcome);
     boost::asio::awaitable<boost::system::error_code> hand_over();
     boost::asio::awaitable<void> write(slot& sl);
     boost::asio::awaitable<boost::system::error_code> write_merge(table_writer& w, buffers& b);
@@ -78,8 +78,9 @@ private:
     std::unique_ptr<buffers> filling_;
     boost::system::error_code write_ec_;
     boost::asio::steady_timer write_done_;
-    std::vector<std::string> row_errors_; // recorded after the load: the writers are busy
-    std::string row_error_;
+    // Records refused or altered, recorded after the load (the writers are busy until then).
+    std::vector<row_issue> row_issues_;
+    row_issue row_issue_;
     std::size_t since_yield_ = 0;
     salesforce::diagnostics sd_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/record_columns.hpp"
+#include "bridge/row_outcome.hpp"
 #include "mappings/resolve.hpp"
 #include "mappings/values.hpp"
 #include "salesforce/csv_reader.hpp"
@@ -23,13 +24,14 @@ class load_batch {
 public:
     explicit load_batch(const mappings::resolved_mapping& m);
 
-    // Row r of a Bulk API results page; `header` holds the columns' API names. False with
-    // `error` (naming the field) when a value does not fit its column or the row has no Id or
-    // SystemModstamp; the batch is then as it was.
-    bool add_csv_row(const std::vector<std::string>& header, const salesforce::csv_rows& rows,
-                     std::size_t r, std::string& error);
+    // Row r of a Bulk API results page; `header` holds the columns' API names. Refused
+    // (`issue` naming the field) when a value does not fit its column or the row has no Id or
+    // SystemModstamp, and the batch is then as it was; altered when a value was changed to fit
+    // (`issue` says how, and has the record's Id unless it was added as it came).
+    row_outcome add_csv_row(const std::vector<std::string>& header,
+                            const salesforce::csv_rows& rows, std::size_t r, row_issue& issue);
     // A record from a REST query page; the same rules.
-    bool add_record(const salesforce::flat_record& r, std::string& error);
+    row_outcome add_record(const salesforce::flat_record& r, row_issue& issue);
 
     // Records added (a deleted one counts, though it writes no line).
     [[nodiscard]] std::size_t size() const noexcept { return records_; }
@@ -43,8 +45,8 @@ public:
 private:
     void start_row();
     bool convert(std::size_t column, mappings::sf_value_kind kind, std::string_view raw,
-                 std::string& error);
-    bool end_row(const char* missing_id, std::string& error);
+                 row_issue& issue);
+    row_outcome end_row(const char* missing_id, row_issue& issue);
 
     const mappings::resolved_mapping* m_;
     record_columns columns_;

@@ -81,7 +81,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     const auto opts = m_.calls();
     salesforce::diagnostics sd;
     change_batch batch(m_.m);
-    std::string row_error;
+    row_issue issue;
     std::size_t seen = 0;
     const std::string poll_source = "poll", no_payload;
     auto ec = co_await ctx_.rest.query(
@@ -90,13 +90,13 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
             if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
                 co_return asio::error::operation_aborted;
             for (const auto& rec : p.records)
-                if (!batch.add_record(rec, row_error))
-                    co_await record_error(w_, m_, poll_source, 0, row_error, no_payload);
+                if (batch.add_record(rec, issue) != row_outcome::added)
+                    co_await record_error(w_, m_, poll_source, 0, issue, no_payload);
             seen += p.records.size();
             if (batch.size() < ctx_.cfg.max_batch)
                 co_return error_code{};
-            position_update none;
-            auto e = co_await apply_with_retry(ctx_, w_, batch, none);
+            const position_update none;
+            auto e = co_await apply(batch, none);
             batch.clear();
             co_return e;
         },
@@ -105,7 +105,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
         co_return ec;
     position_update pos;
     pos.poll_high_water = calendar::format_pg(to);
-    ec = co_await apply_with_retry(ctx_, w_, batch, pos);
+    ec = co_await apply(batch, pos);
     if (ec)
         co_return ec;
     m_.poll_high_water_ms = to;
@@ -114,6 +114,16 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
         log::debug("sync", "poll",
                    {{"mapping", m_.m.object_name}, {"records", static_cast<unsigned long>(seen)}});
     co_return error_code{};
+}
+
+// A record Postgres refuses fails alone and is recorded; the rest commits with the position,
+// so the high-water mark moves past it (polling stopped there at every poll before).
+asio::awaitable<error_code> poller::apply(const change_batch& batch, const position_update& pos) {
+    std::vector<row_issue> refused;
+    const auto ec = co_await apply_isolating(ctx_, w_, batch, pos, refused);
+    for (const auto& issue : refused)
+        co_await record_error(w_, m_, "poll", 0, issue, std::string());
+    co_return ec;
 }
 
 // queryAll sees the records in the recycle bin.
@@ -138,7 +148,9 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
                 std::optional<std::string> when;
                 std::string e;
                 if (id && stamp &&
-                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) && when) {
+                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) ==
+                        mappings::conversion::ok &&
+                    when) {
                     dels.add_delete(id->raw, *when);
                     ++deleted;
                 }
@@ -150,7 +162,7 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
         co_return ec;
     position_update pos;
     pos.deleted_high_water = calendar::format_pg(to);
-    ec = co_await apply_with_retry(ctx_, w_, dels, pos);
+    ec = co_await apply(dels, pos);
     if (ec)
         co_return ec;
     m_.deleted_high_water_ms = to;

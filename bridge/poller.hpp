@@ -30,6 +30,8 @@ private:
     boost::asio::awaitable<boost::system::error_code> poll();
     boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
+    boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
+                                                            const position_update& pos);
     boost::asio::awaitable<void> prune_tombstones();
 
     const sync_context& ctx_;

@@ -23,6 +23,21 @@ std::optional<std::size_t> record_columns::find(std::string_view api_name) const
     return it->second;
 }
 
+std::string_view record_columns::id_of(const salesforce::flat_record& r) const {
+    for (const auto& f : r.fields)
+        if (find(f.name) == sfid_)
+            return f.raw;
+    return {};
+}
+
+std::string_view record_columns::id_of(const std::vector<int>& cols,
+                                       const salesforce::csv_rows& rows, std::size_t r) const {
+    for (std::size_t i = 0; i < cols.size() && i < rows.width(r); ++i)
+        if (cols[i] == static_cast<int>(sfid_))
+            return rows.field(r, i);
+    return {};
+}
+
 const std::vector<int>& record_columns::of_header(const std::vector<std::string>& header) {
     if (&header != header_ || header.size() != header_cols_.size() ||
         (!header.empty() && header.back() != header_last_)) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "mappings/resolve.hpp"
+#include "salesforce/csv_reader.hpp"
+#include "salesforce/records.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -24,6 +26,13 @@ public:
     // once per field of every row: a caller passes one header object for all the rows of a
     // query; a different object, or the same one changed, is looked up again.
     const std::vector<int>& of_header(const std::vector<std::string>& header);
+
+    // A record's Id as sent (empty when it has none), read before its values are converted:
+    // a record refused for one of them is still recorded with its Id.
+    [[nodiscard]] std::string_view id_of(const salesforce::flat_record& r) const;
+    // The same for row r of a Bulk API page whose header `of_header` gave `cols`.
+    [[nodiscard]] std::string_view id_of(const std::vector<int>& cols,
+                                         const salesforce::csv_rows& rows, std::size_t r) const;
 
     [[nodiscard]] std::size_t count() const noexcept { return m_->fields.size(); }
     [[nodiscard]] std::size_t sfid() const noexcept { return sfid_; }

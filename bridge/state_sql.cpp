@@ -71,8 +71,13 @@ std::string status(std::string_view schema) {
 }
 
 std::string insert_error(std::string_view schema) {
-    return "INSERT INTO " + table(schema, "_sfbridge_errors") +
-           " (object_name, channel, replay_id, message, payload) VALUES ($1, $2, $3, $4, $5)";
+    const std::string errors = table(schema, "_sfbridge_errors");
+    // Typed: in INSERT ... SELECT the parameters take their types from here, not the columns.
+    return "INSERT INTO " + errors +
+           " (object_name, channel, replay_id, message, payload, sfid) SELECT $1::text, "
+           "$2::text, $3::bigint, $4::text, $5::text, $6::text WHERE $6::text IS NULL OR NOT "
+           "EXISTS (SELECT 1 FROM " +
+           errors + " WHERE object_name = $1::text AND sfid = $6::text AND message = $4::text)";
 }
 
 std::string clear_seen(std::string_view schema) {

@@ -30,7 +30,8 @@ namespace sfbridge::bridge::state_sql {
 // error count.
 [[nodiscard]] std::string status(std::string_view schema);
 
-// $1 object, $2 channel, $3 replay id, $4 message, $5 payload.
+// $1 object, $2 channel, $3 replay id, $4 message, $5 payload, $6 sfid (or NULL). A row with
+// an sfid is not inserted when the same message about the same record is already there.
 [[nodiscard]] std::string insert_error(std::string_view schema);
 
 // $1 object: the sfids a reload has seen so far are forgotten.

@@ -23,7 +23,7 @@ bool delete_time(const mappings::resolved_mapping& m, const push_event& ev,
                  std::optional<std::string>& when, std::string& error) {
     return mappings::to_postgres(m.field("SystemModstamp")->sf.info,
                                  mappings::sf_value_kind::json_string, ev.created_date, when,
-                                 error) &&
+                                 error) != mappings::conversion::refused &&
            when.has_value();
 }
 } // namespace
@@ -172,10 +172,18 @@ asio::awaitable<void> stream_ingest::handle_push_topic(mapping_runtime& m,
     } else if (m.fetch_on_notify) {
         m.notify_ids.push_back(id);
     } else {
-        ok = m.batch->add_record(ev_.sobject, error);
+        co_await add_record(m, item);
     }
     if (!ok)
         co_await record_error(writer_, m, item.channel, item.replay_id, error, item.data);
+}
+
+// An event's record into the batch; one refused or altered is recorded with its sfid.
+asio::awaitable<void> stream_ingest::add_record(mapping_runtime& m,
+                                                const cometd::stream_item& item) {
+    row_issue issue;
+    if (m.batch->add_record(ev_.sobject, issue) != row_outcome::added)
+        co_await record_error(writer_, m, item.channel, item.replay_id, issue, item.data);
 }
 
 asio::awaitable<void> stream_ingest::handle_change_event(mapping_runtime& m,
@@ -194,7 +202,7 @@ asio::awaitable<void> stream_ingest::handle_change_event(mapping_runtime& m,
                 m.batch->add_delete(id, *when);
     } else if ((ev_.type == "created" || ev_.type == "undeleted") && ev_.record_ids.size() == 1 &&
                !m.fetch_on_notify) {
-        ok = m.batch->add_record(ev_.sobject, error);
+        co_await add_record(m, item);
     } else {
         // An update carries only the changed fields, and a gap event none: the records are
         // fetched whole (one query per batch of ids) rather than merged from partial rows.
@@ -217,7 +225,7 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
     auto queries = mappings::soql::by_ids(m.m.object_name, m.m.field_names(), m.notify_ids,
                                           std::max<std::size_t>(per_query, 10), err);
     const auto opts = m.calls();
-    std::string row_error;
+    row_issue issue;
     const std::string no_payload;
     for (const auto& q : queries.value_or(std::vector<std::string>{})) {
         backoff delays({std::chrono::milliseconds(400), std::chrono::seconds(10)});
@@ -228,8 +236,8 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
                 q, false, 0,
                 [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
                     for (const auto& rec : p.records)
-                        if (!m.batch->add_record(rec, row_error))
-                            co_await record_error(writer_, m, m.channel, 0, row_error, no_payload);
+                        if (m.batch->add_record(rec, issue) != row_outcome::added)
+                            co_await record_error(writer_, m, m.channel, 0, issue, no_payload);
                     co_return error_code{};
                 },
                 sd, opts);
@@ -253,18 +261,13 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     position_update pos;
     pos.replay_id = m.pending_replay;
     pos.event = true;
-    auto ec = co_await apply_with_retry(ctx_, writer_, *m.batch, pos);
-    if (ec) {
-        // Postgres refused the data itself (e.g. a value longer than its column after a field
-        // grew in Salesforce): keep the evidence, move on, and let polling repair later.
-        const std::string refused = "Postgres refused the batch: " + ec.message();
-        co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), refused,
+    // A record Postgres refuses (a value too long for its column, a constraint, an app
+    // trigger's RAISE) fails alone: the rest of the batch commits with the replay id.
+    std::vector<row_issue> refused;
+    const auto ec = co_await apply_isolating(ctx_, writer_, *m.batch, pos, refused);
+    for (const auto& issue : refused)
+        co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), issue,
                               std::string());
-        position_update only_pos;
-        only_pos.replay_id = m.pending_replay;
-        change_batch empty(m.m);
-        ec = co_await apply_with_retry(ctx_, writer_, empty, only_pos);
-    }
     if (!ec) {
         m.stats.events += m.batch->size();
         m.batch->clear();

@@ -40,6 +40,7 @@ private:
     boost::asio::awaitable<void> handle(const cometd::stream_item& item);
     boost::asio::awaitable<void> handle_push_topic(mapping_runtime& m,
                                                    const cometd::stream_item& item);
+    boost::asio::awaitable<void> add_record(mapping_runtime& m, const cometd::stream_item& item);
     boost::asio::awaitable<void> handle_change_event(mapping_runtime& m,
                                                      const cometd::stream_item& item);
     boost::asio::awaitable<void> flush_all(bool with_fetches);

@@ -1,8 +1,8 @@
 #include "bridge/write_retry.hpp"
 
+#include "bridge/write_failure.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
-#include "pg/error.hpp"
 
 namespace sfbridge::bridge {
 
@@ -10,10 +10,11 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writer& w,
-                                             const change_batch& b, const position_update& p) {
+                                             const change_batch& b, const position_update& p,
+                                             pg::diagnostics& pd) {
     backoff delays({std::chrono::milliseconds(200), std::chrono::seconds(5)});
     for (int attempt = 1;; ++attempt) {
-        pg::diagnostics pd;
+        pd.clear();
         error_code ec;
         if (!w.is_open())
             ec = co_await w.open(ctx.cfg.database_url, pd);
@@ -21,10 +22,8 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
             ec = co_await w.apply(b, p, pd);
         if (!ec)
             co_return ec;
-        const bool transient =
-            ec == pg::condition::connection_lost || ec == pg::condition::retryable || !w.is_open();
-        if (!transient)
-            co_return ec; // the caller decides what to do with data Postgres refuses
+        if (w.is_open() && classify_write_failure(ec) == write_failure::refused_row)
+            co_return ec; // the same rows would be refused again: the caller isolates them
         log::warn(
             "postgres", "write failed, retrying",
             {{"error", pd.summary().empty() ? ec.message() : pd.summary()}, {"attempt", attempt}});
@@ -34,6 +33,43 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
             co_return ec;
         co_await ctx.stop.sleep(delays.next());
     }
+}
+
+namespace {
+row_issue refusal(const change_batch& b, const pg::diagnostics& pd) {
+    // The version is named, so that a later version refused alike is kept as well (the errors
+    // table keeps one row per sfid and message), and the overlapping polls that meet the same
+    // version again add nothing.
+    // Not the server's detail: for a check constraint it is the whole row, which does not
+    // belong in a log line.
+    return {storable_sfid(b.sfid(0)), "Postgres refused the version of " + b.modstamp(0) +
+                                          " (SQLSTATE " + pd.sqlstate + "): " + pd.message};
+}
+} // namespace
+
+asio::awaitable<error_code> apply_isolating(const sync_context& ctx, table_writer& w,
+                                            const change_batch& b, const position_update& p,
+                                            std::vector<row_issue>& refused) {
+    pg::diagnostics pd;
+    auto ec = co_await apply_with_retry(ctx, w, b, p, pd);
+    if (!ec || b.empty() || classify_write_failure(ec) != write_failure::refused_row)
+        co_return ec;
+    if (b.size() == 1) {
+        refused.push_back(refusal(b, pd));
+        const change_batch none = b.part(0, 0); // the position moves without the record
+        co_return co_await apply_with_retry(ctx, w, none, p, pd);
+    }
+    // Halves, until the refused records are alone: about 2 log2(n) transactions for one bad
+    // record in n, where row by row would take n. Only the last part moves the position: a
+    // crash in between replays the first, which the SystemModstamp rule makes harmless.
+    const std::size_t half = b.size() / 2;
+    const change_batch first = b.part(0, half);
+    const change_batch second = b.part(half, b.size());
+    const position_update none;
+    ec = co_await apply_isolating(ctx, w, first, none, refused);
+    if (ec)
+        co_return ec;
+    co_return co_await apply_isolating(ctx, w, second, p, refused);
 }
 
 } // namespace sfbridge::bridge

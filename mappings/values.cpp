@@ -3,6 +3,7 @@
 #include "core/calendar.hpp"
 #include "core/json_writer.hpp"
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -110,36 +111,52 @@ value_class classify(const sf_field_info& f) noexcept {
     return value_class::text;
 }
 
-bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std::string_view raw,
-                 std::string& scratch, std::optional<std::string_view>& out, std::string& error) {
+namespace {
+// A text value without its NUL characters, in `scratch`.
+std::string_view without_nul(std::string_view raw, std::string& scratch) {
+    scratch.clear();
+    for (char c : raw)
+        if (c != '\0')
+            scratch.push_back(c);
+    return scratch;
+}
+} // namespace
+
+conversion to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind,
+                       std::string_view raw, std::string& scratch,
+                       std::optional<std::string_view>& out, std::string& error) {
     out.reset();
     if (kind == sf_value_kind::json_null || (kind == sf_value_kind::csv && raw.empty()))
-        return true;
+        return conversion::ok;
     auto bad = [&](const char* what) {
+        // The value is quoted as safe text: the message is stored in Postgres too.
         error.assign(f.name)
             .append(": ")
             .append(what)
             .append(", not \"")
-            .append(raw.substr(0, 80))
+            .append(utf8::printable(raw, 80))
             .append("\"");
-        return false;
+        return conversion::refused;
     };
+    // JSON was checked by its parser; a Bulk CSV page is bytes as Salesforce wrote them.
+    if (kind == sf_value_kind::csv && !utf8::valid(raw))
+        return bad("not valid UTF-8");
     switch (c) {
     case value_class::boolean:
         if (raw != "true" && raw != "false")
             return bad("expected true or false");
         out = raw == "true" ? "t" : "f";
-        return true;
+        return conversion::ok;
     case value_class::number:
         if (!is_number(raw))
             return bad("expected a number");
         out = raw;
-        return true;
+        return conversion::ok;
     case value_class::date:
         if (!valid_date(raw))
             return bad("expected a date YYYY-MM-DD");
         out = raw;
-        return true;
+        return conversion::ok;
     case value_class::datetime: {
         std::int64_t ms;
         if (!parse_instant(raw, true, ms))
@@ -147,7 +164,7 @@ bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std:
         scratch.clear();
         calendar::append_utc(scratch, ms, ' ', false); // UTC, no zone: Heroku Connect's columns
         out = scratch;
-        return true;
+        return conversion::ok;
     }
     case value_class::time: {
         // HH:MM:SS.mmmZ -> HH:MM:SS.mmm
@@ -156,28 +173,34 @@ bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std:
             v.remove_suffix(1);
         int h, m;
         if (v.size() < 5 || !digits(v, 0, 2, h) || v[2] != ':' || !digits(v, 3, 2, m) || h > 23 ||
-            m > 59)
+            m > 59 || v.find('\0') != std::string_view::npos)
             return bad("expected a time HH:MM:SS.mmmZ");
         out = v;
-        return true;
+        return conversion::ok;
     }
     case value_class::text:
         break;
     }
-    out = raw; // text (a number or boolean in a text field: its text)
-    return true;
+    // Text (a number or boolean in a text field: its text). Postgres text cannot hold a NUL
+    // (U+0000, which Salesforce stores): the value is kept without it, and the caller says so.
+    if (raw.find('\0') == std::string_view::npos) {
+        out = raw;
+        return conversion::ok;
+    }
+    out = without_nul(raw, scratch);
+    error.assign("NUL characters removed from field ").append(f.name);
+    return conversion::altered;
 }
 
-bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
-                 std::optional<std::string>& out, std::string& error) {
+conversion to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
+                       std::optional<std::string>& out, std::string& error) {
     std::string scratch;
     std::optional<std::string_view> v;
     out.reset();
-    if (!to_postgres(f, classify(f), kind, raw, scratch, v, error))
-        return false;
+    const auto result = to_postgres(f, classify(f), kind, raw, scratch, v, error);
     if (v)
         out.emplace(*v);
-    return true;
+    return result;
 }
 
 bool to_salesforce_json(const sf_field_info& f, const std::optional<std::string>& pg_text,
@@ -190,7 +213,7 @@ bool to_salesforce_json(const sf_field_info& f, const std::optional<std::string>
     const std::string& v = *pg_text;
     const std::string t = text::ascii_lower(f.type);
     auto bad = [&](const char* what) {
-        error = f.name + ": " + what + ", not \"" + v.substr(0, 80) + "\"";
+        error = f.name + ": " + what + ", not \"" + utf8::printable(v, 80) + "\"";
         return false;
     };
     if (t == "boolean") {

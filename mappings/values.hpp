@@ -14,12 +14,22 @@ namespace sfbridge::mappings {
 // How a value arrived (core/value_kind.hpp).
 using sfbridge::sf_value_kind;
 
+// What a conversion did with a value.
+enum class conversion : unsigned char {
+    ok,      // converted as Salesforce sent it
+    altered, // stored changed, `error` says how ("NUL characters removed from field X"):
+             // Postgres text cannot hold U+0000, and a record is better kept without it
+    refused, // does not fit the field, `error` says why ("X: expected a number, not ...")
+};
+
 // Converts one Salesforce value to the Postgres text of the field's column, or nullopt for
 // NULL. Datetimes in any of Salesforce's forms (+0000, Z, +01:00) become UTC without a zone
-// ("2024-01-31 10:00:00.000"); booleans become t/f; CSV's empty field is NULL. Returns false
-// with `error` naming the field when the value does not fit it.
-bool to_postgres(const sf_field_info& f, sf_value_kind kind, std::string_view raw,
-                 std::optional<std::string>& out, std::string& error);
+// ("2024-01-31 10:00:00.000"); booleans become t/f; CSV's empty field is NULL. `error` names
+// the field when the value is refused or altered. A Bulk CSV value that is not UTF-8 is
+// refused (JSON is checked by its parser).
+[[nodiscard]] conversion to_postgres(const sf_field_info& f, sf_value_kind kind,
+                                     std::string_view raw, std::optional<std::string>& out,
+                                     std::string& error);
 
 // How a field's values convert, from its describe type: found once per column by a caller
 // that converts many values.
@@ -29,8 +39,9 @@ enum class value_class : unsigned char { text, boolean, number, date, datetime, 
 // The same conversion without allocating (an initial load converts millions of values): `out`
 // views `raw` when the text stays as it is (text, numbers, dates), else `scratch`, which the
 // caller keeps and reuses; nullopt for NULL.
-bool to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind, std::string_view raw,
-                 std::string& scratch, std::optional<std::string_view>& out, std::string& error);
+[[nodiscard]] conversion to_postgres(const sf_field_info& f, value_class c, sf_value_kind kind,
+                                     std::string_view raw, std::string& scratch,
+                                     std::optional<std::string_view>& out, std::string& error);
 
 // Converts a Postgres column's text (or NULL) to the JSON of a Salesforce write: datetimes as
 // 2024-01-31T10:00:00.000Z, booleans and numbers bare, the rest as strings.

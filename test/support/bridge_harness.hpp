@@ -116,32 +116,42 @@ inline std::string mapping_json(const std::string& object, const std::string& co
     return mapping_json(object, v, notify);
 }
 
-// A describe of a wide custom object (Sim_Everything__c plus 90 long-named text fields), whose
-// PushTopic query cannot fit in 1,300 characters. Written to a temporary file for sfsim.
-inline std::string wide_object_schema() {
+// Sim_Everything__c's describe as another object (`name`, `label`, `key_prefix`), its fields
+// changed by `edit`. Written to a temporary file for sfsim (schema_files).
+inline std::string sim_everything_as(
+    const std::string& name, const std::string& label, const std::string& key_prefix,
+    const std::function<void(mappings::json_value::array&)>& edit) {
     std::string error;
     auto doc = mappings::parse_json(
         slurp(std::string(SFSIM_SCHEMA_DIR) + "/Sim_Everything__c.json"), error);
     REQUIRE(doc);
     auto root = *doc->as_object();
-    root["name"] = "Wide_Object__c";
-    root["label"] = "Wide Object";
-    root["keyPrefix"] = "a0W";
+    root["name"] = name;
+    root["label"] = label;
+    root["keyPrefix"] = key_prefix;
     auto fields = *root["fields"].as_array();
-    mappings::json_value text_field;
-    for (const auto& f : fields)
-        if (*f.as_object()->at("name").as_string() == "Text__c")
-            text_field = f;
-    for (int i = 0; i < 90; ++i) {
-        auto copy = *text_field.as_object();
-        copy["name"] = "A_Long_Descriptive_Field_Name_" + std::to_string(i) + "__c";
-        fields.push_back(copy);
-    }
+    edit(fields);
     root["fields"] = fields;
     const auto path = std::filesystem::temp_directory_path() /
-                      ("sfbridge-wide-" + std::to_string(::getpid()) + ".json");
+                      ("sfbridge-" + name + "-" + std::to_string(::getpid()) + ".json");
     std::ofstream(path) << mappings::json_value(root).dump();
     return path.string();
+}
+
+// A describe of a wide custom object (Sim_Everything__c plus 90 long-named text fields), whose
+// PushTopic query cannot fit in 1,300 characters.
+inline std::string wide_object_schema() {
+    return sim_everything_as("Wide_Object__c", "Wide Object", "a0W", [](auto& fields) {
+        mappings::json_value text_field;
+        for (const auto& f : fields)
+            if (*f.as_object()->at("name").as_string() == "Text__c")
+                text_field = f;
+        for (int i = 0; i < 90; ++i) {
+            auto copy = *text_field.as_object();
+            copy["name"] = "A_Long_Descriptive_Field_Name_" + std::to_string(i) + "__c";
+            fields.push_back(copy);
+        }
+    });
 }
 
 // Id -> "field=value|..." of every live record in sfsim, through its REST API.

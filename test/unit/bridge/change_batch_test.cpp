@@ -6,15 +6,17 @@
 using namespace sfbridge;
 using test::contact;
 using test::record;
+constexpr auto added = bridge::row_outcome::added;
+constexpr auto refused = bridge::row_outcome::refused;
 
 TEST_CASE("a change batch keeps the newest version of each record", "[unit][bridge]") {
     const auto m = contact();
     bridge::change_batch b(m);
-    std::string error;
-    REQUIRE(b.add_record(record("003A", "Old", "2024-01-31T10:00:00.000+0000"), error));
-    REQUIRE(b.add_record(record("003A", "New", "2024-01-31T10:00:01.000+0000"), error));
-    REQUIRE(b.add_record(record("003A", "Stale", "2024-01-31T09:59:59.000Z"), error));
-    REQUIRE(b.add_record(record("003B", "B", "2024-01-31T10:00:00.000Z"), error));
+    bridge::row_issue issue;
+    REQUIRE(b.add_record(record("003A", "Old", "2024-01-31T10:00:00.000+0000"), issue) == added);
+    REQUIRE(b.add_record(record("003A", "New", "2024-01-31T10:00:01.000+0000"), issue) == added);
+    REQUIRE(b.add_record(record("003A", "Stale", "2024-01-31T09:59:59.000Z"), issue) == added);
+    REQUIRE(b.add_record(record("003B", "B", "2024-01-31T10:00:00.000Z"), issue) == added);
     b.add_delete("003B", "2024-01-31 10:00:00.000"); // same millisecond: the later change wins
     CHECK(b.size() == 2);
     CHECK(b.upserts() == 1);
@@ -29,13 +31,54 @@ TEST_CASE("a change batch keeps the newest version of each record", "[unit][brid
     // A record read after it was deleted is a delete, not a row to write.
     auto gone = record("003D", "D", "2024-01-31T10:00:02.000Z");
     gone.fields.back().raw = "true"; // IsDeleted
-    REQUIRE(b.add_record(gone, error));
+    REQUIRE(b.add_record(gone, issue) == added);
     CHECK(b.deletes() == 2);
     CHECK(b.size() == 3);
 
-    CHECK_FALSE(b.add_record(record("003C", "C", "not a date"), error));
-    CHECK(error.find("SystemModstamp") != std::string::npos);
+    CHECK(b.add_record(record("003C", "C", "not a date"), issue) == refused);
+    CHECK(issue.message.find("SystemModstamp") != std::string::npos);
+    CHECK(issue.sfid == "003C"); // a refused record is recorded with its Id
     salesforce::flat_record no_id;
-    CHECK_FALSE(b.add_record(no_id, error));
-    CHECK(error.find("no Id") != std::string::npos);
+    CHECK(b.add_record(no_id, issue) == refused);
+    CHECK(issue.message.find("no Id") != std::string::npos);
+    CHECK(issue.sfid.empty());
+}
+
+TEST_CASE("a record with NUL characters is added without them and says so", "[unit][bridge]") {
+    const auto m = contact();
+    bridge::change_batch b(m);
+    bridge::row_issue issue;
+    using namespace std::string_literals;
+    CHECK(b.add_record(record("003A", "Nul\0in\0name"s, "2024-01-31T10:00:00.000Z"), issue) ==
+          bridge::row_outcome::altered);
+    CHECK(issue.sfid == "003A");
+    CHECK(issue.message == "NUL characters removed from field LastName");
+    std::string copy;
+    b.copy_text(copy);
+    CHECK(copy == "u\t003A\tf\tNulinname\t2024-01-31 10:00:00.000\n");
+    // An Id that cannot go into _sfbridge_errors.sfid is left out.
+    CHECK(b.add_record(record("003-far-too-long-for-an-id", "X", "bad"), issue) == refused);
+    CHECK(issue.sfid.empty());
+}
+
+TEST_CASE("a change batch splits into parts that keep their entries", "[unit][bridge]") {
+    const auto m = contact();
+    bridge::change_batch b(m);
+    bridge::row_issue issue;
+    REQUIRE(b.add_record(record("003A", "A", "2024-01-31T10:00:00.000Z"), issue) == added);
+    REQUIRE(b.add_record(record("003B", "B", "2024-01-31T10:00:02.000Z"), issue) == added);
+    b.add_delete("003C", "2024-01-31 10:00:01.000");
+    const auto first = b.part(0, 1), rest = b.part(1, 3), none = b.part(3, 3);
+    CHECK(first.size() == 1);
+    CHECK(first.sfid(0) == "003A");
+    CHECK(first.modstamp(0) == "2024-01-31 10:00:00.000");
+    CHECK(rest.size() == 2);
+    CHECK(rest.deletes() == 1);
+    CHECK(rest.newest_modstamp() == "2024-01-31 10:00:02.000");
+    CHECK(none.empty());
+    std::string whole, parts;
+    b.copy_text(whole);
+    first.copy_text(parts);
+    rest.copy_text(parts);
+    CHECK(parts == whole);
 }

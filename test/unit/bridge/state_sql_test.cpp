@@ -32,7 +32,10 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     CHECK(has(sql::mark_loaded(s), "poll_high_water = $2::timestamp, deleted_high_water = $2"));
     CHECK(parameters(sql::reload_requests(s)) == 0);
     CHECK(has(sql::request_reload(s), "lower(object_name) = lower($1)"));
-    CHECK(parameters(sql::insert_error(s)) == 5);
+    CHECK(parameters(sql::insert_error(s)) == 6);
+    // A record's issue once: not again when the same message about the same sfid is there.
+    CHECK(has(sql::insert_error(s), "WHERE $6::text IS NULL OR NOT EXISTS"));
+    CHECK(has(sql::insert_error(s), "sfid = $6::text AND message = $4::text"));
     CHECK(has(sql::insert_error(s), R"("sf_app"."_sfbridge_errors")"));
     CHECK(parameters(sql::insert_seen(s)) == 2);
     CHECK(has(sql::clear_seen(s), R"("sf_app"."_sfbridge_seen")"));

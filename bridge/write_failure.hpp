@@ -1,0 +1,24 @@
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+// Why a write into a mapping's table failed, which decides what happens to its batch. Pure.
+namespace sfbridge::bridge {
+
+enum class write_failure : unsigned char {
+    // Postgres refused a row for what it holds: a value that does not fit its column or type
+    // (class 22: too long, bad encoding, out of range), a constraint (class 23: check, not
+    // null, unique, foreign key) or the app's PL/pgSQL code run for it (class P0: a trigger's
+    // RAISE, ASSERT or STRICT lookup). Writing the same row again fails again: the row is
+    // isolated and recorded, the rest of its batch goes in.
+    refused_row,
+    // Anything else: the connection (08, 57P01...), a timeout (57014), the disk (53100), a
+    // conflict (40001, 40P01, 55P03), the schema or privileges (42, changed by someone, fixed
+    // by someone), a failure of the client. The batch is retried as it is, and nothing in it
+    // is a data error.
+    transient,
+};
+
+[[nodiscard]] write_failure classify_write_failure(const boost::system::error_code& ec);
+
+} // namespace sfbridge::bridge
