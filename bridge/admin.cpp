@@ -88,6 +88,9 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
                     cell(r, i, 2).c_str(), cec ? "?" : cell(count, 0, 0).c_str(),
                     cell(r, i, 3).c_str(), cell(r, i, 4).c_str(), cell(r, i, 5).c_str(),
                     cell(r, i, 6).c_str());
+        if (cell(r, i, 7) != "0" && !cell(r, i, 8).empty())
+            std::printf("  load failed %s times in a row, last: %s\n", cell(r, i, 7).c_str(),
+                        cell(r, i, 8).c_str());
     }
     co_return 0;
 }

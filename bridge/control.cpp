@@ -47,10 +47,10 @@ asio::awaitable<void> control::run() {
     conn.close();
 }
 
-asio::awaitable<void> control::load(mapping_runtime& m, table_writer& w,
-                                    std::chrono::milliseconds first_retry) {
+asio::awaitable<bool> control::load(mapping_runtime& m, table_writer& w,
+                                    std::chrono::milliseconds first_retry, int attempts) {
     backoff delays({first_retry, std::chrono::seconds(60)});
-    while (!ctx_.stop.stopping()) {
+    for (int failed = 0; !ctx_.stop.stopping() && (attempts == 0 || failed < attempts);) {
         pg::diagnostics d;
         error_code ec;
         if (!w.is_open())
@@ -59,16 +59,38 @@ asio::awaitable<void> control::load(mapping_runtime& m, table_writer& w,
             initial_load attempt(ctx_, m, w);
             ec = co_await attempt.run();
             if (!ec) {
+                m.load_attempts = 0;
+                m.load_error.clear();
                 if (attempt.rows_loaded() > 0 && !ctx_.stop.stopping())
                     spawn_("analyze " + m.m.object_name, analyze(m));
-                co_return;
+                co_return true;
             }
+            co_await failed_attempt(m, w, attempt.error_text(ec));
         } else {
             log::warn("sync", "the load's Postgres session cannot be opened, will retry",
                       {{"mapping", m.m.object_name}, {"error", d.summary()}});
+            co_await failed_attempt(m, w, "Postgres: " + d.summary());
         }
+        if (attempts != 0 && ++failed >= attempts)
+            break;
         co_await ctx_.stop.sleep(delays.next());
     }
+    co_return false;
+}
+
+// Kept in memory and, when Postgres answers, in _sfbridge_state for `sfbridge status`.
+asio::awaitable<void> control::failed_attempt(mapping_runtime& m, table_writer& w,
+                                              std::string error) {
+    ++m.load_attempts;
+    m.load_error = error;
+    if (!w.is_open())
+        co_return;
+    pg::diagnostics d;
+    pg::result r;
+    if (co_await w.query(state_sql::load_failed(ctx_.cfg.schema),
+                         pg::params(m.m.object_name, error), r, d))
+        log::warn("sync", "recording the failed load failed",
+                  {{"mapping", m.m.object_name}, {"error", d.summary()}});
 }
 
 asio::awaitable<void> control::reload(mapping_runtime& m) {

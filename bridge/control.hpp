@@ -25,10 +25,12 @@ public:
             spawner spawn);
 
     boost::asio::awaitable<void> run();
-    // Loads the mapping on `w` (opened again when lost) until a load succeeds or the stop,
-    // retrying with backoff from `first_retry`; then an ANALYZE when rows were written.
-    boost::asio::awaitable<void> load(mapping_runtime& m, table_writer& w,
-                                      std::chrono::milliseconds first_retry);
+    // Loads the mapping on `w` (opened again when lost) until a load succeeds, the stop, or
+    // `attempts` failed attempts (0: no limit), retrying with backoff from `first_retry`; then
+    // an ANALYZE when rows were written. Each failure is recorded (state `failing`, the
+    // attempt count, the error). True when the mapping is loaded.
+    boost::asio::awaitable<bool> load(mapping_runtime& m, table_writer& w,
+                                      std::chrono::milliseconds first_retry, int attempts = 0);
     // Loads the mapping again on a session of its own.
     boost::asio::awaitable<void> reload(mapping_runtime& m);
     // Fresh statistics for the app's queries (and the merges) at once, instead of whenever
@@ -37,6 +39,9 @@ public:
     boost::asio::awaitable<void> analyze(mapping_runtime& m);
 
 private:
+    boost::asio::awaitable<void> failed_attempt(mapping_runtime& m, table_writer& w,
+                                                std::string error);
+
     const sync_context& ctx_;
     std::vector<std::unique_ptr<mapping_runtime>>& maps_;
     spawner spawn_;

@@ -107,10 +107,40 @@ void engine::spawn(std::string name, asio::awaitable<void> loop) {
     });
 }
 
+// Each mapping gets a few attempts here; one that still fails goes on loading in the background
+// (load_until_loaded) while the others stream, poll and write back.
 asio::awaitable<void> engine::load_all() {
     for (auto& m : maps_)
         if (!m->loaded)
-            co_await control_->load(*m, *stream_writer_, std::chrono::seconds(1));
+            (void)co_await control_->load(*m, *stream_writer_, std::chrono::seconds(1),
+                                          first_load_attempts);
+}
+
+void engine::start_poller(mapping_runtime& m) {
+    pollers_.push_back(std::make_unique<poller>(*ctx_, m, [this] {
+        if (writeback_ && inbound_caught_up())
+            writeback_->inbound_caught_up();
+    }));
+    spawn("poll " + m.m.object_name, pollers_.back()->run());
+}
+
+// A mapping whose load kept failing: loaded on a session of its own, retrying with backoff, and
+// polled once loaded. Its stream runs meanwhile; its events merge into the table by the
+// SystemModstamp rule, as during a reload.
+asio::awaitable<void> engine::load_until_loaded(mapping_runtime& m) {
+    log::warn("sync",
+              "the mapping's load keeps failing; it goes on in the background while the "
+              "other mappings sync",
+              {{"mapping", m.m.object_name},
+               {"attempts", static_cast<long long>(m.load_attempts)},
+               {"error", m.load_error}});
+    table_writer w(ex_, cfg_.schema);
+    const bool loaded = co_await control_->load(m, w, std::chrono::seconds(5));
+    w.connection().close();
+    if (loaded && !stop_.stopping()) {
+        log::info("sync", "the mapping loaded after all", {{"mapping", m.m.object_name}});
+        start_poller(m);
+    }
 }
 
 void engine::start_loops() {
@@ -118,11 +148,10 @@ void engine::start_loops() {
     for (auto& m : maps_) {
         any_stream = any_stream || !m->channel.empty();
         any_read_write = any_read_write || m->m.read_write();
-        pollers_.push_back(std::make_unique<poller>(*ctx_, *m, [this] {
-            if (writeback_ && inbound_caught_up())
-                writeback_->inbound_caught_up();
-        }));
-        spawn("poll " + m->m.object_name, pollers_.back()->run());
+        if (m->loaded)
+            start_poller(*m);
+        else
+            spawn("load " + m->m.object_name, load_until_loaded(*m));
     }
     if (any_stream) {
         stream_ = std::make_unique<stream_ingest>(*ctx_, maps_, *stream_writer_);
@@ -163,9 +192,11 @@ asio::awaitable<void> engine::writeback_loop() {
         co_await writeback_->run();
 }
 
+// A mapping whose load keeps failing does not hold the write-back of the others.
 bool engine::inbound_caught_up() const {
-    return std::all_of(maps_.begin(), maps_.end(),
-                       [](const auto& m) { return !m->m.read_write() || m->stats.polls > 0; });
+    return std::all_of(maps_.begin(), maps_.end(), [](const auto& m) {
+        return !m->m.read_write() || m->stats.polls > 0 || (!m->loaded && m->load_attempts > 0);
+    });
 }
 
 void engine::stop() {

@@ -56,7 +56,11 @@ private:
     // ends io_context::run() (a programming error: the process exits non-zero).
     void spawn(std::string name, boost::asio::awaitable<void> loop);
     boost::asio::awaitable<void> load_all();
+    boost::asio::awaitable<void> load_until_loaded(mapping_runtime& m);
+    void start_poller(mapping_runtime& m);
     void start_loops();
+    // Load attempts at start before a mapping goes on loading in the background.
+    static constexpr int first_load_attempts = 3;
     boost::asio::awaitable<void> writeback_loop();
     // Every read-write mapping has polled once since start.
     [[nodiscard]] bool inbound_caught_up() const;

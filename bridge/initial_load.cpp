@@ -48,8 +48,7 @@ asio::awaitable<error_code> initial_load::run() {
         co_await record_error(w_, m_, source, 0, issue, std::string());
     if (ec) {
         log::warn("sync", "initial load failed, will retry",
-                  {{"mapping", m_.m.object_name},
-                   {"error", sd_.summary().empty() ? ec.message() : sd_.summary()}});
+                  {{"mapping", m_.m.object_name}, {"error", error_text(ec)}});
         co_return ec;
     }
     if (!fresh_)

@@ -33,6 +33,10 @@ public:
     // start (less the poll overlap). Any error leaves the mapping to be loaded again.
     boost::asio::awaitable<boost::system::error_code> run();
     [[nodiscard]] std::size_t rows_loaded() const noexcept { return loaded_; }
+    // Why the attempt failed: Salesforce's words, or the error's.
+    [[nodiscard]] std::string error_text(const boost::system::error_code& ec) const {
+        return sd_.summary().empty() ? ec.message() : sd_.summary();
+    }
 
 private:
     struct buffers {

@@ -55,6 +55,9 @@ struct mapping_runtime {
     bool fetch_on_notify = false;
     bool loaded = false;
     bool reloading = false; // a live reload is running
+    // Failed load attempts in a row, and the last one's error (sfbridge status shows them).
+    int load_attempts = 0;
+    std::string load_error;
     // A COPY into the empty table met a record twice (a query should not return one twice):
     // the next attempt merges, even if the table is still empty.
     bool load_by_merge = false;

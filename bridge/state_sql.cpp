@@ -47,8 +47,16 @@ std::string mark_loading(std::string_view schema) {
 std::string mark_loaded(std::string_view schema) {
     return "UPDATE " + state(schema) +
            " SET load_state = 'loaded', load_finished_at = now() at time zone 'utc', "
+           "load_attempts = 0, load_error = NULL, "
            "poll_high_water = $2::timestamp, deleted_high_water = $2::timestamp WHERE "
            "object_name = $1";
+}
+
+std::string load_failed(std::string_view schema) {
+    // A requested reload stays requested: its loop goes on retrying.
+    return "UPDATE " + state(schema) +
+           " SET load_state = CASE WHEN load_state = 'reload' THEN 'reload' ELSE 'failing' END, "
+           "load_attempts = load_attempts + 1, load_error = $2 WHERE object_name = $1";
 }
 
 std::string reload_requests(std::string_view schema) {
@@ -66,7 +74,9 @@ std::string status(std::string_view schema) {
            "coalesce(round(extract(epoch from (now() at time zone 'utc' - "
            "poll_high_water)))::text || ' s ago', '-'), coalesce(replay_id::text, '-'), "
            "(SELECT count(*) FROM " +
-           table(schema, "_sfbridge_errors") + " e WHERE e.object_name = s.object_name) FROM " +
+           table(schema, "_sfbridge_errors") +
+           " e WHERE e.object_name = s.object_name), load_attempts, coalesce(load_error, '') "
+           "FROM " +
            state(schema) + " s ORDER BY object_name";
 }
 

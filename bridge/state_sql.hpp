@@ -21,13 +21,16 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string mark_loading(std::string_view schema);
 // $1 object, $2 when the load started: loaded, and both high-water marks at that time.
 [[nodiscard]] std::string mark_loaded(std::string_view schema);
+// A failed load: state `failing` (a requested reload stays `reload`), one more attempt, the
+// error. $1 object, $2 error.
+[[nodiscard]] std::string load_failed(std::string_view schema);
 // $1 object... : the objects `sfbridge reload` asked for.
 [[nodiscard]] std::string reload_requests(std::string_view schema);
 // $1 object name (case-insensitive): `sfbridge reload`.
 [[nodiscard]] std::string request_reload(std::string_view schema);
 // One row per mapping for `sfbridge status`: object, table, load_state, last event (UTC
 // text or '-'), seconds since the poll high-water mark ('N s ago' or '-'), replay id or '-',
-// error count.
+// error count, failed load attempts, the last load error ('' when none).
 [[nodiscard]] std::string status(std::string_view schema);
 
 // $1 object, $2 channel, $3 replay id, $4 message, $5 payload, $6 sfid (or NULL). A row with

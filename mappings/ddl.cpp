@@ -230,6 +230,10 @@ std::string setup_schema(std::string_view schema) {
          "    last_event_at timestamp with time zone,\n"
          "    updated_at timestamp with time zone NOT NULL DEFAULT now()\n"
          ");\n";
+    // A load that keeps failing is reported (sfbridge status) while the other mappings run.
+    s += "ALTER TABLE " + qualified(schema, "_sfbridge_state") +
+         " ADD COLUMN IF NOT EXISTS load_attempts integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT "
+         "EXISTS load_error text;\n";
     // Deletes seen from Salesforce, so that an older update arriving later (a replayed event, an
     // overlapping poll) cannot bring a deleted row back. Pruned after the replay retention.
     s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_deleted") +

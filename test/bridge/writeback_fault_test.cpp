@@ -207,11 +207,7 @@ TEST_CASE("a mapping whose daily API budget is spent holds back only its own wri
         [&]() -> asio::awaitable<void> {
             pg::connection app(h.f.io.get_executor());
             co_await must_connect(app);
-            auto cfg = h.config(R"({"version":1,"mappings":[
-              {"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,
-               "sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}},
-              {"object_name":"Account","config":{"access":"read_write","sf_notify_enabled":true,
-               "sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]})");
+            auto cfg = h.config(contact_and_account_read_write());
             co_await h.start(cfg);
             const std::string log = h.schema + "._trigger_log";
             // Once a write has gone through, the loads and first polls are done.

@@ -12,6 +12,15 @@ inline std::string read_write(std::string json) {
     return json;
 }
 
+// Contact (LastName) and Account (Name), both read-write and streamed.
+inline std::string contact_and_account_read_write() {
+    return R"({"version":1,"mappings":[
+      {"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,
+       "sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}},
+      {"object_name":"Account","config":{"access":"read_write","sf_notify_enabled":true,
+       "sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]})";
+}
+
 // Waits until `sql` (one row, one column) returns `want`.
 inline boost::asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql,
                                                const std::string& want, int seconds = 30) {
