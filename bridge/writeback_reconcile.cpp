@@ -30,28 +30,18 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
 
 } // namespace
 
-asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+asio::awaitable<bool> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
                                         const mappings::resolved_mapping& m,
-                                        const std::vector<writeback_entry*>& es) {
-    std::vector<writeback_entry*> unknown;
-    for (auto* e : es)
-        if (e->pending() && e->unknown) {
-            if (sent_as_upsert(m, *e))
-                e->unknown = false; // an upsert by external id is safe to send again
-            else
-                unknown.push_back(e);
-        }
-    if (unknown.empty())
-        co_return false;
-    auto in = comparable_values(m, unknown);
-    for (auto* e : in.unrecognisable) {
+                                        const std::vector<writeback_entry*>& es,
+                                        std::vector<std::string>& found) {
+    found.assign(es.size(), std::string());
+    auto in = comparable_values(m, es);
+    for (auto* e : in.unrecognisable)
         log::warn(
             "writeback",
-            "a create's answer was lost and its row has no value to recognise its record "
-            "by: sent again, which may duplicate it (give the mapping an upsert field)",
+            "a create's answer was lost and its row has no value to recognise its record by "
+            "(give the mapping an upsert field)",
             {{"mapping", m.object_name}, {"record_id", static_cast<long long>(e->record_id)}});
-        e->unknown = false;
-    }
     if (in.sent.empty())
         co_return false;
     std::vector<salesforce::flat_record> candidates;
@@ -72,11 +62,34 @@ asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_l
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return true;
     }
-    const auto found = assign_candidates(in.sent, candidates, taken);
+    const auto matched = assign_candidates(in.sent, candidates, taken);
+    for (std::size_t i = 0; i < matched.size(); ++i)
+        for (std::size_t k = 0; k < es.size(); ++k)
+            if (es[k] == in.sent[i].e)
+                found[k] = matched[i];
+    co_return false;
+}
+
+asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+                                        const mappings::resolved_mapping& m,
+                                        const std::vector<writeback_entry*>& es) {
+    std::vector<writeback_entry*> unknown;
+    for (auto* e : es)
+        if (e->pending() && e->unknown) {
+            if (sent_as_upsert(m, *e))
+                e->unknown = false; // an upsert by external id is safe to send again
+            else
+                unknown.push_back(e);
+        }
+    if (unknown.empty())
+        co_return false;
+    std::vector<std::string> found;
+    if (co_await find_lost_creates(rest, log, m, unknown, found))
+        co_return true;
     unsigned long adopted = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
-        auto* e = in.sent[i].e;
-        e->unknown = false;
+        auto* e = unknown[i];
+        e->unknown = false; // found and adopted, or created now
         if (found[i].empty())
             continue;
         e->outcome = writeback_entry::result::success;

@@ -16,6 +16,14 @@
 // plain create. Runs inside the write-back's insert transaction (trigger_log).
 namespace sfbridge::bridge {
 
+// The record Salesforce holds for each of these creates whose answer was lost, or "" (none
+// found, or nothing to recognise it by, which is logged). True when Salesforce or Postgres could
+// not be asked.
+boost::asio::awaitable<bool> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
+                                               const mappings::resolved_mapping& m,
+                                               const std::vector<writeback_entry*>& es,
+                                               std::vector<std::string>& found);
+
 // True when Salesforce or Postgres could not be asked; the unknown entries then stay pending,
 // unsent, for the next attempt.
 boost::asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,

@@ -68,8 +68,8 @@ writeback::save(const mappings::resolved_mapping& m, salesforce::collection_op o
 // The row was deleted before its insert's sfid came back, so its delete was logged as IGNORE.
 // Usually the insert was never sent and there is nothing to do. But a process killed after
 // Salesforce created the record and before the sfid was committed leaves the record in
-// Salesforce: with an upsert field it is found by its external id and deleted. (Without one it
-// cannot be told apart from other records; see docs/decisions.md.)
+// Salesforce: with an upsert field it is found by its external id, without one by the values
+// it was created with (writeback_reconcile.hpp), and deleted.
 asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_mapping& m,
                                                      std::vector<entry*>& gone) {
     for (auto* e : gone)
@@ -103,6 +103,18 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
         if (co_await rest_.query(soql, false, 0, on_page, d, o))
             co_return back_to_pending();
     }
+    // Without an external id, a create whose answer was lost is looked for by its values.
+    std::vector<entry*> lost;
+    for (auto* e : gone)
+        if (e->unknown && !sent_as_upsert(m, *e))
+            lost.push_back(e);
+    std::vector<std::string> found;
+    if (!lost.empty()) // (not in one condition: no co_await after && with GCC 12)
+        if (co_await find_lost_creates(rest_, log_, m, lost, found))
+            co_return back_to_pending();
+    for (const auto& id : found)
+        if (!id.empty())
+            ids.push_back(id);
     if (ids.empty())
         co_return false;
     std::vector<salesforce::record_result> results;
