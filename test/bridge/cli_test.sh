@@ -19,7 +19,7 @@ check() { # name, expected exit code, expected text in stderr, command...
     else
         echo "ok: $name"
     fi
-    if grep -q "sfsim-password\|sfsim-client-secret" "$TMP/err" "$TMP/out"; then
+    if grep -q "sfsim-password\|sfsim-client-secret\|db-secret-pass\|refresh-token-secret" "$TMP/err" "$TMP/out"; then
         echo "FAIL: $name: a secret reached the output"; fail=1
     fi
 }
@@ -43,8 +43,14 @@ DATABASE_URL="postgres://app:pa%zzword-secret@127.0.0.1:1/app" check "a DATABASE
 if grep -q "zzword-secret" "$TMP/err" "$TMP/out"; then
     echo "FAIL: DATABASE_URL's password reached the output"; fail=1
 fi
-DATABASE_URL="host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2" check "an unreachable database" 2 \
-    "database is unreachable" "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+DATABASE_URL="host=127.0.0.1 port=1 user=x password=db-secret-pass dbname=x connect_timeout=2" \
+    check "an unreachable database" 2 "database is unreachable" \
+    "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
+DATABASE_URL="postgresql://x:db-secret-pass@127.0.0.1:1/x?connect_timeout=2" \
+    check "status with an unreachable database" 2 "database is unreachable" \
+    "$SFBRIDGE" status --schema "$SCHEMA"
+SALESFORCE_REFRESH_TOKEN=refresh-token-secret check "a refused refresh token" 2 "" \
+    env -u SALESFORCE_PASSWORD "$SFBRIDGE" run --mappings "$MAPPINGS" --schema "$SCHEMA"
 printf '{"version":1,"mappings":[{"object_name":"NoSuchObject__c","config":{"access":"read_only","fields":{"Id":{}}}}]}' >"$TMP/bad.json"
 check "an unknown object" 2 "mapping NoSuchObject__c: Salesforce has no object" \
     "$SFBRIDGE" run --mappings "$TMP/bad.json" --schema "$SCHEMA"
