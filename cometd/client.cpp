@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <stdexcept>
@@ -184,7 +183,14 @@ asio::awaitable<error_code> client::run() {
         switch (a->what) {
         case action::kind::send:
             if (a->request == request_kind::connect) {
-                asio::co_spawn(ex_, long_poll(std::move(a->body), a->timeout), asio::detached);
+                // Network trouble comes back as values; an exception is a programming error
+                // and is rethrown out of the io_context (the process exits non-zero and a
+                // supervisor restarts it) rather than leaving the stream without a connect.
+                asio::co_spawn(ex_, long_poll(std::move(a->body), a->timeout),
+                               [](std::exception_ptr e) {
+                                   if (e)
+                                       std::rethrow_exception(e);
+                               });
             } else {
                 (void)co_await send(*control_, a->request, std::move(a->body), a->timeout);
             }

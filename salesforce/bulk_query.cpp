@@ -4,11 +4,13 @@
 #include "core/json_writer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <simdjson.h>
+
+#include <exception>
+#include <utility>
 
 namespace sfbridge::salesforce {
 
@@ -122,6 +124,7 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
     rest_response next_r;
     diagnostics next_diag;
     error_code next_ec;
+    std::exception_ptr next_thrown; // rethrown by the waiter: a prefetch never fails unseen
     bool fetching = false;
     asio::steady_timer fetched(co_await asio::this_coro::executor);
     fetched.expires_at(asio::steady_timer::time_point::max());
@@ -137,6 +140,8 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             error_code ignore;
             co_await fetched.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
         }
+        if (next_thrown)
+            std::rethrow_exception(std::exchange(next_thrown, nullptr));
     };
     csv_rows rows; // reused: its buffers keep their capacity from page to page
     while (true) {
@@ -149,7 +154,13 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
             next_ec = {};
             std::string target = results_target(std::string(next->value()));
             asio::co_spawn(co_await asio::this_coro::executor, prefetch(std::move(target)),
-                           asio::detached);
+                           [&](std::exception_ptr e) {
+                               if (!e)
+                                   return;
+                               next_thrown = e;
+                               fetching = false;
+                               fetched.cancel();
+                           });
         }
         csv_reader reader;
         rows.clear();

@@ -231,19 +231,22 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
     };
     constexpr std::size_t in_flight = 4;
     std::size_t next = 0, running = 0;
+    std::exception_ptr thrown; // a chunk's exception, rethrown once every chunk has ended
     asio::steady_timer done(co_await asio::this_coro::executor);
     done.expires_at(asio::steady_timer::time_point::max());
     while (next < records.size() || running > 0) {
-        while (next < records.size() && running < in_flight && !first_error) {
+        while (next < records.size() && running < in_flight && !first_error && !thrown) {
             ++running;
             asio::co_spawn(co_await asio::this_coro::executor, send_chunk(next),
-                           [&](std::exception_ptr) {
+                           [&](std::exception_ptr e) {
+                               if (e && !thrown)
+                                   thrown = e;
                                --running;
                                done.cancel();
                            });
             next += collection_chunk;
         }
-        if (first_error && running == 0)
+        if ((first_error || thrown) && running == 0)
             break;
         if (running > 0) {
             error_code wait_ec;
@@ -252,6 +255,8 @@ asio::awaitable<error_code> save_collection(rest_client& rest, collection_op op,
             break;
         }
     }
+    if (thrown)
+        std::rethrow_exception(thrown);
     if (first_error) {
         diag = first_diag;
         co_return first_error;
