@@ -170,7 +170,7 @@ asio::awaitable<error_code> initial_load::fetch_bulk(const std::string& soql) {
     salesforce::bulk_query_options bo;
     bo.call = m_.calls();
     salesforce::bulk_query_stats bs;
-    co_return co_await salesforce::bulk_query(
+    const auto ec = co_await salesforce::bulk_query(
         ctx_.rest, soql, bo,
         [&](const std::vector<std::string>& cols,
             const salesforce::csv_rows& rows) -> asio::awaitable<error_code> {
@@ -186,6 +186,12 @@ asio::awaitable<error_code> initial_load::fetch_bulk(const std::string& soql) {
             co_return error_code{};
         },
         bs, sd_);
+    if (bs.smaller_pages > 0)
+        log::info("sync", "Bulk results pages were over the body limit and read in smaller ones",
+                  {{"mapping", m_.m.object_name},
+                   {"times", static_cast<unsigned long>(bs.smaller_pages)},
+                   {"pages", static_cast<unsigned long>(bs.pages)}});
+    co_return ec;
 }
 
 asio::awaitable<error_code> initial_load::fetch_rest(const std::string& soql) {

@@ -110,14 +110,25 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
     std::vector<std::string> columns;
     call_options co = opts.call;
     co.accept = "text/csv";
-    auto results_target = [&](const std::string& locator) {
-        std::string target =
-            job_path + "/results?maxRecords=" + std::to_string(opts.max_records_per_page);
-        if (!locator.empty())
-            target += "&locator=" + form_encode(locator);
-        return target;
+    std::size_t page_size = opts.max_records_per_page;
+    // One page from `locator`. A page over the HTTP client's body limit (rows of long text
+    // areas: 10,000 of them can be gigabytes) is asked for again a quarter the size, and the
+    // later pages keep the smaller size.
+    auto fetch_page = [&](std::string locator, rest_response& out,
+                          diagnostics& d) -> asio::awaitable<error_code> {
+        for (;;) {
+            std::string target = job_path + "/results?maxRecords=" + std::to_string(page_size);
+            if (!locator.empty())
+                target += "&locator=" + form_encode(locator);
+            auto e =
+                co_await rest.async_call(net::http::verb::get, std::move(target), "", out, d, co);
+            if (e != net::errc::body_too_large || page_size == 1)
+                co_return e;
+            page_size = std::max<std::size_t>(1, page_size / 4);
+            ++stats.smaller_pages;
+        }
     };
-    ec = co_await rest.async_call(net::http::verb::get, results_target(""), "", r, diag, co);
+    ec = co_await fetch_page("", r, diag);
     if (ec)
         co_return ec;
     // The prefetch: its own response and diagnostics; `fetched` wakes the waiter.
@@ -129,9 +140,8 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
     asio::steady_timer fetched(co_await asio::this_coro::executor);
     fetched.expires_at(asio::steady_timer::time_point::max());
     // Named in this frame, which outlives every prefetch (each is awaited before returning).
-    auto prefetch = [&](std::string target) -> asio::awaitable<void> {
-        next_ec = co_await rest.async_call(net::http::verb::get, std::move(target), "", next_r,
-                                           next_diag, co);
+    auto prefetch = [&](std::string locator) -> asio::awaitable<void> {
+        next_ec = co_await fetch_page(std::move(locator), next_r, next_diag);
         fetching = false;
         fetched.cancel();
     };
@@ -152,8 +162,8 @@ asio::awaitable<error_code> bulk_query(rest_client& rest, std::string soql,
         if (!last) {
             fetching = true;
             next_ec = {};
-            std::string target = results_target(std::string(next->value()));
-            asio::co_spawn(co_await asio::this_coro::executor, prefetch(std::move(target)),
+            std::string locator(next->value());
+            asio::co_spawn(co_await asio::this_coro::executor, prefetch(std::move(locator)),
                            [&](std::exception_ptr e) {
                                if (!e)
                                    return;

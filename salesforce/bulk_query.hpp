@@ -10,7 +10,8 @@
 
 // Bulk API 2.0 query jobs: create, poll with backoff until JobComplete, then read the CSV
 // results page by page through Sforce-Locator. One page is in memory at a time; rows reach the
-// handler as they are parsed, a page at a time.
+// handler as they are parsed, a page at a time. `max_records_per_page` is where the page size
+// starts: a page over the HTTP client's body limit is asked for again smaller.
 namespace sfbridge::salesforce {
 
 struct bulk_query_options {
@@ -33,6 +34,7 @@ struct bulk_query_stats {
     std::size_t rows = 0;
     std::size_t pages = 0;
     std::size_t polls = 0;
+    std::size_t smaller_pages = 0; // pages asked for again smaller (over the body limit)
 };
 
 boost::asio::awaitable<boost::system::error_code>

@@ -248,6 +248,40 @@ TEST_CASE("emoji and a 131072-character long text area round-trip exactly",
         std::chrono::seconds(180));
 }
 
+TEST_CASE("a Bulk load of long text rows over the HTTP body limit is read in smaller pages",
+          "[bridge][bad_values]") {
+    const std::string schema_file = long_text_schema();
+    harness h([&](sim::simulator_config& c) { c.schema_files.push_back(schema_file); });
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            // 560 rows of 131,072 characters: about 74 MB of CSV, over the client's 64 MiB
+            // body limit in the 10,000-record pages a load starts with.
+            constexpr int rows = 560, per_request = 40;
+            for (int made = 0; made < rows; made += per_request) {
+                std::string body;
+                for (int i = 0; i < per_request; ++i) {
+                    const std::string one = long_record("Row " + std::to_string(made + i));
+                    body += (i == 0 ? "[" : ",") + one.substr(1, one.size() - 2);
+                }
+                (void)co_await create(h, "Long_Text__c", body + "]");
+            }
+            auto cfg = h.config(mapping_json("Long_Text__c", "Id,Name,LongTextArea__c", false));
+            cfg.bulk_threshold = 1;
+            co_await h.start(cfg);
+            const bool ok =
+                co_await becomes(c,
+                                 "SELECT count(*) FROM " + h.schema +
+                                     ".long_text__c WHERE char_length(longtextarea__c) = 131072",
+                                 std::to_string(rows), 240);
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(400));
+}
+
 namespace {
 // A check constraint and an app trigger that RAISEs, each refusing one LastName.
 std::string refusing_table(const harness& h) {
