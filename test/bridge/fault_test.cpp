@@ -270,3 +270,52 @@ TEST_CASE("SIGTERM while creates are in Salesforce lets them finish and record b
         }(),
         std::chrono::seconds(300));
 }
+
+TEST_CASE("Postgres restarted with -m immediate while creates are in Salesforce: each insert "
+          "becomes one record and every outcome is recorded",
+          "[bridge][fault]") {
+    const char* ctl = std::getenv("SFBRIDGE_TEST_PG_CTL");
+    if (!ctl || !*ctl)
+        FAIL("SFBRIDGE_TEST_PG_CTL is not set: run the suite through ./scripts/test");
+    harness h;
+    std::string json = mapping_json("Contact", "Id,LastName", true);
+    json.replace(json.find(R"("access":"read_only")"), 20, R"("access":"read_write")");
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await h.start(h.config(json));
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            // Salesforce applies the creates and holds the answer while Postgres goes down.
+            co_await h.send(http::verb::put, "/__sim/faults",
+                            R"({"afterApply":{"action":"delay","delayMs":3000,)"
+                            R"("api":"collections","object":"Contact","count":1}})");
+            co_await must_exec(c, "INSERT INTO " + t +
+                                      " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
+                                      "3) i");
+            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            const std::string restart =
+                std::string(ctl) + " restart -m immediate -w >/dev/null 2>&1";
+            REQUIRE(std::system(restart.c_str()) == 0);
+            pg::connection c2(h.f.io.get_executor());
+            co_await must_connect(c2);
+            co_await must_exec(c2, "INSERT INTO " + t + " (lastname) VALUES ('After')");
+            std::string done;
+            for (int i = 0; i < 1200 && done != "4"; ++i) {
+                auto r = co_await must_query(c2, "SELECT count(*) FROM " + log +
+                                                     " WHERE state = 'SUCCESS'");
+                done = r.value(0, 0);
+                co_await sleep_ms(50);
+            }
+            CHECK(done == "4");
+            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 4);
+            CHECK(co_await converged(h, c2, "Contact", "LastName", 60));
+            auto rows = co_await must_query(c2, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
+            CHECK(rows.value(0, 0) == "4");
+            CHECK(rows.value(0, 1) == "4");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(240));
+}
