@@ -1,6 +1,7 @@
 // The inbound engine under faults that need the process or the server to die: they run alone
 // (RUN_SERIAL), since they kill processes and restart the shared PostgreSQL.
 #include "test/support/bridge_harness.hpp"
+#include "test/support/tcp_gate.hpp"
 
 #include <csignal>
 #include <random>
@@ -318,4 +319,60 @@ TEST_CASE("Postgres restarted with -m immediate while creates are in Salesforce:
             co_await h.stop();
         }(),
         std::chrono::seconds(240));
+}
+
+TEST_CASE("a network cut to Postgres while creates are in Salesforce: the stuck session is "
+          "ended and every outcome recorded once",
+          "[bridge][fault]") {
+    harness h;
+    std::string json = mapping_json("Contact", "Id,LastName", true);
+    json.replace(json.find(R"("access":"read_only")"), 20, R"("access":"read_write")");
+    std::string port;
+    run(h.f.io, [&]() -> asio::awaitable<void> {
+        pg::connection c(h.f.io.get_executor());
+        co_await must_connect(c);
+        port = std::string((co_await must_query(c, "SELECT current_setting('port')")).value(0, 0));
+    }());
+    tcp_gate gate(h.f.io, static_cast<std::uint16_t>(std::stoi(port)));
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(json);
+            cfg.database_url =
+                pg_dsn_with("host=127.0.0.1 sslmode=disable port=" + std::to_string(gate.port()));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await h.send(http::verb::put, "/__sim/faults",
+                            R"({"afterApply":{"action":"delay","delayMs":2000,)"
+                            R"("api":"collections","object":"Contact","count":1}})");
+            co_await must_exec(c, "INSERT INTO " + t +
+                                      " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
+                                      "3) i");
+            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            // The cut: sfbridge's sessions stay open on both ends, nothing passes. The
+            // write-back's session holds the mapping's lock in its open transaction, and
+            // Postgres keeps it (until TCP keepalive would notice, hours later).
+            gate.set_blackhole(true);
+            co_await sleep_ms(2500); // the answer arrives meanwhile and cannot be recorded
+            gate.set_blackhole(false);
+            std::string done;
+            for (int i = 0; i < 2400 && done != "3"; ++i) {
+                auto r = co_await must_query(c, "SELECT count(*) FROM " + log +
+                                                    " WHERE state = 'SUCCESS'");
+                done = r.value(0, 0);
+                co_await sleep_ms(50);
+            }
+            CHECK(done == "3");
+            co_await must_exec(c, "INSERT INTO " + t + " (lastname) VALUES ('After')");
+            CHECK(co_await converged(h, c, "Contact", "LastName", 90));
+            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 4);
+            auto rows = co_await must_query(c, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
+            CHECK(rows.value(0, 0) == "4");
+            CHECK(rows.value(0, 1) == "4");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(300));
 }
