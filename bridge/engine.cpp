@@ -135,7 +135,9 @@ asio::awaitable<void> engine::load_until_loaded(mapping_runtime& m) {
                {"attempts", static_cast<long long>(m.load_attempts)},
                {"error", m.load_error}});
     table_writer w(ex_, cfg_.schema);
+    m.reloading = true; // `sfbridge reload` must not start a second load beside this one
     const bool loaded = co_await control_->load(m, w, std::chrono::seconds(5));
+    m.reloading = false;
     w.connection().close();
     if (loaded && !stop_.stopping()) {
         log::info("sync", "the mapping loaded after all", {{"mapping", m.m.object_name}});

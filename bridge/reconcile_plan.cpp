@@ -12,6 +12,13 @@ namespace {
 
 enum class compare_as { none, text, boolean, number };
 
+// Types SOQL can filter with IN (a long text area cannot be filtered at all).
+bool filterable(const std::string& type) {
+    static const std::set<std::string> types{"string",   "email",    "phone",     "url",
+                                             "picklist", "combobox", "reference", "id"};
+    return types.contains(type);
+}
+
 // How a field's value is compared with what Salesforce returns. Left out: datetimes and times
 // (their text differs between Postgres and Salesforce), multi-select picklists (Salesforce
 // orders the values), encrypted strings (masked), and compound or binary fields.
@@ -60,6 +67,38 @@ reconcile_input comparable_values(const mappings::resolved_mapping& m,
     return out;
 }
 
+std::string value_filter(const std::vector<sent_create>& sent) {
+    constexpr std::size_t most = 100; // keeps the query's URL short
+    auto same = [](const std::string& a, const std::string& b) {
+        return text::ascii_lower(a) == text::ascii_lower(b);
+    };
+    for (std::size_t k = 0; !sent.empty() && k < sent[0].values.size(); ++k) {
+        const std::string& name = sent[0].values[k].first;
+        if (!filterable(sent[0].types[k]))
+            continue;
+        std::set<std::string> values;
+        std::size_t with = 0;
+        for (const auto& s : sent) {
+            bool has = false;
+            for (const auto& [n, v] : s.values)
+                if (same(n, name)) {
+                    values.insert(v);
+                    has = true;
+                }
+            with += has;
+        }
+        if (with != sent.size())
+            continue; // an entry without it would be filtered out
+        if (values.size() > most)
+            return {};
+        std::string in;
+        for (const auto& v : values)
+            in += (in.empty() ? "" : ",") + mappings::soql::quote(v);
+        return " AND " + name + " IN (" + in + ")";
+    }
+    return {};
+}
+
 std::string reconcile_query(const mappings::resolved_mapping& m,
                             const std::vector<sent_create>& sent, const std::string& user_id) {
     std::vector<std::string> fields;
@@ -81,7 +120,7 @@ std::string reconcile_query(const mappings::resolved_mapping& m,
             " WHERE CreatedDate >= " + mappings::soql::datetime(since - reconcile_clock_margin_ms);
     if (!user_id.empty())
         soql += " AND CreatedById = " + mappings::soql::quote(user_id);
-    return soql;
+    return soql + value_filter(sent);
 }
 
 bool matches(const sent_create& s, const salesforce::flat_record& r) {

@@ -39,10 +39,15 @@ struct reconcile_input {
                                                 const std::vector<writeback_entry*>& es);
 
 // The SOQL of the candidates: Id and the compared fields of records created by `user_id`
-// since the earliest capture less the margin. An empty user id leaves that filter out.
+// since the earliest capture less the margin, and, when every create sent a value of one text
+// field SOQL can filter (at most 100 values), having one of those values: a long outage then
+// does not fetch every record the user made since. An empty user id leaves that filter out.
 [[nodiscard]] std::string reconcile_query(const mappings::resolved_mapping& m,
                                           const std::vector<sent_create>& sent,
                                           const std::string& user_id);
+
+// " AND <field> IN (...)" for reconcile_query, or "" when no field fits.
+[[nodiscard]] std::string value_filter(const std::vector<sent_create>& sent);
 
 // Whether a candidate holds every value the create sent.
 [[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r);

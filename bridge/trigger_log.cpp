@@ -31,7 +31,8 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
     if (!ec)
         last_backend_ = conn_.backend_pid();
     // A claim records the claiming session's backend pid (in processed_tx), so the rows of a
-    // write-back that is still connected (another sfbridge on this database) are left to it.
+    // write-back that is still connected (another sfbridge on this database) are left to it,
+    // and so are the rows this session has just claimed again.
     if (!ec)
         ec = co_await conn_.async_exec(
             "UPDATE " + table("_trigger_log") +
@@ -39,7 +40,8 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
                 std::to_string(sf_result_unknown) +
                 " ELSE t.sf_result END, sf_message = CASE WHEN t.action = 'INSERT' THEN " + "'" +
                 std::string(unknown_message) +
-                "' ELSE t.sf_message END WHERE state = 'PENDING' AND NOT EXISTS "
+                "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
+                "FROM pg_backend_pid() AND NOT EXISTS "
                 "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
                 "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
             d);
@@ -101,7 +103,8 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
             "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
             "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
             "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), "
-            "coalesce(t.sf_result, 0), (extract(epoch FROM t.created_at) * 1000)::bigint",
+            "coalesce(t.sf_result, 0), coalesce((extract(epoch FROM t.created_at) * 1000)::bigint, "
+            "0)",
         pg::params(static_cast<long>(limit), text_array(std::vector<std::optional<std::string>>(
                                                  skipped.begin(), skipped.end()))),
         r, d);
@@ -143,6 +146,14 @@ asio::awaitable<error_code> trigger_log::begin_locked(const std::vector<std::str
 
 asio::awaitable<error_code> trigger_log::commit(pg::diagnostics& d) {
     co_return co_await conn_.async_exec("COMMIT", d);
+}
+
+asio::awaitable<void> trigger_log::rollback() {
+    if (!conn_.is_open())
+        co_return;
+    pg::diagnostics ignore;
+    if (co_await conn_.async_exec("ROLLBACK", ignore))
+        conn_.close(); // a session that cannot even roll back is reopened
 }
 
 namespace {
@@ -215,7 +226,8 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
         ec = co_await conn_.async_query(
             "DELETE FROM " + table(rows.table) +
                 " t USING unnest($1::int[], $2::text[]) AS x(id, sfid) WHERE t.sfid = x.sfid AND "
-                "t.id <> x.id",
+                "t.id <> x.id AND NOT " +
+                inserted_by_app(rows.table),
             pg::params(text_array(rows.record_ids), text_array(rows.sfids)), r, d);
     }
     for (const auto& rows : mapped_row_outcomes(done)) {
@@ -256,23 +268,34 @@ asio::awaitable<error_code> trigger_log::mark_unknown(const std::vector<writebac
         r, d);
 }
 
+// Whether the row t was inserted by the app: an INSERT of it in the trigger log or its archive.
+// The inbound side's rows (an echo merged as a row of its own) have none.
+std::string trigger_log::inserted_by_app(const std::string& mapped) const {
+    auto in = [&](const char* log) {
+        return "EXISTS (SELECT 1 FROM " + table(log) +
+               " l WHERE l.table_name = " + mappings::ddl::quote_literal(mapped) +
+               " AND l.record_id = t.id AND l.action = 'INSERT')";
+    };
+    return "(" + in("_trigger_log") + " OR " + in("_trigger_log_archive") + ")";
+}
+
 asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& mapped,
                                                           const std::vector<std::string>& sfids,
+                                                          const std::vector<std::int64_t>& own,
                                                           std::set<std::string>& out,
                                                           pg::diagnostics& d) {
     if (sfids.empty())
         co_return error_code{};
     std::vector<std::optional<std::string>> ids(sfids.begin(), sfids.end());
+    std::vector<std::optional<std::string>> rows;
+    for (auto id : own)
+        rows.push_back(std::to_string(id));
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT t.sfid FROM " + table(mapped) +
-            " t WHERE t.sfid = ANY($1::text[]) AND (EXISTS (SELECT 1 FROM " +
-            table("_trigger_log") +
-            " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT') OR "
-            "EXISTS (SELECT 1 FROM " +
-            table("_trigger_log_archive") +
-            " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT'))",
-        pg::params(text_array(ids), mapped), r, d);
+            " t WHERE t.sfid = ANY($1::text[]) AND NOT (t.id = ANY($2::int[])) AND " +
+            inserted_by_app(mapped),
+        pg::params(text_array(ids), text_array(rows)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i)
         out.insert(std::string(r.value(i, 0)));
     co_return ec;

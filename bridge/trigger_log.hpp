@@ -53,6 +53,8 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     begin_locked(const std::vector<std::string>& objects, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code> commit(pg::diagnostics& diag);
+    // Ends a failed transaction (best effort: a lost session has none left).
+    boost::asio::awaitable<void> rollback();
     // Which of these record ids still have a row in the table.
     boost::asio::awaitable<boost::system::error_code>
     present(const std::string& table, const std::vector<writeback_entry*>& es,
@@ -67,10 +69,12 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     mark_unknown(const std::vector<writeback_entry>& batch, pg::diagnostics& diag);
     // Which of these sfids are held by a row the app inserted (a row with an INSERT in the
-    // trigger log): records linked to another row, which a reconciliation must not adopt.
+    // trigger log), other than the `own` rows: records linked to another row, which a
+    // reconciliation must not adopt.
     boost::asio::awaitable<boost::system::error_code>
     held_by_app_rows(const std::string& table, const std::vector<std::string>& sfids,
-                     std::set<std::string>& out, pg::diagnostics& diag);
+                     const std::vector<std::int64_t>& own, std::set<std::string>& out,
+                     pg::diagnostics& diag);
 
     // The finished entries' outcomes into _trigger_log and the mapped rows, in one transaction
     // (or in the caller's, when `in_transaction`). Rolled back on failure. A row that adopts a
@@ -85,6 +89,7 @@ public:
 
 private:
     std::string table(const std::string& name) const;
+    std::string inserted_by_app(const std::string& mapped) const;
     boost::asio::awaitable<boost::system::error_code> reclaim(const std::vector<std::int64_t>& held,
                                                               std::set<std::int64_t>& kept,
                                                               pg::diagnostics& diag);

@@ -59,6 +59,10 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     const mapping_lookup find = [this](const std::string& t) { return mapping_for(t); };
     auto work = classify(batch, find);
     bool transient = false;
+    batch_sfids_.clear(); // records this batch holds: a reconciliation never adopts them
+    for (const auto& e : batch)
+        if (!e.new_sfid.empty())
+            batch_sfids_.insert(e.new_sfid);
     if (!work.inserts.empty()) {
         // Hold the mappings' locks from before the creates until their sfids are in the rows:
         // the stream writer takes the same lock, so the event of a record created here cannot
@@ -68,19 +72,31 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         for (auto& [table, es] : work.inserts)
             objects.push_back(mapping_for(table)->object_name);
         pg::diagnostics d;
-        if (co_await log_.begin_locked(objects, d))
+        if (co_await log_.begin_locked(objects, d)) {
+            co_await log_.rollback(); // an aborted transaction would refuse everything after
             co_return true;
-        for (const auto& table : insert_order(work.inserts, find))
+        }
+        for (const auto& table : insert_order(work.inserts, find)) {
+            if (stopping_)
+                break;
             transient =
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
+        }
         auto first = unrecorded(batch);
         auto ec = co_await record(first, true); // sfids in the rows before updates look for them
         if (!ec)                                // a restart reconciles them too
             ec = co_await log_.mark_unknown(batch, d);
         if (!ec)
             ec = co_await log_.commit(d);
-        if (ec) // the outcomes stay in the batch, recorded once Postgres is back
+        if (ec) {
+            // The outcomes stay in the batch, recorded once Postgres answers, but no longer
+            // under the lock: the records' echo may become rows of their own meanwhile.
+            co_await log_.rollback();
+            for (auto* e : first)
+                if (e->action == write_action::insert && !e->new_sfid.empty())
+                    e->replaces_echo = true;
             co_return true;
+        }
         recorded(first);
     }
     // A stop lets the calls in flight finish, but starts no more.
@@ -197,9 +213,11 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
     while (!batch.empty()) {
         if (stopping_ && unrecorded(batch).empty())
             break; // the rest stays PENDING: the next start sends it (creates reconciled)
-        if (!log_.is_open() && !co_await reopen(batch)) {
-            co_await nap(retry.next());
-            continue;
+        if (!log_.is_open()) { // (two ifs: no co_await after && with GCC 12)
+            if (!co_await reopen(batch)) {
+                co_await nap(retry.next());
+                continue;
+            }
         }
         // (No co_await inside ?: : see decisions.md, GCC 12.)
         bool again = false;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,7 @@ private:
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
     std::map<std::string, std::chrono::steady_clock::time_point> parked_; // table -> until
+    std::set<std::string> batch_sfids_; // records created in this batch, answered
 };
 
 } // namespace sfbridge::bridge

@@ -3,6 +3,8 @@
 #include "bridge/reconcile_plan.hpp"
 #include "core/log.hpp"
 
+#include <algorithm>
+
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
@@ -30,10 +32,11 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
 
 } // namespace
 
-asio::awaitable<bool> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
-                                        const mappings::resolved_mapping& m,
-                                        const std::vector<writeback_entry*>& es,
-                                        std::vector<std::string>& found) {
+asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
+                                              const mappings::resolved_mapping& m,
+                                              const std::vector<writeback_entry*>& es,
+                                              const std::set<std::string>& batch_sfids,
+                                              std::vector<std::string>& found) {
     found.assign(es.size(), std::string());
     auto in = comparable_values(m, es);
     for (auto* e : in.unrecognisable)
@@ -43,36 +46,51 @@ asio::awaitable<bool> find_lost_creates(salesforce::rest_client& rest, trigger_l
             "(give the mapping an upsert field)",
             {{"mapping", m.object_name}, {"record_id", static_cast<long long>(e->record_id)}});
     if (in.sent.empty())
-        co_return false;
+        co_return error_code{};
+    if (rest.user_id().empty())
+        log::warn("writeback",
+                  "the integration user's id is unknown: records of any user are "
+                  "looked at for creates whose answer was lost",
+                  {{"mapping", m.object_name}});
     std::vector<salesforce::flat_record> candidates;
     salesforce::diagnostics sd;
-    if (co_await find_candidates(rest, m, in.sent, candidates, sd)) {
+    if (auto ec = co_await find_candidates(rest, m, in.sent, candidates, sd)) {
         log::warn("writeback", "cannot look for the records of creates whose answer was lost",
                   {{"mapping", m.object_name}, {"error", sd.summary()}});
-        co_return true;
+        co_return ec;
     }
+    // Only candidates that match some create are asked about; records of this batch (created
+    // and answered, not yet recorded) are taken already.
+    std::erase_if(candidates, [&](const salesforce::flat_record& r) {
+        return std::none_of(in.sent.begin(), in.sent.end(),
+                            [&](const sent_create& s) { return matches(s, r); });
+    });
     std::vector<std::string> ids;
     for (const auto& r : candidates)
         if (const auto* id = r.get("Id"))
             ids.push_back(id->raw);
-    std::set<std::string> taken;
+    std::vector<std::int64_t> own;
+    for (auto* e : es)
+        own.push_back(e->record_id);
+    std::set<std::string> taken = batch_sfids;
     pg::diagnostics pd;
-    if (co_await log.held_by_app_rows(m.table, ids, taken, pd)) {
+    if (auto ec = co_await log.held_by_app_rows(m.table, ids, own, taken, pd)) {
         log::warn("writeback", "cannot read which records other rows hold",
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
-        co_return true;
+        co_return ec;
     }
     const auto matched = assign_candidates(in.sent, candidates, taken);
     for (std::size_t i = 0; i < matched.size(); ++i)
         for (std::size_t k = 0; k < es.size(); ++k)
             if (es[k] == in.sent[i].e)
                 found[k] = matched[i];
-    co_return false;
+    co_return error_code{};
 }
 
-asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
-                                        const mappings::resolved_mapping& m,
-                                        const std::vector<writeback_entry*>& es) {
+asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+                                              const mappings::resolved_mapping& m,
+                                              const std::vector<writeback_entry*>& es,
+                                              const std::set<std::string>& batch_sfids) {
     std::vector<writeback_entry*> unknown;
     for (auto* e : es)
         if (e->pending() && e->unknown) {
@@ -82,10 +100,10 @@ asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_l
                 unknown.push_back(e);
         }
     if (unknown.empty())
-        co_return false;
+        co_return error_code{};
     std::vector<std::string> found;
-    if (co_await find_lost_creates(rest, log, m, unknown, found))
-        co_return true;
+    if (auto ec = co_await find_lost_creates(rest, log, m, unknown, batch_sfids, found))
+        co_return ec;
     unsigned long adopted = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
         auto* e = unknown[i];
@@ -101,7 +119,7 @@ asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_l
               {{"mapping", m.object_name},
                {"adopted", adopted},
                {"created_now", static_cast<unsigned long>(found.size()) - adopted}});
-    co_return false;
+    co_return error_code{};
 }
 
 } // namespace sfbridge::bridge

@@ -7,6 +7,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <set>
+#include <string>
 #include <vector>
 
 // Creates whose answer was lost (writeback_entry::unknown), before anything is sent again: an
@@ -17,17 +19,19 @@
 namespace sfbridge::bridge {
 
 // The record Salesforce holds for each of these creates whose answer was lost, or "" (none
-// found, or nothing to recognise it by, which is logged). True when Salesforce or Postgres could
-// not be asked.
-boost::asio::awaitable<bool> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
-                                               const mappings::resolved_mapping& m,
-                                               const std::vector<writeback_entry*>& es,
-                                               std::vector<std::string>& found);
+// found, or nothing to recognise it by, which is logged). `batch_sfids`: records the batch
+// holds already (created and answered, not yet recorded), never adopted. An error when
+// Salesforce or Postgres could not be asked.
+boost::asio::awaitable<boost::system::error_code>
+find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
+                  const mappings::resolved_mapping& m, const std::vector<writeback_entry*>& es,
+                  const std::set<std::string>& batch_sfids, std::vector<std::string>& found);
 
-// True when Salesforce or Postgres could not be asked; the unknown entries then stay pending,
-// unsent, for the next attempt.
-boost::asio::awaitable<bool> reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
-                                               const mappings::resolved_mapping& m,
-                                               const std::vector<writeback_entry*>& es);
+// An error when Salesforce or Postgres could not be asked; the unknown entries then stay
+// pending, unsent, for the next attempt.
+boost::asio::awaitable<boost::system::error_code>
+reconcile_creates(salesforce::rest_client& rest, trigger_log& log,
+                  const mappings::resolved_mapping& m, const std::vector<writeback_entry*>& es,
+                  const std::set<std::string>& batch_sfids);
 
 } // namespace sfbridge::bridge

@@ -26,8 +26,11 @@ asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& 
             gone.push_back(e);
     bool transient = co_await forget_deleted_rows(m, gone);
     // Creates whose answer was lost are looked for before anything is sent again.
-    if (co_await reconcile_creates(rest_, log_, m, es))
+    if (auto ec = co_await reconcile_creates(rest_, log_, m, es, batch_sfids_)) {
         transient = true;
+        if (ec == salesforce::errc::daily_budget_exhausted)
+            park(m);
+    }
     auto plan = plan_inserts(m, es);
     // Named, not computed in the co_await expression (GCC 12 evaluates such temporaries wrongly
     // inside coroutines).
@@ -100,8 +103,11 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
                     ids.push_back(id->raw);
             co_return error_code{};
         };
-        if (co_await rest_.query(soql, false, 0, on_page, d, o))
+        if (auto ec = co_await rest_.query(soql, false, 0, on_page, d, o)) {
+            if (ec == salesforce::errc::daily_budget_exhausted)
+                park(m);
             co_return back_to_pending();
+        }
     }
     // Without an external id, a create whose answer was lost is looked for by its values.
     std::vector<entry*> lost;
@@ -110,8 +116,11 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
             lost.push_back(e);
     std::vector<std::string> found;
     if (!lost.empty()) // (not in one condition: no co_await after && with GCC 12)
-        if (co_await find_lost_creates(rest_, log_, m, lost, found))
+        if (auto ec = co_await find_lost_creates(rest_, log_, m, lost, batch_sfids_, found)) {
+            if (ec == salesforce::errc::daily_budget_exhausted)
+                park(m);
             co_return back_to_pending();
+        }
     for (const auto& id : found)
         if (!id.empty())
             ids.push_back(id);

@@ -101,7 +101,8 @@ bool read_answer_fault(simdjson::ondemand::value v, answer_fault& out, std::stri
                 error = "afterApply: action is drop, status or delay";
                 return false;
             }
-        } else if (k == "status" && !item.get_int64().get(n) && n >= 500 && n <= 504) {
+        } else if (k == "status" && !item.get_int64().get(n) &&
+                   (n == 500 || n == 502 || n == 503 || n == 504)) {
             out.status = static_cast<unsigned>(n);
         } else if (k == "delayMs" && !item.get_int64().get(n) && n >= 0) {
             out.delay = std::chrono::milliseconds(n);

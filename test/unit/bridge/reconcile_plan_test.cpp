@@ -86,7 +86,7 @@ TEST_CASE("the candidates are the integration user's records since the capture l
     // 1767261500000 ms less five minutes is 2026-01-01T09:53:20Z.
     CHECK(soql == "SELECT Id, Name, Number__c, Checkbox__c FROM Sim_Everything__c WHERE "
                   "CreatedDate >= 2026-01-01T09:53:20.000Z AND CreatedById = "
-                  "'005000000000001AAA'");
+                  "'005000000000001AAA' AND Name IN ('Ada','Bo')");
     CHECK(bridge::reconcile_query(m, in.sent, "").find("CreatedById") == std::string::npos);
 }
 
