@@ -62,6 +62,9 @@ asio::awaitable<error_code> initial_load::run() {
 // Marks the load started, counts the records (REST or Bulk) and looks at the table (COPY into
 // an empty one, merges otherwise).
 asio::awaitable<error_code> initial_load::begin() {
+    // A load starts over and ends by writing its own high-water marks: it depends on no
+    // position committed before it (a session lost during it fails the attempt).
+    w_.positions_confirmed();
     started_ms_ = calendar::now_ms() - ctx_.cfg.poll_overlap.count();
     t0_ = std::chrono::steady_clock::now();
     const auto& schema = ctx_.cfg.schema;
@@ -145,6 +148,7 @@ asio::awaitable<error_code> initial_load::open_writers() {
                 second_.reset();
             } else {
                 second_->allow_replica_load(true);
+                second_->positions_confirmed();
             }
         }
     }
