@@ -1,6 +1,7 @@
 #include "bridge/poller.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/sf_clock.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/backoff.hpp"
@@ -67,7 +68,10 @@ asio::awaitable<error_code> poller::poll() {
     auto ec = co_await read_marks();
     if (ec)
         co_return ec;
-    const std::int64_t to = calendar::now_ms();
+    // The window ends at Salesforce's now, not ours: the mark it leaves is where the next poll
+    // starts, and SystemModstamp is Salesforce's time.
+    co_await measure_clock(ctx_, m_);
+    const std::int64_t to = salesforce_now(m_);
     ec = co_await poll_changes(to);
     if (!ec && m_.m.has_isdeleted)
         ec = co_await poll_deletes(to);
