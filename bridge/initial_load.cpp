@@ -1,6 +1,7 @@
 #include "bridge/initial_load.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/sf_clock.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
@@ -61,7 +62,12 @@ asio::awaitable<error_code> initial_load::run() {
 // Marks the load started, counts the records (REST or Bulk) and looks at the table (COPY into
 // an empty one, merges otherwise).
 asio::awaitable<error_code> initial_load::begin() {
-    started_ms_ = calendar::now_ms() - ctx_.cfg.poll_overlap.count();
+    // A load starts over and ends by writing its own high-water marks: it depends on no
+    // position committed before it (a session lost during it fails the attempt).
+    w_.positions_confirmed();
+    // In Salesforce's time: the first poll starts here (bridge/sf_clock).
+    co_await measure_clock(ctx_, m_);
+    started_ms_ = salesforce_now(m_) - ctx_.cfg.poll_overlap.count();
     t0_ = std::chrono::steady_clock::now();
     const auto& schema = ctx_.cfg.schema;
     pg::diagnostics pd;
@@ -144,6 +150,7 @@ asio::awaitable<error_code> initial_load::open_writers() {
                 second_.reset();
             } else {
                 second_->allow_replica_load(true);
+                second_->positions_confirmed();
             }
         }
     }

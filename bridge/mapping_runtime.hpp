@@ -66,6 +66,9 @@ struct mapping_runtime {
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
     std::int64_t poll_high_water_ms = 0;
     std::int64_t deleted_high_water_ms = 0;
+    // Salesforce's clock minus ours (bridge/sf_clock), and when it was measured.
+    std::int64_t sf_clock_offset_ms = 0;
+    std::chrono::steady_clock::time_point sf_clock_measured{};
     std::unique_ptr<change_batch> batch;
     std::vector<std::string> notify_ids;
     boost::asio::steady_timer poll_timer;

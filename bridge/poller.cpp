@@ -1,6 +1,7 @@
 #include "bridge/poller.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/sf_clock.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/backoff.hpp"
@@ -14,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace sfbridge::bridge {
 
@@ -63,8 +65,14 @@ asio::awaitable<void> poller::run() {
 }
 
 asio::awaitable<error_code> poller::poll() {
-    const std::int64_t to = calendar::now_ms();
-    auto ec = co_await poll_changes(to);
+    auto ec = co_await read_marks();
+    if (ec)
+        co_return ec;
+    // The window ends at Salesforce's now, not ours: the mark it leaves is where the next poll
+    // starts, and SystemModstamp is Salesforce's time.
+    co_await measure_clock(ctx_, m_);
+    const std::int64_t to = salesforce_now(m_);
+    ec = co_await poll_changes(to);
     if (!ec && m_.m.has_isdeleted)
         ec = co_await poll_deletes(to);
     co_return ec;
@@ -113,6 +121,40 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     if (seen)
         log::debug("sync", "poll",
                    {{"mapping", m_.m.object_name}, {"records", static_cast<unsigned long>(seen)}});
+    co_return error_code{};
+}
+
+// On a session just opened, the high-water marks are read back from _sfbridge_state before
+// the poll: after a server crash, the last batches this poller committed (with
+// synchronous_commit = off) may be gone with the marks they carried, and polling from the marks
+// held in memory would never fetch those records again. A session replaced during a poll fails
+// that poll (write_errc::positions_unsure), and the next one starts here.
+asio::awaitable<error_code> poller::read_marks() {
+    pg::diagnostics d;
+    error_code ec;
+    if (!w_.is_open())
+        ec = co_await w_.open(ctx_.cfg.database_url, d);
+    if (!ec && !w_.positions_unsure())
+        co_return ec;
+    std::map<std::string, stored_position> stored;
+    if (!ec)
+        ec = co_await w_.read_positions(stored, d);
+    if (ec) {
+        if (w_.connection().is_broken())
+            w_.connection().close();
+        co_return ec;
+    }
+    if (const auto it = stored.find(m_.m.object_name); it != stored.end()) {
+        if (it->second.poll_high_water_ms < m_.poll_high_water_ms ||
+            it->second.deleted_high_water_ms < m_.deleted_high_water_ms)
+            log::warn("sync", "Postgres lost committed poll batches; polling from the stored marks",
+                      {{"mapping", m_.m.object_name},
+                       {"held", calendar::format_pg(m_.poll_high_water_ms)},
+                       {"stored", calendar::format_pg(it->second.poll_high_water_ms)}});
+        m_.poll_high_water_ms = it->second.poll_high_water_ms;
+        m_.deleted_high_water_ms = it->second.deleted_high_water_ms;
+    }
+    w_.positions_confirmed();
     co_return error_code{};
 }
 

@@ -28,6 +28,7 @@ public:
 
 private:
     boost::asio::awaitable<boost::system::error_code> poll();
+    boost::asio::awaitable<boost::system::error_code> read_marks();
     boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,

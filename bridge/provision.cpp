@@ -119,6 +119,7 @@ asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config& cfg,
     for (auto& m : maps)
         if (!co_await prepare_mapping(w, cfg, *m, error))
             co_return false;
+    w.positions_confirmed(); // every mapping's positions were just read on this session
     co_return true;
 }
 

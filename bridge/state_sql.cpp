@@ -35,6 +35,13 @@ std::string upsert_state(std::string_view schema) {
            "(extract(epoch from deleted_high_water) * 1000)::bigint";
 }
 
+std::string positions(std::string_view schema) {
+    return "SELECT object_name, replay_id, "
+           "(extract(epoch from poll_high_water) * 1000)::bigint, "
+           "(extract(epoch from deleted_high_water) * 1000)::bigint FROM " +
+           state(schema);
+}
+
 std::string forget_replay_id(std::string_view schema) {
     return "UPDATE " + state(schema) + " SET replay_id = NULL WHERE object_name = $1";
 }

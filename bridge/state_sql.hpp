@@ -15,6 +15,10 @@ namespace sfbridge::bridge::state_sql {
 // load_state 'new' (the table is loaded again), a reload 'reload'. Returns load_state,
 // replay_id and the two high-water marks in epoch milliseconds.
 [[nodiscard]] std::string upsert_state(std::string_view schema);
+// Every mapping's positions as committed: object, replay_id, and the poll and delete
+// high-water marks in epoch milliseconds (NULL when not set). Read again after a session was
+// replaced (a crash may have lost the last commits, see table_writer::positions_unsure).
+[[nodiscard]] std::string positions(std::string_view schema);
 // $1 object: forgets the stream position (a reload replays everything retained).
 [[nodiscard]] std::string forget_replay_id(std::string_view schema);
 // $1 object, $2 when the load started (timestamp text).

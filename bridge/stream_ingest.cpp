@@ -1,6 +1,7 @@
 #include "bridge/stream_ingest.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
@@ -10,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace sfbridge::bridge {
 
@@ -57,9 +59,14 @@ asio::awaitable<void> stream_ingest::run() {
     while (!ctx_.stop.stopping()) {
         in_batch_ = 0;
         handled_any_ = false;
+        resubscribe_ = false;
         const auto ec = co_await run_client(cc);
         if (ctx_.stop.stopping())
             break;
+        if (resubscribe_) {
+            log::info("streaming", "resubscribing from the replay ids stored in Postgres");
+            continue;
+        }
         if (handled_any_) // it streamed events before it ended: not a failure to connect
             delays.reset();
         log::warn("streaming", "reconnecting the stream",
@@ -101,11 +108,12 @@ asio::awaitable<error_code> stream_ingest::run_client(const cometd::client_confi
         in_batch_ = 0;
         // Stopping: what is committed is done; events still queued are fetched again at the
         // next start (from the committed replay id), so shutdown does not wait for them.
-        if (ctx_.stop.stopping())
+        if (ctx_.stop.stopping() || resubscribe_)
             break;
     }
-    // The client stopped: flush what is left.
-    co_await flush_all(false);
+    // The client stopped: flush what is left (unless a new client fetches it again).
+    if (!resubscribe_)
+        co_await flush_all(false);
     log::debug("streaming", "waiting for the client to stop");
     if (!client_done.is_set())
         client_->stop();
@@ -118,11 +126,14 @@ asio::awaitable<error_code> stream_ingest::run_client(const cometd::client_confi
 
 asio::awaitable<void> stream_ingest::flush_all(bool with_fetches) {
     for (auto& m : maps_)
-        if (m->pending_replay || !m->batch->empty() || (with_fetches && !m->notify_ids.empty()))
+        if (!resubscribe_ &&
+            (m->pending_replay || !m->batch->empty() || (with_fetches && !m->notify_ids.empty())))
             (void)co_await flush(*m);
 }
 
 asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
+    if (resubscribe_) // a new client fetches it again
+        co_return;
     if (item.what == cometd::stream_item::kind::fatal) {
         log::error("streaming", "the stream stopped", {{"error", item.message}});
         co_return;
@@ -255,6 +266,44 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
     m.notify_ids.clear();
 }
 
+// The writer's session was replaced (a restart, a lost connection, a server crash). A crash
+// may have lost the last batches committed with synchronous_commit = off, and their replay ids
+// with them, while this client has already handed their events over: they would never come
+// again. So this client's events are dropped and a new client subscribes from the replay ids
+// committed (the events that did survive come again, which the SystemModstamp rule makes
+// harmless). Should the read fail, the writer stays unsure and the next flush comes back here.
+asio::awaitable<void> stream_ingest::resume_from_stored() {
+    resubscribe_ = true;
+    in_batch_ = 0;
+    for (auto& m : maps_) {
+        m->batch->clear();
+        m->pending_replay.reset();
+        m->notify_ids.clear();
+    }
+    std::map<std::string, stored_position> stored;
+    pg::diagnostics d;
+    if (co_await writer_.read_positions(stored, d)) {
+        log::warn("streaming", "reading the stored replay ids failed, will retry",
+                  {{"error", d.summary()}});
+        if (writer_.connection().is_broken())
+            writer_.connection().close();
+    } else {
+        for (auto& m : maps_) {
+            const auto it = stored.find(m->m.object_name);
+            if (m->channel.empty() || it == stored.end())
+                continue;
+            if (it->second.replay_id != m->replay_id)
+                log::warn("streaming", "Postgres lost committed stream batches; fetching again",
+                          {{"mapping", m->m.object_name},
+                           {"held", static_cast<long long>(m->replay_id.value_or(-2))},
+                           {"stored", static_cast<long long>(it->second.replay_id.value_or(-2))}});
+            m->replay_id = it->second.replay_id;
+        }
+        writer_.positions_confirmed();
+    }
+    client_->stop();
+}
+
 asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     if (!m.notify_ids.empty())
         co_await fetch_notified(m);
@@ -265,6 +314,10 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     // trigger's RAISE) fails alone: the rest of the batch commits with the replay id.
     std::vector<row_issue> refused;
     const auto ec = co_await apply_isolating(ctx_, writer_, *m.batch, pos, refused);
+    if (ec == write_errc::positions_unsure) {
+        co_await resume_from_stored();
+        co_return ec;
+    }
     for (const auto& issue : refused)
         co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), issue,
                               std::string());

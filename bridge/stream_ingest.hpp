@@ -46,6 +46,7 @@ private:
     boost::asio::awaitable<void> flush_all(bool with_fetches);
     boost::asio::awaitable<boost::system::error_code> flush(mapping_runtime& m);
     boost::asio::awaitable<void> fetch_notified(mapping_runtime& m);
+    boost::asio::awaitable<void> resume_from_stored();
     mapping_runtime* by_channel(const std::string& channel);
 
     const sync_context& ctx_;
@@ -56,6 +57,9 @@ private:
     push_event ev_;
     std::size_t in_batch_ = 0;
     bool handled_any_ = false; // an event, from the current client
+    // The writer's session was replaced: this client's events are dropped and a new client
+    // resumes from the replay ids read back from _sfbridge_state.
+    bool resubscribe_ = false;
 };
 
 } // namespace sfbridge::bridge

@@ -32,6 +32,7 @@ asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagn
     auto ec = co_await conn_.async_connect(dsn, diag);
     if (ec)
         co_return ec;
+    positions_unsure_ = true;
     // hex marks this session as sfbridge's for the capture triggers (heroku-connect.md 1.7).
     // synchronous_commit off: a crash may lose the last few transactions, but each carries its
     // own stream position, so the position is lost with them and the events are fetched again:
@@ -48,6 +49,27 @@ asio::awaitable<error_code> table_writer::exec(std::string_view sql, pg::diagnos
 asio::awaitable<error_code> table_writer::query(std::string_view sql, const pg::params& p,
                                                 pg::result& out, pg::diagnostics& diag) {
     co_return co_await conn_.async_query(sql, p, out, diag);
+}
+
+asio::awaitable<error_code>
+table_writer::read_positions(std::map<std::string, stored_position>& out, pg::diagnostics& diag) {
+    pg::result r;
+    auto ec = co_await conn_.async_query(state_sql::positions(schema_), pg::params(), r, diag);
+    if (ec)
+        co_return ec;
+    auto ms = [&](int row, int col) -> std::int64_t {
+        return r.is_null(row, col) ? 0 : std::stoll(std::string(r.value(row, col)));
+    };
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+        stored_position p;
+        if (!r.is_null(i, 1))
+            p.replay_id = ms(i, 1);
+        p.poll_high_water_ms = ms(i, 2);
+        p.deleted_high_water_ms = ms(i, 3);
+        out.emplace(std::string(r.value(i, 0)), p);
+    }
+    co_return error_code{};
 }
 
 // The Heroku Connect triggers cost as much as the COPY itself, and for sfbridge's session they

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,13 @@ struct position_update {
     bool event = false; // the batch came from the stream: stamp last_event_at
 };
 
+// One mapping's positions as committed in _sfbridge_state.
+struct stored_position {
+    std::optional<std::int64_t> replay_id;
+    std::int64_t poll_high_water_ms = 0;
+    std::int64_t deleted_high_water_ms = 0;
+};
+
 class table_writer {
 public:
     table_writer(boost::asio::any_io_executor ex, std::string schema);
@@ -32,6 +40,13 @@ public:
     boost::asio::awaitable<boost::system::error_code> open(const std::string& dsn,
                                                            pg::diagnostics& diag);
     [[nodiscard]] bool is_open() const noexcept { return conn_.is_open(); }
+    // Set by every open: the positions the owner holds in memory (replay ids, high-water
+    // marks) are not known to match _sfbridge_state. After a server crash they may be ahead of
+    // it, since sessions commit with synchronous_commit = off. apply_with_retry writes nothing
+    // while it is set (write_errc::positions_unsure); the owner reads its positions back from
+    // the database (or starts over, as a load does) and then clears it.
+    [[nodiscard]] bool positions_unsure() const noexcept { return positions_unsure_; }
+    void positions_confirmed() noexcept { positions_unsure_ = false; }
 
     // Applies the batch (which may be empty: then only the position moves).
     boost::asio::awaitable<boost::system::error_code>
@@ -50,6 +65,11 @@ public:
                                                            pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     query(std::string_view sql, const pg::params& p, pg::result& out, pg::diagnostics& diag);
+
+    // Every mapping's committed positions, by object name, read on this session (which must
+    // be open). The caller takes what it owns and then calls positions_confirmed().
+    boost::asio::awaitable<boost::system::error_code>
+    read_positions(std::map<std::string, stored_position>& out, pg::diagnostics& diag);
 
     [[nodiscard]] pg::connection& connection() noexcept { return conn_; }
     [[nodiscard]] const std::string& schema() const noexcept { return schema_; }
@@ -78,6 +98,7 @@ private:
     // tried again on this session.
     load_mode least_load_mode_ = load_mode::replica;
     bool replica_load_allowed_ = false;
+    bool positions_unsure_ = false;
 };
 
 } // namespace sfbridge::bridge

@@ -14,4 +14,21 @@ write_failure classify_write_failure(const boost::system::error_code& ec) {
     return write_failure::transient;
 }
 
+namespace {
+class write_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "sfbridge.write"; }
+    std::string message(int ev) const override {
+        if (static_cast<write_errc>(ev) == write_errc::positions_unsure)
+            return "the Postgres session was replaced: positions must be read again";
+        return "unknown write error";
+    }
+};
+} // namespace
+
+const boost::system::error_category& write_category() noexcept {
+    static const write_category_impl c;
+    return c;
+}
+
 } // namespace sfbridge::bridge

@@ -21,4 +21,22 @@ enum class write_failure : unsigned char {
 
 [[nodiscard]] write_failure classify_write_failure(const boost::system::error_code& ec);
 
+// A writer's own errors (not Postgres').
+enum class write_errc {
+    // The writer's session was opened again after one was lost: what the lost session
+    // committed (with synchronous_commit = off) may be gone with a server crash, and with it
+    // the stream position or high-water marks the owner holds in memory. Nothing more is
+    // written until the owner has read its positions back from _sfbridge_state.
+    positions_unsure = 1,
+};
+[[nodiscard]] const boost::system::error_category& write_category() noexcept;
+[[nodiscard]] inline boost::system::error_code make_error_code(write_errc e) noexcept {
+    return {static_cast<int>(e), write_category()};
+}
+
 } // namespace sfbridge::bridge
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<sfbridge::bridge::write_errc> : std::true_type {};
+} // namespace boost::system

@@ -18,6 +18,8 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
         error_code ec;
         if (!w.is_open())
             ec = co_await w.open(ctx.cfg.database_url, pd);
+        if (!ec && w.positions_unsure())
+            co_return make_error_code(write_errc::positions_unsure); // the owner reads them
         if (!ec)
             ec = co_await w.apply(b, p, pd);
         if (!ec)

@@ -12,7 +12,9 @@ namespace sfbridge::bridge {
 
 // Applies a batch, reopening the session and retrying with backoff while the failure is
 // transient (bridge/write_failure: anything but a refused row). A refused row comes back at
-// once, with `diag`, for the caller to decide. Stopping: three more tries at most.
+// once, with `diag`, for the caller to decide. Stopping: three more tries at most. A session
+// opened here, or by anyone, writes nothing until its owner has confirmed its positions
+// (write_errc::positions_unsure, see table_writer::positions_unsure).
 boost::asio::awaitable<boost::system::error_code>
 apply_with_retry(const sync_context& ctx, table_writer& w, const change_batch& b,
                  const position_update& p, pg::diagnostics& diag);

@@ -83,4 +83,31 @@ std::int64_t now_ms() noexcept {
         .count();
 }
 
+std::optional<std::int64_t> parse_http_date(std::string_view t) noexcept {
+    // "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters at fixed places.
+    if (t.size() != 29 || t.substr(3, 2) != ", " || t[7] != ' ' || t[11] != ' ' || t[16] != ' ' ||
+        t[19] != ':' || t[22] != ':' || t.substr(25) != " GMT")
+        return std::nullopt;
+    auto number = [&](std::size_t at, std::size_t n, int& out) {
+        out = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (t[i] < '0' || t[i] > '9')
+                return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
+    static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const std::size_t mon = months.find(t.substr(8, 3));
+    int d = 0, y = 0, hh = 0, mm = 0, ss = 0;
+    if (mon == std::string_view::npos || mon % 3 != 0 || !number(5, 2, d) || !number(12, 4, y) ||
+        !number(17, 2, hh) || !number(20, 2, mm) || !number(23, 2, ss))
+        return std::nullopt;
+    const int m = static_cast<int>(mon / 3) + 1;
+    if (!valid_civil(y, m, d) || hh > 23 || mm > 59 || ss > 60)
+        return std::nullopt;
+    const std::int64_t secs = days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    return secs * 1000;
+}
+
 } // namespace sfbridge::calendar

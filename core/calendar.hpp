@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 // Calendar arithmetic on the proleptic Gregorian calendar (Howard Hinnant's algorithms), for
 // code that turns timestamps into text and back without the C library's time zone state.
@@ -21,5 +23,8 @@ void civil_from_days(std::int64_t days, int& y, int& m, int& d) noexcept;
 [[nodiscard]] std::int64_t now_ms() noexcept;
 // The same appended to `out`.
 void append_utc(std::string& out, std::int64_t epoch_ms, char separator, bool zulu);
+// An HTTP Date header (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the one form RFC 9110
+// lets a server send) in milliseconds since the epoch; nullopt for anything else.
+[[nodiscard]] std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
 
 } // namespace sfbridge::calendar

@@ -2,6 +2,8 @@
 
 #include "core/json_writer.hpp"
 
+#include <ctime>
+
 namespace sfbridge::sim {
 
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
@@ -119,6 +121,16 @@ std::string_view bearer_token(const request& req) {
         if (v.size() > scheme.size() && v.substr(0, scheme.size()) == scheme)
             return v.substr(scheme.size());
     return {};
+}
+
+std::string http_date(std::int64_t epoch_ms) {
+    const std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    // strftime's %a and %b follow the locale; the process runs in "C", whose names HTTP uses.
+    const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return std::string(buf, n);
 }
 
 } // namespace sfbridge::sim

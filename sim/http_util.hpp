@@ -3,6 +3,7 @@
 #include "net/http_server.hpp"
 #include "sim/org.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,5 +36,8 @@ namespace http = net::http;
 
 // The token in "Bearer x" or "OAuth x" (both accepted, as Salesforce does); empty otherwise.
 [[nodiscard]] std::string_view bearer_token(const request& req);
+
+// An HTTP Date header's value (IMF-fixdate, RFC 9110): "Sun, 06 Nov 1994 08:49:37 GMT".
+[[nodiscard]] std::string http_date(std::int64_t epoch_ms);
 
 } // namespace sfbridge::sim

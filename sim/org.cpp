@@ -92,7 +92,8 @@ org::org(const schema& s, std::uint64_t seed) : schema_(s), sequence_(seed * 100
 std::int64_t org::now_ms() noexcept {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+                         .count() +
+                     clock_offset_ms_;
     last_ms_ = std::max<std::int64_t>(last_ms_, now);
     return last_ms_;
 }

@@ -115,8 +115,16 @@ public:
     };
     [[nodiscard]] std::vector<deletion> deletions(const object_def& o) const;
 
-    // Milliseconds since the epoch, never going backwards.
+    // Milliseconds since the epoch on the org's clock (the machine's plus the offset), never
+    // going backwards.
     std::int64_t now_ms() noexcept;
+    // Runs the org's clock this far from the machine's (PUT /__sim/clock), so that tests see a
+    // Salesforce whose clock is not the client's. Setting it lets the clock go back once, as a
+    // clock set back does.
+    void set_clock_offset(std::int64_t ms) noexcept {
+        clock_offset_ms_ = ms;
+        last_ms_ = 0;
+    }
     [[nodiscard]] std::string user_id() const { return user_id_; }
     [[nodiscard]] std::string org_id() const { return org_id_; }
     void reset();
@@ -148,6 +156,7 @@ private:
     std::uint64_t sequence_;
     std::uint64_t auto_number_ = 0;
     std::int64_t last_ms_ = 0;
+    std::int64_t clock_offset_ms_ = 0;
     std::string user_id_;
     std::string org_id_;
 };

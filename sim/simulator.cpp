@@ -143,6 +143,8 @@ asio::awaitable<std::optional<response>> simulator::handle(request& req,
         res = auth_->token_endpoint(req, base_url());
     else
         res = services(req, path, query_string);
+    if (res) // Salesforce's own clock, which clients may compare with theirs
+        res->set(http::field::date, http_date(data_->now_ms()));
     if (!faulted || !res)
         co_return res;
     switch (after.what) {

@@ -71,6 +71,7 @@ private:
     response control_fault_action(std::string_view action);
     response control_fault_settings(const request& req);
     response control_cometd(const request& req);
+    response control_clock(const request& req);
     response control_validation_rules(const request& req);
     response control_records(const request& req, const std::vector<std::string>& seg,
                              std::string_view query_string);

@@ -51,6 +51,8 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
         co_return control_fault_settings(req);
     if (what == "cometd" && put_or_post)
         co_return control_cometd(req);
+    if (what == "clock" && put_or_post)
+        co_return control_clock(req);
     if (what == "validation-rules" && put_or_post)
         co_return control_validation_rules(req);
     if (what == "records" && seg.size() >= 3)
@@ -239,6 +241,18 @@ response simulator::control_cometd(const request& req) {
             return control_error(http::status::bad_request,
                                  "cometd: unknown setting " + std::string(k));
     }
+    return json_response(http::status::ok, ok_json());
+}
+
+// PUT or POST /__sim/clock {"offsetMs": N}: the org's clock runs N ms from the machine's.
+response simulator::control_clock(const request& req) {
+    od::parser parser;
+    simdjson::padded_string body(req.body());
+    od::document doc;
+    std::int64_t offset = 0;
+    if (parser.iterate(body).get(doc) || doc["offsetMs"].get_int64().get(offset))
+        return control_error(http::status::bad_request, "clock: expected {\"offsetMs\": N}");
+    data_->set_clock_offset(offset);
     return json_response(http::status::ok, ok_json());
 }
 

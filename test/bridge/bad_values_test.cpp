@@ -10,26 +10,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Creates records through sfsim's control API (as the Bulk API when `bulk`: no PushTopic
-// event) and returns their Ids in order.
-asio::awaitable<std::vector<std::string>> create(harness& h, const std::string& object,
-                                                 std::string records, bool bulk = false) {
-    std::map<std::string, std::string> headers;
-    headers["Content-Type"] = "application/json";
-    const std::string target =
-        "/__sim/records/" + object + (bulk ? std::string("?bulk=true") : std::string());
-    auto r = co_await h.control.call(http::verb::post, target, std::move(records), headers);
-    REQUIRE(r.status < 300);
-    auto d = parse_json(r.body);
-    std::vector<std::string> ids;
-    for (auto made : d->root.get_array()) {
-        INFO(r.body.substr(0, 500));
-        REQUIRE(bool(made["success"]));
-        ids.push_back(str(made["id"]));
-    }
-    co_return ids;
-}
-
 // The one value `sql` selects, "(no row)" or "(null)" otherwise.
 asio::awaitable<std::string> value_of(pg::connection& c, const std::string& sql) {
     auto r = co_await must_query(c, sql);
@@ -100,7 +80,8 @@ TEST_CASE("a NUL in a text value arrives removed and noted by the REST load and 
         [&]() -> asio::awaitable<void> {
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            const auto loaded = co_await create(h, "Contact", R"([{"LastName":"Nul\u0000Load"}])");
+            const auto loaded =
+                co_await sim_create(h, "Contact", R"([{"LastName":"Nul\u0000Load"}])");
             auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
             cfg.poll_interval = std::chrono::seconds(600); // after the first poll: streaming only
             co_await h.start(cfg);
@@ -109,10 +90,10 @@ TEST_CASE("a NUL in a text value arrives removed and noted by the REST load and 
             ok = co_await polled(h, 1); // the first poll, at once after the load
             REQUIRE(ok);
             const auto streamed =
-                co_await create(h, "Contact", R"([{"LastName":"\u0000Nul\u0000Stream"}])");
+                co_await sim_create(h, "Contact", R"([{"LastName":"\u0000Nul\u0000Stream"}])");
             ok = co_await becomes(c, lastname_of(h, streamed[0]), "NulStream");
             CHECK(ok);
-            const auto after = co_await create(h, "Contact", R"([{"LastName":"After"}])");
+            const auto after = co_await sim_create(h, "Contact", R"([{"LastName":"After"}])");
             ok = co_await becomes(c, lastname_of(h, after[0]), "After");
             CHECK(ok);
             // Once each, though the stream replayed the loaded record's creation as well.
@@ -136,16 +117,18 @@ TEST_CASE("a NUL in a text value arrives removed and noted by a Bulk load and by
         [&]() -> asio::awaitable<void> {
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            const auto loaded = co_await create(h, "Contact", R"([{"LastName":"Nul\u0000Bulk"}])");
+            const auto loaded =
+                co_await sim_create(h, "Contact", R"([{"LastName":"Nul\u0000Bulk"}])");
             auto cfg = h.config(mapping_json("Contact", "Id,LastName", false)); // no streaming
             cfg.bulk_threshold = 1; // the Bulk API: a raw NUL in its CSV
             co_await h.start(cfg);
             bool ok = co_await becomes(c, lastname_of(h, loaded[0]), "NulBulk");
             CHECK(ok);
-            const auto polled = co_await create(h, "Contact", R"([{"LastName":"Nul\u0000Poll"}])");
+            const auto polled =
+                co_await sim_create(h, "Contact", R"([{"LastName":"Nul\u0000Poll"}])");
             ok = co_await becomes(c, lastname_of(h, polled[0]), "NulPoll");
             CHECK(ok);
-            const auto after = co_await create(h, "Contact", R"([{"LastName":"After"}])");
+            const auto after = co_await sim_create(h, "Contact", R"([{"LastName":"After"}])");
             ok = co_await becomes(c, lastname_of(h, after[0]), "After");
             CHECK(ok);
             // The polls overlap (by 2 s here, every 0.3 s) and meet the record again: still once.
@@ -214,7 +197,7 @@ TEST_CASE("emoji and a 131072-character long text area round-trip exactly",
         [&]() -> asio::awaitable<void> {
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            const auto loaded = co_await create(h, "Long_Text__c", long_record("Loaded"));
+            const auto loaded = co_await sim_create(h, "Long_Text__c", long_record("Loaded"));
             auto cfg =
                 h.config(mapping_json("Long_Text__c", "Id,Name,Text__c,LongTextArea__c", true));
             cfg.bulk_threshold = 1; // loaded through Bulk CSV
@@ -222,7 +205,7 @@ TEST_CASE("emoji and a 131072-character long text area round-trip exactly",
             co_await h.start(cfg);
             bool ok = co_await polled(h, 1); // the first poll, at once after the load
             REQUIRE(ok);
-            const auto streamed = co_await create(h, "Long_Text__c", long_record("Streamed"));
+            const auto streamed = co_await sim_create(h, "Long_Text__c", long_record("Streamed"));
             // Named: GCC 12 mishandles braced temporaries that live across a co_await.
             const std::vector<std::pair<std::string, std::string>> records{
                 {loaded[0], "Loaded"}, {streamed[0], "Streamed"}};
@@ -312,7 +295,7 @@ TEST_CASE("rows Postgres refuses in a stream batch fail alone and the others arr
             REQUIRE(ok);
             co_await must_exec(c, refusing_table(h));
             // One request: six events published together, read as one batch.
-            const auto ids = co_await create(
+            const auto ids = co_await sim_create(
                 h, "Contact",
                 R"([{"LastName":"Good 1"},{"LastName":"Refused by check"},{"LastName":"Good 2"},)"
                 R"({"LastName":"Refused by trigger"},{"LastName":"Good 3"},{"LastName":"Good 4"}])");
@@ -322,7 +305,7 @@ TEST_CASE("rows Postgres refuses in a stream batch fail alone and the others arr
                 ok = co_await becomes(c, lastname_of(h, ids[i]), name);
                 CHECK(ok);
             }
-            const auto after = co_await create(h, "Contact", R"([{"LastName":"After"}])");
+            const auto after = co_await sim_create(h, "Contact", R"([{"LastName":"After"}])");
             ok = co_await becomes(c, lastname_of(h, after[0]), "After");
             CHECK(ok);
             auto check = co_await errors_of(h, c, ids[1]);
@@ -353,13 +336,13 @@ TEST_CASE("polling records a row Postgres refuses once and moves past it", "[bri
             bool ok = co_await polled(h, 1); // loaded: what comes now comes by polling
             REQUIRE(ok);
             co_await must_exec(c, refusing_table(h));
-            const auto ids = co_await create(
+            const auto ids = co_await sim_create(
                 h, "Contact", R"([{"LastName":"Refused by check"},{"LastName":"Good"}])");
             ok = co_await becomes(c, lastname_of(h, ids[1]), "Good");
             CHECK(ok);
             const std::string state = h.schema + "._sfbridge_state";
             const std::string before = co_await value_of(c, "SELECT poll_high_water FROM " + state);
-            const auto later = co_await create(h, "Contact", R"([{"LastName":"Later"}])");
+            const auto later = co_await sim_create(h, "Contact", R"([{"LastName":"Later"}])");
             ok = co_await becomes(c, lastname_of(h, later[0]), "Later");
             CHECK(ok);
             ok = co_await polls_pass(h, 4); // overlapping polls meet the refused record again
@@ -395,7 +378,7 @@ TEST_CASE("a statement timeout is retried and is not a data error", "[bridge][ba
             // log shows the write retried.
             co_await must_exec(holder, "BEGIN; LOCK TABLE " + h.schema +
                                            ".contact IN ACCESS EXCLUSIVE MODE");
-            const auto waits = co_await create(h, "Contact", R"([{"LastName":"Waited"}])");
+            const auto waits = co_await sim_create(h, "Contact", R"([{"LastName":"Waited"}])");
             bool retried = false;
             for (int i = 0; i < 600 && !retried; ++i) {
                 retried = logs.text.find("write failed, retrying") != std::string::npos &&

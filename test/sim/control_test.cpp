@@ -1,3 +1,4 @@
+#include "sim/http_util.hpp"
 #include "sim/values.hpp"
 #include "test/support/bayeux_driver.hpp"
 
@@ -174,5 +175,35 @@ TEST_CASE("the unverified behaviours are settings", "[sim][streaming]") {
         REQUIRE(events.size() == 2);
         CHECK(events[0]["data"]["sobject"].get_object().size() == 2);
         CHECK(events[1]["data"]["sobject"].get_object().size() == 1); // deleted: Id only
+    }());
+}
+
+TEST_CASE("the org's clock runs at the offset set, stamps and Date header alike",
+          "[sim][control]") {
+    sim_fixture f;
+    auto c = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        auto set = co_await c.call(http::verb::put, "/__sim/clock", R"({"offsetMs":-300000})");
+        CHECK(set.status == 200);
+        auto bad = co_await c.call(http::verb::put, "/__sim/clock", R"({"offset":1})");
+        CHECK(bad.status == 400);
+        auto made =
+            co_await c.call(http::verb::post, "/__sim/records/Account", R"([{"Name":"a"}])");
+        const std::string id = str(parse_json(made.body)->root.at(0)["id"]);
+        auto rec = co_await c.call(http::verb::get, f.api("/sobjects/Account/" + id));
+        std::int64_t stamp = 0;
+        REQUIRE(sim::parse_datetime(str(parse_json(rec.body)->root["SystemModstamp"]), stamp));
+        const std::int64_t local = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+        CHECK(local - stamp > 290000);
+        CHECK(local - stamp < 310000);
+        // The Date header every answer carries shows the same clock (whole seconds, GMT).
+        REQUIRE(rec.headers.count("date") == 1);
+        CHECK_THAT(rec.headers["date"], Catch::EndsWith(" GMT"));
+        const bool same_second = rec.headers["date"] == sim::http_date(stamp) ||
+                                 rec.headers["date"] == sim::http_date(stamp + 1000);
+        CHECK(same_second);
     }());
 }

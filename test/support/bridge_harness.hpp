@@ -118,9 +118,9 @@ inline std::string mapping_json(const std::string& object, const std::string& co
 
 // Sim_Everything__c's describe as another object (`name`, `label`, `key_prefix`), its fields
 // changed by `edit`. Written to a temporary file for sfsim (schema_files).
-inline std::string sim_everything_as(
-    const std::string& name, const std::string& label, const std::string& key_prefix,
-    const std::function<void(mappings::json_value::array&)>& edit) {
+inline std::string
+sim_everything_as(const std::string& name, const std::string& label, const std::string& key_prefix,
+                  const std::function<void(mappings::json_value::array&)>& edit) {
     std::string error;
     auto doc = mappings::parse_json(
         slurp(std::string(SFSIM_SCHEMA_DIR) + "/Sim_Everything__c.json"), error);
@@ -188,6 +188,26 @@ sim_rows(harness& h, const std::string& object, const std::vector<std::string>& 
         target = str(d->root["nextRecordsUrl"]);
     }
     co_return out;
+}
+
+// Creates records through sfsim's control API (as the Bulk API when `bulk`: no PushTopic
+// event) and returns their Ids in order.
+inline asio::awaitable<std::vector<std::string>>
+sim_create(harness& h, const std::string& object, std::string records, bool bulk = false) {
+    std::map<std::string, std::string> headers;
+    headers["Content-Type"] = "application/json";
+    const std::string target =
+        "/__sim/records/" + object + (bulk ? std::string("?bulk=true") : std::string());
+    auto r = co_await h.control.call(http::verb::post, target, std::move(records), headers);
+    REQUIRE(r.status < 300);
+    auto d = parse_json(r.body);
+    std::vector<std::string> ids;
+    for (auto made : d->root.get_array()) {
+        INFO(r.body.substr(0, 500));
+        REQUIRE(bool(made["success"]));
+        ids.push_back(str(made["id"]));
+    }
+    co_return ids;
 }
 
 // Waits until sfsim holds at least `n` live records of `object` (a write applied, whatever

@@ -28,6 +28,11 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     CHECK(parameters(sql::upsert_state(s)) == 5);
     CHECK(has(sql::upsert_state(s), "WHEN $5::boolean THEN 'reload'"));
     CHECK(parameters(sql::forget_replay_id(s)) == 1);
+    // Read back after a session was replaced: every mapping, positions in epoch milliseconds.
+    CHECK(parameters(sql::positions(s)) == 0);
+    CHECK(has(sql::positions(s), R"(SELECT object_name, replay_id, (extract(epoch from )"
+                                 R"(poll_high_water) * 1000)::bigint)"));
+    CHECK(has(sql::positions(s), R"(FROM "sf_app"."_sfbridge_state")"));
     CHECK(parameters(sql::mark_loading(s)) == 2);
     CHECK(has(sql::mark_loaded(s), "poll_high_water = $2::timestamp, deleted_high_water = $2"));
     CHECK(parameters(sql::reload_requests(s)) == 0);

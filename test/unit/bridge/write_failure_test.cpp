@@ -43,3 +43,13 @@ TEST_CASE("every other failure of a write is transient and retried", "[unit][bri
         CHECK(classify_write_failure(pg::make_error_code(e)) == write_failure::transient);
     }
 }
+
+TEST_CASE("a replaced session is the writer's own error, retried and never a refused row",
+          "[unit][bridge]") {
+    const boost::system::error_code ec =
+        sfbridge::bridge::make_error_code(sfbridge::bridge::write_errc::positions_unsure);
+    CHECK(ec == sfbridge::bridge::write_errc::positions_unsure);
+    CHECK(classify_write_failure(ec) == write_failure::transient);
+    CHECK(std::string(ec.category().name()) == "sfbridge.write");
+    CHECK(ec.message().find("positions") != std::string::npos);
+}

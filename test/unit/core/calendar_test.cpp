@@ -38,3 +38,20 @@ TEST_CASE("UTC formatting has milliseconds, the chosen separator and an optional
     cal::append_utc(out, 951782400000, 'T', false); // 2000-02-29
     CHECK(out == "at 2000-02-29T00:00:00.000");
 }
+
+TEST_CASE("HTTP Date headers parse in IMF-fixdate form only", "[unit][calendar]") {
+    CHECK(cal::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777000);
+    CHECK(cal::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT") == 0);
+    CHECK(cal::parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT") ==
+          (cal::days_from_civil(2028, 2, 29) * 86400 + 86399) * 1000);
+    // The obsolete forms, other zones, bad fields and impossible dates are refused.
+    CHECK_FALSE(cal::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date("Sun Nov  6 08:49:37 1994"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 06 anF 1994 08:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 31 Nov 1994 08:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 06 Nov 1994 24:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date("Sun, 06 Nov 19x4 08:49:37 GMT"));
+    CHECK_FALSE(cal::parse_http_date(""));
+}
