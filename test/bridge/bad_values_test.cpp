@@ -249,7 +249,7 @@ TEST_CASE("a Bulk load of long text rows over the HTTP body limit is read in sma
                     const std::string one = long_record("Row " + std::to_string(made + i));
                     body += (i == 0 ? "[" : ",") + one.substr(1, one.size() - 2);
                 }
-                (void)co_await create(h, "Long_Text__c", body + "]");
+                (void)co_await sim_create(h, "Long_Text__c", body + "]");
             }
             auto cfg = h.config(mapping_json("Long_Text__c", "Id,Name,LongTextArea__c", false));
             cfg.bulk_threshold = 1;
