@@ -106,6 +106,7 @@ asio::awaitable<void> control::analyze(mapping_runtime& m) {
     table_writer w(ctx_.ex, ctx_.cfg.schema);
     pg::diagnostics d;
     auto ec = co_await w.open(ctx_.cfg.database_url, d);
+    w.connection().set_timeout(long_statement_deadline);
     if (!ec)
         ec = co_await w.exec(state_sql::analyze(ctx_.cfg.schema, m.m.table), d);
     if (ec)

@@ -315,31 +315,45 @@ asio::awaitable<error_code> initial_load::wait_writers(long most_busy) {
 
 // Rows whose record was not in the load, and that no change since its start touched, are gone
 // from Salesforce (deleted and purged, or never seen by sfbridge's deletes).
+// The rows Salesforce no longer has go in chunks of --max-batch, each its own transaction under
+// the mapping's lock (the stream and polls go on between them); then the seen set is cleared,
+// a statement over the whole set, which gets a deadline of its own.
 asio::awaitable<error_code> initial_load::remove_unseen() {
     const auto& schema = ctx_.cfg.schema;
+    const long chunk = static_cast<long>(ctx_.cfg.max_batch);
     pg::diagnostics pd;
-    pg::result r, removed;
-    auto ec = co_await w_.exec("BEGIN", pd);
-    if (!ec)
-        ec = co_await w_.query(state_sql::lock_mapping(),
-                               pg::params(state_sql::lock_name(m_.m.object_name)), r, pd);
-    if (!ec)
-        ec = co_await w_.query(state_sql::delete_unseen(schema, m_.m.table),
-                               pg::params(m_.m.object_name, calendar::format_pg(started_ms_)),
-                               removed, pd);
-    if (!ec)
+    pg::result r;
+    error_code ec;
+    std::size_t total = 0;
+    for (long removed = chunk; !ec && removed == chunk;) {
+        pg::result deleted;
+        ec = co_await w_.exec("BEGIN", pd);
+        if (!ec)
+            ec = co_await w_.query(state_sql::lock_mapping(),
+                                   pg::params(state_sql::lock_name(m_.m.object_name)), r, pd);
+        if (!ec)
+            ec = co_await w_.query(
+                state_sql::delete_unseen(schema, m_.m.table),
+                pg::params(m_.m.object_name, calendar::format_pg(started_ms_), chunk), deleted, pd);
+        if (!ec)
+            ec = co_await w_.exec("COMMIT", pd);
+        removed = ec ? 0 : static_cast<long>(deleted.affected_rows());
+        total += static_cast<std::size_t>(removed);
+    }
+    if (!ec) {
+        const auto usual = w_.connection().timeout();
+        w_.connection().set_timeout(long_statement_deadline);
         ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
-    if (!ec)
-        ec = co_await w_.exec("COMMIT", pd);
+        w_.connection().set_timeout(usual);
+    }
     if (ec) {
         pg::diagnostics ignore;
         (void)co_await w_.exec("ROLLBACK", ignore);
         co_return ec;
     }
-    if (removed.affected_rows() > 0)
+    if (total > 0)
         log::info("sync", "reload removed rows Salesforce no longer has",
-                  {{"mapping", m_.m.object_name},
-                   {"rows", static_cast<unsigned long>(removed.affected_rows())}});
+                  {{"mapping", m_.m.object_name}, {"rows", static_cast<unsigned long>(total)}});
     co_return error_code{};
 }
 

@@ -197,7 +197,14 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
                     ++deleted;
                 }
             }
-            co_return error_code{};
+            // In batches of --max-batch, as changes are: one transaction per batch keeps each
+            // within its deadline (the high-water mark moves with the last one only).
+            if (dels.size() < ctx_.cfg.max_batch)
+                co_return error_code{};
+            const position_update none;
+            auto e = co_await apply(dels, none);
+            dels.clear();
+            co_return e;
         },
         sd, opts);
     if (ec)

@@ -107,10 +107,12 @@ std::string insert_seen(std::string_view schema) {
 }
 
 std::string delete_unseen(std::string_view schema, std::string_view mapped) {
-    return "DELETE FROM " + table(schema, mapped) +
-           " t WHERE t.sfid IS NOT NULL AND t.systemmodstamp < $2::timestamp AND NOT EXISTS "
+    const std::string t = table(schema, mapped);
+    return "DELETE FROM " + t + " WHERE ctid = ANY(ARRAY(SELECT u.ctid FROM " + t +
+           " u WHERE u.sfid IS NOT NULL AND u.systemmodstamp < $2::timestamp AND NOT EXISTS "
            "(SELECT 1 FROM " +
-           table(schema, "_sfbridge_seen") + " s WHERE s.object_name = $1 AND s.sfid = t.sfid)";
+           table(schema, "_sfbridge_seen") +
+           " s WHERE s.object_name = $1 AND s.sfid = u.sfid) LIMIT $3))";
 }
 
 std::string prune_tombstones(std::string_view schema) {

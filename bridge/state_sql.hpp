@@ -45,8 +45,9 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string clear_seen(std::string_view schema);
 // $1 object, $2 text[] of sfids.
 [[nodiscard]] std::string insert_seen(std::string_view schema);
-// $1 object, $2 when the load started: rows whose record the reload did not see and that no
-// change since then touched (their record is gone from Salesforce).
+// $1 object, $2 when the load started, $3 at most this many: rows whose record the reload did
+// not see and that no change since then touched (their record is gone from Salesforce). Run
+// until it deletes fewer than $3: one statement per chunk keeps each within its deadline.
 [[nodiscard]] std::string delete_unseen(std::string_view schema, std::string_view table);
 
 // $1 object, $2 retention in seconds.

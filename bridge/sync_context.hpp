@@ -6,9 +6,16 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+
 // What the engine's parts (provisioning, loads, polls, the stream, control) share: the one
 // executor, the configuration, the Salesforce client and the process's stop.
 namespace sfbridge::bridge {
+
+// Every Postgres statement has a deadline (pg::connection's, 30 s). Statements over a whole
+// table or set that cannot be cut in chunks (clearing a reload's seen set, ANALYZE) get this
+// one instead: long enough for tens of millions of rows, short of hanging for good.
+inline constexpr std::chrono::milliseconds long_statement_deadline{std::chrono::minutes(10)};
 
 struct sync_context {
     boost::asio::any_io_executor ex;

@@ -37,9 +37,12 @@ asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagn
     // synchronous_commit off: a crash may lose the last few transactions, but each carries its
     // own stream position, so the position is lost with them and the events are fetched again:
     // nothing is lost, and a commit does not wait for the disk.
-    co_return co_await conn_.async_exec(
-        "SET xmlbinary = hex; SET application_name = 'sfbridge'; SET synchronous_commit = off",
-        diag);
+    // lock_timeout under the 30 s statement deadline: a merge waiting on the mapping's lock
+    // (held by the write-back while Salesforce answers its creates) gets 55P03 and is retried
+    // with backoff on the same session, instead of the deadline tearing the session down.
+    co_return co_await conn_.async_exec("SET xmlbinary = hex; SET application_name = 'sfbridge'; "
+                                        "SET synchronous_commit = off; SET lock_timeout = '20s'",
+                                        diag);
 }
 
 asio::awaitable<error_code> table_writer::exec(std::string_view sql, pg::diagnostics& diag) {

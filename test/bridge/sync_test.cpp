@@ -281,11 +281,24 @@ TEST_CASE("changes made through the Bulk API without events are caught by pollin
         [&]() -> asio::awaitable<void> {
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            co_await h.start(h.config(mapping_json("Contact", "Id,LastName", true)));
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.max_batch = 2; // polled changes and deletes go two to a transaction
+            co_await h.start(cfg);
             co_await h.send(http::verb::post, "/__sim/records/Contact?bulk=true",
-                            R"([{"LastName":"Bulk one"},{"LastName":"Bulk two"}])");
+                            R"([{"LastName":"Bulk one"},{"LastName":"Bulk two"},)"
+                            R"({"LastName":"Bulk three"},{"LastName":"Bulk four"},)"
+                            R"({"LastName":"Bulk five"}])");
             bool ok = co_await converged(h, c, "Contact", "LastName");
             CHECK(ok);
+            std::string ids;
+            const auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            for (const auto& [id, row] : records)
+                ids += (ids.empty() ? "" : ",") + id;
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?bulk=true&ids=" + ids, "");
+            ok = co_await converged(h, c, "Contact", "LastName");
+            CHECK(ok);
+            auto left = co_await must_query(c, "SELECT count(*) FROM " + h.schema + ".contact");
+            CHECK(left.value(0, 0) == "0");
             co_await h.stop();
         }(),
         std::chrono::seconds(120));
@@ -516,6 +529,7 @@ TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridg
             co_await must_connect(c);
             auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
             cfg.poll_interval = std::chrono::seconds(600); // only the reload may repair the table
+            cfg.max_batch = 3; // the reload deletes its seven ghosts three at a time
             co_await h.start(cfg);
             bool ok = co_await converged(h, c, "Contact", "LastName");
             REQUIRE(ok);
@@ -526,8 +540,9 @@ TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridg
                        " SET lastname = 'Tampered' WHERE id = (SELECT min(id) FROM " + t +
                        "); DELETE FROM " + t + " WHERE id = (SELECT max(id) FROM " + t +
                        "); INSERT INTO " + t +
-                       " (sfid, lastname, systemmodstamp) VALUES ('003000000000009AAA', 'Ghost', "
-                       "'2000-01-01'); RESET xmlbinary");
+                       " (sfid, lastname, systemmodstamp) SELECT '003000000000' || lpad(i::text, "
+                       "3, '0') || 'AAA', 'Ghost', '2000-01-01' FROM generate_series(1, 7) i; "
+                       "RESET xmlbinary");
             CHECK_FALSE(co_await converged(h, c, "Contact", "LastName", 1));
             // What `sfbridge reload Contact` does.
             co_await must_exec(c, "UPDATE " + h.schema +

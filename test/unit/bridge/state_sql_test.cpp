@@ -55,8 +55,10 @@ TEST_CASE("state SQL quotes every identifier", "[unit][state_sql]") {
     CHECK(has(sql::count_rows("salesforce", "Odd\"Name"), R"("salesforce"."Odd""Name")"));
     CHECK(sql::analyze("salesforce", "select") == R"(ANALYZE "salesforce"."select")");
     const auto del = sql::delete_unseen("salesforce", "account");
-    CHECK(has(del, R"(DELETE FROM "salesforce"."account" t WHERE t.sfid IS NOT NULL)"));
-    CHECK(parameters(del) == 2);
+    CHECK(has(del, R"(DELETE FROM "salesforce"."account" WHERE ctid = ANY(ARRAY(SELECT u.ctid )"
+                   R"(FROM "salesforce"."account" u WHERE u.sfid IS NOT NULL)"));
+    CHECK(has(del, "LIMIT $3))")); // a chunk at a time
+    CHECK(parameters(del) == 3);
 }
 
 TEST_CASE("the mapping lock is one key for the stream, loads and the write-back",
