@@ -42,7 +42,7 @@ void trigger_log_table(std::string& s, std::string_view schema, std::string_view
          "    sf_result integer,\n"
          "    sf_message text,\n"
          "    CONSTRAINT " +
-         quote_identifier(std::string(name) + "_pkey") + " PRIMARY KEY (id)\n);\n";
+         quote_identifier(pg_identifier(std::string(name) + "_pkey")) + " PRIMARY KEY (id)\n);\n";
 }
 
 void index(std::string& s, std::string_view schema, std::string_view table,
@@ -90,11 +90,11 @@ std::string quote_literal(std::string_view value) {
 }
 
 std::string status_trigger_name(std::string_view table) {
-    return "hc_" + std::string(table) + "_status_trigger";
+    return pg_identifier("hc_" + std::string(table) + "_status_trigger");
 }
 
 std::string log_trigger_name(std::string_view table) {
-    return "hc_" + std::string(table) + "_logtrigger";
+    return pg_identifier("hc_" + std::string(table) + "_logtrigger");
 }
 
 std::string trigger_log_channel(std::string_view schema) {
@@ -299,7 +299,7 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
              "    _hc_lastop character varying(32),\n"
              "    _hc_err text,\n"
              "    CONSTRAINT " +
-             quote_identifier(m.table + "_pkey") + " PRIMARY KEY (id)\n);\n";
+             quote_identifier(pg_identifier(m.table + "_pkey")) + " PRIMARY KEY (id)\n);\n";
     } else {
         auto has = [&](const std::string& c) {
             return std::find(existing_columns.begin(), existing_columns.end(), c) !=
@@ -319,11 +319,12 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
                      (sys == "_hc_lastop" ? " character varying(32);\n" : " text;\n");
     }
     for (const auto& i : m.indexes)
-        index(s, schema, m.table, (i.unique ? "hcu_idx_" : "hc_idx_") + m.table + "_" + i.column,
+        index(s, schema, m.table,
+              pg_identifier((i.unique ? "hcu_idx_" : "hc_idx_") + m.table + "_" + i.column),
               quote_identifier(i.column), {}, i.unique);
 
-    const std::string status_fn = qualified(schema, "hc_" + m.table + "_status");
-    const std::string logger_fn = qualified(schema, "hc_" + m.table + "_logger");
+    const std::string status_fn = qualified(schema, pg_identifier("hc_" + m.table + "_status"));
+    const std::string logger_fn = qualified(schema, pg_identifier("hc_" + m.table + "_logger"));
     s += "CREATE OR REPLACE FUNCTION " + status_fn +
          "() RETURNS trigger\n"
          "    LANGUAGE plpgsql AS $$\n"

@@ -63,7 +63,7 @@ std::optional<reference_column> reference_for(const object_describe& d, std::str
         if (rel != base)
             continue;
         reference_column r;
-        r.column = lower;
+        r.column = pg_identifier(lower);
         r.relationship = f.relationship_name;
         r.lookup_field = f.info.name;
         r.parent_object = f.reference_to[0];

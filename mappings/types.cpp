@@ -50,7 +50,24 @@ std::optional<std::string> postgres_type(const sf_field_info& f) {
 }
 
 std::string column_name(std::string_view sf_name) {
-    return text::ascii_lower(sf_name);
+    return pg_identifier(text::ascii_lower(sf_name));
+}
+
+std::string pg_identifier(std::string_view name) {
+    constexpr std::size_t most = 63, kept = 54;
+    if (name.size() <= most)
+        return std::string(name);
+    std::uint32_t hash = 2166136261u;
+    for (unsigned char c : name) {
+        hash ^= c;
+        hash *= 16777619u;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out(name.substr(0, kept));
+    out += '_';
+    for (int shift = 28; shift >= 0; shift -= 4)
+        out += hex[(hash >> shift) & 0xF];
+    return out;
 }
 
 std::string quote_identifier(std::string_view name) {

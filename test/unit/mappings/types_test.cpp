@@ -1,3 +1,4 @@
+#include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
 
 #include <catch2/catch.hpp>
@@ -63,4 +64,24 @@ TEST_CASE("columns are lower case and identifiers always quoted", "[unit][mappin
     CHECK(column_name("Geolocation__Latitude__s") == "geolocation__latitude__s");
     CHECK(quote_identifier("user") == "\"user\"");
     CHECK(quote_identifier("we\"ird") == "\"we\"\"ird\"");
+}
+
+TEST_CASE("names over 63 bytes are shortened the same way everywhere and stay apart",
+          "[unit][mappings]") {
+    const std::string short_name(63, 'a');
+    CHECK(pg_identifier(short_name) == short_name);
+    // Two index names of long managed-package columns that share their first 63 bytes.
+    const std::string base = "hcu_idx_ns__a_very_long_custom_object_name__c_ns__a_long_field";
+    const std::string a = base + "_one__c", b = base + "_two__c";
+    REQUIRE(a.substr(0, 63) == b.substr(0, 63)); // what Postgres would make of both
+    CHECK(pg_identifier(a).size() == 63);
+    CHECK(pg_identifier(a) != pg_identifier(b));
+    CHECK(pg_identifier(a) == pg_identifier(a));
+    CHECK(pg_identifier(a).substr(0, 54) == a.substr(0, 54));
+    CHECK(pg_identifier(a)[54] == '_');
+    // Trigger names and columns go through it too.
+    const std::string table = "ns__an_object_with_a_name_as_long_as_salesforce_allows__c";
+    CHECK(ddl::status_trigger_name(table).size() == 63);
+    CHECK(ddl::status_trigger_name(table) != ddl::log_trigger_name(table));
+    CHECK(column_name(std::string(70, 'X')) == pg_identifier(std::string(70, 'x')));
 }
