@@ -6,6 +6,8 @@
 #include "salesforce/push_topics.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 
 namespace sfbridge::bridge {
 
@@ -49,10 +51,21 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
     auto ec = co_await w.query(mappings::ddl::existing_columns_query(),
                                pg::params(cfg.schema, m.m.table), cols, pd);
     std::vector<std::string> existing;
-    for (int i = 0; !ec && i < cols.rows(); ++i)
+    std::map<std::string, int> lengths;
+    for (int i = 0; !ec && i < cols.rows(); ++i) {
         existing.emplace_back(cols.value(i, 0));
+        lengths[existing.back()] = std::atoi(std::string(cols.value(i, 1)).c_str());
+    }
     if (!ec)
         ec = co_await w.exec(mappings::ddl::ensure_table(cfg.schema, m.m, existing), pd);
+    // A field Salesforce made longer widens its column, before a longer value is refused.
+    const std::string widen = mappings::ddl::widen_columns(cfg.schema, m.m, lengths);
+    if (!ec && !widen.empty()) {
+        ec = co_await w.exec(widen, pd);
+        if (!ec)
+            log::info("sync", "widened columns to their fields' length in Salesforce",
+                      {{"mapping", m.m.object_name}});
+    }
     if (ec) {
         error = "creating the table for " + m.m.object_name + " failed: " + pd.summary();
         co_return false;

@@ -3,6 +3,7 @@
 #include "mappings/types.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace sfbridge::mappings::ddl {
 
@@ -102,8 +103,24 @@ std::string trigger_log_channel(std::string_view schema) {
 }
 
 std::string_view existing_columns_query() noexcept {
-    return "SELECT column_name FROM information_schema.columns "
-           "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position";
+    return "SELECT column_name, coalesce(character_maximum_length, 0) FROM "
+           "information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY "
+           "ordinal_position";
+}
+
+std::string widen_columns(std::string_view schema, const resolved_mapping& m,
+                          const std::map<std::string, int>& lengths) {
+    std::string s;
+    for (const auto& f : m.fields) {
+        const auto had = lengths.find(f.column);
+        if (had == lengths.end() || had->second <= 0 || !f.pg_type.starts_with("varchar("))
+            continue;
+        const int wanted = std::atoi(f.pg_type.c_str() + 8);
+        if (wanted > had->second)
+            s += "ALTER TABLE " + qualified(schema, m.table) + " ALTER COLUMN " +
+                 quote_identifier(f.column) + " TYPE " + f.pg_type + ";\n";
+    }
+    return s;
 }
 
 std::string setup_schema(std::string_view schema) {

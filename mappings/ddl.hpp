@@ -2,6 +2,7 @@
 
 #include "mappings/resolve.hpp"
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,16 @@ inline constexpr int schema_version = 1;
 [[nodiscard]] std::string ensure_table(std::string_view schema, const resolved_mapping& m,
                                        const std::vector<std::string>& existing_columns);
 
-// Returns the columns of a table: parameters $1 schema, $2 table; one column_name per row.
+// Returns the columns of a table: parameters $1 schema, $2 table; per row the column_name and,
+// for varchar columns, their length (0 for other types).
 [[nodiscard]] std::string_view existing_columns_query() noexcept;
+
+// ALTER statements that widen the varchar columns narrower than their field now is (a field
+// made longer in Salesforce: its longer values would be refused). `lengths`: column -> the
+// existing varchar length (0: not a varchar). Empty when nothing is narrower. Widening a
+// varchar is a change of the catalog only: no rewrite, no long lock.
+[[nodiscard]] std::string widen_columns(std::string_view schema, const resolved_mapping& m,
+                                        const std::map<std::string, int>& lengths);
 
 // The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
 [[nodiscard]] std::string trigger_log_channel(std::string_view schema);

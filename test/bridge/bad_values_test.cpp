@@ -398,3 +398,32 @@ TEST_CASE("a statement timeout is retried and is not a data error", "[bridge][ba
         }(),
         std::chrono::seconds(180));
 }
+
+TEST_CASE("a column narrower than its Salesforce field is widened at start",
+          "[bridge][bad_values]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            const auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            co_await h.start(cfg);
+            co_await h.stop();
+            // The column as an older definition of the field left it: 20 characters.
+            const std::string t = h.schema + ".contact";
+            co_await must_exec(c, "ALTER TABLE " + t + " ALTER COLUMN lastname TYPE varchar(20)");
+            co_await h.start(cfg);
+            auto type = co_await must_query(
+                c, "SELECT character_maximum_length FROM information_schema.columns WHERE "
+                   "table_schema = '" +
+                       h.schema + "' AND table_name = 'contact' AND column_name = 'lastname'");
+            CHECK(type.value(0, 0) == "80");
+            const std::string name = "A last name longer than twenty characters";
+            const auto ids = co_await sim_create(h, "Contact", R"([{"LastName":")" + name + "\"}]");
+            const bool ok = co_await becomes(c, lastname_of(h, ids[0]), name);
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
