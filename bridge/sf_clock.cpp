@@ -12,7 +12,13 @@ std::optional<std::int64_t> clock_offset(std::int64_t local_ms, std::string_view
     const auto sf = calendar::parse_http_date(date_header);
     if (!sf)
         return std::nullopt;
-    return *sf - local_ms;
+    // The header has whole seconds (Salesforce's time was somewhere in that second: its middle
+    // is the best guess) and was written before the answer crossed the network. A difference
+    // under 2 s is within what it can tell and is taken as none: taking it would put the end
+    // of a poll's window up to a second behind Salesforce's time, and the changes of that
+    // second would wait a whole poll interval for the next window.
+    const std::int64_t offset = *sf + 500 - local_ms;
+    return offset > -2000 && offset < 2000 ? 0 : offset;
 }
 
 bool skew_worth_warning(std::int64_t offset_ms) noexcept {

@@ -1,5 +1,6 @@
 #include "bridge/write_retry.hpp"
 
+#include "bridge/widen.hpp"
 #include "bridge/write_failure.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
@@ -57,6 +58,14 @@ asio::awaitable<error_code> apply_isolating(const sync_context& ctx, table_write
     if (!ec || b.empty() || classify_write_failure(ec) != write_failure::refused_row)
         co_return ec;
     if (b.size() == 1) {
+        // Too long for its column: the field may have grown in Salesforce. Widened from a
+        // fresh describe, the record goes in after all.
+        if (pd.sqlstate == "22001") {
+            pg::diagnostics again;
+            if (co_await widen_after_refusal(ctx, w, b.mapping()))
+                if (!co_await apply_with_retry(ctx, w, b, p, again))
+                    co_return error_code{};
+        }
         refused.push_back(refusal(b, pd));
         const change_batch none = b.part(0, 0); // the position moves without the record
         co_return co_await apply_with_retry(ctx, w, none, p, pd);

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -121,7 +120,19 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 continue; // e.g. EMFILE: keep serving the connections we have
             }
             socket.set_option(tcp::no_delay(true), ec);
-            asio::co_spawn(self->ex, session(self, std::move(socket)), asio::detached);
+            // One connection's exception (a handler's bug) ends that connection, logged; the
+            // server goes on with the others.
+            asio::co_spawn(self->ex, session(self, std::move(socket)), [](std::exception_ptr e) {
+                if (!e)
+                    return;
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    log::error("http", "a connection ended by an exception", {{"error", x.what()}});
+                } catch (...) {
+                    log::error("http", "a connection ended by an exception");
+                }
+            });
         }
     }
 };
@@ -141,7 +152,11 @@ void http_server::listen(const tcp::endpoint& ep) {
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor.bind(ep);
     impl_->acceptor.listen(asio::socket_base::max_listen_connections);
-    asio::co_spawn(impl_->ex, impl::accept_loop(impl_), asio::detached);
+    // The accept loop handles its errors; an exception is a bug, out of the io_context with it.
+    asio::co_spawn(impl_->ex, impl::accept_loop(impl_), [](std::exception_ptr e) {
+        if (e)
+            std::rethrow_exception(e);
+    });
 }
 
 std::uint16_t http_server::port() const {

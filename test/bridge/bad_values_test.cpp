@@ -427,3 +427,29 @@ TEST_CASE("a column narrower than its Salesforce field is widened at start",
         }(),
         std::chrono::seconds(120));
 }
+
+TEST_CASE("a value longer than its column while running widens the column and arrives",
+          "[bridge][bad_values]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await h.start(h.config(mapping_json("Contact", "Id,LastName", true)));
+            bool ok = co_await polled(h, 1);
+            REQUIRE(ok);
+            // The field grew in Salesforce after sfbridge read its describe (80 characters
+            // now; the column, as an older describe made it, 20).
+            const std::string t = h.schema + ".contact";
+            co_await must_exec(c, "ALTER TABLE " + t + " ALTER COLUMN lastname TYPE varchar(20)");
+            const std::string name = "A last name longer than twenty characters";
+            const auto ids = co_await sim_create(h, "Contact", R"([{"LastName":")" + name + "\"}]");
+            ok = co_await becomes(c, lastname_of(h, ids[0]), name);
+            CHECK(ok);
+            auto errors = co_await errors_of(h, c, ids[0]);
+            CHECK(errors.empty());
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
