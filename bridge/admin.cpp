@@ -71,6 +71,30 @@ asio::awaitable<int> request_reload(pg::connection& conn, const std::string& sch
     co_return 0;
 }
 
+// The loops that ended the process in the last week, newest first.
+asio::awaitable<int> loop_deaths(pg::connection& conn, const std::string& schema) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await conn.async_query(state_sql::loop_deaths(schema), r, d)) {
+        // A schema from before _sfbridge_loops: nothing has been recorded there.
+        if (d.sqlstate == "42P01")
+            co_return 0;
+        log::error("sfbridge", "reading _sfbridge_loops failed: " + d.summary());
+        co_return 2;
+    }
+    for (int i = 0; i < r.rows(); ++i) {
+        const std::string deaths = cell(r, i, 1);
+        const std::string times = deaths == "1" ? "" : " (" + deaths + " times this week)";
+        const std::string since =
+            cell(r, i, 4).empty()
+                ? "sfbridge exited and has not started since"
+                : "sfbridge exited and started again at " + cell(r, i, 4) + " UTC";
+        std::printf("loop \"%s\" died at %s UTC%s: %s\n  %s\n", cell(r, i, 0).c_str(),
+                    cell(r, i, 2).c_str(), times.c_str(), cell(r, i, 3).c_str(), since.c_str());
+    }
+    co_return 0;
+}
+
 asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
     pg::result r;
     pg::diagnostics d;
@@ -92,7 +116,7 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
             std::printf("  load failed %s times in a row, last: %s\n", cell(r, i, 7).c_str(),
                         cell(r, i, 8).c_str());
     }
-    co_return 0;
+    co_return co_await loop_deaths(conn, schema);
 }
 
 } // namespace

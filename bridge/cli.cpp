@@ -1,5 +1,6 @@
 #include "bridge/cli.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -111,6 +112,8 @@ engine_config engine_options(const settings& s, const cli& c) {
     cfg.shutdown_grace = std::chrono::seconds(positive_number(
         "--shutdown-grace (SFBRIDGE_SHUTDOWN_GRACE)",
         option_or_setting(c, "shutdown-grace", s, "SFBRIDGE_SHUTDOWN_GRACE", "30")));
+    if (const char* fail = std::getenv("SFBRIDGE_TEST_FAIL_LOOP"))
+        cfg.fail_loop = fail;
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");
     if (writes == "merged")
         cfg.writes = write_algorithm::merged;

@@ -1,6 +1,7 @@
 #include "bridge/commands.hpp"
 
 #include "bridge/engine.hpp"
+#include "bridge/loop_death.hpp"
 #include "bridge/provision.hpp"
 #include "bridge/run_sync.hpp"
 #include "cometd/tail.hpp"
@@ -24,6 +25,7 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     auto cfg = engine_options(s, c);
     cfg.mappings = load_mappings(c);
     const auto grace = cfg.shutdown_grace;
+    const auto schema = cfg.schema;
     engine e(io.get_executor(), std::move(cfg));
     std::string error;
     if (!run_sync(io, e.start(error))) {
@@ -65,14 +67,15 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     });
     try {
         io.run();
-    } catch (const std::exception& x) {
-        // A loop ended by an exception (logged with its name by the engine). Exit at once, as
-        // the hard stop does: unwinding would destroy suspended loops after the engine they
-        // refer to. Exit code 2, so that a supervisor restarts the process.
-        log::error("sfbridge", "exiting after an unexpected error", {{"error", x.what()}});
-        std::_Exit(2);
     } catch (...) {
-        log::error("sfbridge", "exiting after an unexpected error");
+        // A loop ended by an exception (logged with its name by the engine): record which, for
+        // `sfbridge status`, and exit at once, as the hard stop does: unwinding would destroy
+        // suspended loops after the engine they refer to. Exit code 2, so that a supervisor
+        // restarts the process.
+        const auto death = describe_death(std::current_exception());
+        log::error("sfbridge", "exiting after an unexpected error",
+                   {{"loop", death.loop}, {"error", death.error}});
+        (void)record_loop_death(s.database_url(), schema, death);
         std::_Exit(2);
     }
     return 0;

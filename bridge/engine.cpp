@@ -2,8 +2,10 @@
 
 #include "bridge/control.hpp"
 #include "bridge/initial_load.hpp"
+#include "bridge/loop_death.hpp"
 #include "bridge/poller.hpp"
 #include "bridge/provision.hpp"
+#include "bridge/state_sql.hpp"
 #include "bridge/stream_ingest.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
@@ -88,23 +90,22 @@ asio::awaitable<bool> engine::start(std::string& error) {
 }
 
 void engine::spawn(std::string name, asio::awaitable<void> loop) {
-    auto guarded = [](stop_source::loop_guard,
-                      asio::awaitable<void> body) -> asio::awaitable<void> {
+    auto guarded = [](stop_source::loop_guard, asio::awaitable<void> body,
+                      bool fail) -> asio::awaitable<void> {
+        if (fail)
+            throw std::logic_error("failure injected by SFBRIDGE_TEST_FAIL_LOOP");
         co_await std::move(body);
     };
-    asio::co_spawn(ex_, guarded(stop_.enter(name), std::move(loop)), [name](std::exception_ptr e) {
-        if (!e)
-            return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            log::error("sfbridge", "a loop ended by an exception; exiting",
-                       {{"loop", name}, {"error", x.what()}});
-        } catch (...) {
-            log::error("sfbridge", "a loop ended by an exception; exiting", {{"loop", name}});
-        }
-        std::rethrow_exception(e);
-    });
+    const bool fail = !cfg_.fail_loop.empty() && cfg_.fail_loop == name;
+    asio::co_spawn(ex_, guarded(stop_.enter(name), std::move(loop), fail),
+                   [name](std::exception_ptr e) {
+                       if (!e)
+                           return;
+                       auto death = describe_death(e);
+                       log::error("sfbridge", "a loop ended by an exception; exiting",
+                                  {{"loop", name}, {"error", death.error}});
+                       throw loop_failed(name, death.error);
+                   });
 }
 
 // Each mapping gets a few attempts here; one that still fails goes on loading in the background
@@ -169,6 +170,13 @@ asio::awaitable<void> engine::run() {
                                          [this](std::string name, asio::awaitable<void> loop) {
                                              spawn(std::move(name), std::move(loop));
                                          });
+    {
+        // `sfbridge status` tells that the process came back after a loop's death.
+        pg::diagnostics pd;
+        if (co_await stream_writer_->exec(state_sql::note_start(cfg_.schema), pd))
+            log::warn("sfbridge", "could not note the start in _sfbridge_loops",
+                      {{"error", pd.summary()}});
+    }
     {
         auto loads = stop_.enter("loads"); // the loads count as a loop until they are done
         co_await load_all();

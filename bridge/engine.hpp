@@ -53,7 +53,8 @@ public:
 
 private:
     // Starts a loop the engine waits for at shutdown; an exception out of it is logged and
-    // ends io_context::run() (a programming error: the process exits non-zero).
+    // leaves io_context::run() as a loop_failed naming the loop (a programming error: the
+    // process records it and exits non-zero; see loop_death.hpp).
     void spawn(std::string name, boost::asio::awaitable<void> loop);
     boost::asio::awaitable<void> load_all();
     boost::asio::awaitable<void> load_until_loaded(mapping_runtime& m);

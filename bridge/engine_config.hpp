@@ -39,6 +39,9 @@ struct engine_config {
     // After SIGTERM, how long calls in flight may take to finish and record their outcomes
     // before the process exits anyway.
     std::chrono::seconds shutdown_grace{30};
+    // For tests of what a loop's death does: the loop of this name throws as it starts
+    // (SFBRIDGE_TEST_FAIL_LOOP, e.g. "poll Contact"; read from the environment only).
+    std::string fail_loop;
 };
 
 } // namespace sfbridge::bridge

@@ -87,6 +87,27 @@ std::string status(std::string_view schema) {
            state(schema) + " s ORDER BY object_name";
 }
 
+std::string record_loop_death(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_loops") +
+           " AS l (loop, error, pid) VALUES ($1, $2, $3::integer) ON CONFLICT (loop) DO UPDATE "
+           "SET deaths = l.deaths + 1, died_at = now(), error = EXCLUDED.error, pid = "
+           "EXCLUDED.pid, restarted_at = NULL";
+}
+
+std::string note_start(std::string_view schema) {
+    // Deaths older than a week are history; the others say when sfbridge came back.
+    const std::string loops = table(schema, "_sfbridge_loops");
+    return "DELETE FROM " + loops + " WHERE died_at < now() - interval '7 days'; UPDATE " + loops +
+           " SET restarted_at = now() WHERE restarted_at IS NULL";
+}
+
+std::string loop_deaths(std::string_view schema) {
+    return "SELECT loop, deaths, to_char(died_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), "
+           "error, coalesce(to_char(restarted_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), "
+           "'') FROM " +
+           table(schema, "_sfbridge_loops") + " ORDER BY died_at DESC";
+}
+
 std::string insert_error(std::string_view schema) {
     const std::string errors = table(schema, "_sfbridge_errors");
     // Typed: in INSERT ... SELECT the parameters take their types from here, not the columns.

@@ -37,6 +37,14 @@ namespace sfbridge::bridge::state_sql {
 // error count, failed load attempts, the last load error ('' when none).
 [[nodiscard]] std::string status(std::string_view schema);
 
+// $1 loop name, $2 error, $3 pid: a loop ended the process (counted per loop).
+[[nodiscard]] std::string record_loop_death(std::string_view schema);
+// A script run at each start: the deaths not yet followed by a start get this one, and deaths
+// older than a week are dropped.
+[[nodiscard]] std::string note_start(std::string_view schema);
+// For `sfbridge status`: loop, deaths, last death (UTC text), error, restarted at ('' if not).
+[[nodiscard]] std::string loop_deaths(std::string_view schema);
+
 // $1 object, $2 channel, $3 replay id, $4 message, $5 payload, $6 sfid (or NULL). A row with
 // an sfid is not inserted when the same message about the same record is already there.
 [[nodiscard]] std::string insert_error(std::string_view schema);

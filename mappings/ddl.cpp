@@ -251,6 +251,17 @@ std::string setup_schema(std::string_view schema) {
     s += "ALTER TABLE " + qualified(schema, "_sfbridge_state") +
          " ADD COLUMN IF NOT EXISTS load_attempts integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT "
          "EXISTS load_error text;\n";
+    // Loops that ended sfbridge by an unexpected error (a programming error: the process exits
+    // non-zero for its supervisor to restart it), one row per loop, for `sfbridge status`.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_loops") +
+         " (\n"
+         "    loop text PRIMARY KEY,\n"
+         "    deaths integer NOT NULL DEFAULT 1,\n"
+         "    died_at timestamp with time zone NOT NULL DEFAULT now(),\n"
+         "    error text NOT NULL,\n"
+         "    pid integer,\n"
+         "    restarted_at timestamp with time zone\n"
+         ");\n";
     // Deletes seen from Salesforce, so that an older update arriving later (a replayed event, an
     // overlapping poll) cannot bring a deleted row back. Pruned after the replay retention.
     s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_deleted") +

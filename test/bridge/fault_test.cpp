@@ -3,7 +3,12 @@
 #include "test/support/bridge_harness.hpp"
 #include "test/support/tcp_gate.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,9 +21,11 @@ namespace {
 // The sfbridge executable against the in-process sfsim.
 struct child {
     pid_t pid = -1;
-    child(harness& h, const std::string& mappings_path) {
+    child(harness& h, const std::string& mappings_path, const char* fail_loop = nullptr) {
         pid = fork();
         if (pid == 0) {
+            if (fail_loop)
+                setenv("SFBRIDGE_TEST_FAIL_LOOP", fail_loop, 1);
             FILE* f = std::freopen(
                 ("/tmp/sfbridge-fault-" + std::to_string(getpid()) + ".log").c_str(), "w", stderr);
             (void)f;
@@ -44,7 +51,41 @@ struct child {
             co_await sleep_ms(10);
         co_return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
+    // Waits for the child to exit by itself (-1 if it has not within `deadline`).
+    asio::awaitable<int> wait_exit(std::chrono::seconds deadline) {
+        int status = 0;
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        for (;;) {
+            const pid_t r = waitpid(pid, &status, WNOHANG);
+            if (r == pid)
+                break;
+            if (r < 0)
+                FAIL("waitpid: " << std::strerror(errno));
+            if (std::chrono::steady_clock::now() > until)
+                co_return -1;
+            co_await sleep_ms(20);
+        }
+        co_return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    [[nodiscard]] std::string log() const {
+        std::ifstream in("/tmp/sfbridge-fault-" + std::to_string(pid) + ".log");
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
 };
+
+// What `sfbridge status` prints for the schema (it needs only Postgres, so blocking is fine).
+std::string sfbridge_status(const std::string& schema) {
+    const std::string cmd = std::string("DATABASE_URL='") + pg_dsn() + "' " + SFBRIDGE_EXE +
+                            " status --schema " + schema + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p))
+        out.append(buf, n);
+    pclose(p);
+    return out;
+}
 
 // The command that controls the test cluster (scripts/test exports it).
 std::string pg_ctl() {
@@ -247,7 +288,8 @@ TEST_CASE("SIGTERM while creates are in Salesforce lets them finish and record b
             co_await must_exec(c, "INSERT INTO " + t +
                                       " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
                                       "200) i");
-            REQUIRE(co_await sim_holds(h, "Contact", 200));
+            const auto held = co_await sim_holds(h, "Contact", 200);
+            REQUIRE(held);
             const auto t0 = std::chrono::steady_clock::now();
             const int rc = co_await b.kill_and_wait(SIGTERM);
             CHECK(rc == 0);
@@ -271,9 +313,12 @@ TEST_CASE("SIGTERM while creates are in Salesforce lets them finish and record b
                 co_await sleep_ms(50);
             }
             CHECK(done == "201");
-            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 201);
-            CHECK(co_await converged(h, c, "Contact", "LastName"));
-            CHECK(co_await again.kill_and_wait(SIGTERM) == 0);
+            const auto sim_records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(sim_records.size() == 201);
+            const auto converged_now = co_await converged(h, c, "Contact", "LastName");
+            CHECK(converged_now);
+            const auto exit_code = co_await again.kill_and_wait(SIGTERM);
+            CHECK(exit_code == 0);
         }(),
         std::chrono::seconds(300));
 }
@@ -300,7 +345,8 @@ TEST_CASE("Postgres restarted with -m immediate while creates are in Salesforce:
             co_await must_exec(c, "INSERT INTO " + t +
                                       " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
                                       "3) i");
-            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            const auto held = co_await sim_holds(h, "Contact", 3);
+            REQUIRE(held);
             const std::string restart = ctl + " restart -m immediate -w >/dev/null 2>&1";
             REQUIRE(std::system(restart.c_str()) == 0);
             pg::connection c2(h.f.io.get_executor());
@@ -314,8 +360,10 @@ TEST_CASE("Postgres restarted with -m immediate while creates are in Salesforce:
                 co_await sleep_ms(50);
             }
             CHECK(done == "4");
-            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 4);
-            CHECK(co_await converged(h, c2, "Contact", "LastName", 60));
+            const auto sim_records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(sim_records.size() == 4);
+            const auto converged_now = co_await converged(h, c2, "Contact", "LastName", 60);
+            CHECK(converged_now);
             auto rows = co_await must_query(c2, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
             CHECK(rows.value(0, 0) == "4");
             CHECK(rows.value(0, 1) == "4");
@@ -354,7 +402,8 @@ TEST_CASE("a network cut to Postgres while creates are in Salesforce: the stuck 
             co_await must_exec(c, "INSERT INTO " + t +
                                       " (lastname) SELECT 'Row ' || i FROM generate_series(1, "
                                       "3) i");
-            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            const auto held = co_await sim_holds(h, "Contact", 3);
+            REQUIRE(held);
             // The cut: sfbridge's sessions stay open on both ends, nothing passes. The
             // write-back's session holds the mapping's lock in its open transaction, and
             // Postgres keeps it (until TCP keepalive would notice, hours later).
@@ -370,8 +419,10 @@ TEST_CASE("a network cut to Postgres while creates are in Salesforce: the stuck 
             }
             CHECK(done == "3");
             co_await must_exec(c, "INSERT INTO " + t + " (lastname) VALUES ('After')");
-            CHECK(co_await converged(h, c, "Contact", "LastName", 90));
-            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).size() == 4);
+            const auto converged_now = co_await converged(h, c, "Contact", "LastName", 90);
+            CHECK(converged_now);
+            const auto sim_records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(sim_records.size() == 4);
             auto rows = co_await must_query(c, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
             CHECK(rows.value(0, 0) == "4");
             CHECK(rows.value(0, 1) == "4");
@@ -440,4 +491,54 @@ TEST_CASE("Postgres crash loses committed batches: the stream and polls resume f
             co_await h.stop();
         }(),
         std::chrono::seconds(180));
+}
+
+TEST_CASE("a loop that dies ends the process with code 2 and sfbridge status names it, before and "
+          "after the restart",
+          "[bridge][fault]") {
+    harness h;
+    const std::string mappings = write_mappings(
+        R"({"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write",)"
+        R"("sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}}]})");
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            child dying(h, mappings, "poll Contact");
+            const int rc = co_await dying.wait_exit(std::chrono::seconds(120));
+            CHECK(rc == 2);
+            const std::string log = dying.log();
+            CHECK(log.find("a loop ended by an exception") != std::string::npos);
+            CHECK(log.find("poll Contact") != std::string::npos);
+
+            std::string status = sfbridge_status(h.schema);
+            INFO(status);
+            CHECK(status.find("loop \"poll Contact\" died at") != std::string::npos);
+            CHECK(status.find("failure injected by SFBRIDGE_TEST_FAIL_LOOP") != std::string::npos);
+            CHECK(status.find("has not started since") != std::string::npos);
+
+            // Started again (without the fault), it syncs, and status says it came back.
+            child again(h, mappings);
+            co_await must_exec(c, "INSERT INTO " + h.schema +
+                                      ".contact (lastname) VALUES ('After the restart')");
+            const auto held = co_await sim_holds(h, "Contact", 1, 120);
+            CHECK(held);
+            status = sfbridge_status(h.schema);
+            INFO(status);
+            CHECK(status.find("loop \"poll Contact\" died at") != std::string::npos);
+            CHECK(status.find("started again at") != std::string::npos);
+
+            // A second death is counted.
+            const auto exit_code = co_await again.kill_and_wait(SIGTERM);
+            CHECK(exit_code == 0);
+            child twice(h, mappings, "poll Contact");
+            const int rc2 = co_await twice.wait_exit(std::chrono::seconds(120));
+            CHECK(rc2 == 2);
+            status = sfbridge_status(h.schema);
+            INFO(status);
+            CHECK(status.find("(2 times this week)") != std::string::npos);
+            CHECK(status.find("has not started since") != std::string::npos);
+        }(),
+        std::chrono::seconds(400));
 }

@@ -40,7 +40,8 @@ TEST_CASE("a mapping whose load keeps failing is reported and the others sync me
                 app, "SELECT state FROM " + h.schema + "._trigger_log WHERE table_name = 'account'",
                 "SUCCESS");
             CHECK(ok);
-            CHECK(co_await converged(h, app, "Account", "Name"));
+            const auto accounts_same = co_await converged(h, app, "Account", "Name");
+            CHECK(accounts_same);
 
             // Once Salesforce answers, the mapping loads by itself and is polled.
             co_await h.send(http::verb::put, "/__sim/faults", "{}");
@@ -49,7 +50,8 @@ TEST_CASE("a mapping whose load keeps failing is reported and the others sync me
                                          " WHERE object_name = 'Contact'",
                                      "loaded 0", 120);
             CHECK(ok);
-            CHECK(co_await converged(h, app, "Contact", "LastName", 60));
+            const auto contacts_same = co_await converged(h, app, "Contact", "LastName", 60);
+            CHECK(contacts_same);
             co_await h.stop();
         }(),
         std::chrono::seconds(300));

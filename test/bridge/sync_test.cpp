@@ -543,7 +543,8 @@ TEST_CASE("sfbridge reload loads a mapping again while the engine runs", "[bridg
                        " (sfid, lastname, systemmodstamp) SELECT '003000000000' || lpad(i::text, "
                        "3, '0') || 'AAA', 'Ghost', '2000-01-01' FROM generate_series(1, 7) i; "
                        "RESET xmlbinary");
-            CHECK_FALSE(co_await converged(h, c, "Contact", "LastName", 1));
+            const auto converged_now = co_await converged(h, c, "Contact", "LastName", 1);
+            CHECK_FALSE(converged_now);
             // What `sfbridge reload Contact` does.
             co_await must_exec(c, "UPDATE " + h.schema +
                                       "._sfbridge_state SET load_state = 'reload' WHERE "

@@ -42,7 +42,8 @@ void lost_create_answer(const std::string& fault, std::chrono::milliseconds dead
             for (const auto& [id, row] : records)
                 names.insert(row);
             CHECK(names.size() == 4);
-            CHECK(co_await converged(h, app, "Contact", "LastName"));
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
             auto rows = co_await must_query(
                 app, "SELECT count(*), count(DISTINCT sfid), count(*) FILTER (WHERE _hc_lastop = "
                      "'FAILED') FROM " +
@@ -113,7 +114,8 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
             REQUIRE(ok);
             auto records = co_await sim_rows(h, "Contact", fields_LastName());
             CHECK(records.size() == 3);
-            CHECK(co_await converged(h, app, "Contact", "LastName"));
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
             auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
             CHECK(rows.value(0, 0) == "3");
             CHECK(rows.value(0, 1) == "3");
@@ -155,7 +157,8 @@ TEST_CASE("the write-back's Postgres session lost while writes are in Salesforce
             co_await must_exec(app, "INSERT INTO " + t +
                                         " (lastname, email) SELECT 'Row ' || i, 'v1-' || i || "
                                         "'@example.com' FROM generate_series(1, 3) i");
-            REQUIRE(co_await sim_holds(h, "Contact", 3));
+            const auto created = co_await sim_holds(h, "Contact", 3);
+            REQUIRE(created);
             co_await kill_writeback_session(app);
             bool ok = co_await eventually(
                 app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
@@ -187,7 +190,8 @@ TEST_CASE("the write-back's Postgres session lost while writes are in Salesforce
             for (const auto& [id, row] : records)
                 v2 += row.find("Email=v2-") != std::string::npos;
             CHECK(v2 == 3);
-            CHECK(co_await converged(h, app, "Contact", "Email"));
+            const auto converged_now = co_await converged(h, app, "Contact", "Email");
+            CHECK(converged_now);
             auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
             CHECK(rows.value(0, 0) == "4");
             CHECK(rows.value(0, 1) == "4");
@@ -236,7 +240,8 @@ TEST_CASE("a mapping whose daily API budget is spent holds back only its own wri
             auto contact = co_await must_query(app, "SELECT state FROM " + log +
                                                         " WHERE table_name = 'contact'");
             CHECK(contact.value(0, 0) != "SUCCESS");
-            CHECK((co_await sim_rows(h, "Contact", fields_LastName())).empty());
+            const auto sim_records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(sim_records.empty());
             // A budget that allows it again lets the held write through.
             h.engine->api_usage().set_budget("Contact", 0);
             ok = co_await eventually(

@@ -104,7 +104,8 @@ TEST_CASE("answer faults apply the request, then drop, replace or delay its answ
         REQUIRE(set.status == 200);
         auto dropped = co_await create("Dropped");
         CHECK(dropped.status == 0);
-        CHECK(co_await count_named(f, c, "Account", "Dropped") == 1);
+        const auto dropped_kept = co_await count_named(f, c, "Account", "Dropped");
+        CHECK(dropped_kept == 1);
         auto next = co_await create("Answered");
         CHECK(next.status == 200);
 
@@ -112,13 +113,15 @@ TEST_CASE("answer faults apply the request, then drop, replace or delay its answ
         (void)co_await ctl.call(http::verb::put, "/__sim/faults",
                                 R"({"afterApply":{"action":"status","status":502,)"
                                 R"("api":"collections","object":"Contact"}})");
-        CHECK((co_await create("Not a Contact")).status == 200);
+        const auto created = co_await create("Not a Contact");
+        CHECK(created.status == 200);
         (void)co_await ctl.call(
             http::verb::put, "/__sim/faults",
             R"({"afterApply":{"action":"status","status":502,"api":"collections"}})");
         auto proxy = co_await create("Behind a proxy");
         CHECK(proxy.status == 502);
-        CHECK(co_await count_named(f, c, "Account", "Behind+a+proxy") == 1);
+        const auto proxied_kept = co_await count_named(f, c, "Account", "Behind+a+proxy");
+        CHECK(proxied_kept == 1);
 
         // Delayed past the client's deadline: the client gives up, the record exists.
         (void)co_await ctl.call(
@@ -132,7 +135,8 @@ TEST_CASE("answer faults apply the request, then drop, replace or delay its answ
         (void)co_await ctl.call(http::verb::put, "/__sim/faults", "{}");
         auto c2 = f.client();
         co_await f.login(c2);
-        CHECK(co_await count_named(f, c2, "Account", "Late") == 1);
+        const auto late_kept = co_await count_named(f, c2, "Account", "Late");
+        CHECK(late_kept == 1);
 
         auto bad = co_await ctl.call(http::verb::put, "/__sim/faults",
                                      R"({"afterApply":{"action":"explode"}})");

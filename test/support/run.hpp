@@ -12,7 +12,7 @@
 
 // Never write `co_await` inside a Catch2 assertion (CHECK(co_await f())): Catch's macros end in
 // `while ((false) && !!(expr))`, and GCC 12 runs the awaited operation a second time there.
-// Await into a variable, then assert on it.
+// Await into a variable, then assert on it (scripts/check-test-asserts enforces this).
 namespace sfbridge::test {
 
 // Runs one coroutine on the io_context until it finishes and returns its value. A test that
