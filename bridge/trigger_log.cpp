@@ -199,6 +199,28 @@ asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
     co_return ec;
 }
 
+asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
+                                                     const std::set<std::int64_t>& record_ids,
+                                                     std::map<std::int64_t, current_row>& rows,
+                                                     pg::diagnostics& d) {
+    std::vector<std::optional<std::string>> ids;
+    for (auto id : record_ids)
+        ids.emplace_back(std::to_string(id));
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT record_id, \"values\" FROM " + table("_trigger_log") +
+            " WHERE table_name = $1 AND record_id = ANY($2::int[]) AND state IN ('SUCCESS', "
+            "'MERGED') AND action IN ('INSERT', 'UPDATE') AND \"values\" IS NOT NULL",
+        pg::params(mapped, text_array(ids)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i) {
+        hstore_pairs h;
+        std::string error;
+        if (parse_hstore(r.value(i, 1), h, error))
+            rows[std::stoll(std::string(r.value(i, 0)))].sent.push_back(std::move(h));
+    }
+    co_return ec;
+}
+
 asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entry*>& done,
                                                 bool in_transaction, pg::diagnostics& d) {
     if (done.empty())

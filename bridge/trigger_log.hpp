@@ -64,6 +64,13 @@ public:
     current(const std::string& table, const std::vector<writeback_entry*>& es,
             std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
 
+    // The values of each record's entries that reached Salesforce (SUCCESS or MERGED inserts
+    // and updates), for records with a suspected conflict. Only on that rare path: the table
+    // has no index on record_id (Heroku Connect's has none) and holds a day of entries.
+    boost::asio::awaitable<boost::system::error_code>
+    sent_values(const std::string& table, const std::set<std::int64_t>& record_ids,
+                std::map<std::int64_t, current_row>& rows, pg::diagnostics& diag);
+
     // Marks the pending entries whose create has an unknown outcome (sf_result, sf_message), so
     // that a restart reconciles them too.
     boost::asio::awaitable<boost::system::error_code>

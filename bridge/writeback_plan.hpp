@@ -121,6 +121,10 @@ struct current_row {
     std::string sfid;
     std::string modstamp; // compared with writeback_entry::created_at
     hstore_pairs values;
+    // The values of the app's earlier entries for this record that reached Salesforce (loaded
+    // only for suspected conflicts): a field holding one of them came back from the app's own
+    // write, not from a change made in Salesforce.
+    std::vector<hstore_pairs> sent;
 };
 struct write_conflict {
     writeback_entry* e = nullptr;
@@ -132,6 +136,13 @@ struct write_conflict {
 // Salesforce won are removed from the changes; a change left empty becomes `conflict`.
 void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
                     const current_row& row, std::vector<write_conflict>& out);
+
+// The record ids (of `rows`) where an entry's field holds neither the value before the app's
+// edit nor the app's value: a conflict, unless the value is the app's own earlier write.
+// Their earlier entries are loaded into current_row::sent before planning.
+[[nodiscard]] std::set<std::int64_t>
+suspected_conflicts(const std::vector<writeback_entry*>& es,
+                    const std::map<std::int64_t, current_row>& rows);
 
 // Updates grouped by record (sfid) in trigger-log order, with what conflict detection found.
 struct update_plan {

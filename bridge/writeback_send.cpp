@@ -151,6 +151,9 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
     pg::diagnostics d;
     if (co_await log_.current(m.table, es, rows, d))
         co_return true;
+    if (const auto suspects = suspected_conflicts(es, rows); !suspects.empty())
+        if (co_await log_.sent_values(m.table, suspects, rows, d))
+            co_return true;
     auto plan = plan_updates(es, rows, cfg_.algorithm);
     if (!plan.conflicts.empty()) {
         for (const auto& k : plan.conflicts)

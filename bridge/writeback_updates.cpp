@@ -46,6 +46,13 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         const auto* now = get(row.values, col);
         if (!app || !was || !now || *now == *was || *now == *app)
             continue; // Salesforce did not change this field since the app read the row
+        // The app's own earlier write, echoed back after an inbound change had put
+        // Salesforce's older value in the row (which `old` then captured): not a conflict.
+        if (std::any_of(row.sent.begin(), row.sent.end(), [&](const hstore_pairs& h) {
+                const auto* v = get(h, col);
+                return v && *v == *now;
+            }))
+            continue;
         write_conflict k;
         k.e = last->e;
         k.sfid = sfid;
@@ -68,6 +75,29 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         if (c.values.empty())
             c.e->outcome = writeback_entry::result::conflict;
     std::erase_if(changes, [](const record_change& c) { return c.values.empty(); });
+}
+
+std::set<std::int64_t> suspected_conflicts(const std::vector<writeback_entry*>& es,
+                                           const std::map<std::int64_t, current_row>& rows) {
+    std::set<std::int64_t> out;
+    for (const auto* e : es) {
+        const auto row = rows.find(e->record_id);
+        if (e->action != write_action::update || row == rows.end() || out.count(e->record_id))
+            continue;
+        hstore_pairs before, values;
+        std::string error;
+        if (!parse_hstore(e->old, before, error) || !parse_hstore(e->values, values, error))
+            continue;
+        for (const auto& [col, app] : values) {
+            const auto* was = get(before, col);
+            const auto* now = get(row->second.values, col);
+            if (!system_column(col) && was && now && *now != *was && *now != app) {
+                out.insert(e->record_id);
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 namespace {

@@ -305,6 +305,24 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
             CHECK(r0.last);
         }
     }
+    SECTION("the app's own earlier write back in the row is not Salesforce's change") {
+        // An inbound change had put Salesforce's older name in the row (so `old` captured
+        // "Before"); the app's earlier update "SF" has since reached Salesforce and come back.
+        row.modstamp = "2026-01-01 10:00:05.000";
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        CHECK(bridge::suspected_conflicts(pointers(es), rows) == std::set<std::int64_t>{1});
+        rows[1].sent = {{{"name", "Earlier"}}, {{"name", "SF"}, {"text__c", "x"}}};
+        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        CHECK(plan.conflicts.empty());
+        auto r0 = bridge::plan_update_round(m, plan, 0, {});
+        REQUIRE(r0.records.size() == 1);
+        CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App","Text__c":"t1"})");
+    }
+    SECTION("no suspect when every changed field holds the old or the app's value") {
+        row.values = {{"name", "App"}, {"text__c", "t0"}};
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        CHECK(bridge::suspected_conflicts(pointers(es), rows).empty());
+    }
     SECTION("without the old row there is nothing to compare") {
         es[0].old.clear();
         row.modstamp = "2026-01-01 10:00:05.000";
