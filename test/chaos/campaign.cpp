@@ -1,0 +1,377 @@
+#include "test/chaos/campaign.hpp"
+
+#include "core/lifecycle.hpp"
+#include "test/chaos/faults.hpp"
+#include "test/chaos/plan.hpp"
+#include "test/chaos/util.hpp"
+#include "test/chaos/workload.hpp"
+#include "test/chaos/world.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sfbridge::chaos {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+std::vector<object_spec> campaign_objects() {
+    return {
+        {"Contact", "contact", "Department", "LastName", "Title", "Description", "", false},
+        {"Sim_Everything__c", "sim_everything__c", "External_Id__c", "Name", "Text__c",
+         "LongTextArea__c", "External_Id__c", false},
+        {"Account", "account", "Site", "Name", "AccountNumber", "Description", "", true},
+    };
+}
+
+std::string mapping_file(const std::vector<object_spec>& objects) {
+    std::string out = R"({"version":1,"mappings":[)";
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+        const auto& s = objects[i];
+        out += (i ? "," : "") + std::string(R"({"object_name":")") + s.object +
+               R"(","config":{"access":"read_write","sf_notify_enabled":true,)"
+               R"("sf_polling_seconds":600,)";
+        if (!s.upsert_field.empty())
+            out += R"("upsert_field":")" + s.upsert_field + "\",";
+        if (s.cdc)
+            out += R"("sfbridge_stream":"cdc",)";
+        out += R"("fields":{"Id":{})";
+        for (const auto& f : s.fields())
+            out += ",\"" + f + "\":{}";
+        out += "}}}";
+    }
+    return out + "]}";
+}
+
+namespace {
+
+asio::awaitable<std::string> scalar(pg::connection& c, const std::string& sql) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await c.async_query(sql, r, d) || r.rows() == 0 || r.is_null(0, 0))
+        co_return std::string();
+    co_return std::string(r.value(0, 0));
+}
+
+asio::awaitable<std::vector<std::string>> column(pg::connection& c, const std::string& sql) {
+    pg::result r;
+    pg::diagnostics d;
+    std::vector<std::string> out;
+    if (co_await c.async_query(sql, r, d))
+        throw std::runtime_error(sql + ": " + d.summary());
+    for (int i = 0; i < r.rows(); ++i)
+        out.emplace_back(r.is_null(i, 0) ? "" : r.value(i, 0));
+    co_return out;
+}
+
+// One seed's run, on the io_context of run_campaign.
+class campaign {
+public:
+    campaign(asio::io_context& io, const campaign_options& o)
+        : o_(o), objects_(campaign_objects()), schema_("chaos_" + std::to_string(o.seed)),
+          dir_(o.workdir + "/seed-" + std::to_string(o.seed)), w_(io, world_opts()) {}
+
+    asio::awaitable<void> run(campaign_result& res);
+
+private:
+    world_options world_opts() {
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ + "/mappings.json") << mapping_file(objects_);
+        return {o_.sfsim, o_.sfbridge, o_.dsn, o_.pg_ctl, dir_, schema_, dir_ + "/mappings.json",
+                o_.seed};
+    }
+    asio::awaitable<void> prepare(const std::vector<fault>& plan);
+    asio::awaitable<bool> converge(pg::connection& c, std::vector<finding>& last);
+    asio::awaitable<std::set<std::string>> failed_inserts(pg::connection& c, const object_spec& s);
+    asio::awaitable<std::vector<finding>> compare(pg::connection& c, const object_spec& s);
+    asio::awaitable<void> check(pg::connection& c, const workload& wl, std::vector<finding>& out);
+    asio::awaitable<void> live(pg::connection& c, std::vector<finding>& out);
+    void scan_logs(std::vector<finding>& out) const;
+    [[nodiscard]] std::string table(const object_spec& s) const {
+        return "\"" + schema_ + "\".\"" + s.table + "\"";
+    }
+
+    const campaign_options& o_;
+    std::vector<object_spec> objects_;
+    std::string schema_, dir_;
+    world w_;
+};
+
+asio::awaitable<void> campaign::prepare(const std::vector<fault>& plan) {
+    pg::connection c(co_await asio::this_coro::executor);
+    if (!co_await w_.connect(c))
+        throw std::runtime_error("the test cluster is unreachable");
+    pg::diagnostics d;
+    (void)co_await c.async_exec("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE", d);
+    // A skew is constant: Salesforce's clock is set once, before any record exists.
+    for (const auto& f : plan)
+        if (f.kind == fault_kind::clock_skew) {
+            (void)co_await w_.control(http::verb::put, "/__sim/clock",
+                                      "{\"offsetMs\":" + std::to_string(f.value) + "}");
+            break;
+        }
+    // Records from before the start: the initial load brings them.
+    for (const auto& s : objects_) {
+        std::string body = "[";
+        for (int i = 0; i < 20; ++i)
+            body += std::string(i ? "," : "") + "{\"" + s.marker + "\":\"sf-" +
+                    std::to_string(o_.seed) + "-init-" + std::to_string(i) + "\",\"" + s.shared +
+                    "\":\"Initial " + std::to_string(i) + "\"}";
+        (void)co_await w_.control(http::verb::post, "/__sim/records/" + s.object, body + "]");
+    }
+    w_.start_bridge();
+    for (int i = 0; i < 1800; ++i) {
+        const auto loaded =
+            co_await scalar(c, "SELECT count(*) FROM \"" + schema_ +
+                                   "\"._sfbridge_state WHERE load_state = 'loaded'");
+        if (loaded == std::to_string(objects_.size()))
+            co_return;
+        if (w_.bridge_exited() >= 0)
+            w_.start_bridge();
+        co_await pause(milliseconds(100));
+    }
+    throw std::runtime_error("the mappings did not load within 180 s: see " + dir_ +
+                             "/sfbridge.log");
+}
+
+asio::awaitable<std::set<std::string>> campaign::failed_inserts(pg::connection& c,
+                                                                const object_spec& s) {
+    const auto v = co_await column(
+        c, "SELECT m.\"" + lower(s.marker) + "\" FROM \"" + schema_ + "\"._trigger_log l JOIN " +
+               table(s) + " m ON m.id = l.record_id WHERE l.table_name = '" + s.table +
+               "' AND l.action = 'INSERT' AND l.state = 'FAILED'");
+    co_return std::set<std::string>(v.begin(), v.end());
+}
+
+asio::awaitable<std::vector<finding>> campaign::compare(pg::connection& c, const object_spec& s) {
+    const auto failed = co_await failed_inserts(c, s);
+    auto rows = co_await w_.table_rows(c, s);
+    std::erase_if(rows, [&](const table_row& r) {
+        auto m = r.fields.find(s.marker);
+        return !r.sfid && m != r.fields.end() && m->second && failed.count(*m->second);
+    });
+    const auto records = co_await w_.sim_records(s);
+    co_return compare_table(s, records, rows);
+}
+
+// Waits until nothing is left to send and every table equals sfsim's records.
+asio::awaitable<bool> campaign::converge(pg::connection& c, std::vector<finding>& last) {
+    const auto until = steady_clock::now() + seconds(420);
+    while (steady_clock::now() < until) {
+        if (w_.bridge_exited() >= 0)
+            w_.start_bridge(); // the supervisor's job, now that the faults are over
+        const auto pending = co_await scalar(c, "SELECT count(*) FROM \"" + schema_ +
+                                                    "\"._trigger_log WHERE state IN ('NEW', "
+                                                    "'PENDING')");
+        if (pending == "0") {
+            last.clear();
+            for (const auto& s : objects_) {
+                auto f = co_await compare(c, s);
+                last.insert(last.end(), f.begin(), f.end());
+            }
+            if (last.empty())
+                co_return true;
+        } else {
+            last = {{"nothing is left NEW or PENDING", pending + " trigger-log rows still are"}};
+        }
+        co_await pause(milliseconds(1000));
+    }
+    co_return false;
+}
+
+asio::awaitable<void> campaign::check(pg::connection& c, const workload& wl,
+                                      std::vector<finding>& out) {
+    for (const auto& s : objects_) {
+        const auto& led = wl.ledger(s.object);
+        const auto records = co_await w_.sim_records(s);
+        const auto failed = co_await failed_inserts(c, s);
+        auto f = check_inserts(s, led.inserted, failed, records);
+        out.insert(out.end(), f.begin(), f.end());
+        std::set<std::string> uncertain_dupes;
+        for (const auto& m : led.uncertain) {
+            std::size_t n = 0;
+            for (const auto& r : records)
+                n += r.fields.count(s.marker) && r.fields.at(s.marker) == m;
+            if (n > 1)
+                out.push_back({"every app INSERT is exactly one Salesforce record",
+                               s.object + " insert " + m + " (its COMMIT answer lost) became " +
+                                   std::to_string(n) + " records"});
+        }
+        std::map<std::string, std::string> last = led.last_value;
+        for (const auto& t : led.tainted)
+            last.erase(t);
+        f = check_app_values(s, last, records);
+        out.insert(out.end(), f.begin(), f.end());
+    }
+    const auto reasonless = co_await column(
+        c, "SELECT table_name || ' ' || action || ' id ' || id FROM \"" + schema_ +
+               "\"._trigger_log WHERE state = 'FAILED' AND coalesce(sf_message, '') = ''");
+    for (const auto& r : reasonless)
+        out.push_back({"every FAILED row says why", r + " FAILED without a message"});
+}
+
+// A change made after quiescence still arrives (the figures are printed; 10 s is the limit,
+// far above the milliseconds it takes, so that a loaded machine does not fail it).
+asio::awaitable<void> campaign::live(pg::connection& c, std::vector<finding>& out) {
+    const auto& s = objects_[0];
+    const auto sfid = co_await scalar(c, "SELECT sfid FROM " + table(s) +
+                                             " WHERE sfid IS NOT NULL ORDER BY id LIMIT 1");
+    if (!sfid.empty()) {
+        const std::string value = "Live " + std::to_string(o_.seed);
+        const auto t0 = steady_clock::now();
+        (void)co_await w_.control(http::verb::patch, "/__sim/records/" + s.object,
+                                  "[{\"Id\":\"" + sfid + "\",\"" + s.shared + "\":\"" + value +
+                                      "\"}]");
+        bool seen = false;
+        while (!seen && steady_clock::now() - t0 < seconds(10)) {
+            seen = co_await scalar(c, "SELECT \"" + lower(s.shared) + "\" FROM " + table(s) +
+                                          " WHERE sfid = '" + sfid + "'") == value;
+            if (!seen)
+                co_await pause(milliseconds(5));
+        }
+        const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0);
+        std::printf("after quiescence: a Salesforce change arrived in %lld ms\n",
+                    static_cast<long long>(ms.count()));
+        if (!seen)
+            out.push_back({"a change after quiescence arrives", "Salesforce -> Postgres took "
+                                                                "over 10 s"});
+    }
+    const auto t0 = steady_clock::now();
+    const auto id = co_await scalar(c, "INSERT INTO " + table(s) + " (\"" + lower(s.marker) +
+                                           "\", \"" + lower(s.shared) +
+                                           "\") VALUES ('live-app', 'Live app') RETURNING id");
+    bool linked = false;
+    while (!linked && steady_clock::now() - t0 < seconds(10)) {
+        linked =
+            !(co_await scalar(c, "SELECT sfid FROM " + table(s) + " WHERE id = " + id)).empty();
+        if (!linked)
+            co_await pause(milliseconds(5));
+    }
+    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0);
+    std::printf("after quiescence: an app insert was in Salesforce in %lld ms\n",
+                static_cast<long long>(ms.count()));
+    if (!linked)
+        out.push_back(
+            {"a change after quiescence arrives", "Postgres -> Salesforce took over 10 s"});
+}
+
+void campaign::scan_logs(std::vector<finding>& out) const {
+    const std::string logs = w_.bridge_logs();
+    for (const char* needle :
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+          "runtime error:", "a loop ended by an exception", "exiting after an unexpected error"}) {
+        const auto at = logs.find(needle);
+        if (at == std::string::npos)
+            continue;
+        const auto start = logs.rfind('\n', at);
+        const auto end = logs.find('\n', at);
+        out.push_back({"no crash and no sanitizer report",
+                       logs.substr(start == std::string::npos ? 0 : start + 1,
+                                   std::min<std::size_t>(400, end - start))});
+    }
+}
+
+asio::awaitable<void> campaign::run(campaign_result& res) {
+    plan_options po;
+    po.run_ms = o_.seconds * 1000;
+    po.faults = o_.faults;
+    for (const auto& s : objects_)
+        po.objects.push_back(s.object);
+    const auto plan = make_plan(o_.seed, po);
+    std::printf("\n== seed %llu: %ld s of changes, %zu faults (logs in %s)\n",
+                static_cast<unsigned long long>(o_.seed), o_.seconds, plan.size(), dir_.c_str());
+    for (const auto& f : plan)
+        std::printf("  %s\n", describe(f).c_str());
+    std::fflush(stdout);
+
+    w_.start_sfsim();
+    co_await prepare(plan);
+    const auto start = steady_clock::now();
+    const auto until = start + seconds(o_.seconds);
+    workload wl(w_, objects_, schema_, o_.seed);
+    fault_runner faults(w_);
+    async_flag changes_done(co_await asio::this_coro::executor);
+    asio::co_spawn(co_await asio::this_coro::executor, wl.run(until), [&](std::exception_ptr e) {
+        changes_done.set();
+        if (e)
+            std::rethrow_exception(e);
+    });
+    co_await faults.run(plan, start, until);
+    co_await changes_done.wait();
+
+    co_await faults.clear_all();
+    pg::connection c(co_await asio::this_coro::executor);
+    for (int i = 0; i < 600 && !co_await w_.connect(c); ++i)
+        co_await pause(milliseconds(100));
+    const auto q0 = steady_clock::now();
+    std::vector<finding> last;
+    const bool converged = co_await converge(c, last);
+    std::printf("quiesced: %s in %lld s\n", converged ? "converged" : "did NOT converge",
+                static_cast<long long>(
+                    std::chrono::duration_cast<seconds>(steady_clock::now() - q0).count()));
+    res.findings = last;
+    co_await check(c, wl, res.findings);
+    if (converged)
+        co_await live(c, res.findings);
+    if (w_.bridge_running()) {
+        const int rc = co_await w_.stop_bridge(SIGTERM);
+        if (rc != 0)
+            res.findings.push_back(
+                {"a SIGTERM exits 0", "the last stop exited " + std::to_string(rc)});
+    }
+    for (const auto& p : faults.problems())
+        res.findings.push_back({"a SIGTERM exits 0", p});
+    scan_logs(res.findings);
+    res.injected = faults.injected();
+
+    const auto& n = wl.done();
+    std::printf("changes: app %ld inserts, %ld updates, %ld deletes (%ld failed under faults); "
+                "Salesforce %ld creates, %ld updates, %ld deletes, %ld undeletes (%ld by Bulk); "
+                "%ld same-record conflicts; sfbridge started %d times\n",
+                n.app_inserts, n.app_updates, n.app_deletes, n.app_failed, n.sf_creates,
+                n.sf_updates, n.sf_deletes, n.sf_undeletes, n.sf_bulk, n.conflicts,
+                w_.bridge_runs());
+}
+
+} // namespace
+
+campaign_result run_campaign(const campaign_options& o) {
+    campaign_result res;
+    asio::io_context io(1);
+    campaign c(io, o);
+    asio::co_spawn(io, c.run(res), [&](std::exception_ptr e) {
+        io.stop(); // the gate and any fault still running end with the seed
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            res.findings.push_back({"the campaign ran", x.what()});
+        }
+    });
+    io.run();
+    res.passed = res.findings.empty();
+    const std::size_t shown = std::min<std::size_t>(res.findings.size(), 25);
+    for (std::size_t i = 0; i < shown; ++i)
+        std::printf("  FAIL [%s] %s\n", res.findings[i].invariant.c_str(),
+                    res.findings[i].detail.c_str());
+    if (res.findings.size() > shown)
+        std::printf("  ... and %zu more\n", res.findings.size() - shown);
+    std::printf("seed %llu: %s\n", static_cast<unsigned long long>(o.seed),
+                res.passed ? "PASSED" : "FAILED");
+    std::fflush(stdout);
+    return res;
+}
+
+} // namespace sfbridge::chaos

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "test/chaos/invariants.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+// One seed of the campaign, from a fresh sfsim and schema to the invariants' verdict.
+namespace sfbridge::chaos {
+
+struct campaign_options {
+    std::uint64_t seed = 0;
+    long seconds = 60; // changes and faults last this long
+    int faults = 12;
+    std::string sfsim, sfbridge, workdir, dsn, pg_ctl;
+};
+
+struct campaign_result {
+    bool passed = false;
+    std::map<std::string, int> injected; // faults by kind
+    std::vector<finding> findings;
+};
+
+// The campaign's mappings: no upsert field and a PushTopic; an upsert field and a PushTopic;
+// Change Data Capture.
+[[nodiscard]] std::vector<object_spec> campaign_objects();
+[[nodiscard]] std::string mapping_file(const std::vector<object_spec>& objects);
+
+// Runs one seed and prints its report (seed, schedule, changes, findings) to stdout.
+campaign_result run_campaign(const campaign_options& o);
+
+} // namespace sfbridge::chaos

@@ -1,0 +1,84 @@
+// The randomized fault campaign (issue 16): for each seed, sfsim, the test cluster of PostgreSQL
+// and the sfbridge executable as deployed, changes from both sides at once under a fault
+// schedule drawn from the seed, then quiescence and the invariants. Exits 1 when an invariant
+// failed for any seed; `./scripts/chaos --seed N` replays a seed's schedule.
+#include "test/chaos/campaign.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+
+using namespace sfbridge::chaos;
+
+namespace {
+
+const char* usage = "usage: chaos --sfsim PATH --sfbridge PATH [--seed N] [--seeds K] "
+                    "[--seconds S] [--faults F] [--workdir DIR]\n"
+                    "  (SFBRIDGE_TEST_PG_DSN and SFBRIDGE_TEST_PG_CTL name the test cluster)";
+
+campaign_options parse(int argc, char** argv, int& seeds) {
+    campaign_options o;
+    o.seed = std::random_device{}() % 1000000;
+    o.workdir = "/tmp/sfbridge-chaos";
+    for (int i = 1; i < argc; i += 2) {
+        const std::string k = argv[i];
+        if (i + 1 >= argc)
+            throw std::runtime_error(k + " expects a value");
+        const std::string v = argv[i + 1];
+        if (k == "--seed")
+            o.seed = std::stoull(v);
+        else if (k == "--seeds")
+            seeds = std::stoi(v);
+        else if (k == "--seconds")
+            o.seconds = std::stol(v);
+        else if (k == "--faults")
+            o.faults = std::stoi(v);
+        else if (k == "--sfsim")
+            o.sfsim = v;
+        else if (k == "--sfbridge")
+            o.sfbridge = v;
+        else if (k == "--workdir")
+            o.workdir = v;
+        else
+            throw std::runtime_error("unknown option " + k);
+    }
+    const char* dsn = std::getenv("SFBRIDGE_TEST_PG_DSN");
+    const char* ctl = std::getenv("SFBRIDGE_TEST_PG_CTL");
+    if (o.sfsim.empty() || o.sfbridge.empty() || !dsn || !ctl)
+        throw std::runtime_error(usage);
+    o.dsn = dsn;
+    o.pg_ctl = ctl;
+    return o;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        int seeds = 1;
+        auto o = parse(argc, argv, seeds);
+        std::map<std::string, int> injected;
+        std::vector<std::uint64_t> failed;
+        for (int i = 0; i < seeds; ++i) {
+            auto r = run_campaign(o);
+            for (const auto& [k, n] : r.injected)
+                injected[k] += n;
+            if (!r.passed)
+                failed.push_back(o.seed);
+            ++o.seed;
+        }
+        std::printf("\n== campaign: %d seeds, %zu failed\n", seeds, failed.size());
+        std::printf("faults injected by kind:\n");
+        for (const auto& [k, n] : injected)
+            std::printf("  %-40s %d\n", k.c_str(), n);
+        for (auto s : failed)
+            std::printf("FAILED seed %llu: ./scripts/chaos --seed %llu\n",
+                        static_cast<unsigned long long>(s), static_cast<unsigned long long>(s));
+        return failed.empty() ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "chaos: " << e.what() << "\n";
+        return 2;
+    }
+}

@@ -1,0 +1,188 @@
+#include "test/chaos/faults.hpp"
+
+#include "core/lifecycle.hpp"
+#include "test/chaos/util.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+
+namespace sfbridge::chaos {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using std::chrono::milliseconds;
+
+namespace {
+std::string share(long percent) {
+    return std::to_string(static_cast<double>(percent) / 100.0);
+}
+} // namespace
+
+asio::awaitable<void> fault_runner::put_settings() {
+    std::string body = "{";
+    for (const auto& [k, v] : settings_)
+        body += (body.size() > 1 ? "," : "") + ("\"" + k + "\":" + v);
+    body += "}";
+    (void)co_await w_.control(http::verb::put, "/__sim/faults", body, 5);
+}
+
+asio::awaitable<void> fault_runner::run(const std::vector<fault>& plan,
+                                        std::chrono::steady_clock::time_point start,
+                                        std::chrono::steady_clock::time_point until) {
+    const auto ex = co_await asio::this_coro::executor;
+    for (const auto& f : plan) {
+        ++running_;
+        asio::co_spawn(ex, one(f, start), [this, f](std::exception_ptr e) {
+            --running_;
+            if (!e)
+                return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                problems_.push_back("the fault " + describe(f) +
+                                    " could not be carried out: " + x.what());
+            }
+        });
+    }
+    co_await supervise(until);
+}
+
+// The supervisor a deployment has: sfbridge that exits by itself is started again.
+asio::awaitable<void> fault_runner::supervise(std::chrono::steady_clock::time_point until) {
+    while (running_ > 0 || std::chrono::steady_clock::now() < until) {
+        co_await pause(milliseconds(200));
+        if (bridge_held_)
+            continue;
+        const int rc = w_.bridge_exited();
+        if (rc >= 0) {
+            // Exit code 2 at start while Postgres is away is expected (the start needs it);
+            // the log scan reports loops that died.
+            ++injected_["(sfbridge exited by itself, restarted)"];
+            co_await pause(milliseconds(500));
+            w_.start_bridge();
+        }
+    }
+}
+
+asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time_point start) {
+    co_await pause_until(start + milliseconds(f.at_ms));
+    ++injected_[std::string(name(f.kind))];
+    const milliseconds lasting(f.duration_ms);
+    switch (f.kind) {
+    case fault_kind::expire_tokens:
+        (void)co_await w_.control(http::verb::post, "/__sim/faults/expire-tokens", {}, 5);
+        break;
+    case fault_kind::forget_clients:
+        (void)co_await w_.control(http::verb::post, "/__sim/faults/forget-clients", {}, 5);
+        break;
+    case fault_kind::lose_retention:
+        (void)co_await w_.control(http::verb::post, "/__sim/faults/lose-retention", {}, 5);
+        break;
+    case fault_kind::drop_connections:
+        (void)co_await w_.control(http::verb::post, "/__sim/faults/drop-connections", {}, 5);
+        break;
+    case fault_kind::fail_share:
+    case fault_kind::lock_share:
+    case fault_kind::stall:
+    case fault_kind::api_budget:
+    case fault_kind::answer_dropped:
+    case fault_kind::answer_500:
+    case fault_kind::answer_502:
+    case fault_kind::answer_late: {
+        std::string key, value;
+        switch (f.kind) {
+        case fault_kind::fail_share:
+            key = "failShare", value = share(f.value);
+            break;
+        case fault_kind::lock_share:
+            key = "lockShare", value = share(f.value);
+            break;
+        case fault_kind::stall:
+            key = "stall", value = "true";
+            break;
+        case fault_kind::api_budget:
+            key = "apiDailyLimit", value = "1";
+            break;
+        default: {
+            key = "afterApply";
+            const std::string object = f.object.empty() ? "" : ",\"object\":\"" + f.object + "\"";
+            const std::string count = ",\"count\":" + std::to_string(f.value);
+            if (f.kind == fault_kind::answer_dropped)
+                value = "{\"action\":\"drop\"" + object + count + "}";
+            else if (f.kind == fault_kind::answer_late) // past the 2-minute read deadline
+                value = "{\"action\":\"delay\",\"delayMs\":130000" + object + count + "}";
+            else
+                value = "{\"action\":\"status\",\"status\":" +
+                        std::string(f.kind == fault_kind::answer_500 ? "500" : "502") + object +
+                        count + "}";
+        }
+        }
+        settings_[key] = value;
+        co_await put_settings();
+        co_await pause(lasting);
+        if (settings_[key] == value) { // not replaced by a later fault of the same kind
+            settings_.erase(key);
+            co_await put_settings();
+        }
+        break;
+    }
+    case fault_kind::clock_skew: // set before sfbridge starts (chaos.cpp): a constant skew
+        break;
+    case fault_kind::pg_terminate: {
+        pg::connection c(co_await asio::this_coro::executor);
+        if (co_await w_.connect(c)) {
+            pg::result r;
+            pg::diagnostics d;
+            (void)co_await c.async_query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
+                "'client backend' AND pid <> pg_backend_pid() AND application_name <> 'chaos'",
+                r, d);
+        }
+        break;
+    }
+    case fault_kind::pg_restart_fast:
+        (void)w_.pg_ctl("restart -m fast -w");
+        break;
+    case fault_kind::pg_restart_crash:
+        (void)w_.pg_ctl("restart -m immediate -w");
+        break;
+    case fault_kind::pg_cut:
+        w_.gate().set_blackhole(true);
+        co_await pause(lasting);
+        w_.gate().set_blackhole(false);
+        break;
+    case fault_kind::pg_reset:
+        w_.gate().drop_all();
+        break;
+    case fault_kind::sigkill:
+    case fault_kind::sigterm: {
+        if (bridge_held_ || !w_.bridge_running())
+            break;
+        bridge_held_ = true;
+        const int sig = f.kind == fault_kind::sigkill ? SIGKILL : SIGTERM;
+        const int rc = co_await w_.stop_bridge(sig);
+        if (sig == SIGTERM && rc != 0)
+            problems_.push_back("sfbridge exited with " + std::to_string(rc) +
+                                " after SIGTERM (expected 0)");
+        co_await pause(lasting);
+        w_.start_bridge();
+        bridge_held_ = false;
+        break;
+    }
+    }
+}
+
+asio::awaitable<void> fault_runner::clear_all() {
+    settings_.clear();
+    co_await put_settings();
+    w_.gate().set_blackhole(false);
+    if (!w_.pg_ctl("status"))
+        (void)w_.pg_ctl("start -w");
+    if (!w_.bridge_running())
+        w_.start_bridge();
+}
+
+} // namespace sfbridge::chaos
