@@ -84,7 +84,8 @@ asio::awaitable<int> loop_deaths(pg::connection& conn, const std::string& schema
     }
     for (int i = 0; i < r.rows(); ++i) {
         const std::string deaths = cell(r, i, 1);
-        const std::string times = deaths == "1" ? "" : " (" + deaths + " times this week)";
+        const std::string times =
+            deaths == "1" ? "" : " (" + deaths + " times, at most a week apart)";
         const std::string since =
             cell(r, i, 4).empty()
                 ? "sfbridge exited and has not started since"

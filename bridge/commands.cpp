@@ -27,22 +27,19 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     const auto grace = cfg.shutdown_grace;
     const auto schema = cfg.schema;
     engine e(io.get_executor(), std::move(cfg));
-    std::string error;
-    if (!run_sync(io, e.start(error))) {
-        log::error("sfbridge", error);
-        return 2;
-    }
-    if (import_only) {
-        log::info("sfbridge", "mappings imported: tables and PushTopics are in place");
-        return 0;
-    }
-    io.restart();
+    // Signals are handled from the first step: a stop during the start (login, describes,
+    // DDL, PushTopics; each safe to abandon and done again by the next start) exits at once.
     asio::signal_set signals(io, SIGTERM, SIGINT);
     asio::steady_timer hard_stop(io);
+    bool started = false;
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec)
             return;
         log::info("sfbridge", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        if (!started) {
+            log::info("sfbridge", "stopped before the start had finished");
+            std::_Exit(0);
+        }
         e.stop();
         // Calls in flight finish and record their outcomes within this; past it, give up on
         // them (the next start replays what is not committed, and looks for the records of
@@ -59,6 +56,17 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
             }
         });
     });
+    std::string error;
+    if (!run_sync(io, e.start(error))) {
+        log::error("sfbridge", error);
+        return 2;
+    }
+    if (import_only) {
+        log::info("sfbridge", "mappings imported: tables and PushTopics are in place");
+        return 0;
+    }
+    started = true;
+    io.restart();
     asio::co_spawn(io, e.run(), [&](std::exception_ptr ex) {
         signals.cancel();
         hard_stop.cancel();

@@ -11,6 +11,11 @@ namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 
+namespace {
+bool record(const std::string& database_url, const std::string& schema, const loop_death& death,
+            std::chrono::milliseconds deadline);
+} // namespace
+
 loop_death describe_death(std::exception_ptr e) {
     try {
         std::rethrow_exception(e);
@@ -24,7 +29,20 @@ loop_death describe_death(std::exception_ptr e) {
 }
 
 bool record_loop_death(const std::string& database_url, const std::string& schema,
-                       const loop_death& death, std::chrono::milliseconds deadline) {
+                       const loop_death& death, std::chrono::milliseconds deadline) noexcept {
+    try {
+        return record(database_url, schema, death, deadline);
+    } catch (const std::exception& e) {
+        log::warn("sfbridge", "could not record the loop's end in Postgres",
+                  {{"loop", death.loop}, {"error", e.what()}});
+    } catch (...) {
+    }
+    return false;
+}
+
+namespace {
+bool record(const std::string& database_url, const std::string& schema, const loop_death& death,
+            std::chrono::milliseconds deadline) {
     asio::io_context io(1);
     pg::connection conn(io.get_executor());
     const bool recorded = run_sync(io, [&]() -> asio::awaitable<bool> {
@@ -32,9 +50,10 @@ bool record_loop_death(const std::string& database_url, const std::string& schem
         if (!co_await conn.async_connect(database_url, d, deadline)) {
             conn.set_timeout(deadline);
             pg::result r;
-            if (!co_await conn.async_query(
-                    state_sql::record_loop_death(schema),
-                    pg::params(death.loop, death.error, static_cast<long long>(getpid())), r, d))
+            if (!co_await conn.async_query(state_sql::record_loop_death(schema),
+                                           pg::params(death.loop, death.error.substr(0, 2000),
+                                                      static_cast<long long>(getpid())),
+                                           r, d))
                 co_return true;
         }
         log::warn("sfbridge", "could not record the loop's end in Postgres",
@@ -44,5 +63,6 @@ bool record_loop_death(const std::string& database_url, const std::string& schem
     conn.close();
     return recorded;
 }
+} // namespace
 
 } // namespace sfbridge::bridge

@@ -32,10 +32,11 @@ struct loop_death {
 [[nodiscard]] loop_death describe_death(std::exception_ptr e);
 
 // Writes the death into the schema's _sfbridge_loops on a connection and io_context of its own
-// (the engine's are in an unknown state), within `deadline`. False (with a warning logged) when
-// Postgres could not be reached: the log line that named the loop is then the only record.
+// (the engine's are in an unknown state), within `deadline` for the connect and again for the
+// insert. False (with a warning logged) when Postgres could not be reached: the log line that
+// named the loop is then the only record. Never throws: it runs in the last catch.
 bool record_loop_death(const std::string& database_url, const std::string& schema,
                        const loop_death& death,
-                       std::chrono::milliseconds deadline = std::chrono::seconds(10));
+                       std::chrono::milliseconds deadline = std::chrono::seconds(10)) noexcept;
 
 } // namespace sfbridge::bridge

@@ -11,6 +11,7 @@
 namespace sfbridge::bridge {
 
 // Runs one coroutine to completion on `io` (a command's whole life); rethrows what it threw.
+// Returns as soon as the task is done, even if other work (a signal wait) is still pending.
 template <class T>
 T run_sync(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
     std::optional<T> result;
@@ -19,6 +20,7 @@ T run_sync(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
         error = e;
         if (!e)
             result = std::move(v);
+        io.stop();
     });
     io.run();
     if (error)

@@ -90,7 +90,8 @@ std::string status(std::string_view schema) {
 std::string record_loop_death(std::string_view schema) {
     return "INSERT INTO " + table(schema, "_sfbridge_loops") +
            " AS l (loop, error, pid) VALUES ($1, $2, $3::integer) ON CONFLICT (loop) DO UPDATE "
-           "SET deaths = l.deaths + 1, died_at = now(), error = EXCLUDED.error, pid = "
+           "SET deaths = CASE WHEN l.died_at < now() - interval '7 days' THEN 1 ELSE l.deaths + 1 "
+           "END, died_at = now(), error = EXCLUDED.error, pid = "
            "EXCLUDED.pid, restarted_at = NULL";
 }
 

@@ -64,9 +64,9 @@ public:
     current(const std::string& table, const std::vector<writeback_entry*>& es,
             std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
 
-    // The values of each record's entries that reached Salesforce (SUCCESS or MERGED inserts
-    // and updates), for records with a suspected conflict. Only on that rare path: the table
-    // has no index on record_id (Heroku Connect's has none) and holds a day of entries.
+    // For records with a suspected conflict, each field's value as the app's newest SUCCESS or
+    // MERGED update sent it. Only on that rare path: _trigger_log has no index on record_id
+    // (Heroku Connect's has none) and holds a day of entries.
     boost::asio::awaitable<boost::system::error_code>
     sent_values(const std::string& table, const std::set<std::int64_t>& record_ids,
                 std::map<std::int64_t, current_row>& rows, pg::diagnostics& diag);

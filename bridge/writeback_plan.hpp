@@ -121,10 +121,10 @@ struct current_row {
     std::string sfid;
     std::string modstamp; // compared with writeback_entry::created_at
     hstore_pairs values;
-    // The values of the app's earlier entries for this record that reached Salesforce (loaded
-    // only for suspected conflicts): a field holding one of them came back from the app's own
-    // write, not from a change made in Salesforce.
-    std::vector<hstore_pairs> sent;
+    // For each column, the value the app's newest earlier update sent to Salesforce (loaded
+    // only for suspected conflicts): a field holding it came back from the app's own write, not
+    // from a change made in Salesforce.
+    std::map<std::string, std::optional<std::string>> last_sent;
 };
 struct write_conflict {
     writeback_entry* e = nullptr;
@@ -137,9 +137,9 @@ struct write_conflict {
 void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
                     const current_row& row, std::vector<write_conflict>& out);
 
-// The record ids (of `rows`) where an entry's field holds neither the value before the app's
-// edit nor the app's value: a conflict, unless the value is the app's own earlier write.
-// Their earlier entries are loaded into current_row::sent before planning.
+// The record ids (of `rows`) where a field the app changed holds neither the value before the
+// record's first pending edit nor the app's latest value (find_conflicts' rule): a conflict,
+// unless the value is the app's own earlier write. current_row::last_sent is loaded for them.
 [[nodiscard]] std::set<std::int64_t>
 suspected_conflicts(const std::vector<writeback_entry*>& es,
                     const std::map<std::int64_t, current_row>& rows);

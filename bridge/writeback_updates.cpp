@@ -48,10 +48,8 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
             continue; // Salesforce did not change this field since the app read the row
         // The app's own earlier write, echoed back after an inbound change had put
         // Salesforce's older value in the row (which `old` then captured): not a conflict.
-        if (std::any_of(row.sent.begin(), row.sent.end(), [&](const hstore_pairs& h) {
-                const auto* v = get(h, col);
-                return v && *v == *now;
-            }))
+        if (const auto sent = row.last_sent.find(col);
+            sent != row.last_sent.end() && sent->second == *now)
             continue;
         write_conflict k;
         k.e = last->e;
@@ -79,20 +77,38 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
 
 std::set<std::int64_t> suspected_conflicts(const std::vector<writeback_entry*>& es,
                                            const std::map<std::int64_t, current_row>& rows) {
-    std::set<std::int64_t> out;
+    // Per record, as find_conflicts sees it: the first pending edit's old row and each
+    // column's latest app value.
+    struct pending {
+        hstore_pairs before, latest;
+        bool readable = true;
+    };
+    std::map<std::int64_t, pending> per_record;
     for (const auto* e : es) {
-        const auto row = rows.find(e->record_id);
-        if (e->action != write_action::update || row == rows.end() || out.count(e->record_id))
+        if (e->action != write_action::update || !rows.count(e->record_id))
             continue;
-        hstore_pairs before, values;
+        auto [it, first] = per_record.try_emplace(e->record_id);
         std::string error;
-        if (!parse_hstore(e->old, before, error) || !parse_hstore(e->values, values, error))
+        hstore_pairs values;
+        if (first && !parse_hstore(e->old, it->second.before, error))
+            it->second.readable = false;
+        if (!parse_hstore(e->values, values, error))
             continue;
-        for (const auto& [col, app] : values) {
-            const auto* was = get(before, col);
-            const auto* now = get(row->second.values, col);
+        for (auto& kv : values) {
+            std::erase_if(it->second.latest, [&](const auto& p) { return p.first == kv.first; });
+            it->second.latest.push_back(std::move(kv));
+        }
+    }
+    std::set<std::int64_t> out;
+    for (const auto& [id, p] : per_record) {
+        if (!p.readable || p.before.empty())
+            continue;
+        const auto& now_values = rows.at(id).values;
+        for (const auto& [col, app] : p.latest) {
+            const auto* was = get(p.before, col);
+            const auto* now = get(now_values, col);
             if (!system_column(col) && was && now && *now != *was && *now != app) {
-                out.insert(e->record_id);
+                out.insert(id);
                 break;
             }
         }

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include <cmath>
+
 namespace sfbridge::mappings {
 
 const json_value::object* json_value::as_object() const noexcept {
@@ -39,9 +41,15 @@ void json_value::write(std::string& out, int indent) const {
     case 2:
         out += std::to_string(std::get<std::int64_t>(v_));
         return;
-    case 3:
-        json::append_number(out, std::get<double>(v_));
+    case 3: {
+        // A number read with a fraction or exponent stays one: 300.0 is written "300.0", not
+        // "300", which would read back as an integer (found by fuzzing the mapping file).
+        const double d = std::get<double>(v_);
+        json::append_number(out, d);
+        if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9007199254740992.0)
+            out += ".0";
         return;
+    }
     case 4:
         json::append_quoted(out, std::get<std::string>(v_));
         return;

@@ -65,21 +65,32 @@ build_preset() {
 # Returns non-zero on a finding (the crashing input is left in build/fuzz/findings).
 run_fuzzers() {
     local seconds=$1
-    log_step "fuzzing the Bayeux message parser for ${seconds}s (clang, libFuzzer, ASan, UBSan)"
+    local targets=(cometd_message hstore push_event query_page mapping_file)
+    local each=$(( seconds / ${#targets[@]} ))
+    (( each >= 2 )) || each=2
+    log_step "fuzzing ${#targets[@]} parsers for ${each}s each (clang, libFuzzer, ASan, UBSan)"
     cmake -S "$SFBRIDGE_ROOT" -B "$SFBRIDGE_ROOT/build/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_CXX_COMPILER=clang++ -DSFBRIDGE_FUZZ=ON -DSFBRIDGE_TESTS=OFF -DSFBRIDGE_BENCH=OFF \
         >/dev/null
-    cmake --build "$SFBRIDGE_ROOT/build/fuzz" --target cometd_message_fuzz -j "$(nproc)" >/dev/null
-    local work="$SFBRIDGE_ROOT/build/fuzz/corpus" findings="$SFBRIDGE_ROOT/build/fuzz/findings"
-    mkdir -p "$work" "$findings"
-    if ! "$SFBRIDGE_ROOT/build/fuzz/cometd_message_fuzz" -max_total_time="$seconds" -max_len=65536 \
-        -artifact_prefix="$findings/" -print_final_stats=1 \
-        "$work" "$SFBRIDGE_ROOT/test/fuzz/corpus/cometd_message" >"$SFBRIDGE_ROOT/build/fuzz/log.txt" 2>&1; then
-        tail -40 "$SFBRIDGE_ROOT/build/fuzz/log.txt" >&2
-        echo "the fuzzer found a failing input: see build/fuzz/findings" >&2
-        return 1
-    fi
-    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$SFBRIDGE_ROOT/build/fuzz/log.txt" >&2 || true
+    cmake --build "$SFBRIDGE_ROOT/build/fuzz" -j "$(nproc)" \
+        --target "${targets[@]/%/_fuzz}" >/dev/null
+    local findings="$SFBRIDGE_ROOT/build/fuzz/findings" t
+    mkdir -p "$findings"
+    for t in "${targets[@]}"; do
+        # Each target grows its own working corpus from its seeds (test/fuzz/corpus/<target>,
+        # where a finding's input is kept as a regression case).
+        local work="$SFBRIDGE_ROOT/build/fuzz/corpus/$t" log="$SFBRIDGE_ROOT/build/fuzz/$t.log"
+        mkdir -p "$work"
+        if ! "$SFBRIDGE_ROOT/build/fuzz/${t}_fuzz" -max_total_time="$each" -max_len=65536 \
+            -artifact_prefix="$findings/$t-" -print_final_stats=1 \
+            "$work" "$SFBRIDGE_ROOT/test/fuzz/corpus/$t" >"$log" 2>&1; then
+            tail -40 "$log" >&2
+            echo "the $t fuzzer found a failing input: see build/fuzz/findings" >&2
+            return 1
+        fi
+        printf '%-16s %s runs\n' "$t" \
+            "$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')" >&2
+    done
 }
 
 # Starts a throwaway PostgreSQL cluster in a temp directory on a free loopback port, as an

@@ -172,6 +172,8 @@ response simulator::control_fault_settings(const request& req) {
     if (parser.iterate(body).get(doc) || doc.get_object().get(obj))
         return control_error(http::status::bad_request, "faults: expected a JSON object");
     fault_settings f;
+    // The settings are replaced whole: a daily limit not given is the configured one again.
+    long api_limit = cfg_.api_daily_limit;
     for (auto m : obj) {
         std::string_view k;
         if (m.unescaped_key().get(k))
@@ -195,7 +197,7 @@ response simulator::control_fault_settings(const request& req) {
         else if (k == "delayMs" && !v.get_int64().get(i))
             f.delay = std::chrono::milliseconds(i);
         else if (k == "apiDailyLimit" && !v.get_int64().get(i))
-            usage_.max = static_cast<long>(i);
+            api_limit = static_cast<long>(i);
         else if (k == "afterApply") {
             std::string error;
             if (!read_answer_fault(v, f.after_apply, error))
@@ -213,6 +215,7 @@ response simulator::control_fault_settings(const request& req) {
                                  "faults: unknown or mistyped setting " + std::string(k));
     }
     faults_ = std::move(f);
+    usage_.max = api_limit;
     return json_response(http::status::ok, ok_json());
 }
 

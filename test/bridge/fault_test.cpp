@@ -537,7 +537,7 @@ TEST_CASE("a loop that dies ends the process with code 2 and sfbridge status nam
             CHECK(rc2 == 2);
             status = sfbridge_status(h.schema);
             INFO(status);
-            CHECK(status.find("(2 times this week)") != std::string::npos);
+            CHECK(status.find("(2 times, at most a week apart)") != std::string::npos);
             CHECK(status.find("has not started since") != std::string::npos);
         }(),
         std::chrono::seconds(400));

@@ -302,13 +302,26 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
     workload wl(w_, objects_, schema_, o_.seed);
     fault_runner faults(w_);
     async_flag changes_done(co_await asio::this_coro::executor);
+    std::string workload_error;
     asio::co_spawn(co_await asio::this_coro::executor, wl.run(until), [&](std::exception_ptr e) {
         changes_done.set();
-        if (e)
+        if (!e)
+            return;
+        try {
             std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            workload_error = x.what();
+        }
     });
+    for (const auto& f : plan)
+        if (f.kind == fault_kind::clock_skew) {
+            faults.count(std::string(name(f.kind))); // set by prepare(), the first one only
+            break;
+        }
     co_await faults.run(plan, start, until);
     co_await changes_done.wait();
+    if (!workload_error.empty())
+        res.findings.push_back({"the campaign ran", "the changes stopped: " + workload_error});
 
     co_await faults.clear_all();
     pg::connection c(co_await asio::this_coro::executor);
@@ -320,7 +333,7 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
     std::printf("quiesced: %s in %lld s\n", converged ? "converged" : "did NOT converge",
                 static_cast<long long>(
                     std::chrono::duration_cast<seconds>(steady_clock::now() - q0).count()));
-    res.findings = last;
+    res.findings.insert(res.findings.end(), last.begin(), last.end());
     co_await check(c, wl, res.findings);
     if (converged)
         co_await live(c, res.findings);

@@ -69,7 +69,10 @@ asio::awaitable<void> fault_runner::supervise(std::chrono::steady_clock::time_po
 
 asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time_point start) {
     co_await pause_until(start + milliseconds(f.at_ms));
-    ++injected_[std::string(name(f.kind))];
+    // Counted when carried out (a skipped kill, a second skew are not).
+    if (f.kind != fault_kind::sigkill && f.kind != fault_kind::sigterm &&
+        f.kind != fault_kind::clock_skew)
+        ++injected_[std::string(name(f.kind))];
     const milliseconds lasting(f.duration_ms);
     switch (f.kind) {
     case fault_kind::expire_tokens:
@@ -108,7 +111,10 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
             break;
         default: {
             key = "afterApply";
-            const std::string object = f.object.empty() ? "" : ",\"object\":\"" + f.object + "\"";
+            // Writes only (sfbridge writes back through collections): a poll or a describe
+            // must not use the answers up.
+            const std::string object = ",\"api\":\"collections\"" +
+                                       (f.object.empty() ? "" : ",\"object\":\"" + f.object + "\"");
             const std::string count = ",\"count\":" + std::to_string(f.value);
             if (f.kind == fault_kind::answer_dropped)
                 value = "{\"action\":\"drop\"" + object + count + "}";
@@ -122,6 +128,11 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
         }
         settings_[key] = value;
         co_await put_settings();
+        if (key == "afterApply") {
+            // Armed once: sent again with a later change, its count would start over.
+            settings_.erase(key);
+            break;
+        }
         co_await pause(lasting);
         if (settings_[key] == value) { // not replaced by a later fault of the same kind
             settings_.erase(key);
@@ -129,7 +140,7 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
         }
         break;
     }
-    case fault_kind::clock_skew: // set before sfbridge starts (chaos.cpp): a constant skew
+    case fault_kind::clock_skew: // set before sfbridge starts (campaign.cpp), counted there
         break;
     case fault_kind::pg_terminate: {
         pg::connection c(co_await asio::this_coro::executor);
@@ -161,6 +172,7 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
     case fault_kind::sigterm: {
         if (bridge_held_ || !w_.bridge_running())
             break;
+        ++injected_[std::string(name(f.kind))];
         bridge_held_ = true;
         const int sig = f.kind == fault_kind::sigkill ? SIGKILL : SIGTERM;
         const int rc = co_await w_.stop_bridge(sig);

@@ -27,6 +27,7 @@ public:
     boost::asio::awaitable<void> clear_all();
 
     [[nodiscard]] const std::map<std::string, int>& injected() const noexcept { return injected_; }
+    void count(const std::string& kind) { ++injected_[kind]; } // a fault carried out elsewhere
     // Exit codes of SIGTERMs that were not 0, and exits nobody asked for.
     [[nodiscard]] const std::vector<std::string>& problems() const noexcept { return problems_; }
 

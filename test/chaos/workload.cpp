@@ -76,13 +76,15 @@ std::string workload::sf_value(bool long_text) {
 
 asio::awaitable<void> workload::run(std::chrono::steady_clock::time_point until) {
     async_flag sf_done(co_await asio::this_coro::executor);
+    std::exception_ptr sf_error;
     asio::co_spawn(co_await asio::this_coro::executor, sf_side(until), [&](std::exception_ptr e) {
+        sf_error = e;
         sf_done.set();
-        if (e)
-            std::rethrow_exception(e);
     });
     co_await app_side(until);
     co_await sf_done.wait();
+    if (sf_error)
+        std::rethrow_exception(sf_error); // to run()'s caller, once both sides have stopped
 }
 
 asio::awaitable<void> workload::app_side(std::chrono::steady_clock::time_point until) {

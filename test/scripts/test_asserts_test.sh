@@ -15,20 +15,25 @@ const auto fine = co_await f();
 CHECK(fine);
 REQUIRE_FALSE(
     (co_await get(x, "/a(b")).ec);
+CHECK(s == "(");
+/* CHECK(co_await in_a_block_comment()); */
+CHECK(s == ")" && co_await f());
+CHECK(t == R"x(a ")" ( b)x");
 CPP
 if out="$("$check" "$bad" 2>&1)"; then
   echo "FAIL: the check passed a co_await inside an assertion" >&2
   exit 1
 fi
-for place in "a_test.cpp:2: co_await inside CHECK" "a_test.cpp:5: co_await inside REQUIRE_FALSE"; do
+for place in "a_test.cpp:2: co_await inside CHECK" "a_test.cpp:5: co_await inside REQUIRE_FALSE" \
+             "a_test.cpp:9: co_await inside CHECK"; do
   if [[ "$out" != *"$place"* ]]; then
     echo "FAIL: the check did not report: $place" >&2
     echo "$out" >&2
     exit 1
   fi
 done
-if [[ "$(grep -c 'co_await inside' <<<"$out")" != 2 ]]; then
-  echo "FAIL: expected exactly two reports" >&2
+if [[ "$(grep -c 'co_await inside' <<<"$out")" != 3 ]]; then
+  echo "FAIL: expected exactly three reports" >&2
   echo "$out" >&2
   exit 1
 fi

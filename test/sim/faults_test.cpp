@@ -35,6 +35,24 @@ TEST_CASE("stalled requests wait until the stall is lifted", "[sim][fault]") {
     }());
 }
 
+TEST_CASE("a spent daily API limit is lifted when the fault settings are replaced",
+          "[sim][fault]") {
+    sim_fixture f;
+    auto c = f.client();
+    auto ctl = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        (void)co_await ctl.call(http::verb::put, "/__sim/faults", R"({"apiDailyLimit":0})");
+        const auto refused = co_await c.call(http::verb::get, f.api("/sobjects"));
+        CHECK(refused.status == 403);
+        CHECK(refused.body.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos);
+        // Another fault replaces the settings: the limit is the configured one again.
+        (void)co_await ctl.call(http::verb::put, "/__sim/faults", R"({"failShare":0})");
+        const auto allowed = co_await c.call(http::verb::get, f.api("/sobjects"));
+        CHECK(allowed.status == 200);
+    }());
+}
+
 TEST_CASE("a share of requests fails, and a share of record writes", "[sim][fault]") {
     sim_fixture f;
     auto c = f.client();

@@ -311,15 +311,31 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         row.modstamp = "2026-01-01 10:00:05.000";
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
         CHECK(bridge::suspected_conflicts(pointers(es), rows) == std::set<std::int64_t>{1});
-        rows[1].sent = {{{"name", "Earlier"}}, {{"name", "SF"}, {"text__c", "x"}}};
+        rows[1].last_sent = {{"name", "SF"}, {"text__c", "x"}};
         auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
         CHECK(plan.conflicts.empty());
         auto r0 = bridge::plan_update_round(m, plan, 0, {});
         REQUIRE(r0.records.size() == 1);
         CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App","Text__c":"t1"})");
     }
+    SECTION("a value the app sent before the newest one is Salesforce's change again") {
+        row.modstamp = "2026-01-01 10:00:05.000";
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        rows[1].last_sent = {{"name", "Newer"}}; // "SF" was sent once, but not last
+        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        REQUIRE(plan.conflicts.size() == 1);
+        CHECK(plan.conflicts[0].salesforce_won);
+    }
     SECTION("no suspect when every changed field holds the old or the app's value") {
         row.values = {{"name", "App"}, {"text__c", "t0"}};
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        CHECK(bridge::suspected_conflicts(pointers(es), rows).empty());
+    }
+    SECTION("a burst of edits of one record is judged from its first edit, not each one") {
+        // A -> B -> C before anything was sent: the row holds C, the first edit's old holds A.
+        es = {entry(1, "UPDATE", m.table, 1, R"("name"=>"B")", a, R"("name"=>"A")"),
+              entry(2, "UPDATE", m.table, 1, R"("name"=>"C")", a, R"("name"=>"B")")};
+        row.values = {{"name", "C"}};
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
         CHECK(bridge::suspected_conflicts(pointers(es), rows).empty());
     }

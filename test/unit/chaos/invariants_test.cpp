@@ -16,7 +16,7 @@ table_row row(long long id, std::optional<std::string> sfid, std::string marker,
 }
 } // namespace
 
-TEST_CASE("a table equal to Salesforce's live records passes; NUL and empty compare as they "
+TEST_CASE("a table equal to Salesforce's live records passes, with NUL and empty compared as they "
           "arrive",
           "[chaos]") {
     auto r = rec("003A", "app-1", std::string("O'B\0rien", 8));

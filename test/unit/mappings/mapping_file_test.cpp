@@ -93,6 +93,18 @@ TEST_CASE("unknown keys are kept at every level", "[unit][mappings]") {
     CHECK(read_ok(out) == f);
 }
 
+TEST_CASE("an unknown key's whole number written with a fraction keeps its type",
+          "[unit][mappings]") {
+    // Found by fuzzing: 300.0 was written "300" and read back as an integer.
+    const auto f = read_ok(R"({"version":1,"mappings":[{"object_name":"Contact","config":{)"
+                           R"("access":"read_only","sf_notify_enabled":false,)"
+                           R"("sf_polling_seconds":600,"sf_max_dAily_api_calls":300.0,)"
+                           R"("fields":{"Id":{}}}}]})");
+    const std::string out = write_mapping_file(f);
+    CHECK(out.find("300.0") != std::string::npos);
+    CHECK(read_ok(out) == f);
+}
+
 TEST_CASE("bad mapping files are refused with errors that name the mapping and key",
           "[unit][mappings]") {
     CHECK(read_fail("{nope")[0].find("not valid JSON") != std::string::npos);
