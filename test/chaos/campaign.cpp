@@ -213,6 +213,14 @@ asio::awaitable<void> campaign::check(pg::connection& c, const workload& wl,
             last.erase(t);
         f = check_app_values(s, last, records);
         out.insert(out.end(), f.begin(), f.end());
+        std::map<std::string, shared_write> shared = led.last_shared;
+        for (const auto& t : led.tainted)
+            shared.erase(t);
+        const auto lost = co_await column(c, "SELECT sfid || '|' || field FROM \"" + schema_ +
+                                                 "\"._sfbridge_conflicts WHERE object_name = '" +
+                                                 s.object + "' AND winner = 'salesforce'");
+        f = check_shared(s, shared, led.sf_shared_at, {lost.begin(), lost.end()}, records);
+        out.insert(out.end(), f.begin(), f.end());
     }
     const auto reasonless = co_await column(
         c, "SELECT table_name || ' ' || action || ' id ' || id FROM \"" + schema_ +

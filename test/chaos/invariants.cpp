@@ -1,6 +1,7 @@
 #include "test/chaos/invariants.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace sfbridge::chaos {
 
@@ -122,6 +123,39 @@ std::vector<finding> check_app_values(const object_spec& spec,
                            spec.object + " " + rec.id + " (" + *m + ") " + spec.app_only +
                                ": app wrote " + show(it->second) + ", Salesforce has " +
                                show(got)});
+    }
+    return out;
+}
+
+std::vector<finding> check_shared(const object_spec& spec,
+                                  const std::map<std::string, shared_write>& last_app,
+                                  const std::map<std::string, long long>& sf_wrote_at,
+                                  const std::set<std::string>& lost_to_salesforce,
+                                  const std::vector<sim_record>& sim) {
+    std::vector<finding> out;
+    std::string column = spec.shared;
+    for (auto& ch : column)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (const auto& rec : sim) {
+        const auto m = field(rec.fields, spec.marker);
+        if (rec.deleted || !m)
+            continue;
+        const auto app = last_app.find(*m);
+        if (app == last_app.end())
+            continue;
+        const auto& got = field(rec.fields, spec.shared);
+        if (comparable(got) == app->second.value)
+            continue;
+        const auto sf = sf_wrote_at.find(*m);
+        if (sf != sf_wrote_at.end() && sf->second >= app->second.at_ms)
+            continue; // Salesforce's side wrote it later
+        if (lost_to_salesforce.count(rec.id + "|" + column))
+            continue; // a conflict Salesforce won, recorded
+        out.push_back({"every app value that lost is explained by a later Salesforce write or a "
+                       "conflict row",
+                       spec.object + " " + rec.id + " (" + *m + ") " + spec.shared +
+                           ": app wrote " + show(app->second.value) + ", Salesforce has " +
+                           show(got) + ", no later Salesforce write and no conflict row"});
     }
     return out;
 }

@@ -66,4 +66,17 @@ struct finding {
 check_app_values(const object_spec& spec, const std::map<std::string, std::string>& last_app_value,
                  const std::vector<sim_record>& sim);
 
+// For records that still exist and whose shared field (changed from both sides) does not hold
+// the app's last committed value: Salesforce's side wrote it after the app did, or a conflict
+// row (winner salesforce, `lost_to_salesforce` as "sfid|column") says why the app's lost.
+struct shared_write {
+    std::string value;
+    long long at_ms = 0;
+};
+[[nodiscard]] std::vector<finding> check_shared(const object_spec& spec,
+                                                const std::map<std::string, shared_write>& last_app,
+                                                const std::map<std::string, long long>& sf_wrote_at,
+                                                const std::set<std::string>& lost_to_salesforce,
+                                                const std::vector<sim_record>& sim);
+
 } // namespace sfbridge::chaos

@@ -17,6 +17,12 @@ namespace http = boost::beast::http;
 
 namespace {
 
+long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 // Short values both sides write: quotes, backslashes, SQL, emoji (4-byte UTF-8), CJK.
 const std::vector<std::string>& hostile() {
     static const std::vector<std::string> v{"plain",
@@ -120,15 +126,16 @@ asio::awaitable<void> workload::app_step(pg::connection& c, const object_spec& s
     if (op < 35) {
         const std::string marker =
             "app-" + std::to_string(seed_) + "-" + std::to_string(++next_marker_);
-        const std::string value = app_value(40);
+        const std::string value = app_value(40), shared = app_value(40);
         const auto ec = co_await c.async_query(
             "INSERT INTO " + table(s) + " (\"" + lower(s.marker) + "\", \"" + lower(s.shared) +
                 "\", \"" + lower(s.app_only) + "\") VALUES ($1, $2, $3)",
-            pg::params(marker, app_value(40), value), r, d);
+            pg::params(marker, shared, value), r, d);
         ++counts_.app_inserts;
         if (!ec) {
             led.inserted.insert(marker);
             led.last_value[marker] = value;
+            led.last_shared[marker] = {shared, now_ms()};
         } else {
             ++counts_.app_failed;
             led.uncertain.insert(marker); // the COMMIT may have happened
@@ -151,9 +158,7 @@ asio::awaitable<void> workload::app_step(pg::connection& c, const object_spec& s
             led.last_value.erase(row[2]); // not known whether it committed
         }
     } else if (op < 80) { // the shared field
-        (void)co_await c.async_query("UPDATE " + table(s) + " SET \"" + lower(s.shared) +
-                                         "\" = $1 WHERE id = $2",
-                                     pg::params(app_value(40), row[0]), r, d);
+        co_await update_shared(c, s, row);
         ++counts_.app_updates;
     } else if (op < 88) {
         led.tainted.insert(row[2]);
@@ -165,15 +170,30 @@ asio::awaitable<void> workload::app_step(pg::connection& c, const object_spec& s
         json::writer j(body);
         j.begin_array().begin_object().member("Id", row[1]).member(s.shared, sf_value(false));
         j.end_object().end_array();
+        led.sf_shared_at[row[2]] = now_ms();
         try {
             (void)co_await w_.control(http::verb::patch, "/__sim/records/" + s.object, body);
         } catch (const std::exception&) {
         }
-        (void)co_await c.async_query("UPDATE " + table(s) + " SET \"" + lower(s.shared) +
-                                         "\" = $1 WHERE id = $2",
-                                     pg::params(app_value(40), row[0]), r, d);
+        co_await update_shared(c, s, row);
         ++counts_.conflicts;
     }
+}
+
+// The app's update of the shared field, kept in the ledger with its time when it committed.
+asio::awaitable<void> workload::update_shared(pg::connection& c, const object_spec& s,
+                                              const std::vector<std::string>& row) {
+    auto& led = ledgers_[s.object];
+    const std::string value = app_value(40);
+    pg::result r;
+    pg::diagnostics d;
+    const auto ec = co_await c.async_query("UPDATE " + table(s) + " SET \"" + lower(s.shared) +
+                                               "\" = $1 WHERE id = $2",
+                                           pg::params(value, row[0]), r, d);
+    if (!ec && r.affected_rows() == 1)
+        led.last_shared[row[2]] = {value, now_ms()};
+    else if (ec)
+        led.last_shared.erase(row[2]); // not known whether it committed
 }
 
 asio::awaitable<void> workload::sf_side(std::chrono::steady_clock::time_point until) {
@@ -225,6 +245,8 @@ asio::awaitable<void> workload::sf_step(pg::connection& c, const object_spec& s)
         co_return;
     if (op < 80) {
         const bool sf_only = op < 60;
+        if (!sf_only)
+            ledgers_[s.object].sf_shared_at[row[2]] = now_ms();
         j.begin_array().begin_object().member("Id", row[1]);
         j.member(sf_only ? s.sf_only : s.shared, sf_value(sf_only)).end_object().end_array();
         (void)co_await w_.control(http::verb::patch, "/__sim/records/" + s.object + suffix, body);

@@ -24,6 +24,10 @@ struct app_ledger {
     std::set<std::string> uncertain; // markers of INSERTs whose COMMIT answer was lost
     std::map<std::string, std::string> last_value; // marker -> last committed app-only value
     std::set<std::string> tainted; // markers of records deleted by either side at some point
+    // The shared field: the app's last committed value and when (ms since the epoch), and when
+    // Salesforce's side last wrote it (ms, taken before the call), by marker.
+    std::map<std::string, shared_write> last_shared;
+    std::map<std::string, long long> sf_shared_at;
 };
 
 struct counts {
@@ -49,6 +53,8 @@ private:
     boost::asio::awaitable<void> sf_side(std::chrono::steady_clock::time_point until);
     boost::asio::awaitable<void> app_step(pg::connection& c, const object_spec& s);
     boost::asio::awaitable<void> sf_step(pg::connection& c, const object_spec& s);
+    boost::asio::awaitable<void> update_shared(pg::connection& c, const object_spec& s,
+                                               const std::vector<std::string>& row);
     // A random row with an sfid: {id, sfid, marker}, or empty.
     boost::asio::awaitable<std::vector<std::string>> pick_row(pg::connection& c,
                                                               const object_spec& s, bool linked);

@@ -138,6 +138,7 @@ void world::start_sfsim() {
         std::perror("exec sfsim");
         _exit(127);
     }
+    sfsim_.adopt(pid); // killed with the world, even if it never says where it listens
     close(fds[1]);
     std::string line;
     char c;
@@ -148,7 +149,6 @@ void world::start_sfsim() {
     if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos)
         throw std::runtime_error("sfsim did not start: " + line);
     sim_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
-    sfsim_.adopt(pid);
     api_ = std::make_unique<test::http_client>(io_, sim_port_);
 }
 

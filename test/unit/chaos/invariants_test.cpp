@@ -75,3 +75,20 @@ TEST_CASE("the app's last value of a field only it writes must be Salesforce's",
     CHECK(f[0].detail.find("003B") != std::string::npos);
     CHECK(f[0].detail.find("app wrote \"v2\", Salesforce has \"v1\"") != std::string::npos);
 }
+
+TEST_CASE("an app value of the shared field that lost needs a later Salesforce write or a "
+          "conflict row",
+          "[chaos]") {
+    const std::vector<sim_record> sim{rec("003A", "app-1", "SF later"), rec("003B", "app-2", "Won"),
+                                      rec("003C", "app-3", "Unexplained"),
+                                      rec("003D", "app-4", "App"), rec("003E", "app-5", "x", true)};
+    const std::map<std::string, shared_write> app{{"app-1", {"App", 100}},
+                                                  {"app-2", {"App", 100}},
+                                                  {"app-3", {"App", 100}},
+                                                  {"app-4", {"App", 100}},
+                                                  {"app-5", {"App", 100}}};
+    const std::map<std::string, long long> sf{{"app-1", 150}, {"app-3", 50}};
+    const auto f = check_shared(contact(), app, sf, {"003B|lastname"}, sim);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].detail.find("003C") != std::string::npos);
+}
