@@ -226,9 +226,12 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
             continue;
         const std::string lost = "," + std::string(r.value(i, 2)) + ",";
         auto& sent = rows[std::stoll(std::string(r.value(i, 0)))].last_sent;
-        for (auto& [col, v] : h)
+        for (auto& [col, v] : h) {
             if (lost.find("," + col + ",") == std::string::npos)
                 sent[col] = std::move(v);
+            else
+                sent.erase(col); // not sent: Salesforce's value stayed
+        }
     }
     co_return ec;
 }

@@ -51,13 +51,6 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         if (const auto sent = row.last_sent.find(col);
             sent != row.last_sent.end() && sent->second == *now)
             continue;
-        // Or one of these pending entries' values, sent before in an attempt whose outcome was
-        // lost (a restart, a lost session) and echoed back since.
-        if (std::any_of(changes.begin(), changes.end(), [&](const record_change& c) {
-                const auto* v = get(c.values, col);
-                return v && *v == *now;
-            }))
-            continue;
         write_conflict k;
         k.e = last->e;
         k.sfid = sfid;
@@ -87,7 +80,7 @@ std::set<std::int64_t> suspected_conflicts(const std::vector<writeback_entry*>& 
     // Per record, as find_conflicts sees it: the first pending edit's old row and each
     // column's latest app value.
     struct pending {
-        hstore_pairs before, latest, all; // all: every pending value, for the echo check
+        hstore_pairs before, latest;
         bool readable = true;
     };
     std::map<std::int64_t, pending> per_record;
@@ -102,7 +95,6 @@ std::set<std::int64_t> suspected_conflicts(const std::vector<writeback_entry*>& 
         if (!parse_hstore(e->values, values, error))
             continue;
         for (auto& kv : values) {
-            it->second.all.push_back(kv);
             std::erase_if(it->second.latest, [&](const auto& p) { return p.first == kv.first; });
             it->second.latest.push_back(std::move(kv));
         }
@@ -115,11 +107,7 @@ std::set<std::int64_t> suspected_conflicts(const std::vector<writeback_entry*>& 
         for (const auto& [col, app] : p.latest) {
             const auto* was = get(p.before, col);
             const auto* now = get(now_values, col);
-            const bool pending_value = std::any_of(p.all.begin(), p.all.end(), [&](const auto& kv) {
-                return kv.first == col && now && kv.second == *now;
-            });
-            if (!system_column(col) && was && now && *now != *was && *now != app &&
-                !pending_value) {
+            if (!system_column(col) && was && now && *now != *was && *now != app) {
                 out.insert(id);
                 break;
             }

@@ -318,19 +318,6 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         REQUIRE(r0.records.size() == 1);
         CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App","Text__c":"t1"})");
     }
-    SECTION("a value of a pending entry, sent before its outcome was lost, is not a conflict") {
-        // Entries 1 and 2 were sent, their outcomes lost in a restart, and entry 1's value
-        // came back as the echo; both are planned again.
-        es = {entry(1, "UPDATE", m.table, 1, R"("name"=>"First")", a, old),
-              entry(2, "UPDATE", m.table, 1, R"("name"=>"Second")", a, R"("name"=>"First")")};
-        row.values = {{"name", "First"}};
-        row.modstamp = "2026-01-01 10:00:05.000";
-        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
-        CHECK(bridge::suspected_conflicts(pointers(es), rows).empty());
-        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
-        CHECK(plan.conflicts.empty());
-        CHECK(es[1].pending());
-    }
     SECTION("a value the app sent before the newest one is Salesforce's change again") {
         row.modstamp = "2026-01-01 10:00:05.000";
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
