@@ -100,7 +100,8 @@ std::string value_filter(const std::vector<sent_create>& sent) {
 }
 
 std::string reconcile_query(const mappings::resolved_mapping& m,
-                            const std::vector<sent_create>& sent, const std::string& user_id) {
+                            const std::vector<sent_create>& sent, const std::string& user_id,
+                            bool by_value) {
     std::vector<std::string> fields;
     std::int64_t since = 0;
     bool first = true;
@@ -120,12 +121,34 @@ std::string reconcile_query(const mappings::resolved_mapping& m,
             " WHERE CreatedDate >= " + mappings::soql::datetime(since - reconcile_clock_margin_ms);
     if (!user_id.empty())
         soql += " AND CreatedById = " + mappings::soql::quote(user_id);
-    return soql + value_filter(sent);
+    if (by_value)
+        return soql + value_filter(sent);
+    return soql + " ORDER BY CreatedDate DESC LIMIT " + std::to_string(reconcile_wide_limit);
 }
 
-bool matches(const sent_create& s, const salesforce::flat_record& r) {
+own_writes written_fields(const mappings::resolved_mapping& m,
+                          const std::vector<std::pair<std::string, std::string>>& sfid_values) {
+    own_writes out;
+    for (const auto& [sfid, text] : sfid_values) {
+        hstore_pairs values;
+        std::string error;
+        if (!parse_hstore(text, values, error))
+            continue;
+        for (const auto& kv : values)
+            if (const auto* f = m.by_column(kv.first))
+                out[sfid].insert(text::ascii_lower(f->sf.info.name));
+    }
+    return out;
+}
+
+bool matches(const sent_create& s, const salesforce::flat_record& r,
+             const std::set<std::string>* skip) {
+    std::size_t compared = 0;
     for (std::size_t i = 0; i < s.values.size(); ++i) {
         const auto& [name, value] = s.values[i];
+        if (skip && skip->contains(text::ascii_lower(name)))
+            continue;
+        ++compared;
         const auto* got = r.get(name);
         if (!got || got->kind == sf_value_kind::json_null)
             return false;
@@ -146,18 +169,22 @@ bool matches(const sent_create& s, const salesforce::flat_record& r) {
             break;
         }
     }
-    return true;
+    return compared > 0;
 }
 
 std::vector<std::string> assign_candidates(const std::vector<sent_create>& sent,
                                            const std::vector<salesforce::flat_record>& candidates,
-                                           const std::set<std::string>& taken) {
+                                           const std::set<std::string>& taken,
+                                           const own_writes& own) {
     std::vector<std::string> out(sent.size());
     std::set<std::string> used = taken;
     for (std::size_t i = 0; i < sent.size(); ++i)
         for (const auto& r : candidates) {
             const auto* id = r.get("Id");
-            if (!id || used.contains(id->raw) || !matches(sent[i], r))
+            if (!id || used.contains(id->raw))
+                continue;
+            const auto w = own.find(id->raw);
+            if (!matches(sent[i], r, w == own.end() ? nullptr : &w->second))
                 continue;
             out[i] = id->raw;
             used.insert(id->raw);

@@ -5,6 +5,7 @@
 #include "salesforce/records.hpp"
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,8 +16,10 @@
 // the integration user created since the write was captured (less a margin for the clocks of
 // Postgres and Salesforce); one matches when every field the create sent that can be compared
 // exactly (text, picklists, ids, booleans, numbers, dates) has the value sent. Each candidate
-// is adopted by one entry at most, in trigger-log order. writeback_reconcile.cpp runs the query
-// and records what this decides.
+// is adopted by one entry at most, in trigger-log order. A record the app itself changed since
+// (its echo became a row, which the app updated) is compared on the fields the app left alone;
+// the first look filters by one sent value, so a second look without that filter finds it.
+// writeback_reconcile.cpp runs the query and records what this decides.
 namespace sfbridge::bridge {
 
 // How far before the write's capture a candidate may have been created, for clock skew.
@@ -42,21 +45,36 @@ struct reconcile_input {
 // since the earliest capture less the margin, and, when every create sent a value of one text
 // field SOQL can filter (at most 100 values), having one of those values: a long outage then
 // does not fetch every record the user made since. An empty user id leaves that filter out.
+// `by_value` false leaves the value filter out (the second look, below), newest first and at
+// most reconcile_wide_limit records.
 [[nodiscard]] std::string reconcile_query(const mappings::resolved_mapping& m,
                                           const std::vector<sent_create>& sent,
-                                          const std::string& user_id);
+                                          const std::string& user_id, bool by_value = true);
+inline constexpr int reconcile_wide_limit = 2000;
 
 // " AND <field> IN (...)" for reconcile_query, or "" when no field fits.
 [[nodiscard]] std::string value_filter(const std::vector<sent_create>& sent);
 
-// Whether a candidate holds every value the create sent.
-[[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r);
+// Fields (API names, lower case) the app itself wrote to a record after its create, by record
+// id: the app's updates of the row the inbound side made of the record's echo. A create's
+// record can then no longer be recognised by them, but they are no evidence against it either.
+using own_writes = std::map<std::string, std::set<std::string>>;
+
+// From the trigger log's (sfid, values) of updates the app sent to these records.
+[[nodiscard]] own_writes
+written_fields(const mappings::resolved_mapping& m,
+               const std::vector<std::pair<std::string, std::string>>& sfid_values);
+
+// Whether a candidate holds every value the create sent, less the fields in `skip` (the app's
+// own later writes to it); at least one field must be left to compare.
+[[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r,
+                           const std::set<std::string>* skip = nullptr);
 
 // Each entry's record id in Salesforce, or "" when none matches. A candidate in `taken` (held
 // by another row of the app) or adopted by an earlier entry is not adopted again.
 [[nodiscard]] std::vector<std::string>
 assign_candidates(const std::vector<sent_create>& sent,
                   const std::vector<salesforce::flat_record>& candidates,
-                  const std::set<std::string>& taken);
+                  const std::set<std::string>& taken, const own_writes& own = {});
 
 } // namespace sfbridge::bridge

@@ -144,10 +144,17 @@ std::string prune_tombstones(std::string_view schema) {
 }
 
 std::string insert_conflicts(std::string_view schema) {
-    return "INSERT INTO " + table(schema, "_sfbridge_conflicts") +
+    // A write retried after a transient failure finds the same conflict again: it is kept once.
+    const std::string t = table(schema, "_sfbridge_conflicts");
+    return "INSERT INTO " + t +
            " (object_name, table_name, record_id, sfid, trigger_log_id, field, winner, "
-           "kept_value, lost_value) SELECT $1, $2, * FROM unnest($3::int[], $4::text[], "
-           "$5::int[], $6::text[], $7::text[], $8::text[], $9::text[])";
+           "kept_value, lost_value) SELECT $1, $2, x.* FROM unnest($3::int[], $4::text[], "
+           "$5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(record_id, sfid, "
+           "log_id, field, winner, kept, lost) WHERE NOT EXISTS (SELECT 1 FROM " +
+           t +
+           " c WHERE c.trigger_log_id = x.log_id AND c.field = x.field AND c.winner = x.winner "
+           "AND c.kept_value IS NOT DISTINCT FROM x.kept AND c.lost_value IS NOT DISTINCT FROM "
+           "x.lost)";
 }
 
 std::string lock_mapping() {

@@ -36,10 +36,12 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
     if (!ec)
         ec = co_await conn_.async_exec(
             "UPDATE " + table("_trigger_log") +
-                " t SET state = 'NEW', sf_result = CASE WHEN t.action = 'INSERT' THEN " +
+                " t SET state = 'NEW', sf_result = CASE WHEN t.action IN ('INSERT', 'UPDATE') "
+                "THEN " +
                 std::to_string(sf_result_unknown) +
-                " ELSE t.sf_result END, sf_message = CASE WHEN t.action = 'INSERT' THEN " + "'" +
-                std::string(unknown_message) +
+                " ELSE t.sf_result END, sf_message = CASE t.action WHEN 'INSERT' THEN '" +
+                std::string(unknown_message) + "' WHEN 'UPDATE' THEN '" +
+                std::string(update_unknown_message) +
                 "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
                 "FROM pg_backend_pid() AND NOT EXISTS "
                 "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
@@ -292,8 +294,8 @@ asio::awaitable<error_code> trigger_log::mark_unknown(const std::vector<writebac
                                                       pg::diagnostics& d) {
     std::vector<std::optional<std::string>> ids;
     for (const auto& e : batch)
-        if (e.pending() && e.unknown)
-            ids.push_back(std::to_string(e.id));
+        if (e.pending() && e.unknown && e.action == write_action::insert)
+            ids.push_back(std::to_string(e.id)); // an update's flag lives in memory (open())
     if (ids.empty())
         co_return error_code{};
     pg::result r;
@@ -335,6 +337,27 @@ asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& map
         pg::params(text_array(ids), text_array(rows)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i)
         out.insert(std::string(r.value(i, 0)));
+    co_return ec;
+}
+
+asio::awaitable<error_code>
+trigger_log::updates_sent_to(const std::string& mapped, const std::vector<std::string>& sfids,
+                             std::vector<std::pair<std::string, std::string>>& out,
+                             pg::diagnostics& d) {
+    if (sfids.empty())
+        co_return error_code{};
+    std::vector<std::optional<std::string>> ids(sfids.begin(), sfids.end());
+    const std::string where =
+        " WHERE table_name = $1 AND action = 'UPDATE' AND sfid = ANY($2::text[]) AND (state IN "
+        "('SUCCESS', 'MERGED') OR sf_result = " +
+        std::to_string(sf_result_unknown) + ") AND \"values\" IS NOT NULL";
+    pg::result r;
+    auto ec = co_await conn_.async_query("SELECT sfid, \"values\" FROM " + table("_trigger_log") +
+                                             where + " UNION ALL SELECT sfid, \"values\" FROM " +
+                                             table("_trigger_log_archive") + where,
+                                         pg::params(mapped, text_array(ids)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out.emplace_back(r.value(i, 0), r.value(i, 1));
     co_return ec;
 }
 

@@ -28,8 +28,9 @@ public:
     void cancel_wait() { conn_.cancel_notification_wait(); }
 
     // Connects, LISTENs, and sends again the rows claimed by a process that died before sending
-    // them (PENDING rows whose claiming session is gone). Its inserts may have reached
-    // Salesforce: they are marked unknown, so their records are looked for first.
+    // them (PENDING rows whose claiming session is gone). Its inserts and updates may have
+    // reached Salesforce: they are marked unknown, so the inserts' records are looked for
+    // first and the updates' echoes are not taken for Salesforce changes.
     // `held`: the rows this write-back still holds from a session that was lost (a restart of
     // Postgres, a network cut, a terminated backend). That session is ended if it lingers, and
     // these rows are claimed again first, so that they are not sent a second time; `kept` gets
@@ -78,6 +79,11 @@ public:
     // Which of these sfids are held by a row the app inserted (a row with an INSERT in the
     // trigger log), other than the `own` rows: records linked to another row, which a
     // reconciliation must not adopt.
+    // The app's updates sent to these records (or sent with their answer lost), as (sfid,
+    // values): what the app itself changed in a record since it was created.
+    boost::asio::awaitable<boost::system::error_code>
+    updates_sent_to(const std::string& table, const std::vector<std::string>& sfids,
+                    std::vector<std::pair<std::string, std::string>>& out, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     held_by_app_rows(const std::string& table, const std::vector<std::string>& sfids,
                      const std::vector<std::int64_t>& own, std::set<std::string>& out,

@@ -44,14 +44,19 @@ struct writeback_entry {
     std::string old;        // hstore text: the row before an UPDATE
     std::string created_at; // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
     std::int64_t created_ms = 0;
-    // A create was sent and its answer lost (here, or by a process that died holding the row):
-    // Salesforce may hold the record, so it is looked for before the create is sent again.
+    // The write was sent and its answer lost (here, or by a process that died holding the row).
+    // A create: Salesforce may hold the record, so it is looked for before it is sent again.
+    // An update: its values may be in Salesforce and come back as its echo, which is then the
+    // app's own value in the row, not a Salesforce change to detect a conflict with.
     bool unknown = false;
     // The record's echo may have been merged as a row of its own while the mapping's lock was
     // not held (a record found by reconciliation, or a create answered in a Postgres session
     // that died): that row goes when this row takes the sfid.
     bool replaces_echo = false;
     bool recorded = false; // the outcome is committed in Postgres
+    // Merged into this later entry's write (write_algorithm::merged): pending until that write
+    // is through, so that a transient failure sends the merged fields again too.
+    writeback_entry* merged_into = nullptr;
     // The outcome. `conflict`: every field it changed lost to a later Salesforce change.
     enum class result {
         pending,
@@ -79,6 +84,8 @@ inline constexpr int sf_result_unknown = 1;
 inline constexpr std::string_view unknown_message =
     "sfbridge: the create was sent and its answer lost; its record is looked for in Salesforce "
     "before it is sent again";
+inline constexpr std::string_view update_unknown_message =
+    "sfbridge: the update was sent and its answer lost; it is sent again";
 
 using mapping_lookup = std::function<const mappings::resolved_mapping*(const std::string& table)>;
 
@@ -154,6 +161,10 @@ struct update_plan {
 [[nodiscard]] update_plan plan_updates(const std::vector<writeback_entry*>& es,
                                        const std::map<std::int64_t, current_row>& rows,
                                        write_algorithm algorithm);
+// After a merged plan's writes: an entry merged into a write that went through is MERGED; into
+// one Salesforce refused, FAILED with its reason; into one still pending, pending again (the
+// next attempt plans and merges it anew).
+void settle_merged(const std::vector<writeback_entry*>& es);
 // Round `round` of an update plan: each record's round-th change, but none of a record in
 // `held` (an earlier change still pending). `done` is false while a later round has work.
 struct update_round {

@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace sfbridge::bridge {
 
@@ -15,7 +16,7 @@ namespace {
 // The candidates: records the integration user created since the writes were captured.
 asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
                                             const mappings::resolved_mapping& m,
-                                            const std::vector<sent_create>& sent,
+                                            const std::vector<sent_create>& sent, bool by_value,
                                             std::vector<salesforce::flat_record>& out,
                                             salesforce::diagnostics& d) {
     salesforce::call_options o;
@@ -26,8 +27,64 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
             out.push_back(std::move(r));
         co_return error_code{};
     };
-    const std::string soql = reconcile_query(m, sent, rest.user_id());
+    const std::string soql = reconcile_query(m, sent, rest.user_id(), by_value);
     co_return co_await rest.query(soql, false, 0, on_page, d, o);
+}
+
+std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& records) {
+    std::vector<std::string> ids;
+    for (const auto& r : records)
+        if (const auto* id = r.get("Id"))
+            ids.push_back(id->raw);
+    return ids;
+}
+
+// One look for these creates' records. The first filters by value and compares every value
+// sent; the second (`wide`) looks at the records the app itself changed since they were
+// created, compared on the other fields. Records other rows of the app hold, or in `taken`,
+// are never adopted.
+asio::awaitable<error_code>
+look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_mapping& m,
+     const std::vector<sent_create>& sent, const std::vector<std::int64_t>& own_rows,
+     std::set<std::string> taken, bool wide, std::vector<std::string>& matched) {
+    std::vector<salesforce::flat_record> candidates;
+    salesforce::diagnostics sd;
+    if (auto ec = co_await find_candidates(rest, m, sent, !wide, candidates, sd)) {
+        log::warn("writeback", "cannot look for the records of creates whose answer was lost",
+                  {{"mapping", m.object_name}, {"error", sd.summary()}});
+        co_return ec;
+    }
+    own_writes own;
+    pg::diagnostics pd;
+    if (wide) {
+        std::vector<std::pair<std::string, std::string>> updates;
+        if (auto ec = co_await log.updates_sent_to(m.table, record_ids(candidates), updates, pd)) {
+            log::warn("writeback", "cannot read the app's updates of candidate records",
+                      {{"mapping", m.object_name}, {"error", pd.summary()}});
+            co_return ec;
+        }
+        own = written_fields(m, updates);
+        std::erase_if(candidates, [&](const salesforce::flat_record& r) {
+            const auto* id = r.get("Id");
+            return !id || !own.contains(id->raw); // the others were compared whole already
+        });
+    }
+    // Only candidates that match some create are asked about.
+    std::erase_if(candidates, [&](const salesforce::flat_record& r) {
+        const auto* id = r.get("Id");
+        const auto w = id ? own.find(id->raw) : own.end();
+        return std::none_of(sent.begin(), sent.end(), [&](const sent_create& s) {
+            return matches(s, r, w == own.end() ? nullptr : &w->second);
+        });
+    });
+    if (auto ec =
+            co_await log.held_by_app_rows(m.table, record_ids(candidates), own_rows, taken, pd)) {
+        log::warn("writeback", "cannot read which records other rows hold",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return ec;
+    }
+    matched = assign_candidates(sent, candidates, taken, own);
+    co_return error_code{};
 }
 
 } // namespace
@@ -52,38 +109,31 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
                   "the integration user's id is unknown: records of any user are "
                   "looked at for creates whose answer was lost",
                   {{"mapping", m.object_name}});
-    std::vector<salesforce::flat_record> candidates;
-    salesforce::diagnostics sd;
-    if (auto ec = co_await find_candidates(rest, m, in.sent, candidates, sd)) {
-        log::warn("writeback", "cannot look for the records of creates whose answer was lost",
-                  {{"mapping", m.object_name}, {"error", sd.summary()}});
-        co_return ec;
-    }
-    // Only candidates that match some create are asked about; records of this batch (created
-    // and answered, not yet recorded) are taken already.
-    std::erase_if(candidates, [&](const salesforce::flat_record& r) {
-        return std::none_of(in.sent.begin(), in.sent.end(),
-                            [&](const sent_create& s) { return matches(s, r); });
-    });
-    std::vector<std::string> ids;
-    for (const auto& r : candidates)
-        if (const auto* id = r.get("Id"))
-            ids.push_back(id->raw);
-    std::vector<std::int64_t> own;
+    std::vector<std::int64_t> own_rows;
     for (auto* e : es)
-        own.push_back(e->record_id);
-    std::set<std::string> taken = batch_sfids;
-    pg::diagnostics pd;
-    if (auto ec = co_await log.held_by_app_rows(m.table, ids, own, taken, pd)) {
-        log::warn("writeback", "cannot read which records other rows hold",
-                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        own_rows.push_back(e->record_id);
+    std::set<std::string> taken = batch_sfids; // created and answered, not yet recorded
+    auto put = [&](const std::vector<sent_create>& sent, const std::vector<std::string>& ids) {
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            for (std::size_t k = 0; k < es.size() && !ids[i].empty(); ++k)
+                if (es[k] == sent[i].e) {
+                    found[k] = ids[i];
+                    taken.insert(ids[i]);
+                }
+    };
+    std::vector<std::string> matched;
+    if (auto ec = co_await look(rest, log, m, in.sent, own_rows, taken, false, matched))
         co_return ec;
-    }
-    const auto matched = assign_candidates(in.sent, candidates, taken);
+    put(in.sent, matched);
+    std::vector<sent_create> rest_of;
     for (std::size_t i = 0; i < matched.size(); ++i)
-        for (std::size_t k = 0; k < es.size(); ++k)
-            if (es[k] == in.sent[i].e)
-                found[k] = matched[i];
+        if (matched[i].empty())
+            rest_of.push_back(in.sent[i]);
+    if (rest_of.empty())
+        co_return error_code{};
+    if (auto ec = co_await look(rest, log, m, rest_of, own_rows, taken, true, matched))
+        co_return ec;
+    put(rest_of, matched);
     co_return error_code{};
 }
 

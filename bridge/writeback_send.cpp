@@ -185,6 +185,7 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
         if (r.last)
             break;
     }
+    settle_merged(es);
     co_return transient;
 }
 

@@ -5,6 +5,7 @@
 #include "salesforce/ids.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace sfbridge::bridge {
 
@@ -50,6 +51,13 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         // Salesforce's older value in the row (which `old` then captured): not a conflict.
         if (const auto sent = row.last_sent.find(col);
             sent != row.last_sent.end() && sent->second == *now)
+            continue;
+        // Or the echo of a pending update that was sent before and whose answer was lost (a
+        // crash, a lost session): it is planned again, but its value may be in Salesforce.
+        if (std::any_of(changes.begin(), changes.end(), [&](const record_change& c) {
+                const auto* v = c.e->unknown ? get(c.values, col) : nullptr;
+                return v && *v == *now;
+            }))
             continue;
         write_conflict k;
         k.e = last->e;
@@ -127,7 +135,7 @@ void merge(std::vector<record_change>& changes) {
             if (std::none_of(last.begin(), last.end(),
                              [&](const auto& p) { return p.first == kv.first; }))
                 last.push_back(kv);
-        changes[i].e->outcome = writeback_entry::result::merged;
+        changes[i].e->merged_into = changes.back().e; // settled by settle_merged()
     }
     changes.erase(changes.begin(), changes.end() - 1);
 }
@@ -178,6 +186,19 @@ update_plan plan_updates(const std::vector<writeback_entry*>& es,
         for (auto& [sfid, changes] : plan.per_record)
             merge(changes);
     return plan;
+}
+
+void settle_merged(const std::vector<writeback_entry*>& es) {
+    for (auto* e : es) {
+        auto* into = std::exchange(e->merged_into, nullptr);
+        if (!into || !e->pending())
+            continue;
+        if (into->outcome == writeback_entry::result::failed)
+            e->fail(into->error_code, "merged into trigger log entry " + std::to_string(into->id) +
+                                          ", which failed: " + into->message);
+        else if (!into->pending())
+            e->outcome = writeback_entry::result::merged;
+    }
 }
 
 update_round plan_update_round(const mappings::resolved_mapping& m, update_plan& plan,

@@ -305,6 +305,8 @@ std::string setup_schema(std::string_view schema) {
          "    kept_value text,\n"
          "    lost_value text\n"
          ");\n";
+    s += "CREATE INDEX IF NOT EXISTS _sfbridge_conflicts_log ON " +
+         qualified(schema, "_sfbridge_conflicts") + " (trigger_log_id);\n";
     s += "COMMIT;\n";
     return s;
 }

@@ -8,6 +8,27 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Each of the table's rows holds a record of its own, `n` of them.
+asio::awaitable<void> check_one_row_per_record(pg::connection& app, const std::string& table,
+                                               const std::string& n) {
+    auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + table);
+    CHECK(rows.value(0, 0) == n);
+    CHECK(rows.value(0, 1) == n);
+}
+
+// A session that stands for a write-back which claimed rows and lives on: a start leaves its
+// rows to it until it closes.
+asio::awaitable<void> connect_as_writeback(pg::connection& c) {
+    co_await must_connect(c);
+    co_await must_exec(c, "SET application_name = 'sfbridge-writeback'");
+}
+asio::awaitable<void> claim_new_rows_for_it(pg::connection& app, const std::string& log) {
+    co_await must_exec(app, "UPDATE " + log +
+                                " SET state = 'PENDING', processed_tx = (SELECT pid FROM "
+                                "pg_stat_activity WHERE application_name = 'sfbridge-writeback' "
+                                "LIMIT 1) WHERE state = 'NEW'");
+}
+
 // Three inserts in one statement whose create call loses its answer as `fault` says, then one
 // more insert once the fault is gone. Each insert must become exactly one Salesforce record,
 // and Postgres must hold exactly Salesforce's records, each row with its own sfid.
@@ -116,9 +137,112 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
             CHECK(records.size() == 3);
             const auto converged_now = co_await converged(h, app, "Contact", "LastName");
             CHECK(converged_now);
-            auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
-            CHECK(rows.value(0, 0) == "3");
-            CHECK(rows.value(0, 1) == "3");
+            co_await check_one_row_per_record(app, t, "3");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("a lost create's record the app changed through its echo row is still adopted",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            // A write-back claimed the insert and lives on until the create's echo is a row of
+            // its own and the app has renamed it.
+            pg::connection holder(h.f.io.get_executor());
+            co_await connect_as_writeback(holder);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (lastname, email) VALUES ('Sent', 'sent@example.com')");
+            co_await claim_new_rows_for_it(app, log);
+            co_await h.send(http::verb::post, "/__sim/records/Contact",
+                            R"([{"LastName":"Sent","Email":"sent@example.com"}])");
+            co_await h.start(cfg);
+            const std::string echo =
+                "SELECT count(*)::text FROM " + t + " WHERE lastname = 'Sent' AND sfid IS NOT NULL";
+            bool ok = co_await eventually(app, echo, "1", 60);
+            REQUIRE(ok);
+            co_await must_exec(app,
+                               "UPDATE " + t + " SET lastname = 'Renamed' WHERE sfid IS NOT NULL");
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE action = 'UPDATE' AND state = 'SUCCESS'",
+                                     "1", 60);
+            REQUIRE(ok);
+            holder.close(); // the claimer dies: the next start looks for the record
+            co_await h.stop();
+            co_await h.start(cfg);
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE action = 'INSERT' AND state = 'SUCCESS'",
+                                     "1", 60);
+            REQUIRE(ok);
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            REQUIRE(records.size() == 1);
+            CHECK(records.begin()->second == "LastName=Renamed|");
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
+            co_await check_one_row_per_record(app, t, "1");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("updates a dead process sent are sent again without their echo taken for a conflict",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            pg::connection holder(h.f.io.get_executor()); // the claimer, alive until told
+            co_await connect_as_writeback(holder);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('A')");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "1", 60);
+            REQUIRE(ok);
+            co_await h.stop();
+            // The app renames the record twice; a process claims both updates, sends the
+            // first to Salesforce (made here through sfsim's control API) and dies.
+            co_await must_exec(app, "UPDATE " + t + " SET lastname = 'First'");
+            co_await must_exec(app, "UPDATE " + t + " SET lastname = 'Second'");
+            co_await claim_new_rows_for_it(app, log);
+            auto sfid = co_await must_query(app, "SELECT sfid FROM " + t);
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + std::string(sfid.value(0, 0)) +
+                                R"(","LastName":"First"}])");
+            // Its echo puts the first name back in the row while the updates wait.
+            co_await h.start(cfg);
+            ok = co_await eventually(app, "SELECT lastname FROM " + t, "First", 60);
+            REQUIRE(ok);
+            holder.close();
+            co_await h.stop();
+            co_await h.start(cfg);
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state IN ('NEW', 'PENDING')",
+                "0", 60);
+            REQUIRE(ok);
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            REQUIRE(records.size() == 1);
+            CHECK(records.begin()->second == "LastName=Second|");
+            auto conflicts = co_await must_query(app, "SELECT count(*) FROM " + h.schema +
+                                                          "._sfbridge_conflicts");
+            CHECK(conflicts.value(0, 0) == "0");
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
             co_await h.stop();
         }(),
         std::chrono::seconds(180));
@@ -192,9 +316,7 @@ TEST_CASE("the write-back's Postgres session lost while writes are in Salesforce
             CHECK(v2 == 3);
             const auto converged_now = co_await converged(h, app, "Contact", "Email");
             CHECK(converged_now);
-            auto rows = co_await must_query(app, "SELECT count(*), count(DISTINCT sfid) FROM " + t);
-            CHECK(rows.value(0, 0) == "4");
-            CHECK(rows.value(0, 1) == "4");
+            co_await check_one_row_per_record(app, t, "4");
             auto left = co_await must_query(app, "SELECT count(*) FROM " + log +
                                                      " WHERE state <> 'SUCCESS'");
             CHECK(left.value(0, 0) == "0");

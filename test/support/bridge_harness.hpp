@@ -35,6 +35,18 @@ struct harness {
                   tweak(c);
           }),
           control(f.client()) {}
+    // A test that failed before stop() leaves the engine running: it is stopped here, before
+    // it is destroyed, or the fixture's last run would resume its loops in freed memory.
+    ~harness() {
+        if (!engine || !running || f.io.stopped())
+            return;
+        engine->stop();
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (running && std::chrono::steady_clock::now() < until)
+            f.io.run_one_for(std::chrono::milliseconds(100));
+    }
+    harness(const harness&) = delete;
+    harness& operator=(const harness&) = delete;
 
     bridge::engine_config config(const std::string& mapping_json) {
         bridge::engine_config c;

@@ -127,3 +127,34 @@ TEST_CASE("a lost create's answer makes the entry unknown and keeps it pending",
     auto plan = bridge::plan_inserts(m, es);
     CHECK(plan.creates.empty()); // reconciled first, never created blindly
 }
+
+TEST_CASE("a lost create's record the app changed since is compared on the other fields",
+          "[unit][writeback]") {
+    const auto m = everything();
+    auto e = insert(1, R"("name"=>"Ada", "checkbox__c"=>"t", "number__c"=>"12.5")", 0);
+    std::vector<writeback_entry*> es{&e};
+    auto in = bridge::comparable_values(m, es);
+    REQUIRE(in.sent.size() == 1);
+    // The app renamed the record's echo row and Salesforce has that name now.
+    const auto changed = candidate("a0X000000000001AAA", "Ada Lovelace", "true", "12.5");
+    CHECK_FALSE(bridge::matches(in.sent[0], changed));
+    const auto own = bridge::written_fields(
+        m, {{"a0X000000000001AAA", R"("name"=>"Ada Lovelace", "not_mapped"=>"x")"},
+            {"a0X000000000002AAA", "not hstore"}});
+    CHECK(own == bridge::own_writes{{"a0X000000000001AAA", {"name"}}});
+    CHECK(bridge::matches(in.sent[0], changed, &own.at("a0X000000000001AAA")));
+    // A field the app did not change still has to hold the value sent.
+    const auto other = candidate("a0X000000000001AAA", "Ada Lovelace", "false", "12.5");
+    CHECK_FALSE(bridge::matches(in.sent[0], other, &own.at("a0X000000000001AAA")));
+    // With nothing left to compare, no record is recognised.
+    const std::set<std::string> all{"name", "checkbox__c", "number__c"};
+    CHECK_FALSE(bridge::matches(in.sent[0], changed, &all));
+    CHECK(bridge::assign_candidates(in.sent, {changed}, {}, own) ==
+          std::vector<std::string>{"a0X000000000001AAA"});
+    CHECK(bridge::assign_candidates(in.sent, {changed}, {}) == std::vector<std::string>{""});
+    // The second look has no value filter, newest first and bounded.
+    CHECK(bridge::reconcile_query(m, in.sent, "005000000000001AAA", false) ==
+          "SELECT Id, Name, Checkbox__c, Number__c FROM Sim_Everything__c WHERE CreatedDate >= "
+          "1969-12-31T23:55:00.000Z AND CreatedById = '005000000000001AAA' ORDER BY CreatedDate "
+          "DESC LIMIT 2000");
+}

@@ -235,8 +235,29 @@ TEST_CASE("merged updates fold into one write per record, later values winning",
     REQUIRE(r0.records.size() == 1);
     CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"A2","Text__c":"t"})");
     CHECK(r0.last);
-    CHECK(es[0].outcome == result::merged);
-    CHECK(es[1].pending());
+    CHECK(es[0].merged_into == &es[1]);
+    CHECK(es[0].pending()); // until its write is through
+    SECTION("the write went through: the earlier entry is MERGED") {
+        es[1].outcome = result::success;
+        bridge::settle_merged(pointers(es));
+        CHECK(es[0].outcome == result::merged);
+    }
+    SECTION("the write was refused: the earlier entry fails with its reason") {
+        es[1].fail("FIELD_CUSTOM_VALIDATION_EXCEPTION", "no");
+        bridge::settle_merged(pointers(es));
+        CHECK(es[0].outcome == result::failed);
+        CHECK(es[0].error_code == "FIELD_CUSTOM_VALIDATION_EXCEPTION");
+        CHECK(es[0].message == "merged into trigger log entry 2, which failed: no");
+    }
+    SECTION("the write is retried: the merged fields go again with it") {
+        bridge::settle_merged(pointers(es)); // a transient failure left entry 2 pending
+        CHECK(es[0].pending());
+        CHECK(es[0].merged_into == nullptr);
+        auto again = bridge::plan_updates(pointers(es), {}, bridge::write_algorithm::merged);
+        auto r = bridge::plan_update_round(m, again, 0, {});
+        REQUIRE(r.records.size() == 1);
+        CHECK(r.records[0] == R"({"Id":")" + a + R"(","Name":"A2","Text__c":"t"})");
+    }
 }
 
 TEST_CASE("an update without an sfid takes the row's, is ignored when the row is gone, fails "
@@ -317,6 +338,25 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         auto r0 = bridge::plan_update_round(m, plan, 0, {});
         REQUIRE(r0.records.size() == 1);
         CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App","Text__c":"t1"})");
+    }
+    SECTION("the echo of a pending update sent before with its answer lost is the app's own") {
+        // "SF" went to Salesforce in an attempt whose answer was lost (a crash); its echo is in
+        // the row when it and the app's next edit are planned again.
+        es = {entry(1, "UPDATE", m.table, 1, R"("name"=>"SF")", a, old),
+              entry(2, "UPDATE", m.table, 1, R"("name"=>"App")", a, R"("name"=>"SF")")};
+        row.modstamp = "2026-01-01 10:00:05.000";
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        auto unsent = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        REQUIRE(unsent.conflicts.size() == 1); // never sent: "SF" is Salesforce's own value
+        CHECK(unsent.conflicts[0].salesforce_won);
+        for (auto& e : es)
+            e.outcome = result::pending;
+        es[0].unknown = true;
+        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::merged);
+        CHECK(plan.conflicts.empty());
+        auto r0 = bridge::plan_update_round(m, plan, 0, {});
+        REQUIRE(r0.records.size() == 1);
+        CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App"})");
     }
     SECTION("a value the app sent before the newest one is Salesforce's change again") {
         row.modstamp = "2026-01-01 10:00:05.000";
