@@ -28,6 +28,9 @@ struct engine_config {
     std::size_t load_connections = 2;
     std::chrono::milliseconds poll_overlap{std::chrono::seconds(60)};
     std::optional<std::chrono::milliseconds> poll_interval; // overrides sf_polling_seconds
+    // How often records Postgres refused are fetched again (refused_retry.hpp): this after an
+    // attempt that left none refused, doubling up to ten minutes while some are.
+    std::chrono::milliseconds refused_retry{std::chrono::seconds(30)};
     std::size_t stream_queue = 20000;
     net::client_options cometd_http; // defaults to salesforce.http
     std::vector<std::string> reload; // objects to load again from scratch

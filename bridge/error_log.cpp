@@ -22,7 +22,8 @@ boost::asio::awaitable<void> record_error(table_writer& w, mapping_runtime& m,
         issue.sfid.empty() ? std::nullopt : std::optional<std::string>(issue.sfid);
     (void)co_await w.query(state_sql::insert_error(w.schema()),
                            pg::params(m.m.object_name, channel, static_cast<long long>(replay_id),
-                                      message, utf8::printable(payload, 100000), sfid),
+                                      message, utf8::printable(payload, 100000), sfid,
+                                      issue.retry && sfid.has_value()),
                            r, pd);
 }
 

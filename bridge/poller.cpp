@@ -23,7 +23,9 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 poller::poller(const sync_context& ctx, mapping_runtime& m, std::function<void()> caught_up)
-    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema), caught_up_(std::move(caught_up)) {}
+    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema), caught_up_(std::move(caught_up)),
+      refused_(ctx.cfg.refused_retry, std::max<std::chrono::milliseconds>(
+                                          ctx.cfg.refused_retry, std::chrono::minutes(10))) {}
 
 asio::awaitable<void> poller::run() {
     const auto interval = ctx_.cfg.poll_interval.value_or(
@@ -59,6 +61,10 @@ asio::awaitable<void> poller::run() {
         retry_after.reset();
         delays.reset();
         co_await prune_tombstones();
+        if (refused_.due(std::chrono::steady_clock::now())) {
+            const bool still = co_await retry_refused(ctx_, w_, m_);
+            refused_.done(std::chrono::steady_clock::now(), still);
+        }
     }
     w_.connection().close();
     log::debug("sync", "poll loop ended", {{"mapping", m_.m.object_name}});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/mapping_runtime.hpp"
+#include "bridge/refused_retry.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
 
@@ -12,7 +13,8 @@
 // records changed since the high-water mark less an overlap, and (queryAll) the records
 // deleted since the delete high-water mark; each batch commits with the mark it reaches. What
 // streaming misses (events lost, a notify fetch that failed, a CDC overflow) arrives this way.
-// Once an hour after a poll, tombstones past their retention are pruned.
+// Once an hour after a poll, tombstones past their retention are pruned; records Postgres
+// refused are fetched again on their own schedule (refused_retry.hpp).
 namespace sfbridge::bridge {
 
 class poller {
@@ -39,6 +41,7 @@ private:
     mapping_runtime& m_;
     table_writer w_;
     std::function<void()> caught_up_;
+    refused_schedule refused_;
 };
 
 } // namespace sfbridge::bridge

@@ -18,6 +18,7 @@ enum class row_outcome : unsigned char {
 struct row_issue {
     std::string sfid; // the record's Id, empty when it has none fit to store
     std::string message;
+    bool retry = false; // Postgres refused the record: fetched again later (refused_retry.hpp)
 };
 
 // An Id as _sfbridge_errors.sfid (varchar(18)) can take it, else empty: a refused record's Id

@@ -82,7 +82,8 @@ std::string status(std::string_view schema) {
            "poll_high_water)))::text || ' s ago', '-'), coalesce(replay_id::text, '-'), "
            "(SELECT count(*) FROM " +
            table(schema, "_sfbridge_errors") +
-           " e WHERE e.object_name = s.object_name), load_attempts, coalesce(load_error, '') "
+           " e WHERE e.object_name = s.object_name AND e.resolved_at IS NULL), load_attempts, "
+           "coalesce(load_error, '') "
            "FROM " +
            state(schema) + " s ORDER BY object_name";
 }
@@ -113,10 +114,24 @@ std::string insert_error(std::string_view schema) {
     const std::string errors = table(schema, "_sfbridge_errors");
     // Typed: in INSERT ... SELECT the parameters take their types from here, not the columns.
     return "INSERT INTO " + errors +
-           " (object_name, channel, replay_id, message, payload, sfid) SELECT $1::text, "
-           "$2::text, $3::bigint, $4::text, $5::text, $6::text WHERE $6::text IS NULL OR NOT "
-           "EXISTS (SELECT 1 FROM " +
-           errors + " WHERE object_name = $1::text AND sfid = $6::text AND message = $4::text)";
+           " (object_name, channel, replay_id, message, payload, sfid, retry) SELECT $1::text, "
+           "$2::text, $3::bigint, $4::text, $5::text, $6::text, $7::boolean WHERE $6::text IS "
+           "NULL OR NOT EXISTS (SELECT 1 FROM " +
+           errors +
+           " WHERE object_name = $1::text AND sfid = $6::text AND message = $4::text AND "
+           "resolved_at IS NULL)";
+}
+
+std::string refused_sfids(std::string_view schema) {
+    return "SELECT sfid FROM " + table(schema, "_sfbridge_errors") +
+           " WHERE object_name = $1 AND retry AND resolved_at IS NULL AND sfid IS NOT NULL GROUP "
+           "BY sfid ORDER BY min(id) LIMIT $2";
+}
+
+std::string resolve_refused(std::string_view schema) {
+    return "UPDATE " + table(schema, "_sfbridge_errors") +
+           " SET resolved_at = now() WHERE object_name = $1 AND sfid = ANY($2::text[]) AND retry "
+           "AND resolved_at IS NULL";
 }
 
 std::string clear_seen(std::string_view schema) {

@@ -45,9 +45,15 @@ namespace sfbridge::bridge::state_sql {
 // For `sfbridge status`: loop, deaths, last death (UTC text), error, restarted at ('' if not).
 [[nodiscard]] std::string loop_deaths(std::string_view schema);
 
-// $1 object, $2 channel, $3 replay id, $4 message, $5 payload, $6 sfid (or NULL). A row with
-// an sfid is not inserted when the same message about the same record is already there.
+// $1 object, $2 channel, $3 replay id, $4 message, $5 payload, $6 sfid (or NULL), $7 retry
+// (Postgres refused the record: fetch it again later). A row with an sfid is not inserted when
+// the same message about the same record is already there, unresolved.
 [[nodiscard]] std::string insert_error(std::string_view schema);
+// A mapping ($1)'s unresolved refusals (records Postgres refused, to fetch again): at most $2
+// sfids, oldest first.
+[[nodiscard]] std::string refused_sfids(std::string_view schema);
+// Those of these sfids ($2) marked resolved: the records are in the table now.
+[[nodiscard]] std::string resolve_refused(std::string_view schema);
 
 // $1 object: the sfids a reload has seen so far are forgotten.
 [[nodiscard]] std::string clear_seen(std::string_view schema);

@@ -45,8 +45,10 @@ row_issue refusal(const change_batch& b, const pg::diagnostics& pd) {
     // version again add nothing.
     // Not the server's detail: for a check constraint it is the whole row, which does not
     // belong in a log line.
-    return {storable_sfid(b.sfid(0)), "Postgres refused the version of " + b.modstamp(0) +
-                                          " (SQLSTATE " + pd.sqlstate + "): " + pd.message};
+    return {storable_sfid(b.sfid(0)),
+            "Postgres refused the version of " + b.modstamp(0) + " (SQLSTATE " + pd.sqlstate +
+                "): " + pd.message,
+            true};
 }
 } // namespace
 

@@ -281,8 +281,16 @@ std::string setup_schema(std::string_view schema) {
          "    replay_id bigint,\n"
          "    sfid character varying(18),\n"
          "    message text NOT NULL,\n"
-         "    payload text\n"
+         "    payload text,\n"
+         "    retry boolean NOT NULL DEFAULT false,\n"
+         "    resolved_at timestamp with time zone\n"
          ");\n";
+    // Records Postgres refused are fetched again until they go in (bridge/refused_retry.hpp).
+    s += "ALTER TABLE " + qualified(schema, "_sfbridge_errors") +
+         " ADD COLUMN IF NOT EXISTS retry boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT "
+         "EXISTS resolved_at timestamp with time zone;\n";
+    s += "CREATE INDEX IF NOT EXISTS _sfbridge_errors_sfid ON " +
+         qualified(schema, "_sfbridge_errors") + " (object_name, sfid);\n";
     // The sfids a reload has seen so far (rows not seen are removed at its end).
     s += "CREATE UNLOGGED TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_seen") +
          " (\n"

@@ -359,6 +359,54 @@ TEST_CASE("polling records a row Postgres refuses once and moves past it", "[bri
         std::chrono::seconds(180));
 }
 
+TEST_CASE("records Postgres refused go in once the app lets them and their errors are resolved",
+          "[bridge][bad_values]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor());
+            co_await must_connect(c);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.refused_retry = std::chrono::milliseconds(300);
+            co_await h.start(cfg);
+            bool ok = co_await polled(h, 1);
+            REQUIRE(ok);
+            co_await must_exec(c, refusing_table(h));
+            const auto ids = co_await sim_create(
+                h, "Contact",
+                R"([{"LastName":"Refused by check"},{"LastName":"Refused by trigger"}])");
+            const std::string errors = h.schema + "._sfbridge_errors";
+            const std::string open_retries = "SELECT count(DISTINCT sfid) FROM " + errors +
+                                             " WHERE retry AND resolved_at IS NULL";
+            ok = co_await becomes(c, open_retries, "2");
+            REQUIRE(ok);
+            // Fetched again while still refused: the same version is not recorded twice.
+            ok = co_await polls_pass(h, 4);
+            CHECK(ok);
+            auto refused = co_await errors_of(h, c, ids[0]);
+            CHECK(refused.size() == 1);
+            // The app drops its check and its trigger: both records arrive, without a change
+            // in Salesforce, and their errors are marked resolved.
+            co_await must_exec(c, "ALTER TABLE " + h.schema +
+                                      ".contact DROP CONSTRAINT app_check; DROP TRIGGER "
+                                      "app_refuse ON " +
+                                      h.schema + ".contact");
+            ok = co_await becomes(c, lastname_of(h, ids[0]), "Refused by check");
+            CHECK(ok);
+            ok = co_await becomes(c, lastname_of(h, ids[1]), "Refused by trigger");
+            CHECK(ok);
+            ok = co_await becomes(c, open_retries, "0");
+            CHECK(ok);
+            const auto resolved = co_await value_of(c, "SELECT count(*) FROM " + errors +
+                                                           " WHERE resolved_at IS NOT NULL");
+            CHECK(resolved == "2");
+            CHECK(h.running);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 TEST_CASE("a statement timeout is retried and is not a data error", "[bridge][bad_values]") {
     harness h;
     log_capture logs;

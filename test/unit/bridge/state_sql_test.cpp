@@ -37,10 +37,16 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     CHECK(has(sql::mark_loaded(s), "poll_high_water = $2::timestamp, deleted_high_water = $2"));
     CHECK(parameters(sql::reload_requests(s)) == 0);
     CHECK(has(sql::request_reload(s), "lower(object_name) = lower($1)"));
-    CHECK(parameters(sql::insert_error(s)) == 6);
-    // A record's issue once: not again when the same message about the same sfid is there.
+    CHECK(parameters(sql::insert_error(s)) == 7);
+    // A record's issue once: not again when the same message about the same sfid is there,
+    // unless that one was resolved (the record went in, then a later version was refused).
     CHECK(has(sql::insert_error(s), "WHERE $6::text IS NULL OR NOT EXISTS"));
-    CHECK(has(sql::insert_error(s), "sfid = $6::text AND message = $4::text"));
+    CHECK(has(sql::insert_error(s),
+              "sfid = $6::text AND message = $4::text AND resolved_at IS NULL"));
+    CHECK(parameters(sql::refused_sfids(s)) == 2);
+    CHECK(has(sql::refused_sfids(s), "WHERE object_name = $1 AND retry AND resolved_at IS NULL"));
+    CHECK(parameters(sql::resolve_refused(s)) == 2);
+    CHECK(has(sql::resolve_refused(s), "SET resolved_at = now()"));
     CHECK(has(sql::insert_error(s), R"("sf_app"."_sfbridge_errors")"));
     CHECK(parameters(sql::insert_seen(s)) == 2);
     CHECK(has(sql::clear_seen(s), R"("sf_app"."_sfbridge_seen")"));
