@@ -34,6 +34,8 @@ options:
   --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
   --shutdown-grace S     after SIGTERM, seconds for calls in flight to finish and record
                          (default 30, or SFBRIDGE_SHUTDOWN_GRACE); then it exits anyway
+  --retention-days D     keep the trigger-log archive, conflicts and errors D days (default
+                         31, Heroku Connect's archive; or SFBRIDGE_RETENTION_DAYS)
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)
@@ -112,6 +114,10 @@ engine_config engine_options(const settings& s, const cli& c) {
     cfg.shutdown_grace = std::chrono::seconds(positive_number(
         "--shutdown-grace (SFBRIDGE_SHUTDOWN_GRACE)",
         option_or_setting(c, "shutdown-grace", s, "SFBRIDGE_SHUTDOWN_GRACE", "30")));
+    cfg.retention = std::chrono::hours(
+        24 * positive_number(
+                 "--retention-days (SFBRIDGE_RETENTION_DAYS)",
+                 option_or_setting(c, "retention-days", s, "SFBRIDGE_RETENTION_DAYS", "31")));
     if (const char* fail = std::getenv("SFBRIDGE_TEST_FAIL_LOOP"))
         cfg.fail_loop = fail;
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");

@@ -31,13 +31,17 @@ struct engine_config {
     // How often records Postgres refused are fetched again (refused_retry.hpp): this after an
     // attempt that left none refused, doubling up to ten minutes while some are.
     std::chrono::milliseconds refused_retry{std::chrono::seconds(30)};
-    std::size_t stream_queue = 20000;
-    net::client_options cometd_http; // defaults to salesforce.http
-    std::vector<std::string> reload; // objects to load again from scratch
-    bool writeback = true;           // send read-write mappings' captured writes to Salesforce
+    std::size_t stream_queue = 20000;                       // events waiting to be written
+    std::size_t stream_queue_bytes = std::size_t{64} << 20; // and their bytes
+    net::client_options cometd_http;                        // defaults to salesforce.http
+    std::vector<std::string> reload;                        // objects to load again from scratch
+    bool writeback = true; // send read-write mappings' captured writes to Salesforce
     write_algorithm writes = write_algorithm::ordered;
     std::chrono::seconds archive_after{std::chrono::hours(24)};
-    // Tombstones of deleted records older than this are pruned (see poller::prune_tombstones).
+    // Kept this long, then pruned hourly by each mapping's poller: _trigger_log_archive rows,
+    // _sfbridge_conflicts, and _sfbridge_errors other than refusals still to be retried.
+    std::chrono::seconds retention{std::chrono::hours(24 * 31)};
+    // Tombstones of deleted records older than this are pruned (see poller::housekeeping).
     std::chrono::seconds tombstone_retention{std::chrono::hours(24 * 7)};
     // After SIGTERM, how long calls in flight may take to finish and record their outcomes
     // before the process exits anyway.

@@ -60,7 +60,7 @@ asio::awaitable<void> poller::run() {
             caught_up_();
         retry_after.reset();
         delays.reset();
-        co_await prune_tombstones();
+        co_await housekeeping();
         if (refused_.due(std::chrono::steady_clock::now())) {
             const bool still = co_await retry_refused(ctx_, w_, m_);
             refused_.done(std::chrono::steady_clock::now(), still);
@@ -228,8 +228,9 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
 // A tombstone only has to outlive every way an older version of the record can still arrive:
 // replayed events (Salesforce keeps them 24 h, 72 h for CDC) and overlapping polls. Past that, a
 // poll reads the record as it is (IsDeleted through queryAll), so the row stays deleted without
-// it. Checked once an hour per mapping, after a poll.
-asio::awaitable<void> poller::prune_tombstones() {
+// it. The archive, conflicts and errors are kept for people (retention, 31 days by default),
+// except refusals still to be retried. Checked once an hour per mapping, after a poll.
+asio::awaitable<void> poller::housekeeping() {
     const auto now = std::chrono::steady_clock::now();
     if (m_.last_prune != std::chrono::steady_clock::time_point{} &&
         now - m_.last_prune < std::chrono::hours(1))
@@ -237,19 +238,44 @@ asio::awaitable<void> poller::prune_tombstones() {
     m_.last_prune = now;
     if (!w_.connection().is_open())
         co_return;
+    const std::string& schema = ctx_.cfg.schema;
+    const auto& object = m_.m.object_name;
+    const long tombstones = static_cast<long>(ctx_.cfg.tombstone_retention.count());
+    const long kept = static_cast<long>(ctx_.cfg.retention.count());
+    std::size_t rows = 0;
+    (void)co_await prune("tombstones", state_sql::prune_tombstones(schema),
+                         pg::params(object, tombstones), rows);
+    (void)co_await prune("errors", state_sql::prune_errors(schema), pg::params(object, kept), rows);
+    (void)co_await prune("conflicts", state_sql::prune_conflicts(schema), pg::params(object, kept),
+                         rows);
+    if (!m_.m.read_write())
+        co_return;
+    constexpr long chunk = 10000; // short transactions beside the app's
+    for (int i = 0; i < 1000; ++i) {
+        std::size_t n = 0;
+        if (!co_await prune("archived trigger-log rows", state_sql::prune_archive(schema),
+                            pg::params(m_.m.table, kept, chunk), n) ||
+            n < static_cast<std::size_t>(chunk))
+            break;
+    }
+}
+
+asio::awaitable<bool> poller::prune(const std::string& what, const std::string& sql,
+                                    const pg::params& p, std::size_t& rows) {
     pg::result r;
     pg::diagnostics d;
-    auto ec = co_await w_.query(
-        state_sql::prune_tombstones(ctx_.cfg.schema),
-        pg::params(m_.m.object_name, static_cast<long>(ctx_.cfg.tombstone_retention.count())), r,
-        d);
-    if (ec)
-        log::warn("sync", "pruning tombstones failed",
-                  {{"mapping", m_.m.object_name}, {"error", d.summary()}});
-    else if (r.affected_rows() > 0)
-        log::info("sync", "pruned tombstones",
+    if (co_await w_.query(sql, p, r, d)) {
+        log::warn("sync", "pruning failed",
+                  {{"mapping", m_.m.object_name}, {"what", what}, {"error", d.summary()}});
+        co_return false;
+    }
+    rows = static_cast<std::size_t>(r.affected_rows());
+    if (rows > 0)
+        log::info("sync", "pruned past their retention",
                   {{"mapping", m_.m.object_name},
-                   {"tombstones", static_cast<unsigned long>(r.affected_rows())}});
+                   {"what", what},
+                   {"rows", static_cast<unsigned long>(rows)}});
+    co_return true;
 }
 
 } // namespace sfbridge::bridge

@@ -13,7 +13,8 @@
 // records changed since the high-water mark less an overlap, and (queryAll) the records
 // deleted since the delete high-water mark; each batch commits with the mark it reaches. What
 // streaming misses (events lost, a notify fetch that failed, a CDC overflow) arrives this way.
-// Once an hour after a poll, tombstones past their retention are pruned; records Postgres
+// Once an hour after a poll, tombstones, and the mapping's archived trigger-log rows, conflicts
+// and errors past their retention are pruned; records Postgres
 // refused are fetched again on their own schedule (refused_retry.hpp).
 namespace sfbridge::bridge {
 
@@ -35,7 +36,9 @@ private:
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
                                                             const position_update& pos);
-    boost::asio::awaitable<void> prune_tombstones();
+    boost::asio::awaitable<void> housekeeping();
+    boost::asio::awaitable<bool> prune(const std::string& what, const std::string& sql,
+                                       const pg::params& p, std::size_t& rows);
 
     const sync_context& ctx_;
     mapping_runtime& m_;

@@ -106,9 +106,11 @@ asio::awaitable<bool> retry_refused(const sync_context& ctx, table_writer& w, ma
     const auto ec = co_await w.query(state_sql::resolve_refused(w.schema()),
                                      pg::params(m.m.object_name, pg::text_array(resolved)), r, d);
     if (!ec)
-        log::info("sync", "records Postgres had refused are in the table now",
-                  {{"mapping", m.m.object_name},
-                   {"records", static_cast<unsigned long>(resolved.size())}});
+        log::info(
+            "sync",
+            "records Postgres had refused are resolved: in the table now, or gone from Salesforce",
+            {{"mapping", m.m.object_name},
+             {"records", static_cast<unsigned long>(resolved.size())}});
     co_return !still.empty();
 }
 

@@ -22,7 +22,8 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_LOG_FORMAT",
                                                "SFBRIDGE_LOG_LEVEL",
                                                "SFBRIDGE_WRITE_ALGORITHM",
-                                               "SFBRIDGE_SHUTDOWN_GRACE"};
+                                               "SFBRIDGE_SHUTDOWN_GRACE",
+                                               "SFBRIDGE_RETENTION_DAYS"};
     return keys;
 }
 

@@ -158,6 +158,29 @@ std::string prune_tombstones(std::string_view schema) {
            "make_interval(secs => $2::double precision)";
 }
 
+namespace {
+std::string older_than(std::string_view column, std::string_view seconds) {
+    return std::string(column) + " < now() - make_interval(secs => " + std::string(seconds) +
+           "::double precision)";
+}
+} // namespace
+
+std::string prune_errors(std::string_view schema) {
+    return "DELETE FROM " + table(schema, "_sfbridge_errors") + " WHERE object_name = $1 AND " +
+           older_than("created_at", "$2") + " AND (NOT retry OR resolved_at IS NOT NULL)";
+}
+
+std::string prune_conflicts(std::string_view schema) {
+    return "DELETE FROM " + table(schema, "_sfbridge_conflicts") + " WHERE object_name = $1 AND " +
+           older_than("detected_at", "$2");
+}
+
+std::string prune_archive(std::string_view schema) {
+    const std::string t = table(schema, "_trigger_log_archive");
+    return "DELETE FROM " + t + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + t +
+           " WHERE table_name = $1 AND " + older_than("created_at", "$2") + " LIMIT $3))";
+}
+
 std::string insert_conflicts(std::string_view schema) {
     // A write retried after a transient failure finds the same conflict again: it is kept once.
     const std::string t = table(schema, "_sfbridge_conflicts");

@@ -66,6 +66,12 @@ namespace sfbridge::bridge::state_sql {
 
 // $1 object, $2 retention in seconds.
 [[nodiscard]] std::string prune_tombstones(std::string_view schema);
+// The same for a mapping's errors (not refusals still to be retried) and conflicts.
+[[nodiscard]] std::string prune_errors(std::string_view schema);
+[[nodiscard]] std::string prune_conflicts(std::string_view schema);
+// $1 the mapped table, $2 retention in seconds, $3 at most this many archived rows (a chunk:
+// the caller repeats while a whole chunk went).
+[[nodiscard]] std::string prune_archive(std::string_view schema);
 
 // $1 object, $2 table, $3..$9 arrays: record ids, sfids, trigger-log ids, fields, winners,
 // kept values, lost values.

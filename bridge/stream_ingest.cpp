@@ -50,6 +50,7 @@ cometd::client_config stream_ingest::client_config() const {
             cc.channels.push_back(m->channel);
     cc.http = ctx_.cfg.cometd_http;
     cc.queue_capacity = ctx_.cfg.stream_queue;
+    cc.queue_bytes = ctx_.cfg.stream_queue_bytes;
     return cc;
 }
 

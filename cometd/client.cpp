@@ -68,10 +68,19 @@ void client::stop() {
     wake();
 }
 
+namespace {
+std::size_t weight(const stream_item& i) {
+    return i.data.size() + i.channel.size() + i.message.size();
+}
+} // namespace
+
 void client::push(stream_item item) {
+    queue_bytes_ += weight(item);
     queue_.push_back(std::move(item));
-    if (queue_.size() >= cfg_.queue_capacity)
-        session_.on_full();
+    if (queue_.size() >= cfg_.queue_capacity || queue_bytes_ >= cfg_.queue_bytes) {
+        queue_full_ = true;
+        session_.on_full(); // again at each push: a new session starts out not full
+    }
     consumer_wakeup_.cancel();
 }
 
@@ -80,8 +89,11 @@ asio::awaitable<std::optional<stream_item>> client::next() {
         if (!queue_.empty()) {
             stream_item item = std::move(queue_.front());
             queue_.pop_front();
+            queue_bytes_ -= weight(item);
             // Room again once half the queue has drained: hysteresis, not a connect per event.
-            if (queue_.size() == cfg_.queue_capacity / 2) {
+            if (queue_full_ && queue_.size() <= cfg_.queue_capacity / 2 &&
+                queue_bytes_ <= cfg_.queue_bytes / 2) {
+                queue_full_ = false;
                 session_.on_room();
                 if (waiting_for_room_)
                     sleep_.cancel(); // the wait for room is over

@@ -42,6 +42,9 @@ struct client_config {
     net::client_options http;
     session_config session;
     std::size_t queue_capacity = 10000; // events; a reply may overshoot it once
+    // And in bytes of event data (a CDC event can be a megabyte): full at either bound, room
+    // again once both are down to half.
+    std::size_t queue_bytes = std::size_t{64} << 20;
 };
 
 class client {
@@ -70,6 +73,7 @@ public:
     boost::asio::awaitable<std::optional<stream_item>> next();
 
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    [[nodiscard]] std::size_t queued_bytes() const noexcept { return queue_bytes_; }
     [[nodiscard]] std::size_t long_poll_connects() const noexcept;
 
 private:
@@ -91,6 +95,8 @@ private:
     session session_;
     message_parser parser_;
     std::deque<stream_item> queue_;
+    std::size_t queue_bytes_ = 0;
+    bool queue_full_ = false;
     // The highest replay id handed to the consumer per channel. A resubscription from the
     // committed id replays what is queued but not yet committed; those are not handed twice.
     std::map<std::string, std::int64_t> delivered_;

@@ -5,6 +5,8 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <algorithm>
+
 namespace sfbridge::pg {
 
 using detail::field_of;
@@ -16,9 +18,15 @@ void connection::drain_notifications() {
         return;
     bool any = false;
     while (PGnotify* n = PQnotifies(conn_)) {
-        notifications_.push_back(
-            {n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid});
+        // One equal to a notification still queued adds nothing (Postgres itself folds equal
+        // notifications of one transaction): the queue is bounded by the distinct ones, not by
+        // how many writes the listener was too busy to hear of one by one.
+        notification got{n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid};
         PQfreemem(n);
+        if (std::none_of(notifications_.begin(), notifications_.end(), [&](const notification& q) {
+                return q.channel == got.channel && q.payload == got.payload;
+            }))
+            notifications_.push_back(std::move(got));
         any = true;
     }
     if (any)

@@ -34,6 +34,15 @@ std::vector<object_spec> campaign_objects() {
     };
 }
 
+std::vector<fault> campaign_plan(const campaign_options& o) {
+    plan_options po;
+    po.run_ms = o.seconds * 1000;
+    po.faults = o.faults;
+    for (const auto& s : campaign_objects())
+        po.objects.push_back(s.object);
+    return make_plan(o.seed, po);
+}
+
 std::string mapping_file(const std::vector<object_spec>& objects) {
     std::string out = R"({"version":1,"mappings":[)";
     for (std::size_t i = 0; i < objects.size(); ++i) {
@@ -114,6 +123,9 @@ asio::awaitable<void> campaign::prepare(const std::vector<fault>& plan) {
         throw std::runtime_error("the test cluster is unreachable");
     pg::diagnostics d;
     (void)co_await c.async_exec("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE", d);
+    // A statement_timeout fault of a campaign that was killed may still be in force.
+    (void)co_await c.async_exec("ALTER SYSTEM RESET statement_timeout", d);
+    (void)co_await c.async_exec("SELECT pg_reload_conf()", d);
     // A skew is constant: Salesforce's clock is set once, before any record exists.
     for (const auto& f : plan)
         if (f.kind == fault_kind::clock_skew) {
@@ -291,12 +303,7 @@ void campaign::scan_logs(std::vector<finding>& out) const {
 }
 
 asio::awaitable<void> campaign::run(campaign_result& res) {
-    plan_options po;
-    po.run_ms = o_.seconds * 1000;
-    po.faults = o_.faults;
-    for (const auto& s : objects_)
-        po.objects.push_back(s.object);
-    const auto plan = make_plan(o_.seed, po);
+    const auto plan = campaign_plan(o_);
     std::printf("\n== seed %llu: %ld s of changes, %zu faults (logs in %s)\n",
                 static_cast<unsigned long long>(o_.seed), o_.seconds, plan.size(), dir_.c_str());
     for (const auto& f : plan)
@@ -308,7 +315,7 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
     const auto start = steady_clock::now();
     const auto until = start + seconds(o_.seconds);
     workload wl(w_, objects_, schema_, o_.seed);
-    fault_runner faults(w_);
+    fault_runner faults(w_, schema_, objects_);
     async_flag changes_done(co_await asio::this_coro::executor);
     std::string workload_error;
     asio::co_spawn(co_await asio::this_coro::executor, wl.run(until), [&](std::exception_ptr e) {
@@ -352,7 +359,7 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
                 {"a SIGTERM exits 0", "the last stop exited " + std::to_string(rc)});
     }
     for (const auto& p : faults.problems())
-        res.findings.push_back({"a SIGTERM exits 0", p});
+        res.findings.push_back({"every fault is carried out, and sfbridge exits as asked", p});
     scan_logs(res.findings);
     res.injected = faults.injected();
 

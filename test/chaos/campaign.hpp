@@ -1,6 +1,7 @@
 #pragma once
 
 #include "test/chaos/invariants.hpp"
+#include "test/chaos/plan.hpp"
 
 #include <cstdint>
 #include <map>
@@ -26,6 +27,8 @@ struct campaign_result {
 // The campaign's mappings: no upsert field and a PushTopic; an upsert field and a PushTopic;
 // Change Data Capture.
 [[nodiscard]] std::vector<object_spec> campaign_objects();
+// The seed's fault schedule for these options.
+[[nodiscard]] std::vector<fault> campaign_plan(const campaign_options& o);
 [[nodiscard]] std::string mapping_file(const std::vector<object_spec>& objects);
 
 // Runs one seed and prints its report (seed, schedule, changes, findings) to stdout.

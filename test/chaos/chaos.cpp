@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <stdexcept>
@@ -15,22 +16,38 @@ using namespace sfbridge::chaos;
 namespace {
 
 const char* usage = "usage: chaos --sfsim PATH --sfbridge PATH [--seed N] [--seeds K] "
-                    "[--seconds S] [--faults F] [--workdir DIR]\n"
-                    "  (SFBRIDGE_TEST_PG_DSN and SFBRIDGE_TEST_PG_CTL name the test cluster)";
+                    "[--seconds S] [--faults F] [--workdir DIR] [--results FILE]\n"
+                    "       chaos --plan [--seed N] [--seeds K] [--seconds S] [--faults F]\n"
+                    "  (SFBRIDGE_TEST_PG_DSN and SFBRIDGE_TEST_PG_CTL name the test cluster;\n"
+                    "  --results appends a line per seed, so a long campaign can be split;\n"
+                    "  --plan prints the seeds' schedules and runs nothing)";
 
-campaign_options parse(int argc, char** argv, int& seeds) {
+struct cli {
+    int seeds = 1;
+    bool plan_only = false;
+    std::string results;
+};
+
+campaign_options parse(int argc, char** argv, cli& c) {
     campaign_options o;
     o.seed = std::random_device{}() % 1000000;
     o.workdir = "/tmp/sfbridge-chaos";
     for (int i = 1; i < argc; i += 2) {
         const std::string k = argv[i];
+        if (k == "--plan") {
+            c.plan_only = true;
+            --i;
+            continue;
+        }
         if (i + 1 >= argc)
             throw std::runtime_error(k + " expects a value");
         const std::string v = argv[i + 1];
         if (k == "--seed")
             o.seed = std::stoull(v);
         else if (k == "--seeds")
-            seeds = std::stoi(v);
+            c.seeds = std::stoi(v);
+        else if (k == "--results")
+            c.results = v;
         else if (k == "--seconds")
             o.seconds = std::stol(v);
         else if (k == "--faults")
@@ -44,6 +61,8 @@ campaign_options parse(int argc, char** argv, int& seeds) {
         else
             throw std::runtime_error("unknown option " + k);
     }
+    if (c.plan_only)
+        return o;
     const char* dsn = std::getenv("SFBRIDGE_TEST_PG_DSN");
     const char* ctl = std::getenv("SFBRIDGE_TEST_PG_CTL");
     if (o.sfsim.empty() || o.sfbridge.empty() || !dsn || !ctl)
@@ -57,8 +76,17 @@ campaign_options parse(int argc, char** argv, int& seeds) {
 
 int main(int argc, char** argv) {
     try {
-        int seeds = 1;
-        auto o = parse(argc, argv, seeds);
+        cli c;
+        auto o = parse(argc, argv, c);
+        const int seeds = c.seeds;
+        if (c.plan_only) {
+            for (int i = 0; i < seeds; ++i, ++o.seed) {
+                std::printf("seed %llu:\n", static_cast<unsigned long long>(o.seed));
+                for (const auto& f : campaign_plan(o))
+                    std::printf("%s\n", describe(f).c_str());
+            }
+            return 0;
+        }
         std::map<std::string, int> injected;
         std::vector<std::uint64_t> failed;
         for (int i = 0; i < seeds; ++i) {
@@ -67,6 +95,15 @@ int main(int argc, char** argv) {
                 injected[k] += n;
             if (!r.passed)
                 failed.push_back(o.seed);
+            if (!c.results.empty()) {
+                std::ofstream out(c.results, std::ios::app);
+                out << "seed " << o.seed << (r.passed ? " passed" : " FAILED");
+                for (const auto& [k, n] : r.injected)
+                    out << " " << k << "=" << n;
+                for (const auto& f : r.findings)
+                    out << " | " << f.invariant << ": " << f.detail;
+                out << "\n";
+            }
             ++o.seed;
         }
         std::printf("\n== campaign: %d seeds, %zu failed\n", seeds, failed.size());

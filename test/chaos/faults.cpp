@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 
 namespace sfbridge::chaos {
@@ -27,6 +29,50 @@ asio::awaitable<void> fault_runner::put_settings() {
         body += (body.size() > 1 ? "," : "") + ("\"" + k + "\":" + v);
     body += "}";
     (void)co_await w_.control(http::verb::put, "/__sim/faults", body, 5);
+}
+
+asio::awaitable<bool> fault_runner::sql(const std::vector<std::string>& statements) {
+    pg::connection c(co_await asio::this_coro::executor);
+    if (!co_await w_.connect(c))
+        co_return false;
+    for (const auto& q : statements) {
+        pg::diagnostics d;
+        if (co_await c.async_exec(q, d)) {
+            problems_.push_back("a fault's SQL failed: " + q + ": " + d.summary());
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+std::string fault_runner::trigger_off(const object_spec& s) const {
+    return "DROP TRIGGER IF EXISTS chaos_refuse ON \"" + schema_ + "\".\"" + s.table + "\"";
+}
+
+// The app's trigger: raises for about one row in eight (by the record's marker, so the same
+// records each time), on every write of them, the app's and sfbridge's alike.
+asio::awaitable<void> fault_runner::app_trigger(const fault& f) {
+    const auto spec = std::find_if(objects_.begin(), objects_.end(),
+                                   [&](const object_spec& s) { return s.object == f.object; });
+    if (spec == objects_.end())
+        co_return;
+    const std::string fn = "\"" + schema_ + "\".chaos_refuse";
+    std::string marker = spec->marker;
+    for (auto& ch : marker)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    // Named: GCC 12 miscompiles braced temporaries in a co_await expression.
+    const std::vector<std::string> on{
+        "CREATE OR REPLACE FUNCTION " + fn +
+            "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF hashtext(coalesce(to_jsonb(NEW) "
+            "->> TG_ARGV[0], '')) % 8 = 0 THEN RAISE EXCEPTION 'the app refuses %', "
+            "to_jsonb(NEW) ->> TG_ARGV[0]; END IF; RETURN NEW; END $$",
+        trigger_off(*spec),
+        "CREATE TRIGGER chaos_refuse BEFORE INSERT OR UPDATE ON \"" + schema_ + "\".\"" +
+            spec->table + "\" FOR EACH ROW EXECUTE FUNCTION " + fn + "('" + marker + "')"};
+    (void)co_await sql(on);
+    co_await pause(milliseconds(f.duration_ms));
+    const std::vector<std::string> off{trigger_off(*spec)};
+    (void)co_await sql(off);
 }
 
 asio::awaitable<void> fault_runner::run(const std::vector<fault>& plan,
@@ -168,6 +214,21 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
     case fault_kind::pg_reset:
         w_.gate().drop_all();
         break;
+    case fault_kind::pg_timeout: // the campaign's own sessions keep theirs off (world::connect)
+    {
+        const std::vector<std::string> lower{"ALTER SYSTEM SET statement_timeout = " +
+                                                 std::to_string(f.value),
+                                             "SELECT pg_reload_conf()"};
+        (void)co_await sql(lower);
+        co_await pause(lasting);
+        const std::vector<std::string> reset{"ALTER SYSTEM RESET statement_timeout",
+                                             "SELECT pg_reload_conf()"};
+        (void)co_await sql(reset);
+        break;
+    }
+    case fault_kind::app_trigger:
+        co_await app_trigger(f);
+        break;
     case fault_kind::sigkill:
     case fault_kind::sigterm: {
         if (bridge_held_ || !w_.bridge_running())
@@ -193,6 +254,11 @@ asio::awaitable<void> fault_runner::clear_all() {
     w_.gate().set_blackhole(false);
     if (!w_.pg_ctl("status"))
         (void)w_.pg_ctl("start -w");
+    std::vector<std::string> undo{"ALTER SYSTEM RESET statement_timeout",
+                                  "SELECT pg_reload_conf()"};
+    for (const auto& s : objects_)
+        undo.push_back(trigger_off(s));
+    (void)co_await sql(undo);
     if (!w_.bridge_running())
         w_.start_bridge();
 }

@@ -13,7 +13,8 @@ std::string_view name(fault_kind k) noexcept {
         "fail_share",    "lock_share",     "stall",           "answer_dropped",
         "answer_500",    "answer_502",     "answer_late",     "api_budget",
         "clock_skew",    "pg_terminate",   "pg_restart_fast", "pg_restart_crash",
-        "pg_cut",        "pg_reset",       "sigkill",         "sigterm"};
+        "pg_cut",        "pg_reset",       "pg_timeout",      "app_trigger",
+        "sigkill",       "sigterm"};
     return names[static_cast<std::size_t>(k)];
 }
 
@@ -55,6 +56,16 @@ void shape(fault& f, std::mt19937_64& rng, const plan_options& o) {
         break;
     case fault_kind::pg_cut:
         f.duration_ms = draw(rng, 1000, 8000);
+        break;
+    case fault_kind::pg_timeout:
+        f.value = draw(rng, 1, 30); // statement_timeout in ms
+        f.duration_ms = draw(rng, 1000, 8000);
+        break;
+    case fault_kind::app_trigger:
+        f.duration_ms = draw(rng, 2000, 10000);
+        if (!o.objects.empty())
+            f.object = o.objects[static_cast<std::size_t>(
+                draw(rng, 0, static_cast<long>(o.objects.size()) - 1))];
         break;
     case fault_kind::sigkill:
     case fault_kind::sigterm:

@@ -31,6 +31,8 @@ enum class fault_kind {
     pg_restart_crash, // pg_ctl restart -m immediate (a crash: recovery from the WAL)
     pg_cut,           // the network between sfbridge and Postgres passes nothing for a while
     pg_reset,         // every connection between sfbridge and Postgres is reset
+    pg_timeout,       // statement_timeout lowered to a few milliseconds for a while
+    app_trigger,      // a trigger of the app's raises for some rows of one table for a while
     // the process's
     sigkill, // sfbridge killed, started again after a while
     sigterm, // sfbridge stopped (graceful), started again after a while
@@ -45,7 +47,8 @@ struct fault {
     long duration_ms = 0; // how long it lasts (0: instantaneous)
     long value = 0;       // the kind's parameter: a share in percent, a clock offset in ms, a
                           // count of answers, a delay in ms
-    std::string object;   // the object an answer fault is limited to ("" = every object)
+    std::string object;   // the object an answer fault is limited to ("" = every object), or
+                          // whose table the app's trigger is on
 };
 
 struct plan_options {

@@ -210,7 +210,10 @@ bool world::pg_ctl(const std::string& args) {
 
 asio::awaitable<bool> world::connect(pg::connection& c) {
     pg::diagnostics d;
-    const auto ec = co_await c.async_connect(o_.dsn + " application_name=chaos", d);
+    // The campaign's own sessions are the app's and the checker's: a statement_timeout fault
+    // is aimed at sfbridge's.
+    const auto ec = co_await c.async_connect(
+        o_.dsn + " application_name=chaos options='-c statement_timeout=0'", d);
     co_return !ec;
 }
 

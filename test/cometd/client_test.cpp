@@ -15,7 +15,8 @@ struct stream_fixture : sim_fixture {
 
     explicit stream_fixture(const std::function<void(sim::simulator_config&)>& tweak = {},
                             std::size_t capacity = 10000,
-                            std::chrono::milliseconds reconnect_window = 30000ms)
+                            std::chrono::milliseconds reconnect_window = 30000ms,
+                            std::size_t capacity_bytes = std::size_t{64} << 20)
         : sim_fixture([&](sim::simulator_config& c) {
               c.cometd.connect_timeout = 2s;
               if (tweak)
@@ -25,6 +26,7 @@ struct stream_fixture : sim_fixture {
         stream.endpoint = sim->base_url() + "/cometd/60.0";
         stream.channels = {"/topic/hc_Contact"};
         stream.queue_capacity = capacity;
+        stream.queue_bytes = capacity_bytes;
         stream.session.backoff_initial = 50ms;
         stream.session.backoff_max = 500ms;
         stream.session.reconnect_window = reconnect_window;
@@ -220,6 +222,34 @@ TEST_CASE("a slow consumer gets everything in order and the session never expire
         // stalls about 2.4 s), plus the reply that filled it.
         CHECK(most_queued <= 10 + 4 * 20);
         CHECK(f.client->long_poll_connects() == 1); // never lost its session or connection
+        co_await f.shutdown();
+    }());
+}
+
+TEST_CASE("the event queue is bounded in bytes as well as in events", "[cometd][sim]") {
+    // Room for 10,000 events but only 1,500 bytes: long values fill it long before the count.
+    constexpr std::size_t bound = 1500;
+    stream_fixture f([](sim::simulator_config& c) { c.cometd.max_batch = 5; }, 10000, 30000ms,
+                     bound);
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.create_topic();
+        f.start();
+        co_await f.create_contacts(std::string(70, 'x'), 60); // events of about 200 bytes
+        std::size_t got = 0, most_bytes = 0, largest = 0;
+        while (got < 60) {
+            auto part = co_await f.take(1);
+            ++got;
+            if (got == 1) // a consumer that does not read: the queue fills to its bound
+                for (int i = 0; i < 3000 && f.client->queued_bytes() < bound; ++i)
+                    co_await sleep_ms(10);
+            most_bytes = std::max(most_bytes, f.client->queued_bytes());
+            largest = std::max(largest, part[0].size());
+        }
+        CHECK(most_bytes >= bound);
+        // The bound, plus at most the one reply (5 events of under 400 bytes) that crossed it.
+        CHECK(most_bytes < bound + 5 * 400);
+        CHECK(f.client->queued() == 0);
+        CHECK(f.client->queued_bytes() == 0);
         co_await f.shutdown();
     }());
 }

@@ -139,6 +139,32 @@ TEST_CASE("a burst of notifications arrives complete and in order", "[pg][notify
     }());
 }
 
+TEST_CASE("equal notifications a busy listener has not taken yet are queued once", "[pg][notify]") {
+    asio::io_context io;
+    pg::connection listener(io.get_executor()), sender(io.get_executor());
+    const auto channel = test::unique_name("chan_fold");
+    test::run(io, [&]() -> asio::awaitable<void> {
+        co_await test::must_connect(listener);
+        co_await test::must_connect(sender);
+        co_await test::must_exec(listener, "LISTEN " + channel);
+        // Separate transactions, so that Postgres does not fold them itself.
+        for (int i = 0; i < 300; ++i)
+            co_await test::must_exec(sender, "NOTIFY " + channel + ", 'same'");
+        co_await test::must_exec(sender, "NOTIFY " + channel + ", 'other'");
+        co_await test::must_exec(listener, "SELECT 1"); // busy: everything arrives meanwhile
+        std::vector<std::string> got;
+        for (;;) {
+            pg::notification n;
+            pg::diagnostics diag;
+            const auto ec = co_await listener.async_receive_notification(n, diag, 300ms);
+            if (ec)
+                break;
+            got.push_back(n.payload);
+        }
+        CHECK(got == std::vector<std::string>{"same", "other"});
+    }());
+}
+
 TEST_CASE("a notification wait can time out or be cancelled and the session stays usable",
           "[pg][notify]") {
     asio::io_context io;
