@@ -1,5 +1,6 @@
 #include "bridge/cli.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -34,8 +35,9 @@ options:
   --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
   --shutdown-grace S     after SIGTERM, seconds for calls in flight to finish and record
                          (default 30, or SFBRIDGE_SHUTDOWN_GRACE); then it exits anyway
-  --retention-days D     keep the trigger-log archive, conflicts and errors D days (default
-                         31, Heroku Connect's archive; or SFBRIDGE_RETENTION_DAYS)
+  --retention-days D     keep the trigger-log archive, conflicts and errors D days, 0.5 is
+                         12 hours (default 31, Heroku Connect's archive; or
+                         SFBRIDGE_RETENTION_DAYS)
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)
@@ -83,6 +85,18 @@ long positive_number(const std::string& name, const std::string& text) {
         throw std::runtime_error(name + " expects a positive number, not " + text);
     }
 }
+// Days, whole or not ("0.5" is twelve hours), at least a second's worth.
+std::chrono::seconds positive_days(const std::string& name, const std::string& text) {
+    try {
+        std::size_t used = 0;
+        const double days = std::stod(text, &used);
+        if (used != text.size() || !(days * 86400.0 >= 1.0) || days > 36500.0)
+            throw std::invalid_argument("");
+        return std::chrono::seconds(static_cast<long>(days * 86400.0));
+    } catch (const std::exception&) {
+        throw std::runtime_error(name + " expects a positive number of days, not " + text);
+    }
+}
 } // namespace
 
 long number_option(const cli& c, const std::string& name, long fallback) {
@@ -114,10 +128,14 @@ engine_config engine_options(const settings& s, const cli& c) {
     cfg.shutdown_grace = std::chrono::seconds(positive_number(
         "--shutdown-grace (SFBRIDGE_SHUTDOWN_GRACE)",
         option_or_setting(c, "shutdown-grace", s, "SFBRIDGE_SHUTDOWN_GRACE", "30")));
-    cfg.retention = std::chrono::hours(
-        24 * positive_number(
-                 "--retention-days (SFBRIDGE_RETENTION_DAYS)",
-                 option_or_setting(c, "retention-days", s, "SFBRIDGE_RETENTION_DAYS", "31")));
+    cfg.retention =
+        positive_days("--retention-days (SFBRIDGE_RETENTION_DAYS)",
+                      option_or_setting(c, "retention-days", s, "SFBRIDGE_RETENTION_DAYS", "31"));
+    // Processed trigger-log rows move to the archive after a day, or sooner when the archive
+    // itself is kept less than two.
+    cfg.archive_after = std::min<std::chrono::seconds>(cfg.archive_after, cfg.retention / 2);
+    if (const char* t = std::getenv("SFBRIDGE_TEST_TOMBSTONE_SECONDS")) // the soak's
+        cfg.tombstone_retention = std::chrono::seconds(positive_number("tombstone seconds", t));
     if (const char* fail = std::getenv("SFBRIDGE_TEST_FAIL_LOOP"))
         cfg.fail_loop = fail;
     const std::string writes = s.get("SFBRIDGE_WRITE_ALGORITHM", "ordered");

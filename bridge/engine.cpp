@@ -195,6 +195,7 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.database_url = cfg_.database_url;
     wc.schema = cfg_.schema;
     wc.archive_after = cfg_.archive_after;
+    wc.shutdown_grace = cfg_.shutdown_grace;
     wc.algorithm = cfg_.writes;
     wc.inbound_caught_up = [this] { return inbound_caught_up(); };
     writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);

@@ -232,8 +232,10 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
 // except refusals still to be retried. Checked once an hour per mapping, after a poll.
 asio::awaitable<void> poller::housekeeping() {
     const auto now = std::chrono::steady_clock::now();
-    if (m_.last_prune != std::chrono::steady_clock::time_point{} &&
-        now - m_.last_prune < std::chrono::hours(1))
+    // Hourly, or four times per retention when that is shorter.
+    const auto every = std::min<std::chrono::steady_clock::duration>(
+        std::chrono::hours(1), std::min(ctx_.cfg.retention, ctx_.cfg.tombstone_retention) / 4);
+    if (m_.last_prune != std::chrono::steady_clock::time_point{} && now - m_.last_prune < every)
         co_return;
     m_.last_prune = now;
     if (!w_.connection().is_open())

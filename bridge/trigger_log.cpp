@@ -36,11 +36,14 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
     if (!ec)
         ec = co_await conn_.async_exec(
             "UPDATE " + table("_trigger_log") +
-                " t SET state = 'NEW', sf_result = CASE WHEN t.action IN ('INSERT', 'UPDATE') "
-                "THEN " +
+                " t SET state = 'NEW', sf_result = CASE WHEN t.sf_result = " +
+                std::to_string(sf_result_created) + " AND t.action = 'INSERT' THEN " +
+                std::to_string(sf_result_created) + " WHEN t.action IN ('INSERT', 'UPDATE') THEN " +
                 std::to_string(sf_result_unknown) +
-                " ELSE t.sf_result END, sf_message = CASE t.action WHEN 'INSERT' THEN '" +
-                std::string(unknown_message) + "' WHEN 'UPDATE' THEN '" +
+                " ELSE t.sf_result END, sf_message = CASE WHEN t.sf_result = " +
+                std::to_string(sf_result_created) +
+                " THEN t.sf_message WHEN t.action = 'INSERT' THEN '" +
+                std::string(unknown_message) + "' WHEN t.action = 'UPDATE' THEN '" +
                 std::string(update_unknown_message) +
                 "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
                 "FROM pg_backend_pid() AND NOT EXISTS "
@@ -124,6 +127,8 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
         e.old = r.value(i, 6);
         e.created_at = r.value(i, 7);
         e.unknown = r.value(i, 8) == std::to_string(sf_result_unknown);
+        e.created = e.action == write_action::insert && !e.sfid.empty() &&
+                    r.value(i, 8) == std::to_string(sf_result_created);
         e.created_ms = std::stoll(std::string(r.value(i, 9)));
         out.push_back(std::move(e));
     }
@@ -288,6 +293,26 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
         (void)co_await conn_.async_exec("ROLLBACK", ignore);
     }
     co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::note_created(const std::vector<writeback_entry*>& es,
+                                                      pg::diagnostics& d) {
+    std::vector<std::optional<std::string>> ids, sfids;
+    for (const auto* e : es)
+        if (e->action == write_action::insert && !e->new_sfid.empty() && !e->recorded) {
+            ids.push_back(std::to_string(e->id));
+            sfids.push_back(e->new_sfid);
+        }
+    if (ids.empty())
+        co_return error_code{};
+    pg::result r;
+    co_return co_await conn_.async_query(
+        "UPDATE " + table("_trigger_log") +
+            " t SET sfid = x.sfid, sf_result = $3, sf_message = $4 FROM unnest($1::int[], "
+            "$2::text[]) AS x(id, sfid) WHERE t.id = x.id AND t.state IN ('NEW', 'PENDING')",
+        pg::params(text_array(ids), text_array(sfids), static_cast<long>(sf_result_created),
+                   std::string(created_message)),
+        r, d);
 }
 
 asio::awaitable<error_code> trigger_log::mark_unknown(const std::vector<writeback_entry>& batch,

@@ -72,6 +72,11 @@ public:
     sent_values(const std::string& table, const std::set<std::int64_t>& record_ids,
                 std::map<std::int64_t, current_row>& rows, pg::diagnostics& diag);
 
+    // Keeps the sfids of creates Salesforce answered whose outcome Postgres has not taken yet
+    // (sf_result_created), outside any transaction: whatever happens to this process, they are
+    // adopted, not created again.
+    boost::asio::awaitable<boost::system::error_code>
+    note_created(const std::vector<writeback_entry*>& es, pg::diagnostics& diag);
     // Marks the pending entries whose create has an unknown outcome (sf_result, sf_message), so
     // that a restart reconciles them too.
     boost::asio::awaitable<boost::system::error_code>

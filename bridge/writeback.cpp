@@ -28,6 +28,8 @@ const mappings::resolved_mapping* writeback::mapping_for(const std::string& tabl
 }
 
 void writeback::stop() {
+    if (!stopping_)
+        stop_deadline_ = std::chrono::steady_clock::now() + cfg_.shutdown_grace;
     stopping_ = true;
     pause_.cancel();
     log_.cancel_wait();
@@ -53,6 +55,18 @@ asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done,
                   "Postgres answers",
                   {{"error", d.summary()}, {"outcomes", static_cast<unsigned long>(done.size())}});
     co_return ec;
+}
+
+// Outcomes Postgres did not take (the app's trigger refused a row, the session was lost): the
+// records of answered creates are noted in the trigger log on their own, so that a stop or a
+// crash before they are recorded does not make the next process create them again.
+asio::awaitable<void> writeback::keep_created(const std::vector<entry*>& done) {
+    if (!log_.is_open())
+        co_return;
+    pg::diagnostics d;
+    if (co_await log_.note_created(done, d))
+        log::warn("writeback", "cannot note the records of answered creates",
+                  {{"error", d.summary()}});
 }
 
 asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
@@ -95,6 +109,7 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
             for (auto* e : first)
                 if (e->action == write_action::insert && !e->new_sfid.empty())
                     e->replaces_echo = true;
+            co_await keep_created(first);
             co_return true;
         }
         recorded(first);
@@ -107,9 +122,9 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         std::vector<entry*> ready;
         for (auto* e : es) {
             bool waits = false;
-            if (e->sfid.empty())
+            if (e->sfid.empty()) // until its insert's sfid is in the row
                 for (auto* i : work.inserts[table])
-                    waits = waits || (i->record_id == e->record_id && i->pending());
+                    waits = waits || (i->record_id == e->record_id && !i->recorded);
             if (!waits)
                 ready.push_back(e);
         }
@@ -151,8 +166,10 @@ void writeback::recorded(const std::vector<entry*>& done) {
 
 asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
     auto done = unrecorded(batch);
-    if (co_await record(done, false))
+    if (co_await record(done, false)) {
+        co_await keep_created(done);
         co_return true; // kept, and recorded on the next attempt
+    }
     recorded(done);
     std::erase_if(batch, [](const entry& e) { return e.recorded; });
     co_return false;
@@ -211,7 +228,8 @@ asio::awaitable<bool> writeback::reopen(std::vector<entry>& batch) {
 asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
     backoff retry({cfg_.retry_initial, cfg_.retry_max});
     while (!batch.empty()) {
-        if (stopping_ && unrecorded(batch).empty())
+        if (stopping_ &&
+            (unrecorded(batch).empty() || std::chrono::steady_clock::now() >= stop_deadline_))
             break; // the rest stays PENDING: the next start sends it (creates reconciled)
         if (!log_.is_open()) { // (two ifs: no co_await after && with GCC 12)
             if (!co_await reopen(batch)) {

@@ -53,6 +53,9 @@ struct writeback_config {
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{30000};
     std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // After stop(), outcomes Postgres will not take are retried this long (the process's
+    // shutdown grace), then left: the created records are noted (note_created) if possible.
+    std::chrono::seconds shutdown_grace{std::chrono::seconds(30)};
     // True once the inbound side has caught up (its first poll): writes wait for it at start, so
     // that conflicts with Salesforce changes made while sfbridge was down are seen. Asked once
     // at start; then writeback::inbound_caught_up() ends the wait.
@@ -91,6 +94,8 @@ private:
     void recorded(const std::vector<entry*>& done);
     // Records every known outcome and drops those entries; true when Postgres failed.
     boost::asio::awaitable<bool> record_known(std::vector<entry>& batch);
+    boost::asio::awaitable<void> keep_created(const std::vector<entry*>& done);
+    std::chrono::steady_clock::time_point stop_deadline_{};
     boost::asio::awaitable<bool> send_inserts(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
     // One collection call; applies each result to its owner. Per owner: stays pending.

@@ -49,6 +49,8 @@ struct writeback_entry {
     // An update: its values may be in Salesforce and come back as its echo, which is then the
     // app's own value in the row, not a Salesforce change to detect a conflict with.
     bool unknown = false;
+    // A create already answered (sf_result_created): its record is the entry's sfid.
+    bool created = false;
     // The record's echo may have been merged as a row of its own while the mapping's lock was
     // not held (a record found by reconciliation, or a create answered in a Postgres session
     // that died): that row goes when this row takes the sfid.
@@ -84,6 +86,12 @@ inline constexpr int sf_result_unknown = 1;
 inline constexpr std::string_view unknown_message =
     "sfbridge: the create was sent and its answer lost; its record is looked for in Salesforce "
     "before it is sent again";
+// _trigger_log.sf_result (with the sfid) of a create Salesforce answered whose row Postgres did
+// not take (the app's trigger refused it, the session was lost, the process stopped): a later
+// claim adopts the record instead of creating it again.
+inline constexpr int sf_result_created = 3;
+inline constexpr std::string_view created_message =
+    "sfbridge: created in Salesforce; the row is stamped with its sfid once Postgres takes it";
 inline constexpr std::string_view update_unknown_message =
     "sfbridge: the update was sent and its answer lost; it is sent again";
 

@@ -143,7 +143,13 @@ asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, tri
                                               const std::set<std::string>& batch_sfids) {
     std::vector<writeback_entry*> unknown;
     for (auto* e : es)
-        if (e->pending() && e->unknown) {
+        if (e->pending() && e->created) {
+            // Answered before, its record noted (trigger_log::note_created): adopted as it is.
+            e->outcome = writeback_entry::result::success;
+            e->new_sfid = e->sfid;
+            e->replaces_echo = true;
+            e->unknown = false;
+        } else if (e->pending() && e->unknown) {
             if (sent_as_upsert(m, *e))
                 e->unknown = false; // an upsert by external id is safe to send again
             else

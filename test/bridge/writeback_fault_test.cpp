@@ -248,6 +248,59 @@ TEST_CASE("updates a dead process sent are sent again without their echo taken f
         std::chrono::seconds(180));
 }
 
+TEST_CASE("a create whose row the app's trigger refused to stamp is adopted after a restart, "
+          "not created again",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            cfg.shutdown_grace = std::chrono::seconds(2);
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            // The app's trigger refuses any update of its 'Blocked' rows: sfbridge's stamp of
+            // the sfid among them.
+            co_await must_exec(app, "CREATE FUNCTION " + h.schema +
+                                        ".app_block() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                                        "BEGIN IF OLD.lastname = 'Blocked' THEN RAISE EXCEPTION "
+                                        "'the app refuses'; END IF; RETURN NEW; END $$; CREATE "
+                                        "TRIGGER app_block BEFORE UPDATE ON " +
+                                        t + " FOR EACH ROW EXECUTE FUNCTION " + h.schema +
+                                        ".app_block()");
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Blocked')");
+            bool ok = co_await eventually(app,
+                                          "SELECT count(*)::text FROM " + log +
+                                              " WHERE sf_result = 3 AND sfid IS NOT NULL",
+                                          "1", 60);
+            REQUIRE(ok);
+            co_await h.stop(); // the outcome still unrecorded after the grace
+            // A Salesforce user edits the record before the next start: its values no longer
+            // tell it apart, only the noted sfid does.
+            auto sfid = co_await must_query(app, "SELECT sfid FROM " + log);
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + std::string(sfid.value(0, 0)) +
+                                R"(","LastName":"Edited"}])");
+            co_await must_exec(app, "DROP TRIGGER app_block ON " + t);
+            co_await h.start(cfg);
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE action = 'INSERT' AND state = 'SUCCESS'",
+                                     "1", 60);
+            REQUIRE(ok);
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(records.size() == 1);
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
+            co_await check_one_row_per_record(app, t, "1");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 namespace {
 // Ends the write-back's Postgres session (as a restart, a network cut or
 // idle_in_transaction_session_timeout would) once sfsim has applied `count` writes whose

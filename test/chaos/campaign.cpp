@@ -3,6 +3,7 @@
 #include "core/lifecycle.hpp"
 #include "test/chaos/faults.hpp"
 #include "test/chaos/plan.hpp"
+#include "test/chaos/soak.hpp"
 #include "test/chaos/util.hpp"
 #include "test/chaos/workload.hpp"
 #include "test/chaos/world.hpp"
@@ -64,14 +65,6 @@ std::string mapping_file(const std::vector<object_spec>& objects) {
 
 namespace {
 
-asio::awaitable<std::string> scalar(pg::connection& c, const std::string& sql) {
-    pg::result r;
-    pg::diagnostics d;
-    if (co_await c.async_query(sql, r, d) || r.rows() == 0 || r.is_null(0, 0))
-        co_return std::string();
-    co_return std::string(r.value(0, 0));
-}
-
 asio::awaitable<std::vector<std::string>> column(pg::connection& c, const std::string& sql) {
     pg::result r;
     pg::diagnostics d;
@@ -97,8 +90,17 @@ private:
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
         std::ofstream(dir_ + "/mappings.json") << mapping_file(objects_);
-        return {o_.sfsim, o_.sfbridge, o_.dsn, o_.pg_ctl, dir_, schema_, dir_ + "/mappings.json",
-                o_.seed};
+        const bool soak = o_.soak_minutes > 0;
+        return {o_.sfsim,
+                o_.sfbridge,
+                o_.dsn,
+                o_.pg_ctl,
+                dir_,
+                schema_,
+                dir_ + "/mappings.json",
+                o_.seed,
+                soak ? soak_bridge_args() : std::vector<std::string>{},
+                soak ? soak_bridge_env() : std::vector<std::string>{}};
     }
     asio::awaitable<void> prepare(const std::vector<fault>& plan);
     asio::awaitable<bool> converge(pg::connection& c, std::vector<finding>& last);
@@ -303,9 +305,12 @@ void campaign::scan_logs(std::vector<finding>& out) const {
 }
 
 asio::awaitable<void> campaign::run(campaign_result& res) {
-    const auto plan = campaign_plan(o_);
-    std::printf("\n== seed %llu: %ld s of changes, %zu faults (logs in %s)\n",
-                static_cast<unsigned long long>(o_.seed), o_.seconds, plan.size(), dir_.c_str());
+    const bool soak = o_.soak_minutes > 0;
+    const long seconds_of_changes = soak ? o_.soak_minutes * 60 : o_.seconds;
+    const auto plan = soak ? soak_plan(seconds_of_changes * 1000) : campaign_plan(o_);
+    std::printf("\n== %s %llu: %ld s of changes, %zu faults (logs in %s)\n",
+                soak ? "soak, seed" : "seed", static_cast<unsigned long long>(o_.seed),
+                seconds_of_changes, plan.size(), dir_.c_str());
     for (const auto& f : plan)
         std::printf("  %s\n", describe(f).c_str());
     std::fflush(stdout);
@@ -313,8 +318,18 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
     w_.start_sfsim();
     co_await prepare(plan);
     const auto start = steady_clock::now();
-    const auto until = start + seconds(o_.seconds);
+    const auto until = start + seconds(seconds_of_changes);
     workload wl(w_, objects_, schema_, o_.seed);
+    std::vector<series> samples;
+    async_flag sampled(co_await asio::this_coro::executor);
+    if (soak) {
+        wl.cap_rows(o_.soak_rows);
+        asio::co_spawn(co_await asio::this_coro::executor,
+                       sample(w_, schema_, objects_[1], until, samples),
+                       [&](std::exception_ptr) { sampled.set(); });
+    } else {
+        sampled.set();
+    }
     fault_runner faults(w_, schema_, objects_);
     async_flag changes_done(co_await asio::this_coro::executor);
     std::string workload_error;
@@ -335,6 +350,13 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
         }
     co_await faults.run(plan, start, until);
     co_await changes_done.wait();
+    co_await sampled.wait();
+    for (const auto& one : samples) {
+        res.soak.push_back(judge(one));
+        if (res.soak.back().failed)
+            res.findings.push_back(
+                {"nothing grows without bound, latency does not drift", describe(res.soak.back())});
+    }
     if (!workload_error.empty())
         res.findings.push_back({"the campaign ran", "the changes stopped: " + workload_error});
 
@@ -390,6 +412,11 @@ campaign_result run_campaign(const campaign_options& o) {
     });
     io.run();
     res.passed = res.findings.empty();
+    if (!res.soak.empty()) {
+        std::printf("soak: the second half's fitted rise against each measure's slack\n");
+        for (const auto& j : res.soak)
+            std::printf("%s\n", describe(j).c_str());
+    }
     const std::size_t shown = std::min<std::size_t>(res.findings.size(), 25);
     for (std::size_t i = 0; i < shown; ++i)
         std::printf("  FAIL [%s] %s\n", res.findings[i].invariant.c_str(),

@@ -2,6 +2,7 @@
 
 #include "test/chaos/invariants.hpp"
 #include "test/chaos/plan.hpp"
+#include "test/chaos/soak_analysis.hpp"
 
 #include <cstdint>
 #include <map>
@@ -15,11 +16,14 @@ struct campaign_options {
     std::uint64_t seed = 0;
     long seconds = 60; // changes and faults last this long
     int faults = 12;
+    long soak_minutes = 0;       // a soak (soak.hpp) of this long instead of a campaign's faults
+    std::size_t soak_rows = 300; // the tables' steady size in a soak
     std::string sfsim, sfbridge, workdir, dsn, pg_ctl;
 };
 
 struct campaign_result {
     bool passed = false;
+    std::vector<judgement> soak;         // a soak's verdict per measure
     std::map<std::string, int> injected; // faults by kind
     std::vector<finding> findings;
 };

@@ -17,6 +17,7 @@ namespace {
 
 const char* usage = "usage: chaos --sfsim PATH --sfbridge PATH [--seed N] [--seeds K] "
                     "[--seconds S] [--faults F] [--workdir DIR] [--results FILE]\n"
+                    "       chaos --sfsim PATH --sfbridge PATH --soak-minutes M [--soak-rows N]\n"
                     "       chaos --plan [--seed N] [--seeds K] [--seconds S] [--faults F]\n"
                     "  (SFBRIDGE_TEST_PG_DSN and SFBRIDGE_TEST_PG_CTL name the test cluster;\n"
                     "  --results appends a line per seed, so a long campaign can be split;\n"
@@ -48,6 +49,10 @@ campaign_options parse(int argc, char** argv, cli& c) {
             c.seeds = std::stoi(v);
         else if (k == "--results")
             c.results = v;
+        else if (k == "--soak-minutes")
+            o.soak_minutes = std::stol(v);
+        else if (k == "--soak-rows")
+            o.soak_rows = std::stoul(v);
         else if (k == "--seconds")
             o.seconds = std::stol(v);
         else if (k == "--faults")

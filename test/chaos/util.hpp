@@ -1,5 +1,7 @@
 #pragma once
 
+#include "pg/connection.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -26,6 +28,15 @@ inline std::string lower(std::string s) {
     for (auto& c : s)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
+}
+
+// The first value of a query's first row, or "" (no row, NULL, an error).
+inline boost::asio::awaitable<std::string> scalar(pg::connection& c, const std::string& sql) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await c.async_query(sql, r, d) || r.rows() == 0 || r.is_null(0, 0))
+        co_return std::string();
+    co_return std::string(r.value(0, 0));
 }
 
 } // namespace sfbridge::chaos

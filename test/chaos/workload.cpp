@@ -109,8 +109,11 @@ asio::awaitable<std::vector<std::string>> workload::pick_row(pg::connection& c,
                                                              const object_spec& s, bool linked) {
     pg::result r;
     pg::diagnostics d;
-    const std::string sql = "SELECT id::text, coalesce(sfid, ''), coalesce(\"" + lower(s.marker) +
-                            "\", '') FROM " + table(s) + (linked ? " WHERE sfid IS NOT NULL" : "") +
+    // Not the soak's probe records.
+    const std::string marker = "\"" + lower(s.marker) + "\"";
+    const std::string sql = "SELECT id::text, coalesce(sfid, ''), coalesce(" + marker +
+                            ", '') FROM " + table(s) + " WHERE coalesce(" + marker +
+                            ", '') NOT LIKE 'probe-%'" + (linked ? " AND sfid IS NOT NULL" : "") +
                             " ORDER BY random() LIMIT 1";
     if (co_await c.async_query(sql, r, d) || r.rows() == 0)
         co_return std::vector<std::string>{};
@@ -118,9 +121,24 @@ asio::awaitable<std::vector<std::string>> workload::pick_row(pg::connection& c,
                                        std::string(r.value(0, 2))};
 }
 
+asio::awaitable<bool> workload::full(pg::connection& c, const object_spec& s) {
+    if (cap_ == 0)
+        co_return false;
+    auto& [rows, asks] = sizes_[s.object];
+    if (asks++ % 50 == 0) {
+        pg::result r;
+        pg::diagnostics d;
+        if (!co_await c.async_query("SELECT count(*) FROM " + table(s), r, d) && r.rows() == 1)
+            rows = std::stol(std::string(r.value(0, 0)));
+    }
+    co_return rows >= static_cast<long>(cap_);
+}
+
 asio::awaitable<void> workload::app_step(pg::connection& c, const object_spec& s) {
     auto& led = ledgers_[s.object];
-    const auto op = app_rng_() % 100;
+    auto op = app_rng_() % 100;
+    if (op < 35 && co_await full(c, s))
+        op = 85; // a delete instead
     pg::result r;
     pg::diagnostics d;
     if (op < 35) {
@@ -213,7 +231,9 @@ asio::awaitable<void> workload::sf_side(std::chrono::steady_clock::time_point un
 }
 
 asio::awaitable<void> workload::sf_step(pg::connection& c, const object_spec& s) {
-    const auto op = sf_rng_() % 100;
+    auto op = sf_rng_() % 100;
+    if (op < 35 && co_await full(c, s))
+        op = 85;                          // a delete instead
     const bool bulk = sf_rng_() % 4 == 0; // no event: only polling finds it
     const std::string suffix = bulk ? "?bulk=true" : "";
     if (bulk)

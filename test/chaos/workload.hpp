@@ -40,6 +40,10 @@ class workload {
 public:
     workload(world& w, std::vector<object_spec> specs, std::string schema, std::uint64_t seed);
 
+    // A steady data set (the soak): once a table holds `rows`, each side deletes where it
+    // would have created. 0 (the campaign) lets the tables grow.
+    void cap_rows(std::size_t rows) noexcept { cap_ = rows; }
+
     // Both sides change records until `until`; returns when both have stopped.
     boost::asio::awaitable<void> run(std::chrono::steady_clock::time_point until);
 
@@ -69,8 +73,13 @@ private:
     std::mt19937_64 app_rng_, sf_rng_;
     std::map<std::string, app_ledger> ledgers_;
     std::map<std::string, std::vector<std::string>> deleted_; // by object: ids to undelete
+    // Whether the table is at the cap (counted again every 50 asks).
+    boost::asio::awaitable<bool> full(pg::connection& c, const object_spec& s);
+
     long next_marker_ = 0;
     counts counts_;
+    std::size_t cap_ = 0;
+    std::map<std::string, std::pair<long, long>> sizes_; // by object: rows, asks since counted
 };
 
 } // namespace sfbridge::chaos

@@ -181,15 +181,21 @@ void world::start_bridge() {
     const std::string dsn = std::regex_replace(o_.dsn, std::regex(R"(port=\d+)"),
                                                "port=" + std::to_string(gate_->port()));
     ++runs_;
-    bridge_.start({o_.sfbridge_exe, "run", "--mappings", o_.mappings_path, "--schema", o_.schema,
-                   "--poll-interval-ms", "2000", "--log-level", "info"},
-                  {"DATABASE_URL=" + dsn,
-                   "SALESFORCE_LOGIN_URL=http://127.0.0.1:" + std::to_string(sim_port_),
-                   "SALESFORCE_CLIENT_ID=sfsim-client-id",
-                   "SALESFORCE_CLIENT_SECRET=sfsim-client-secret",
-                   "SALESFORCE_USERNAME=integration@sfsim.test",
-                   "SALESFORCE_PASSWORD=sfsim-password", "SFBRIDGE_SHUTDOWN_GRACE=30"},
-                  o_.workdir + "/sfbridge.log");
+    std::vector<std::string> args{
+        o_.sfbridge_exe, "run",     "--mappings",         o_.mappings_path,
+        "--schema",      o_.schema, "--poll-interval-ms", "2000",
+        "--log-level",   "info"};
+    args.insert(args.end(), o_.bridge_args.begin(), o_.bridge_args.end());
+    std::vector<std::string> env{"DATABASE_URL=" + dsn,
+                                 "SALESFORCE_LOGIN_URL=http://127.0.0.1:" +
+                                     std::to_string(sim_port_),
+                                 "SALESFORCE_CLIENT_ID=sfsim-client-id",
+                                 "SALESFORCE_CLIENT_SECRET=sfsim-client-secret",
+                                 "SALESFORCE_USERNAME=integration@sfsim.test",
+                                 "SALESFORCE_PASSWORD=sfsim-password",
+                                 "SFBRIDGE_SHUTDOWN_GRACE=30"};
+    env.insert(env.end(), o_.bridge_env.begin(), o_.bridge_env.end());
+    bridge_.start(args, env, o_.workdir + "/sfbridge.log");
 }
 
 asio::awaitable<int> world::stop_bridge(int sig) {

@@ -27,6 +27,8 @@ struct world_options {
     std::string schema;
     std::string mappings_path;
     std::uint64_t seed = 0;
+    std::vector<std::string> bridge_args; // more arguments and environment for sfbridge run
+    std::vector<std::string> bridge_env;
 };
 
 // A child process, its output in a file.
@@ -39,6 +41,7 @@ public:
     void start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                const std::string& log_path);
     [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
     void adopt(pid_t pid) noexcept { pid_ = pid; } // started elsewhere, owned here
     // Exit code if it has exited by itself (and is reaped now), else -1.
     int poll_exit();
@@ -64,6 +67,7 @@ public:
     void start_bridge();
     boost::asio::awaitable<int> stop_bridge(int sig);
     [[nodiscard]] bool bridge_running() const noexcept { return bridge_.running(); }
+    [[nodiscard]] pid_t bridge_pid() const noexcept { return bridge_.pid(); }
     // Reaps sfbridge if it exited by itself: its exit code, else -1.
     int bridge_exited() { return bridge_.poll_exit(); }
     [[nodiscard]] std::string bridge_logs() const; // every run's log, concatenated

@@ -41,9 +41,12 @@ struct harness {
         if (!engine || !running || f.io.stopped())
             return;
         engine->stop();
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        // Past the engine's shutdown grace (30 s by default): it always ends by then.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
         while (running && std::chrono::steady_clock::now() < until)
             f.io.run_one_for(std::chrono::milliseconds(100));
+        if (running)
+            (void)engine.release(); // leaked rather than freed under its own loops
     }
     harness(const harness&) = delete;
     harness& operator=(const harness&) = delete;

@@ -67,6 +67,22 @@ TEST_CASE("the engine's options come from settings and the command line", "[unit
     CHECK(defaults.schema == "salesforce");
     CHECK_FALSE(defaults.poll_interval);
     CHECK(defaults.writes == write_algorithm::ordered);
+    CHECK(defaults.retention == std::chrono::hours(24 * 31));
+    CHECK(defaults.archive_after == std::chrono::hours(24));
+
+    auto kept = base();
+    kept.values["SFBRIDGE_RETENTION_DAYS"] = "0.5";
+    const auto half = engine_options(kept, parse({"run"}));
+    CHECK(half.retention == std::chrono::hours(12));
+    CHECK(half.archive_after == std::chrono::hours(6)); // archived before it is pruned
+    CHECK(engine_options(kept, parse({"run", "--retention-days", "2"})).retention ==
+          std::chrono::hours(48));
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--retention-days", "0"})),
+                      "--retention-days (SFBRIDGE_RETENTION_DAYS) expects a positive number of "
+                      "days, not 0");
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--retention-days", "a week"})),
+                      "--retention-days (SFBRIDGE_RETENTION_DAYS) expects a positive number of "
+                      "days, not a week");
 
     CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--load-connections", "3"})),
                       "--load-connections expects 1 or 2, not 3");
