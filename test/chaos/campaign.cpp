@@ -325,8 +325,16 @@ asio::awaitable<void> campaign::run(campaign_result& res) {
     if (soak) {
         wl.cap_rows(o_.soak_rows);
         asio::co_spawn(co_await asio::this_coro::executor,
-                       sample(w_, schema_, objects_[1], until, samples),
-                       [&](std::exception_ptr) { sampled.set(); });
+                       sample(w_, schema_, objects_[1], until, samples), [&](std::exception_ptr e) {
+                           sampled.set();
+                           if (!e)
+                               return;
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& x) {
+                               res.findings.push_back({"the soak ran", x.what()});
+                           }
+                       });
     } else {
         sampled.set();
     }

@@ -72,7 +72,8 @@ double open_fds(pid_t pid) {
 asio::awaitable<double> until_equal(pg::connection& c, const std::string& sql,
                                     const std::string& want, steady_clock::time_point t0) {
     while (steady_clock::now() - t0 < std::chrono::seconds(30)) {
-        if (co_await scalar(c, sql) == want)
+        const std::string got = co_await scalar(c, sql); // (not compared in the co_await: GCC 12)
+        if (got == want)
             break;
         co_await pause(milliseconds(5));
     }
@@ -95,9 +96,10 @@ struct probes {
         j.end_object().end_array();
         const auto t0 = steady_clock::now();
         (void)co_await w.control(http::verb::patch, "/__sim/records/" + s.object, body, 3);
-        co_return co_await until_equal(
-            c, "SELECT \"" + lower(s.shared) + "\" FROM " + table + " WHERE sfid = '" + sfid + "'",
-            value, t0);
+        const std::string sql =
+            "SELECT \"" + lower(s.shared) + "\" FROM " + table + " WHERE sfid = '" + sfid + "'";
+        const double ms = co_await until_equal(c, sql, value, t0);
+        co_return ms;
     }
     // Postgres to Salesforce: an app insert until its row has its sfid.
     asio::awaitable<double> outbound() {
@@ -105,11 +107,10 @@ struct probes {
         const auto t0 = steady_clock::now();
         (void)co_await scalar(c, "INSERT INTO " + table + " (\"" + lower(s.marker) +
                                      "\") VALUES ('" + marker + "') RETURNING id");
-        const double ms =
-            co_await until_equal(c,
-                                 "SELECT sfid IS NOT NULL FROM " + table + " WHERE \"" +
-                                     lower(s.marker) + "\" = '" + marker + "'",
-                                 "t", t0);
+        const std::string sql = "SELECT sfid IS NOT NULL FROM " + table + " WHERE \"" +
+                                lower(s.marker) + "\" = '" + marker + "'";
+        const std::string yes = "t";
+        const double ms = co_await until_equal(c, sql, yes, t0);
         (void)co_await scalar(c, "DELETE FROM " + table + " WHERE \"" + lower(s.marker) + "\" = '" +
                                      marker + "' RETURNING id");
         co_return ms;
@@ -120,18 +121,20 @@ struct probes {
 
 asio::awaitable<void> sample(world& w, const std::string& schema, const object_spec& probe,
                              steady_clock::time_point until, std::vector<series>& out) {
-    out = {{"sfbridge_rss_kb", 8192, false, {}},
-           {"sfbridge_open_fds", 8, false, {}},
-           {"pg_connections", 2, false, {}},
-           {"writeback_backlog", 200, false, {}},
-           {"trigger_log_rows", 500, false, {}},
-           {"trigger_log_archive_rows", 500, false, {}},
-           {"sfbridge_errors_rows", 50, false, {}},
-           {"sfbridge_conflicts_rows", 50, false, {}},
-           {"tombstones", 200, false, {}},
-           {"notify_queue_ppm", 100, false, {}},
-           {"inbound_ms", 50, true, {}},
-           {"outbound_ms", 50, true, {}}};
+    // Slack: what a bounded measure may still rise over the second half, in its unit or as
+    // a share of its mean (rows kept for a retention window swing with the load).
+    out = {{"sfbridge_rss_kb", 8192, false, 0.1, {}},
+           {"sfbridge_open_fds", 8, false, 0, {}},
+           {"pg_connections", 2, false, 0, {}},
+           {"writeback_backlog", 200, false, 0, {}},
+           {"trigger_log_rows", 500, false, 0.25, {}},
+           {"trigger_log_archive_rows", 500, false, 0.25, {}},
+           {"sfbridge_errors_rows", 50, false, 0.25, {}},
+           {"sfbridge_conflicts_rows", 50, false, 0.25, {}},
+           {"tombstones", 200, false, 0.25, {}},
+           {"notify_queue_ppm", 100, false, 0, {}},
+           {"inbound_ms", 50, true, 0, {}},
+           {"outbound_ms", 50, true, 0, {}}};
     pg::connection c(co_await asio::this_coro::executor);
     const std::string q = "\"" + schema + "\".";
     const std::string table = q + "\"" + probe.table + "\"";

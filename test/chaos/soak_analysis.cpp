@@ -63,7 +63,7 @@ judgement judge(const series& s) {
     j.last = mean(v, v.size() - 3, v.size());
     const std::size_t half = v.size() / 2;
     j.rise = slope(v, half) * static_cast<double>(v.size() - half - 1);
-    j.failed = j.rise > s.slack;
+    j.failed = j.rise > std::max(s.slack, s.relative * mean(v, half, v.size()));
     return j;
 }
 

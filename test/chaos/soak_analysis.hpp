@@ -15,6 +15,7 @@ struct series {
     std::string name;
     double slack = 0;           // rise allowed over the second half (noise, one batch)
     bool latency = false;       // judged by drift, not by slope
+    double relative = 0;        // or this share of the second half's mean, when larger
     std::vector<double> values; // one per sample
 };
 
