@@ -93,9 +93,13 @@ std::optional<cookie_jar::clock::time_point> cookie_jar::parse_http_date(std::st
                     month = k;
         }
     }
-    if (hour < 0 || day < 1 || day > 31 || month < 0 || year < 1601 || hour > 23 || minute > 59 ||
-        second > 59)
+    if (hour < 0 || day < 1 || day > 31 || month < 0 || year < 1601 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 59)
         return std::nullopt;
+    // The clock counts nanoseconds from 1970: it holds 1677 to 2262, and a date outside
+    // overflowed it (found by fuzzing). A later date is as good as never for a cookie, an
+    // earlier one as long gone.
+    year = std::clamp(year, 1700, 2200);
     std::tm tm{};
     tm.tm_year = year - 1900;
     tm.tm_mon = month;
@@ -136,7 +140,9 @@ bool cookie_jar::store(const url& request, std::string_view header, clock::time_
                 std::from_chars(value.data(), value.data() + value.size(), seconds);
             if (ec == std::errc{} && p == value.data() + value.size())
                 max_age_expiry =
-                    seconds <= 0 ? clock::time_point::min() : now + std::chrono::seconds(seconds);
+                    seconds <= 0
+                        ? clock::time_point::min()
+                        : now + std::chrono::seconds(std::min(seconds, 100LL * 365 * 86400));
         } else if (name == "domain") {
             std::string_view d = value;
             if (!d.empty() && d.front() == '.')

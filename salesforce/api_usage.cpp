@@ -24,8 +24,8 @@ std::optional<limit_info> parse_limit_info(std::string_view header) {
     auto r1 = std::from_chars(v.data(), v.data() + slash, info.used);
     auto r2 = std::from_chars(v.data() + slash + 1, v.data() + v.size(), info.max);
     if (r1.ec != std::errc{} || r1.ptr != v.data() + slash || r2.ec != std::errc{} ||
-        r2.ptr == v.data() + slash + 1)
-        return std::nullopt;
+        r2.ptr == v.data() + slash + 1 || info.used < 0 || info.max < 0)
+        return std::nullopt; // a negative count is no count (found by fuzzing)
     return info;
 }
 

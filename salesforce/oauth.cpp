@@ -148,55 +148,6 @@ std::optional<std::string> token_request_body(const oauth_config& c, std::int64_
            "&username=" + form_encode(c.username) + "&password=" + form_encode(c.password);
 }
 
-boost::system::error_code parse_token_response(unsigned status, std::string_view body,
-                                               access_token& out, diagnostics& diag) {
-    diag.http_status = status;
-    simdjson::ondemand::parser parser;
-    simdjson::padded_string padded(body);
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object obj;
-    if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) {
-        diag.client_message = "the token endpoint's answer is not a JSON object";
-        return status >= 500 ? errc::unavailable : errc::bad_response;
-    }
-    access_token t;
-    std::string error, description;
-    for (auto field : obj) {
-        std::string_view key;
-        if (field.unescaped_key().get(key))
-            return errc::bad_response;
-        std::string_view v;
-        if (field.value().get_string().get(v))
-            continue; // numbers and nulls: nothing we need
-        if (key == "access_token")
-            t.token = v;
-        else if (key == "instance_url")
-            t.instance_url = v;
-        else if (key == "id")
-            t.identity_url = v;
-        else if (key == "refresh_token")
-            t.refresh_token = v;
-        else if (key == "issued_at")
-            t.issued_at_ms = std::atoll(std::string(v).c_str());
-        else if (key == "error")
-            error = v;
-        else if (key == "error_description")
-            description = v;
-    }
-    if (status == 200 && !t.token.empty() && !t.instance_url.empty()) {
-        out = std::move(t);
-        return {};
-    }
-    diag.error_code = error;
-    diag.message = description;
-    if (status >= 500) {
-        diag.client_message = "the token endpoint is unavailable";
-        return errc::unavailable;
-    }
-    diag.client_message = "login refused";
-    return status == 200 ? errc::bad_response : errc::auth_failed;
-}
-
 authenticator::authenticator(boost::asio::any_io_executor ex, oauth_config cfg,
                              net::client_options http,
                              std::shared_ptr<boost::asio::ssl::context> tls)

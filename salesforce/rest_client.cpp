@@ -35,51 +35,6 @@ const call_options& default_call_options() noexcept {
     return none;
 }
 
-bool read_error_body(std::string_view body, diagnostics& diag) {
-    simdjson::ondemand::parser parser;
-    simdjson::padded_string padded(body);
-    simdjson::ondemand::document doc;
-    if (parser.iterate(padded).get(doc))
-        return false;
-    simdjson::ondemand::object obj;
-    simdjson::ondemand::array arr;
-    if (!doc.get_array().get(arr)) {
-        for (auto e : arr) {
-            if (e.get_object().get(obj))
-                return false;
-            break; // the first error describes the failure
-        }
-    } else {
-        if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-            return false;
-    }
-    bool any = false;
-    for (auto m : obj) {
-        std::string_view key;
-        if (m.unescaped_key().get(key))
-            return false;
-        std::string_view v;
-        if (key == "fields") {
-            simdjson::ondemand::array fields;
-            if (!m.value().get_array().get(fields))
-                for (auto f : fields)
-                    if (!f.get_string().get(v))
-                        diag.fields.emplace_back(v);
-            continue;
-        }
-        if (m.value().get_string().get(v))
-            continue;
-        if (key == "errorCode" || key == "statusCode" || key == "error") {
-            diag.error_code = v;
-            any = true;
-        } else if (key == "message" || key == "error_description") {
-            diag.message = v;
-            any = true;
-        }
-    }
-    return any;
-}
-
 rest_client::rest_client(asio::any_io_executor ex, rest_config cfg)
     : ex_(std::move(ex)), cfg_(std::move(cfg)), tls_(net::make_tls_context(cfg_.http)),
       auth_(ex_, cfg_.auth, cfg_.http, tls_), slot_freed_(ex_), renewed_(ex_),

@@ -65,7 +65,8 @@ build_preset() {
 # Returns non-zero on a finding (the crashing input is left in build/fuzz/findings).
 run_fuzzers() {
     local seconds=$1
-    local targets=(cometd_message hstore push_event query_page mapping_file)
+    local targets=(cometd_message hstore push_event query_page mapping_file answers describe csv
+                   gzip http_headers values config_file)
     local each=$(( seconds / ${#targets[@]} ))
     (( each >= 2 )) || each=2
     log_step "fuzzing ${#targets[@]} parsers for ${each}s each (clang, libFuzzer, ASan, UBSan)"

@@ -17,6 +17,7 @@ TEST_CASE("Sforce-Limit-Info is read and usage is kept per day", "[unit][salesfo
     CHECK(c->used == 3);
     CHECK_FALSE(parse_limit_info("per-app-api-usage=17/250(appName=x)"));
     CHECK_FALSE(parse_limit_info("api-usage=x/5"));
+    CHECK_FALSE(parse_limit_info("api-usage=1/-9")); // found by fuzzing
 
     api_usage u;
     u.set_budget("Contact", 2);

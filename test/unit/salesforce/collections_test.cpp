@@ -30,4 +30,5 @@ TEST_CASE("collection results and error bodies are read as Salesforce writes the
     CHECK(d2.error_code == "INVALID_FIELD");
     diagnostics d3;
     CHECK_FALSE(read_error_body("<html>", d3));
+    CHECK_FALSE(read_error_body("[]", d3)); // found by fuzzing: read an unset object
 }
