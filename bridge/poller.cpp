@@ -255,7 +255,8 @@ asio::awaitable<void> poller::housekeeping() {
     constexpr long chunk = 10000; // short transactions beside the app's
     for (int i = 0; i < 1000; ++i) {
         std::size_t n = 0;
-        if (!co_await prune("archived trigger-log rows", state_sql::prune_archive(schema),
+        if (!co_await prune("archived trigger-log rows",
+                            state_sql::prune_archive(schema, m_.m.table),
                             pg::params(m_.m.table, kept, chunk), n) ||
             n < static_cast<std::size_t>(chunk))
             break;

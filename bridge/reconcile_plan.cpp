@@ -144,11 +144,14 @@ own_writes written_fields(const mappings::resolved_mapping& m,
 bool matches(const sent_create& s, const salesforce::flat_record& r,
              const std::set<std::string>* skip) {
     std::size_t compared = 0;
+    bool free_text = false; // a text value the user typed, not a picklist or a checkbox
     for (std::size_t i = 0; i < s.values.size(); ++i) {
         const auto& [name, value] = s.values[i];
         if (skip && skip->contains(text::ascii_lower(name)))
             continue;
         ++compared;
+        free_text = free_text || (comparison(s.types[i]) == compare_as::text &&
+                                  s.types[i] != "picklist" && s.types[i] != "date");
         const auto* got = r.get(name);
         if (!got || got->kind == sf_value_kind::json_null)
             return false;
@@ -169,7 +172,9 @@ bool matches(const sent_create& s, const salesforce::flat_record& r,
             break;
         }
     }
-    return compared > 0;
+    // Left with fewer fields than sent, the rest must still say something: two fields, or one
+    // typed text (an email, a name), not a lone picklist value, checkbox or number.
+    return compared > 0 && (!skip || compared >= 2 || free_text);
 }
 
 std::vector<std::string> assign_candidates(const std::vector<sent_create>& sent,

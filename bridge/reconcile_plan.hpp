@@ -66,7 +66,8 @@ written_fields(const mappings::resolved_mapping& m,
                const std::vector<std::pair<std::string, std::string>>& sfid_values);
 
 // Whether a candidate holds every value the create sent, less the fields in `skip` (the app's
-// own later writes to it); at least one field must be left to compare.
+// own later writes to it); with a skip, what is left must be two fields or one typed text
+// (not a lone picklist value, checkbox or number).
 [[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r,
                            const std::set<std::string>* skip = nullptr);
 

@@ -175,10 +175,14 @@ std::string prune_conflicts(std::string_view schema) {
            older_than("detected_at", "$2");
 }
 
-std::string prune_archive(std::string_view schema) {
+std::string prune_archive(std::string_view schema, std::string_view mapped) {
+    // A row's INSERT is how sfbridge knows the row is the app's (not an echo of its own): kept
+    // while the row lives.
     const std::string t = table(schema, "_trigger_log_archive");
-    return "DELETE FROM " + t + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + t +
-           " WHERE table_name = $1 AND " + older_than("created_at", "$2") + " LIMIT $3))";
+    return "DELETE FROM " + t + " WHERE ctid = ANY(ARRAY(SELECT a.ctid FROM " + t +
+           " a WHERE a.table_name = $1 AND " + older_than("a.created_at", "$2") +
+           " AND NOT (a.action = 'INSERT' AND EXISTS (SELECT 1 FROM " + table(schema, mapped) +
+           " m WHERE m.id = a.record_id)) LIMIT $3))";
 }
 
 std::string insert_conflicts(std::string_view schema) {

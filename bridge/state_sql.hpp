@@ -69,9 +69,10 @@ namespace sfbridge::bridge::state_sql {
 // The same for a mapping's errors (not refusals still to be retried) and conflicts.
 [[nodiscard]] std::string prune_errors(std::string_view schema);
 [[nodiscard]] std::string prune_conflicts(std::string_view schema);
-// $1 the mapped table, $2 retention in seconds, $3 at most this many archived rows (a chunk:
-// the caller repeats while a whole chunk went).
-[[nodiscard]] std::string prune_archive(std::string_view schema);
+// $1 the mapped table (`mapped`), $2 retention in seconds, $3 at most this many archived rows
+// (a chunk: the caller repeats while a whole chunk went). The INSERT of a row that still
+// exists is kept.
+[[nodiscard]] std::string prune_archive(std::string_view schema, std::string_view mapped);
 
 // $1 object, $2 table, $3..$9 arrays: record ids, sfids, trigger-log ids, fields, winners,
 // kept values, lost values.

@@ -81,16 +81,23 @@ asio::awaitable<error_code> trigger_log::reclaim(const std::vector<std::int64_t>
 }
 
 asio::awaitable<error_code> trigger_log::release(const std::vector<std::int64_t>& held,
+                                                 const std::vector<std::int64_t>& sent,
                                                  pg::diagnostics& d) {
-    std::vector<std::optional<std::string>> ids;
+    std::vector<std::optional<std::string>> ids, unknown;
     for (auto id : held)
         ids.push_back(std::to_string(id));
+    for (auto id : sent)
+        unknown.push_back(std::to_string(id));
     pg::result r;
     co_return co_await conn_.async_query(
         "UPDATE " + table("_trigger_log") +
-            " SET state = 'NEW', updated_at = now() WHERE id = ANY($1::int[]) AND state = "
-            "'PENDING' AND processed_tx = pg_backend_pid()",
-        pg::params(text_array(ids)), r, d);
+            " SET state = 'NEW', updated_at = now(), sf_result = CASE WHEN id = ANY($2::int[]) "
+            "THEN $3 ELSE sf_result END, sf_message = CASE WHEN id = ANY($2::int[]) THEN $4 ELSE "
+            "sf_message END WHERE id = ANY($1::int[]) AND state = 'PENDING' AND processed_tx = "
+            "pg_backend_pid()",
+        pg::params(text_array(ids), text_array(unknown), static_cast<long>(sf_result_unknown),
+                   std::string(update_unknown_message)),
+        r, d);
 }
 
 asio::awaitable<error_code> trigger_log::claim(std::size_t limit,

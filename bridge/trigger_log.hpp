@@ -44,8 +44,10 @@ public:
                                                             const std::vector<std::string>& skipped,
                                                             std::vector<writeback_entry>& out,
                                                             pg::diagnostics& diag);
-    // Claimed rows back to NEW (to be claimed again later, in their order).
+    // Claimed rows back to NEW (to be claimed again later, in their order); `sent`: updates
+    // among them sent with their answer lost, marked so (sf_result_unknown).
     boost::asio::awaitable<boost::system::error_code> release(const std::vector<std::int64_t>& ids,
+                                                              const std::vector<std::int64_t>& sent,
                                                               pg::diagnostics& diag);
     // Until a NOTIFY, the sweep interval or cancel_wait().
     boost::asio::awaitable<void> wait(std::chrono::milliseconds sweep);

@@ -28,8 +28,12 @@ const mappings::resolved_mapping* writeback::mapping_for(const std::string& tabl
 }
 
 void writeback::stop() {
+    // Two seconds before the process's own deadline, so that the give-up (and the noting of
+    // answered creates) happens before the process exits anyway.
     if (!stopping_)
-        stop_deadline_ = std::chrono::steady_clock::now() + cfg_.shutdown_grace;
+        stop_deadline_ =
+            std::chrono::steady_clock::now() +
+            std::max(std::chrono::seconds(0), cfg_.shutdown_grace - std::chrono::seconds(2));
     stopping_ = true;
     pause_.cancel();
     log_.cancel_wait();
@@ -74,9 +78,12 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     auto work = classify(batch, find);
     bool transient = false;
     batch_sfids_.clear(); // records this batch holds: a reconciliation never adopts them
-    for (const auto& e : batch)
+    for (const auto& e : batch) {
         if (!e.new_sfid.empty())
             batch_sfids_.insert(e.new_sfid);
+        if (e.created) // answered before, adopted below: no other entry may take it
+            batch_sfids_.insert(e.sfid);
+    }
     if (!work.inserts.empty()) {
         // Hold the mappings' locks from before the creates until their sfids are in the rows:
         // the stream writer takes the same lock, so the event of a record created here cannot
@@ -122,9 +129,10 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         std::vector<entry*> ready;
         for (auto* e : es) {
             bool waits = false;
-            if (e->sfid.empty()) // until its insert's sfid is in the row
-                for (auto* i : work.inserts[table])
-                    waits = waits || (i->record_id == e->record_id && !i->recorded);
+            if (e->sfid.empty()) // until its insert's sfid is in the row (answered or not)
+                for (const auto& i : batch)
+                    waits = waits || (i.action == write_action::insert && i.table == table &&
+                                      i.record_id == e->record_id && !i.recorded);
             if (!waits)
                 ready.push_back(e);
         }
@@ -250,7 +258,9 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
             break;
         ++stats_.retried;
         const auto unknown = static_cast<unsigned long>(
-            std::count_if(batch.begin(), batch.end(), [](const entry& e) { return e.unknown; }));
+            std::count_if(batch.begin(), batch.end(), [](const entry& e) {
+                return e.unknown && e.action == write_action::insert;
+            }));
         log::warn(
             "writeback",
             unknown ? "answers to creates were lost: their records are looked for before "
@@ -282,14 +292,17 @@ std::vector<std::string> writeback::parked_tables() {
 // The pending entries of parked mappings go back to NEW, out of the batch, so that the batch
 // (and the claims after it) need not wait for a budget that renews at midnight.
 asio::awaitable<void> writeback::release_parked(std::vector<entry>& batch) {
-    std::vector<std::int64_t> ids;
+    std::vector<std::int64_t> ids, sent;
     for (const auto& e : batch)
-        if (e.pending() && parked_.contains(e.table))
+        if (e.pending() && parked_.contains(e.table)) {
             ids.push_back(e.id);
+            if (e.unknown && e.action == write_action::update)
+                sent.push_back(e.id); // its echo stays the app's own when it is claimed again
+        }
     if (ids.empty())
         co_return;
     pg::diagnostics d;
-    if (co_await log_.release(ids, d))
+    if (co_await log_.release(ids, sent, d))
         co_return; // kept in the batch and retried with it
     std::erase_if(batch, [&](const entry& e) { return e.pending() && parked_.contains(e.table); });
 }

@@ -93,7 +93,7 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
                                               const mappings::resolved_mapping& m,
                                               const std::vector<writeback_entry*>& es,
                                               const std::set<std::string>& batch_sfids,
-                                              std::vector<std::string>& found) {
+                                              std::vector<std::string>& found, bool wide) {
     found.assign(es.size(), std::string());
     auto in = comparable_values(m, es);
     for (auto* e : in.unrecognisable)
@@ -129,7 +129,7 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
     for (std::size_t i = 0; i < matched.size(); ++i)
         if (matched[i].empty())
             rest_of.push_back(in.sent[i]);
-    if (rest_of.empty())
+    if (rest_of.empty() || !wide)
         co_return error_code{};
     if (auto ec = co_await look(rest, log, m, rest_of, own_rows, taken, true, matched))
         co_return ec;

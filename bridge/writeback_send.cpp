@@ -109,14 +109,21 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
             co_return back_to_pending();
         }
     }
-    // Without an external id, a create whose answer was lost is looked for by its values.
+    // A create answered before (its sfid noted, trigger_log::note_created) is known.
+    for (auto* e : gone)
+        if (e->created)
+            ids.push_back(e->sfid);
+    // Without an external id, a create whose answer was lost is looked for by its values, and
+    // only by all of them (not the wider look, which may stand a record the app changed since:
+    // too weak a match to delete on).
     std::vector<entry*> lost;
     for (auto* e : gone)
         if (e->unknown && !sent_as_upsert(m, *e))
             lost.push_back(e);
     std::vector<std::string> found;
     if (!lost.empty()) // (not in one condition: no co_await after && with GCC 12)
-        if (auto ec = co_await find_lost_creates(rest_, log_, m, lost, batch_sfids_, found)) {
+        if (auto ec =
+                co_await find_lost_creates(rest_, log_, m, lost, batch_sfids_, found, false)) {
             if (ec == salesforce::errc::daily_budget_exhausted)
                 park(m);
             co_return back_to_pending();

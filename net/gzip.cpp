@@ -92,8 +92,10 @@ error_code gunzip(std::string_view in, std::string& out, std::size_t max_output)
         if (ec && ec != zlib::error::need_buffers)
             return bad();
     }
-    const std::size_t trailer = pos + zs.total_in;
-    if (trailer + 8 > in.size() || le32(in, trailer) != crc32(out) ||
+    // The trailer is the last 8 bytes: total_in may count a byte the inflater read ahead (its
+    // slow path), so it only has to reach the trailer, not end exactly before it.
+    const std::size_t trailer = in.size() - 8;
+    if (pos + zs.total_in < trailer || le32(in, trailer) != crc32(out) ||
         le32(in, trailer + 4) != static_cast<std::uint32_t>(out.size()))
         return bad();
     return {};

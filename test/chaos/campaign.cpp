@@ -44,13 +44,17 @@ std::vector<fault> campaign_plan(const campaign_options& o) {
     return make_plan(o.seed, po);
 }
 
-std::string mapping_file(const std::vector<object_spec>& objects) {
+// `budget`: each mapping's sf_max_daily_api_calls, when not Heroku Connect's default of 30,000
+// (the soak's load spends that in under half an hour: a soak measures growth, not the budget).
+std::string mapping_file(const std::vector<object_spec>& objects, long budget) {
     std::string out = R"({"version":1,"mappings":[)";
     for (std::size_t i = 0; i < objects.size(); ++i) {
         const auto& s = objects[i];
         out += (i ? "," : "") + std::string(R"({"object_name":")") + s.object +
                R"(","config":{"access":"read_write","sf_notify_enabled":true,)"
                R"("sf_polling_seconds":600,)";
+        if (budget > 0)
+            out += R"("sf_max_daily_api_calls":)" + std::to_string(budget) + ",";
         if (!s.upsert_field.empty())
             out += R"("upsert_field":")" + s.upsert_field + "\",";
         if (s.cdc)
@@ -89,7 +93,8 @@ private:
     world_options world_opts() {
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
-        std::ofstream(dir_ + "/mappings.json") << mapping_file(objects_);
+        std::ofstream(dir_ + "/mappings.json")
+            << mapping_file(objects_, o_.soak_minutes > 0 ? 100'000'000 : 0);
         const bool soak = o_.soak_minutes > 0;
         return {o_.sfsim,
                 o_.sfbridge,

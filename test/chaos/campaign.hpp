@@ -33,7 +33,7 @@ struct campaign_result {
 [[nodiscard]] std::vector<object_spec> campaign_objects();
 // The seed's fault schedule for these options.
 [[nodiscard]] std::vector<fault> campaign_plan(const campaign_options& o);
-[[nodiscard]] std::string mapping_file(const std::vector<object_spec>& objects);
+[[nodiscard]] std::string mapping_file(const std::vector<object_spec>& objects, long budget = 0);
 
 // Runs one seed and prints its report (seed, schedule, changes, findings) to stdout.
 campaign_result run_campaign(const campaign_options& o);

@@ -146,9 +146,14 @@ TEST_CASE("a lost create's record the app changed since is compared on the other
     // A field the app did not change still has to hold the value sent.
     const auto other = candidate("a0X000000000001AAA", "Ada Lovelace", "false", "12.5");
     CHECK_FALSE(bridge::matches(in.sent[0], other, &own.at("a0X000000000001AAA")));
-    // With nothing left to compare, no record is recognised.
+    // With nothing left to compare, or only a checkbox, no record is recognised.
     const std::set<std::string> all{"name", "checkbox__c", "number__c"};
     CHECK_FALSE(bridge::matches(in.sent[0], changed, &all));
+    const std::set<std::string> but_checkbox{"name", "number__c"};
+    CHECK_FALSE(bridge::matches(in.sent[0], changed, &but_checkbox));
+    const std::set<std::string> but_name{"checkbox__c", "number__c"};
+    CHECK(bridge::matches(in.sent[0], candidate("a0X000000000001AAA", "Ada", "false", "1"),
+                          &but_name)); // a typed name alone is evidence
     CHECK(bridge::assign_candidates(in.sent, {changed}, {}, own) ==
           std::vector<std::string>{"a0X000000000001AAA"});
     CHECK(bridge::assign_candidates(in.sent, {changed}, {}) == std::vector<std::string>{""});

@@ -55,9 +55,11 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     // Refusals still to be retried are kept past the retention.
     CHECK(has(sql::prune_errors(s), "AND (NOT retry OR resolved_at IS NOT NULL)"));
     CHECK(parameters(sql::prune_conflicts(s)) == 2);
-    CHECK(parameters(sql::prune_archive(s)) == 3);
-    CHECK(has(sql::prune_archive(s), "WHERE table_name = $1 AND created_at < now() - "
-                                     "make_interval(secs => $2::double precision) LIMIT $3"));
+    CHECK(parameters(sql::prune_archive(s, "contact")) == 3);
+    CHECK(has(sql::prune_archive(s, "contact"),
+              "WHERE a.table_name = $1 AND a.created_at < now() - make_interval(secs => "
+              "$2::double precision) AND NOT (a.action = 'INSERT' AND EXISTS (SELECT 1 FROM "
+              "\"sf_app\".\"contact\" m WHERE m.id = a.record_id)) LIMIT $3"));
     CHECK(parameters(sql::insert_conflicts(s)) == 9);
     CHECK(has(sql::status(s), R"(FROM "sf_app"."_sfbridge_state" s ORDER BY object_name)"));
 }
