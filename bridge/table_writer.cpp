@@ -249,11 +249,6 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
         co_return co_await apply_small(batch, pos, diag);
     // Every writer of a mapping (the stream, the poller, a second sfbridge) takes the mapping's
     // lock first: a delete must see a concurrent upsert's row, or the row would come back.
-    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(" +
-                                       state_sql::mapping_lock_key(m.object_name) + ")",
-                                   diag);
-    if (ec)
-        co_return ec;
     auto fail = [&](error_code e) -> asio::awaitable<error_code> {
         if (conn_.is_open() && !conn_.in_copy()) {
             pg::diagnostics ignore;
@@ -261,6 +256,11 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
         }
         co_return e;
     };
+    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(" +
+                                       state_sql::mapping_lock_key(m.object_name) + ")",
+                                   diag);
+    if (ec) // the BEGIN may have run: the transaction is open and aborted
+        co_return co_await fail(ec);
     if (!batch.empty()) {
         ec = co_await conn_.async_copy_start(merge_sql::copy_into_stage(m), diag);
         if (ec)

@@ -30,8 +30,16 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
         log::warn(
             "postgres", "write failed, retrying",
             {{"error", pd.summary().empty() ? ec.message() : pd.summary()}, {"attempt", attempt}});
-        if (!w.is_open() || w.connection().is_broken())
+        if (!w.is_open() || w.connection().is_broken()) {
             w.connection().close();
+        } else if (w.connection().in_transaction()) {
+            // A statement of "BEGIN; ..." that failed (a statement timeout on the lock) left
+            // the transaction open and aborted: every retry would fail with 25P02 (found by the
+            // chaos campaign's statement_timeout fault).
+            pg::diagnostics ignore;
+            if (co_await w.connection().async_exec("ROLLBACK", ignore))
+                w.connection().close();
+        }
         if (ctx.stop.stopping() && attempt > 3)
             co_return ec;
         co_await ctx.stop.sleep(delays.next());

@@ -160,4 +160,11 @@ void connection::notice_receiver(void* self, const PGresult* r) {
                 {"message", field_of(r, PG_DIAG_MESSAGE_PRIMARY)}});
 }
 
+bool connection::in_transaction() const noexcept {
+    if (!conn_)
+        return false;
+    const auto t = PQtransactionStatus(conn_);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
 } // namespace sfbridge::pg

@@ -115,6 +115,10 @@ public:
     }
     [[nodiscard]] bool is_broken() const noexcept { return state_ == state::broken; }
     [[nodiscard]] bool in_copy() const noexcept { return state_ == state::copy_in; }
+    // Whether the session is inside a transaction block (open or aborted) between operations:
+    // a failed statement of "BEGIN; ..." leaves it so, and everything after fails with 25P02
+    // until a ROLLBACK.
+    [[nodiscard]] bool in_transaction() const noexcept;
     [[nodiscard]] int backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
     [[nodiscard]] int socket_fd() const noexcept { return conn_ ? PQsocket(conn_) : -1; }
     [[nodiscard]] PGconn* native_handle() const noexcept { return conn_; }

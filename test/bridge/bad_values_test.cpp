@@ -447,6 +447,50 @@ TEST_CASE("a statement timeout is retried and is not a data error", "[bridge][ba
         std::chrono::seconds(180));
 }
 
+TEST_CASE("a statement timeout on the mapping's lock is rolled back before the retry",
+          "[bridge][bad_values]") {
+    harness h;
+    log_capture logs;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection c(h.f.io.get_executor()), holder(h.f.io.get_executor());
+            co_await must_connect(c);
+            co_await must_connect(holder);
+            auto cfg = h.config(mapping_json("Contact", "Id,LastName", true));
+            cfg.database_url = pg_dsn_with("options='-c statement_timeout=1000'");
+            cfg.poll_interval = std::chrono::seconds(600);
+            co_await h.start(cfg);
+            bool ok = co_await polled(h, 1);
+            REQUIRE(ok);
+            // The mapping's lock held elsewhere: "BEGIN; SELECT pg_advisory_xact_lock(...)" of
+            // a large batch times out after its BEGIN ran (found by the chaos campaign: every
+            // retry then failed with 25P02 on the aborted transaction).
+            co_await must_exec(holder, "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sfbridge:"
+                                       "Contact'))");
+            std::string body = "[";
+            for (int i = 0; i < 200; ++i)
+                body += std::string(i ? "," : "") + R"({"LastName":"Locked )" + std::to_string(i) +
+                        "\"}";
+            (void)co_await sim_create(h, "Contact", body + "]");
+            bool retried = false;
+            for (int i = 0; i < 600 && !retried; ++i) {
+                retried = logs.text.find("57014") != std::string::npos;
+                if (!retried)
+                    co_await sleep_ms(100);
+            }
+            CHECK(retried);
+            co_await must_exec(holder, "COMMIT");
+            ok = co_await becomes(
+                c, "SELECT count(*) FROM " + h.schema + ".contact WHERE lastname LIKE 'Locked %'",
+                "200");
+            CHECK(ok);
+            CHECK(h.running);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 TEST_CASE("a column narrower than its Salesforce field is widened at start",
           "[bridge][bad_values]") {
     harness h;
