@@ -114,7 +114,7 @@ std::string reconcile_query(const mappings::resolved_mapping& m,
         since = first ? s.e->created_ms : std::min(since, s.e->created_ms);
         first = false;
     }
-    std::string soql = "SELECT Id";
+    std::string soql = "SELECT Id, IsDeleted"; // queried with the recycle bin (queryAll)
     for (const auto& f : fields)
         soql += ", " + f;
     soql += " FROM " + m.object_name +
@@ -123,7 +123,10 @@ std::string reconcile_query(const mappings::resolved_mapping& m,
         soql += " AND CreatedById = " + mappings::soql::quote(user_id);
     if (by_value)
         return soql + value_filter(sent);
-    return soql + " ORDER BY CreatedDate DESC LIMIT " + std::to_string(reconcile_wide_limit);
+    const std::string stamps =
+        soql.substr(0, soql.find(" FROM ")) + ", CreatedDate, LastModifiedDate";
+    return stamps + soql.substr(soql.find(" FROM ")) + " ORDER BY CreatedDate DESC LIMIT " +
+           std::to_string(reconcile_wide_limit);
 }
 
 own_writes written_fields(const mappings::resolved_mapping& m,
@@ -141,40 +144,111 @@ own_writes written_fields(const mappings::resolved_mapping& m,
     return out;
 }
 
+namespace {
+
+bool same_value(const std::string& type, const std::string& value,
+                const salesforce::field_value* got) {
+    if (!got || got->kind == sf_value_kind::json_null)
+        return false;
+    switch (comparison(type)) {
+    case compare_as::text:
+        return got->raw == value;
+    case compare_as::boolean:
+        return (value == "t" || value == "true") == (got->raw == "true");
+    case compare_as::number:
+        return same_number(value, got->raw);
+    case compare_as::none:
+        break;
+    }
+    return true;
+}
+
+// Typed by someone: not a picklist value, a date, a checkbox or a number.
+bool free_text(const std::string& type) {
+    return comparison(type) == compare_as::text && type != "picklist" && type != "date";
+}
+
+const std::set<std::string>* skip_of(const own_writes& own, const salesforce::flat_record& r) {
+    const auto* id = r.get("Id");
+    const auto w = id ? own.find(id->raw) : own.end();
+    return w == own.end() ? nullptr : &w->second;
+}
+
+} // namespace
+
+bool changed_since_created(const salesforce::flat_record& r) {
+    const auto* created = r.get("CreatedDate");
+    const auto* modified = r.get("LastModifiedDate");
+    // The same format from the same record: ISO 8601 in UTC compares as text.
+    return created && modified && created->raw.size() == modified->raw.size() &&
+           modified->raw > created->raw;
+}
+
+bool resembles(const sent_create& s, const salesforce::flat_record& r,
+               const std::set<std::string>* skip) {
+    std::size_t held = 0;
+    std::size_t differ = 0;
+    bool typed = false;
+    for (std::size_t i = 0; i < s.values.size(); ++i) {
+        const auto& [name, value] = s.values[i];
+        if (skip && skip->contains(text::ascii_lower(name)))
+            continue;
+        if (same_value(s.types[i], value, r.get(name))) {
+            ++held;
+            typed = typed || free_text(s.types[i]);
+        } else {
+            ++differ;
+        }
+    }
+    return typed && held >= differ;
+}
+
+std::vector<std::string> assign_changed(const std::vector<sent_create>& sent,
+                                        const std::vector<salesforce::flat_record>& candidates,
+                                        const std::set<std::string>& taken, const own_writes& own) {
+    std::vector<std::string> out(sent.size());
+    std::vector<const salesforce::flat_record*> open;
+    for (const auto& r : candidates)
+        if (const auto* id = r.get("Id");
+            id && !taken.contains(id->raw) && changed_since_created(r))
+            open.push_back(&r);
+    // like[i][k]: create i resembles open candidate k.
+    std::vector<std::vector<bool>> like(sent.size(), std::vector<bool>(open.size()));
+    std::vector<std::size_t> per_candidate(open.size());
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        for (std::size_t k = 0; k < open.size(); ++k)
+            if (resembles(sent[i], *open[k], skip_of(own, *open[k]))) {
+                like[i][k] = true;
+                ++per_candidate[k];
+            }
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        const auto n = std::count(like[i].begin(), like[i].end(), true);
+        if (n != 1)
+            continue;
+        const auto k = static_cast<std::size_t>(std::find(like[i].begin(), like[i].end(), true) -
+                                                like[i].begin());
+        if (per_candidate[k] == 1)
+            out[i] = open[k]->get("Id")->raw;
+    }
+    return out;
+}
+
 bool matches(const sent_create& s, const salesforce::flat_record& r,
              const std::set<std::string>* skip) {
     std::size_t compared = 0;
-    bool free_text = false; // a text value the user typed, not a picklist or a checkbox
+    bool typed = false; // a text value the user typed, not a picklist or a checkbox
     for (std::size_t i = 0; i < s.values.size(); ++i) {
         const auto& [name, value] = s.values[i];
         if (skip && skip->contains(text::ascii_lower(name)))
             continue;
         ++compared;
-        free_text = free_text || (comparison(s.types[i]) == compare_as::text &&
-                                  s.types[i] != "picklist" && s.types[i] != "date");
-        const auto* got = r.get(name);
-        if (!got || got->kind == sf_value_kind::json_null)
+        typed = typed || free_text(s.types[i]);
+        if (!same_value(s.types[i], value, r.get(name)))
             return false;
-        switch (comparison(s.types[i])) {
-        case compare_as::text:
-            if (got->raw != value)
-                return false;
-            break;
-        case compare_as::boolean:
-            if ((value == "t" || value == "true") != (got->raw == "true"))
-                return false;
-            break;
-        case compare_as::number:
-            if (!same_number(value, got->raw))
-                return false;
-            break;
-        case compare_as::none:
-            break;
-        }
     }
     // Left with fewer fields than sent, the rest must still say something: two fields, or one
     // typed text (an email, a name), not a lone picklist value, checkbox or number.
-    return compared > 0 && (!skip || compared >= 2 || free_text);
+    return compared > 0 && (!skip || compared >= 2 || typed);
 }
 
 std::vector<std::string> assign_candidates(const std::vector<sent_create>& sent,
@@ -188,8 +262,7 @@ std::vector<std::string> assign_candidates(const std::vector<sent_create>& sent,
             const auto* id = r.get("Id");
             if (!id || used.contains(id->raw))
                 continue;
-            const auto w = own.find(id->raw);
-            if (!matches(sent[i], r, w == own.end() ? nullptr : &w->second))
+            if (!matches(sent[i], r, skip_of(own, r)))
                 continue;
             out[i] = id->raw;
             used.insert(id->raw);

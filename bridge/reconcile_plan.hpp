@@ -18,7 +18,9 @@
 // exactly (text, picklists, ids, booleans, numbers, dates) has the value sent. Each candidate
 // is adopted by one entry at most, in trigger-log order. A record the app itself changed since
 // (its echo became a row, which the app updated) is compared on the fields the app left alone;
-// the first look filters by one sent value, so a second look without that filter finds it.
+// the first look filters by one sent value, so a second look without that filter finds it. A
+// record someone changed since its creation resembles its create on the fields left alone, and
+// is adopted by that weaker test only when the pairing is unique both ways (assign_changed).
 // writeback_reconcile.cpp runs the query and records what this decides.
 namespace sfbridge::bridge {
 
@@ -41,12 +43,13 @@ struct reconcile_input {
 [[nodiscard]] reconcile_input comparable_values(const mappings::resolved_mapping& m,
                                                 const std::vector<writeback_entry*>& es);
 
-// The SOQL of the candidates: Id and the compared fields of records created by `user_id`
+// The SOQL of the candidates (for queryAll: a record deleted since is still the create's): Id,
+// IsDeleted and the compared fields of records created by `user_id`
 // since the earliest capture less the margin, and, when every create sent a value of one text
 // field SOQL can filter (at most 100 values), having one of those values: a long outage then
 // does not fetch every record the user made since. An empty user id leaves that filter out.
 // `by_value` false leaves the value filter out (the second look, below), newest first and at
-// most reconcile_wide_limit records.
+// most reconcile_wide_limit records, with CreatedDate and LastModifiedDate (changed_since_created).
 [[nodiscard]] std::string reconcile_query(const mappings::resolved_mapping& m,
                                           const std::vector<sent_create>& sent,
                                           const std::string& user_id, bool by_value = true);
@@ -70,6 +73,24 @@ written_fields(const mappings::resolved_mapping& m,
 // (not a lone picklist value, checkbox or number).
 [[nodiscard]] bool matches(const sent_create& s, const salesforce::flat_record& r,
                            const std::set<std::string>* skip = nullptr);
+
+// Whether a candidate was saved again after its creation (LastModifiedDate after CreatedDate,
+// both as Salesforce returns them): someone may have changed any of its fields since.
+[[nodiscard]] bool changed_since_created(const salesforce::flat_record& r);
+
+// Whether a candidate changed since its creation still resembles a create: of the values sent
+// (less `skip`), at least as many hold as differ, and those that hold include a typed text.
+// Weaker than `matches`, so assign_changed adopts by it only when the pairing is unique.
+[[nodiscard]] bool resembles(const sent_create& s, const salesforce::flat_record& r,
+                             const std::set<std::string>* skip = nullptr);
+
+// The third chance, for creates no candidate matches: a candidate changed since its creation
+// (a user or an automation edited it before the lost answer was noticed) is adopted by a create
+// it resembles when neither resembles any other (no guessing between two). Others "" .
+[[nodiscard]] std::vector<std::string>
+assign_changed(const std::vector<sent_create>& sent,
+               const std::vector<salesforce::flat_record>& candidates,
+               const std::set<std::string>& taken, const own_writes& own = {});
 
 // Each entry's record id in Salesforce, or "" when none matches. A candidate in `taken` (held
 // by another row of the app) or adopted by an earlier entry is not adopted again.

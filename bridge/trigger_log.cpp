@@ -293,6 +293,13 @@ asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entr
                        text_array(rows.errors)),
             r, d);
     }
+    for (const auto& rows : rows_of_deleted_records(done)) {
+        if (ec)
+            break;
+        ec = co_await conn_.async_query("DELETE FROM " + table(rows.table) +
+                                            " WHERE id = ANY($1::int[])",
+                                        pg::params(text_array(rows.record_ids)), r, d);
+    }
     if (!ec && !in_transaction)
         ec = co_await conn_.async_exec("COMMIT", d);
     if (ec && conn_.is_open()) {

@@ -277,12 +277,17 @@ void writeback::park(const mappings::resolved_mapping& m) {
                   "a mapping has used its daily API budget (sf_max_daily_api_calls): its writes "
                   "wait, the other mappings' go on",
                   {{"mapping", m.object_name}});
-    parked_[m.table] = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    parked_[m.table] = {m.object_name, std::chrono::steady_clock::now() + std::chrono::minutes(1)};
 }
 
+// A parked mapping is looked at again after a minute, or as soon as its budget allows a call
+// (raised by `sfbridge` configuration, or a new UTC day).
 std::vector<std::string> writeback::parked_tables() {
     const auto now = std::chrono::steady_clock::now();
-    std::erase_if(parked_, [&](const auto& p) { return p.second <= now; });
+    const auto day = salesforce::api_usage::day_of(std::chrono::system_clock::now());
+    std::erase_if(parked_, [&](const auto& p) {
+        return p.second.until <= now || rest_.usage().allow(p.second.object_name, day);
+    });
     std::vector<std::string> out;
     for (const auto& [table, until] : parked_)
         out.push_back(table);

@@ -132,8 +132,12 @@ private:
     bool waiting_for_inbound_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
-    std::map<std::string, std::chrono::steady_clock::time_point> parked_; // table -> until
-    std::set<std::string> batch_sfids_; // records created in this batch, answered
+    struct parked {
+        std::string object_name; // the budget's tag
+        std::chrono::steady_clock::time_point until;
+    };
+    std::map<std::string, parked> parked_; // by table
+    std::set<std::string> batch_sfids_;    // records created in this batch, answered
 };
 
 } // namespace sfbridge::bridge

@@ -101,7 +101,12 @@ log_outcomes trigger_log_outcomes(const std::vector<writeback_entry*>& done) {
         const bool ok = e->outcome != result::failed;
         out.ids.push_back(std::to_string(e->id));
         out.states.push_back(log_state(*e));
-        out.messages.push_back(ok ? std::nullopt : std::optional<std::string>(e->message));
+        if (!ok)
+            out.messages.push_back(e->message);
+        else if (e->record_deleted)
+            out.messages.push_back(std::string(deleted_since_message));
+        else
+            out.messages.push_back(std::nullopt);
         out.sfids.push_back(optional_text(e->new_sfid));
     }
     return out;
@@ -150,6 +155,20 @@ std::vector<row_outcomes> echo_replacing_rows(const std::vector<writeback_entry*
             rows.table = e->table;
             rows.record_ids.push_back(std::to_string(e->record_id));
             rows.sfids.push_back(e->new_sfid);
+        }
+    std::vector<row_outcomes> out;
+    for (auto& [table, rows] : per_table)
+        out.push_back(std::move(rows));
+    return out;
+}
+
+std::vector<row_outcomes> rows_of_deleted_records(const std::vector<writeback_entry*>& done) {
+    std::map<std::string, row_outcomes> per_table;
+    for (const auto* e : done)
+        if (e->record_deleted && e->outcome == result::success) {
+            auto& rows = per_table[e->table];
+            rows.table = e->table;
+            rows.record_ids.push_back(std::to_string(e->record_id));
         }
     std::vector<row_outcomes> out;
     for (auto& [table, rows] : per_table)

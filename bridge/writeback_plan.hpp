@@ -55,6 +55,10 @@ struct writeback_entry {
     // not held (a record found by reconciliation, or a create answered in a Postgres session
     // that died): that row goes when this row takes the sfid.
     bool replaces_echo = false;
+    // The create's record was found by reconciliation in Salesforce's recycle bin: a user deleted
+    // it before the lost answer was noticed. The row goes too, as the delete's echo would have
+    // taken it had the row known its sfid; the record is not created again.
+    bool record_deleted = false;
     bool recorded = false; // the outcome is committed in Postgres
     // Merged into this later entry's write (write_algorithm::merged): pending until that write
     // is through, so that a transient failure sends the merged fields again too.
@@ -214,5 +218,12 @@ struct row_outcomes {
 // Per table, the rows that take a record whose echo may be a row of its own (record_ids, sfids).
 [[nodiscard]] std::vector<row_outcomes>
 echo_replacing_rows(const std::vector<writeback_entry*>& done);
+// Per table, the rows whose create's record was found deleted (writeback_entry::record_deleted):
+// deleted as the delete's echo would have done (record_ids).
+[[nodiscard]] std::vector<row_outcomes>
+rows_of_deleted_records(const std::vector<writeback_entry*>& done);
+inline constexpr std::string_view deleted_since_message =
+    "created; its answer was lost and the record was deleted in Salesforce before it was found: "
+    "the row was deleted too";
 
 } // namespace sfbridge::bridge

@@ -28,7 +28,7 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
         co_return error_code{};
     };
     const std::string soql = reconcile_query(m, sent, rest.user_id(), by_value);
-    co_return co_await rest.query(soql, false, 0, on_page, d, o);
+    co_return co_await rest.query(soql, true, 0, on_page, d, o);
 }
 
 std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& records) {
@@ -40,13 +40,15 @@ std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& 
 }
 
 // One look for these creates' records. The first filters by value and compares every value
-// sent; the second (`wide`) looks at the records the app itself changed since they were
-// created, compared on the other fields. Records other rows of the app hold, or in `taken`,
+// sent; the second (`wide`) looks at the records changed since they were created: by the app
+// itself (compared on the other fields), or by anyone (adopted only when the resemblance is
+// unique both ways, assign_changed). Records other rows of the app hold, or in `taken`,
 // are never adopted.
 asio::awaitable<error_code>
 look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_mapping& m,
      const std::vector<sent_create>& sent, const std::vector<std::int64_t>& own_rows,
-     std::set<std::string> taken, bool wide, std::vector<std::string>& matched) {
+     std::set<std::string> taken, bool wide, std::vector<std::string>& matched,
+     std::set<std::string>& deleted) {
     std::vector<salesforce::flat_record> candidates;
     salesforce::diagnostics sd;
     if (auto ec = co_await find_candidates(rest, m, sent, !wide, candidates, sd)) {
@@ -66,15 +68,18 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
         own = written_fields(m, updates);
         std::erase_if(candidates, [&](const salesforce::flat_record& r) {
             const auto* id = r.get("Id");
-            return !id || !own.contains(id->raw); // the others were compared whole already
+            // The others were compared whole already, unless changed since (assign_changed).
+            return !id || (!own.contains(id->raw) && !changed_since_created(r));
         });
     }
-    // Only candidates that match some create are asked about.
+    // Only candidates that match (or, changed since, resemble) some create are asked about.
     std::erase_if(candidates, [&](const salesforce::flat_record& r) {
         const auto* id = r.get("Id");
         const auto w = id ? own.find(id->raw) : own.end();
+        const auto* skip = w == own.end() ? nullptr : &w->second;
         return std::none_of(sent.begin(), sent.end(), [&](const sent_create& s) {
-            return matches(s, r, w == own.end() ? nullptr : &w->second);
+            return matches(s, r, skip) ||
+                   (wide && changed_since_created(r) && resembles(s, r, skip));
         });
     });
     if (auto ec =
@@ -83,7 +88,24 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }
+    for (const auto& r : candidates)
+        if (const auto* d = r.get("IsDeleted"); d && d->raw == "true")
+            deleted.insert(r.get("Id")->raw); // (every candidate left has an Id)
     matched = assign_candidates(sent, candidates, taken, own);
+    if (!wide)
+        co_return error_code{};
+    std::vector<sent_create> left;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        if (matched[i].empty()) {
+            left.push_back(sent[i]);
+            where.push_back(i);
+        } else {
+            taken.insert(matched[i]);
+        }
+    const auto changed = assign_changed(left, candidates, taken, own);
+    for (std::size_t j = 0; j < changed.size(); ++j)
+        matched[where[j]] = changed[j];
     co_return error_code{};
 }
 
@@ -93,7 +115,8 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
                                               const mappings::resolved_mapping& m,
                                               const std::vector<writeback_entry*>& es,
                                               const std::set<std::string>& batch_sfids,
-                                              std::vector<std::string>& found, bool wide) {
+                                              std::vector<std::string>& found,
+                                              std::set<std::string>& deleted, bool wide) {
     found.assign(es.size(), std::string());
     auto in = comparable_values(m, es);
     for (auto* e : in.unrecognisable)
@@ -122,7 +145,7 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
                 }
     };
     std::vector<std::string> matched;
-    if (auto ec = co_await look(rest, log, m, in.sent, own_rows, taken, false, matched))
+    if (auto ec = co_await look(rest, log, m, in.sent, own_rows, taken, false, matched, deleted))
         co_return ec;
     put(in.sent, matched);
     std::vector<sent_create> rest_of;
@@ -131,7 +154,7 @@ asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, tri
             rest_of.push_back(in.sent[i]);
     if (rest_of.empty() || !wide)
         co_return error_code{};
-    if (auto ec = co_await look(rest, log, m, rest_of, own_rows, taken, true, matched))
+    if (auto ec = co_await look(rest, log, m, rest_of, own_rows, taken, true, matched, deleted))
         co_return ec;
     put(rest_of, matched);
     co_return error_code{};
@@ -158,9 +181,10 @@ asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, tri
     if (unknown.empty())
         co_return error_code{};
     std::vector<std::string> found;
-    if (auto ec = co_await find_lost_creates(rest, log, m, unknown, batch_sfids, found))
+    std::set<std::string> deleted;
+    if (auto ec = co_await find_lost_creates(rest, log, m, unknown, batch_sfids, found, deleted))
         co_return ec;
-    unsigned long adopted = 0;
+    unsigned long adopted = 0, gone = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
         auto* e = unknown[i];
         e->unknown = false; // found and adopted, or created now
@@ -169,11 +193,14 @@ asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, tri
         e->outcome = writeback_entry::result::success;
         e->new_sfid = found[i];
         e->replaces_echo = true;
+        e->record_deleted = deleted.contains(found[i]);
+        gone += e->record_deleted;
         ++adopted;
     }
     log::info("writeback", "creates whose answer was lost: looked for in Salesforce",
               {{"mapping", m.object_name},
                {"adopted", adopted},
+               {"of_them_deleted_since", gone},
                {"created_now", static_cast<unsigned long>(found.size()) - adopted}});
     co_return error_code{};
 }

@@ -22,12 +22,13 @@ namespace sfbridge::bridge {
 // found, or nothing to recognise it by, which is logged). `batch_sfids`: records the batch
 // holds already (created and answered, not yet recorded), never adopted. An error when
 // Salesforce or Postgres could not be asked. `wide`: also the second look at records the app
-// changed since (reconcile_plan.hpp), for adopting, not for deleting.
+// changed since (reconcile_plan.hpp), for adopting, not for deleting. `deleted`: which of the
+// records found are in the recycle bin.
 boost::asio::awaitable<boost::system::error_code>
 find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
                   const mappings::resolved_mapping& m, const std::vector<writeback_entry*>& es,
                   const std::set<std::string>& batch_sfids, std::vector<std::string>& found,
-                  bool wide = true);
+                  std::set<std::string>& deleted, bool wide = true);
 
 // An error when Salesforce or Postgres could not be asked; the unknown entries then stay
 // pending, unsent, for the next attempt.

@@ -121,15 +121,16 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
         if (e->unknown && !sent_as_upsert(m, *e))
             lost.push_back(e);
     std::vector<std::string> found;
-    if (!lost.empty()) // (not in one condition: no co_await after && with GCC 12)
-        if (auto ec =
-                co_await find_lost_creates(rest_, log_, m, lost, batch_sfids_, found, false)) {
+    std::set<std::string> in_bin; // deleted already: nothing left to delete
+    if (!lost.empty())            // (not in one condition: no co_await after && with GCC 12)
+        if (auto ec = co_await find_lost_creates(rest_, log_, m, lost, batch_sfids_, found, in_bin,
+                                                 false)) {
             if (ec == salesforce::errc::daily_budget_exhausted)
                 park(m);
             co_return back_to_pending();
         }
     for (const auto& id : found)
-        if (!id.empty())
+        if (!id.empty() && !in_bin.contains(id))
             ids.push_back(id);
     if (ids.empty())
         co_return false;

@@ -29,6 +29,11 @@ asio::awaitable<void> claim_new_rows_for_it(pg::connection& app, const std::stri
                                 "LIMIT 1) WHERE state = 'NEW'");
 }
 
+// The rows are claimed by a process that died (no backend has that pid).
+asio::awaitable<void> claim_for_a_dead_process(pg::connection& app, const std::string& log) {
+    co_await must_exec(app, "UPDATE " + log + " SET state = 'PENDING', processed_tx = 2147483647");
+}
+
 // Three inserts in one statement whose create call loses its answer as `fault` says, then one
 // more insert once the fault is gone. Each insert must become exactly one Salesforce record,
 // and Postgres must hold exactly Salesforce's records, each row with its own sfid.
@@ -124,8 +129,7 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
             co_await must_exec(app, "INSERT INTO " + t +
                                         " (lastname, email) VALUES ('Sent 1', 's1@example.com'), "
                                         "('Sent 2', 's2@example.com'), ('Never sent', NULL)");
-            co_await must_exec(app, "UPDATE " + log +
-                                        " SET state = 'PENDING', processed_tx = 2147483647");
+            co_await claim_for_a_dead_process(app, log);
             co_await h.send(http::verb::post, "/__sim/records/Contact",
                             R"([{"LastName":"Sent 1","Email":"s1@example.com"},)"
                             R"({"LastName":"Sent 2","Email":"s2@example.com"}])");
@@ -138,6 +142,66 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
             const auto converged_now = co_await converged(h, app, "Contact", "LastName");
             CHECK(converged_now);
             co_await check_one_row_per_record(app, t, "3");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("lost creates' records a Salesforce user changed or deleted since are adopted, not "
+          "created again",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            // A process claimed three inserts, sent them, and died before their answers.
+            co_await must_exec(app,
+                               "INSERT INTO " + t +
+                                   " (lastname, email) VALUES ('Edited', 'ed@example.com'), "
+                                   "('Deleted', 'del@example.com'), ('Kept', 'kept@example.com')");
+            co_await claim_for_a_dead_process(app, log);
+            const auto ids =
+                co_await sim_create(h, "Contact",
+                                    R"([{"LastName":"Edited","Email":"ed@example.com"},)"
+                                    R"({"LastName":"Deleted","Email":"del@example.com"},)"
+                                    R"({"LastName":"Kept","Email":"kept@example.com"}])");
+            REQUIRE(ids.size() == 3);
+            // Then, before the next start, a user renamed one record and deleted another (once
+            // the clock has moved on: a save in the creation's millisecond looks unchanged).
+            const auto created = std::chrono::system_clock::now();
+            while (std::chrono::system_clock::now() - created < std::chrono::milliseconds(5))
+                co_await sleep_ms(1);
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + ids[0] + R"(","LastName":"Edited by a user"}])");
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + ids[1], "");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
+            REQUIRE(ok);
+            // No record was created again: the renamed one and the kept one live, the deleted one
+            // stays deleted, and its row went with it.
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(records.size() == 2);
+            CHECK(records.contains(ids[0]));
+            CHECK(records.contains(ids[2]));
+            ok =
+                co_await eventually(app, "SELECT string_agg(sfid, ',' ORDER BY lastname) FROM " + t,
+                                    ids[0] + "," + ids[2], 60);
+            CHECK(ok);
+            auto msg = co_await must_query(app, "SELECT sfid, sf_message FROM " + log +
+                                                    " WHERE sf_message IS NOT NULL");
+            REQUIRE(msg.rows() == 1);
+            CHECK(msg.value(0, 0) == ids[1]);
+            CHECK(msg.value(0, 1).find("deleted in Salesforce") != std::string::npos);
+            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+            CHECK(converged_now);
             co_await h.stop();
         }(),
         std::chrono::seconds(180));

@@ -85,6 +85,17 @@ std::vector<finding> check_inserts(const object_spec& spec,
     for (const auto& rec : sim)
         if (auto m = field(rec.fields, spec.marker))
             ids_by_marker[*m].push_back(rec.id);
+    // A duplicate is shown whole: what each copy holds and when it was created and changed.
+    auto describe = [&](const std::string& id) {
+        for (const auto& rec : sim)
+            if (rec.id == id) {
+                std::string out = id + " {";
+                for (const auto& f : spec.fields())
+                    out += f + "=" + show(field(rec.fields, f)) + ", ";
+                return out + "created " + rec.created + ", changed " + rec.modified + "}";
+            }
+        return id;
+    };
     std::vector<finding> out;
     for (const auto& m : app_markers) {
         const auto it = ids_by_marker.find(m);
@@ -95,7 +106,7 @@ std::vector<finding> check_inserts(const object_spec& spec,
         std::string ids;
         if (n > 0)
             for (const auto& id : it->second)
-                ids += (ids.empty() ? "" : ", ") + id;
+                ids += (ids.empty() ? "" : ", ") + (n > 1 ? describe(id) : id);
         out.push_back({"every app INSERT is exactly one Salesforce record",
                        spec.object + " insert " + m + " became " + std::to_string(n) + " records" +
                            (ids.empty() ? "" : " (" + ids + ")") +

@@ -31,6 +31,7 @@ struct sim_record {
     std::string id;
     bool deleted = false;
     values fields;
+    std::string created, modified; // CreatedDate, LastModifiedDate: shown for duplicates
 };
 
 struct table_row {

@@ -234,7 +234,7 @@ asio::awaitable<std::vector<sim_record>> world::sim_records(const object_spec& s
             h);
         api_->token = top_string(r.body, "access_token");
     }
-    std::string soql = "SELECT Id, IsDeleted";
+    std::string soql = "SELECT Id, IsDeleted, CreatedDate, LastModifiedDate";
     for (const auto& f : spec.fields())
         soql += ", " + f;
     soql += " FROM " + spec.object;
@@ -251,6 +251,8 @@ asio::awaitable<std::vector<sim_record>> world::sim_records(const object_spec& s
             sim_record s;
             s.id = std::string(std::string_view(rec["Id"]));
             s.deleted = bool(rec["IsDeleted"]);
+            s.created = std::string(std::string_view(rec["CreatedDate"]));
+            s.modified = std::string(std::string_view(rec["LastModifiedDate"]));
             for (const auto& f : spec.fields()) {
                 auto v = rec[f];
                 std::string_view text;

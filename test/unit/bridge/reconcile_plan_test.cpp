@@ -84,7 +84,7 @@ TEST_CASE("the candidates are the integration user's records since the capture l
     auto in = bridge::comparable_values(m, es);
     const auto soql = bridge::reconcile_query(m, in.sent, "005000000000001AAA");
     // 1767261500000 ms less five minutes is 2026-01-01T09:53:20Z.
-    CHECK(soql == "SELECT Id, Name, Number__c, Checkbox__c FROM Sim_Everything__c WHERE "
+    CHECK(soql == "SELECT Id, IsDeleted, Name, Number__c, Checkbox__c FROM Sim_Everything__c WHERE "
                   "CreatedDate >= 2026-01-01T09:53:20.000Z AND CreatedById = "
                   "'005000000000001AAA' AND Name IN ('Ada','Bo')");
     CHECK(bridge::reconcile_query(m, in.sent, "").find("CreatedById") == std::string::npos);
@@ -159,7 +159,64 @@ TEST_CASE("a lost create's record the app changed since is compared on the other
     CHECK(bridge::assign_candidates(in.sent, {changed}, {}) == std::vector<std::string>{""});
     // The second look has no value filter, newest first and bounded.
     CHECK(bridge::reconcile_query(m, in.sent, "005000000000001AAA", false) ==
-          "SELECT Id, Name, Checkbox__c, Number__c FROM Sim_Everything__c WHERE CreatedDate >= "
+          "SELECT Id, IsDeleted, Name, Checkbox__c, Number__c, CreatedDate, LastModifiedDate FROM "
+          "Sim_Everything__c WHERE CreatedDate >= "
           "1969-12-31T23:55:00.000Z AND CreatedById = '005000000000001AAA' ORDER BY CreatedDate "
           "DESC LIMIT 2000");
+}
+
+namespace {
+
+salesforce::flat_record stamped(salesforce::flat_record r, const char* created,
+                                const char* modified) {
+    r.fields.push_back({"CreatedDate", sf_value_kind::json_string, created});
+    r.fields.push_back({"LastModifiedDate", sf_value_kind::json_string, modified});
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("a lost create's record someone changed since is adopted only by a unique resemblance",
+          "[unit][writeback]") {
+    const auto m = everything();
+    auto ada = insert(1, R"("name"=>"Ada", "checkbox__c"=>"t", "number__c"=>"12.5")", 0);
+    auto bo = insert(2, R"("name"=>"Bo", "checkbox__c"=>"f", "number__c"=>"7")", 0);
+    std::vector<writeback_entry*> es{&ada, &bo};
+    auto in = bridge::comparable_values(m, es);
+    REQUIRE(in.sent.size() == 2);
+    const char* at = "2026-11-30T07:15:00.120+0000";
+    const char* later = "2026-11-30T07:15:09.480+0000";
+    // A user unticked Ada's checkbox before the lost answer was noticed: name and number hold.
+    const auto ada_edited =
+        stamped(candidate("a0X000000000001AAA", "Ada", "false", "12.5"), at, later);
+    CHECK(bridge::changed_since_created(ada_edited));
+    CHECK_FALSE(bridge::matches(in.sent[0], ada_edited));
+    CHECK(bridge::resembles(in.sent[0], ada_edited));
+    CHECK_FALSE(bridge::resembles(in.sent[1], ada_edited));
+    CHECK(bridge::assign_changed(in.sent, {ada_edited}, {}) ==
+          std::vector<std::string>{"a0X000000000001AAA", ""});
+    // Never saved since its creation: its values are the create's, and they differ.
+    const auto unchanged = stamped(candidate("a0X000000000001AAA", "Ada", "false", "12.5"), at, at);
+    CHECK_FALSE(bridge::changed_since_created(unchanged));
+    CHECK(bridge::assign_changed(in.sent, {unchanged}, {}) == std::vector<std::string>{"", ""});
+    // Held by another row: never adopted.
+    CHECK(bridge::assign_changed(in.sent, {ada_edited}, {"a0X000000000001AAA"}) ==
+          std::vector<std::string>{"", ""});
+    // The typed name changed and only a checkbox and a number hold: no evidence.
+    const auto renamed =
+        stamped(candidate("a0X000000000003AAA", "Ada L.", "true", "12.5"), at, later);
+    CHECK_FALSE(bridge::resembles(in.sent[0], renamed));
+    // More fields differ than hold: not recognised.
+    const auto mostly = stamped(candidate("a0X000000000004AAA", "Ada", "false", "3"), at, later);
+    CHECK_FALSE(bridge::resembles(in.sent[0], mostly));
+    // Two candidates resemble the same create: which one is a guess, so neither is adopted.
+    const auto twin = stamped(candidate("a0X000000000005AAA", "Ada", "true", "99"), at, later);
+    CHECK(bridge::assign_changed(in.sent, {ada_edited, twin}, {}) ==
+          std::vector<std::string>{"", ""});
+    // One candidate resembling two creates is not adopted either.
+    auto ada2 = insert(3, R"("name"=>"Ada", "checkbox__c"=>"t", "number__c"=>"1")", 0);
+    std::vector<writeback_entry*> two{&ada, &ada2};
+    auto in2 = bridge::comparable_values(m, two);
+    const auto plain = stamped(candidate("a0X000000000006AAA", "Ada", "true", "5"), at, later);
+    CHECK(bridge::assign_changed(in2.sent, {plain}, {}) == std::vector<std::string>{"", ""});
 }

@@ -458,3 +458,24 @@ TEST_CASE("outcomes: the log gets each entry, a row its latest entry and any new
     CHECK(rows[0].errors[1]->find("\"errorCode\":\"X\"") != std::string::npos);
     CHECK(rows[1].ops == std::vector<std::optional<std::string>>{"SYNCED"});
 }
+
+TEST_CASE("outcomes: a create whose record was found deleted since takes its row with it",
+          "[unit][writeback]") {
+    std::vector<writeback_entry> es{entry(1, "INSERT", "t", 7, ""), entry(2, "INSERT", "t", 8, ""),
+                                    entry(3, "INSERT", "u", 9, "")};
+    for (auto& e : es) {
+        e.outcome = result::success;
+        e.new_sfid = "a00000000000001AAA";
+    }
+    es[1].record_deleted = true;
+    es[2].record_deleted = true;
+    es[2].fail("X", "no"); // a failure deletes nothing
+    const auto log = bridge::trigger_log_outcomes(pointers(es));
+    CHECK_FALSE(log.messages[0]);
+    CHECK(log.messages[1] == std::string(bridge::deleted_since_message));
+    CHECK(log.states[1] == "SUCCESS");
+    const auto gone = bridge::rows_of_deleted_records(pointers(es));
+    REQUIRE(gone.size() == 1);
+    CHECK(gone[0].table == "t");
+    CHECK(gone[0].record_ids == std::vector<std::optional<std::string>>{"8"});
+}

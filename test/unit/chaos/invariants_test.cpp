@@ -9,7 +9,7 @@ object_spec contact() {
     return {"Contact", "contact", "Department", "LastName", "Title", "Description", "", false};
 }
 sim_record rec(std::string id, std::string marker, std::string name, bool deleted = false) {
-    return {std::move(id), deleted, {{"Department", marker}, {"LastName", name}}};
+    return {std::move(id), deleted, {{"Department", marker}, {"LastName", name}}, "", ""};
 }
 table_row row(long long id, std::optional<std::string> sfid, std::string marker, std::string name) {
     return {std::move(sfid), id, {{"Department", marker}, {"LastName", name}}};
@@ -57,7 +57,8 @@ TEST_CASE("each app insert must be exactly one record, or none when it FAILED", 
     const auto f = check_inserts(contact(), {"app-1", "app-2", "app-3", "app-4", "app-5"},
                                  {"app-4", "app-5"}, sim);
     REQUIRE(f.size() == 3);
-    CHECK(f[0].detail.find("app-2 became 2 records (003B, 003C)") != std::string::npos);
+    CHECK(f[0].detail.find("app-2 became 2 records (003B {") != std::string::npos);
+    CHECK(f[0].detail.find("}, 003C {") != std::string::npos);
     CHECK(f[1].detail.find("app-3 became 0 records") != std::string::npos);
     CHECK(f[2].detail.find("app-4 became 1 records (003D) though its trigger-log row FAILED") !=
           std::string::npos);
