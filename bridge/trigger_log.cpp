@@ -250,65 +250,6 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     co_return ec;
 }
 
-asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entry*>& done,
-                                                bool in_transaction, pg::diagnostics& d) {
-    if (done.empty())
-        co_return error_code{};
-    const auto log = trigger_log_outcomes(done);
-    pg::result r;
-    error_code ec;
-    if (!in_transaction)
-        ec = co_await conn_.async_exec("BEGIN", d);
-    if (!ec)
-        ec = co_await conn_.async_query(
-            "UPDATE " + table("_trigger_log") +
-                " t SET state = x.state, sf_message = x.msg, sfid = coalesce(x.sfid, t.sfid), "
-                "sf_result = NULL, "
-                "processed_at = now(), updated_at = now() FROM unnest($1::int[], $2::text[], "
-                "$3::text[], $4::text[]) AS x(id, state, msg, sfid) WHERE t.id = x.id",
-            pg::params(text_array(log.ids), text_array(log.states), text_array(log.messages),
-                       text_array(log.sfids)),
-            r, d);
-    for (const auto& rows : echo_replacing_rows(done)) {
-        if (ec)
-            break;
-        // The inbound side may have made a row of the record's echo: the app's row is that
-        // record's row now.
-        ec = co_await conn_.async_query(
-            "DELETE FROM " + table(rows.table) +
-                " t USING unnest($1::int[], $2::text[]) AS x(id, sfid) WHERE t.sfid = x.sfid AND "
-                "t.id <> x.id AND NOT " +
-                inserted_by_app(rows.table),
-            pg::params(text_array(rows.record_ids), text_array(rows.sfids)), r, d);
-    }
-    for (const auto& rows : mapped_row_outcomes(done)) {
-        if (ec)
-            break;
-        ec = co_await conn_.async_query(
-            "UPDATE " + table(rows.table) +
-                " t SET sfid = coalesce(x.sfid, t.sfid), _hc_lastop = x.op, _hc_err = x.err FROM "
-                "unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(id, sfid, op, err) "
-                "WHERE t.id = x.id",
-            pg::params(text_array(rows.record_ids), text_array(rows.sfids), text_array(rows.ops),
-                       text_array(rows.errors)),
-            r, d);
-    }
-    for (const auto& rows : rows_of_deleted_records(done)) {
-        if (ec)
-            break;
-        ec = co_await conn_.async_query("DELETE FROM " + table(rows.table) +
-                                            " WHERE id = ANY($1::int[])",
-                                        pg::params(text_array(rows.record_ids)), r, d);
-    }
-    if (!ec && !in_transaction)
-        ec = co_await conn_.async_exec("COMMIT", d);
-    if (ec && conn_.is_open()) {
-        pg::diagnostics ignore;
-        (void)co_await conn_.async_exec("ROLLBACK", ignore);
-    }
-    co_return ec;
-}
-
 asio::awaitable<error_code> trigger_log::note_created(const std::vector<writeback_entry*>& es,
                                                       pg::diagnostics& d) {
     std::vector<std::optional<std::string>> ids, sfids;

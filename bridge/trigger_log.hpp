@@ -18,6 +18,10 @@
 // xmlbinary = hex, so Heroku Connect's triggers do not capture sfbridge's own writes.
 namespace sfbridge::bridge {
 
+// Whether Postgres refused a statement for the data of a row (SQLSTATE classes 22, 23, P0),
+// not for the session or the server: recording the other rows alone then goes through.
+[[nodiscard]] bool refused_for_its_data(const std::string& sqlstate);
+
 class trigger_log {
 public:
     trigger_log(boost::asio::any_io_executor ex, std::string schema);
@@ -98,9 +102,13 @@ public:
 
     // The finished entries' outcomes into _trigger_log and the mapped rows, in one transaction
     // (or in the caller's, when `in_transaction`). Rolled back on failure. A row that adopts a
-    // record found by reconciliation replaces the row the inbound side made of its echo.
+    // record found by reconciliation replaces the row the inbound side made of its echo. With
+    // `refused`, outside a transaction: when Postgres refuses the data of some row (SQLSTATE
+    // 22, 23, P0: the app's trigger, a constraint), the rows are recorded one by one and those
+    // refused are left out, in `refused` (each with its stamp_error); no error then.
     boost::asio::awaitable<boost::system::error_code>
-    record(const std::vector<writeback_entry*>& done, bool in_transaction, pg::diagnostics& diag);
+    record(const std::vector<writeback_entry*>& done, bool in_transaction, pg::diagnostics& diag,
+           std::vector<writeback_entry*>* refused = nullptr);
     boost::asio::awaitable<boost::system::error_code>
     record_conflicts(const mappings::resolved_mapping& m,
                      const std::vector<write_conflict>& conflicts, pg::diagnostics& diag);
@@ -108,6 +116,11 @@ public:
     boost::asio::awaitable<void> archive(std::chrono::seconds after);
 
 private:
+    boost::asio::awaitable<boost::system::error_code>
+    record_statements(const std::vector<writeback_entry*>& done, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    record_each(const std::vector<writeback_entry*>& done, std::vector<writeback_entry*>& refused,
+                pg::diagnostics& diag);
     std::string table(const std::string& name) const;
     std::string inserted_by_app(const std::string& mapped) const;
     boost::asio::awaitable<boost::system::error_code> reclaim(const std::vector<std::int64_t>& held,

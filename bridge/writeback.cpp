@@ -47,12 +47,12 @@ asio::awaitable<void> writeback::pause(std::chrono::milliseconds d) {
     co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ignore));
 }
 
-asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done,
-                                              bool in_transaction) {
+asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done, bool in_transaction,
+                                              std::vector<entry*>* refused) {
     if (done.empty())
         co_return error_code{};
     pg::diagnostics d;
-    auto ec = co_await log_.record(done, in_transaction, d);
+    auto ec = co_await log_.record(done, in_transaction, d, refused);
     if (ec)
         log::warn("writeback",
                   "recording outcomes failed; they are kept and recorded once "
@@ -104,6 +104,7 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
         }
         auto first = unrecorded(batch);
+        std::erase_if(first, [](const entry* e) { return !e->stamp_error.empty(); }); // (below)
         auto ec = co_await record(first, true); // sfids in the rows before updates look for them
         if (!ec)                                // a restart reconciles them too
             ec = co_await log_.mark_unknown(batch, d);
@@ -130,9 +131,15 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         for (auto* e : es) {
             bool waits = false;
             if (e->sfid.empty()) // until its insert's sfid is in the row (answered or not)
-                for (const auto& i : batch)
-                    waits = waits || (i.action == write_action::insert && i.table == table &&
-                                      i.record_id == e->record_id && !i.recorded);
+                for (const auto& i : batch) {
+                    if (i.action != write_action::insert || i.table != table ||
+                        i.record_id != e->record_id || i.recorded)
+                        continue;
+                    if (!i.stamp_error.empty() && !i.new_sfid.empty())
+                        e->sfid = i.new_sfid; // the row refuses its sfid: known here
+                    else
+                        waits = true;
+                }
             if (!waits)
                 ready.push_back(e);
         }
@@ -146,6 +153,13 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     if (co_await record_known(batch))
         co_return true;
     co_return transient || !batch.empty();
+}
+
+// Whether all that is left are outcomes Postgres refused to record for their rows' data.
+bool writeback::only_refused_rows(std::vector<entry>& batch) {
+    return std::all_of(batch.begin(), batch.end(), [](const entry& e) {
+        return !e.pending() && !e.recorded && !e.stamp_error.empty();
+    });
 }
 
 std::vector<writeback::entry*> writeback::unrecorded(std::vector<entry>& batch) {
@@ -172,15 +186,36 @@ void writeback::recorded(const std::vector<entry*>& done) {
     }
 }
 
+// The outcomes Postgres takes are recorded; a row whose data it refuses (the app's trigger
+// raised for it) is recorded later, without holding back the others (see drain()).
 asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
     auto done = unrecorded(batch);
-    if (co_await record(done, false)) {
+    std::set<const entry*> first_time;
+    for (const auto* e : done)
+        if (e->stamp_error.empty())
+            first_time.insert(e);
+    std::vector<entry*> refused;
+    if (co_await record(done, false, &refused)) {
         co_await keep_created(done);
         co_return true; // kept, and recorded on the next attempt
     }
+    const std::set<entry*> out(refused.begin(), refused.end());
+    std::erase_if(done, [&](entry* e) { return out.contains(e); });
     recorded(done);
     std::erase_if(batch, [](const entry& e) { return e.recorded; });
-    co_return false;
+    if (refused.empty())
+        co_return false;
+    co_await keep_created(refused);
+    for (const auto* e : refused)
+        if (first_time.contains(e))
+            log::warn("writeback",
+                      "Postgres refused to record a write's outcome in its row; the other rows "
+                      "go on, and this one is tried again",
+                      {{"table", e->table},
+                       {"record_id", static_cast<long long>(e->record_id)},
+                       {"action", e->action_text},
+                       {"error", e->stamp_error}});
+    co_return true;
 }
 
 void writeback::inbound_caught_up() {
@@ -253,6 +288,11 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
             again = co_await process(batch);
         if (!again)
             break;
+        if (only_refused_rows(batch)) {
+            carried_ = std::move(batch); // tried again with the next batches, after new work
+            batch.clear();
+            break;
+        }
         co_await release_parked(batch);
         if (batch.empty())
             break;
@@ -326,10 +366,9 @@ asio::awaitable<void> writeback::nap(std::chrono::milliseconds d) {
 asio::awaitable<void> writeback::run() {
     co_await wait_for_inbound();
     backoff reconnect({std::chrono::seconds(1), std::chrono::seconds(30)});
-    std::vector<entry> none;
     while (!stopping_) {
         if (!log_.is_open()) {
-            if (!co_await reopen(none)) {
+            if (!co_await reopen(carried_)) {
                 co_await pause(reconnect.next());
                 continue;
             }
@@ -339,11 +378,24 @@ asio::awaitable<void> writeback::run() {
             last_archive_ = std::chrono::steady_clock::now();
             co_await log_.archive(cfg_.archive_after);
         }
-        std::vector<entry> batch;
+        // Outcomes Postgres refused for their rows go with each new batch, and every sweep.
+        std::vector<entry> batch = std::move(carried_);
+        carried_.clear();
+        for (auto& e : batch)
+            e.merged_into = nullptr; // settled: no pointer may outlive the move
+        const std::size_t carried = batch.size();
         pg::diagnostics d;
         if (co_await log_.claim(cfg_.claim_batch, parked_tables(), batch, d)) {
             log::warn("writeback", "claiming trigger log rows failed", {{"error", d.summary()}});
+            carried_ = std::move(batch);
+            std::erase_if(carried_, [](const entry& e) { return e.pending(); });
             log_.close();
+            continue;
+        }
+        if (batch.size() == carried && carried > 0) {
+            co_await drain(batch);
+            if (!stopping_)
+                co_await log_.wait(cfg_.sweep);
             continue;
         }
         if (batch.empty()) {

@@ -109,12 +109,14 @@ private:
                                               std::vector<entry*>& es);
     boost::asio::awaitable<bool> send_deletes(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);
-    boost::asio::awaitable<boost::system::error_code> record(const std::vector<entry*>& done,
-                                                             bool in_transaction);
+    boost::asio::awaitable<boost::system::error_code>
+    record(const std::vector<entry*>& done, bool in_transaction,
+           std::vector<entry*>* refused = nullptr);
     boost::asio::awaitable<void> wait_for_inbound();
     // A mapping whose daily API budget is spent: its writes go back to NEW and are not claimed
-    // for a minute (the budget is checked again then), so the other mappings' writes go on.
+    // for a minute or until the budget allows a call, so the other mappings' writes go on.
     void park(const mappings::resolved_mapping& m);
+    static bool only_refused_rows(std::vector<entry>& batch);
     std::vector<std::string> parked_tables();
     boost::asio::awaitable<void> release_parked(std::vector<entry>& batch);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
@@ -137,7 +139,9 @@ private:
         std::chrono::steady_clock::time_point until;
     };
     std::map<std::string, parked> parked_; // by table
-    std::set<std::string> batch_sfids_;    // records created in this batch, answered
+    // Outcomes Postgres refused to record for their rows' data, carried into later batches.
+    std::vector<entry> carried_;
+    std::set<std::string> batch_sfids_; // records created in this batch, answered
 };
 
 } // namespace sfbridge::bridge

@@ -60,6 +60,9 @@ struct writeback_entry {
     // taken it had the row known its sfid; the record is not created again.
     bool record_deleted = false;
     bool recorded = false; // the outcome is committed in Postgres
+    // Postgres refused to record this outcome for the row's data (the app's trigger raised, a
+    // constraint): why. The entry is kept and recorded again later without holding the rest.
+    std::string stamp_error;
     // Merged into this later entry's write (write_algorithm::merged): pending until that write
     // is through, so that a transient failure sends the merged fields again too.
     writeback_entry* merged_into = nullptr;

@@ -29,6 +29,28 @@ asio::awaitable<void> claim_new_rows_for_it(pg::connection& app, const std::stri
                                 "LIMIT 1) WHERE state = 'NEW'");
 }
 
+// The app's trigger refuses any update of its 'Blocked' rows: sfbridge's stamp of the sfid among
+// them.
+asio::awaitable<void> block_updates_of_blocked_rows(pg::connection& app, const std::string& schema,
+                                                    const std::string& t) {
+    co_await must_exec(app, "CREATE FUNCTION " + schema +
+                                ".app_block() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                                "OLD.lastname = 'Blocked' THEN RAISE EXCEPTION 'the app refuses'; "
+                                "END IF; RETURN NEW; END $$; CREATE TRIGGER app_block BEFORE "
+                                "UPDATE ON " +
+                                t + " FOR EACH ROW EXECUTE FUNCTION " + schema + ".app_block()");
+}
+
+// sfsim holds `n` Contacts, the table holds the same, one row each.
+asio::awaitable<void> check_contacts_once(harness& h, pg::connection& app, const std::string& t,
+                                          std::size_t n) {
+    auto records = co_await sim_rows(h, "Contact", fields_LastName());
+    CHECK(records.size() == n);
+    const auto converged_now = co_await converged(h, app, "Contact", "LastName");
+    CHECK(converged_now);
+    co_await check_one_row_per_record(app, t, std::to_string(n));
+}
+
 // The rows are claimed by a process that died (no backend has that pid).
 asio::awaitable<void> claim_for_a_dead_process(pg::connection& app, const std::string& log) {
     co_await must_exec(app, "UPDATE " + log + " SET state = 'PENDING', processed_tx = 2147483647");
@@ -137,11 +159,7 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
             bool ok = co_await eventually(
                 app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
             REQUIRE(ok);
-            auto records = co_await sim_rows(h, "Contact", fields_LastName());
-            CHECK(records.size() == 3);
-            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
-            CHECK(converged_now);
-            co_await check_one_row_per_record(app, t, "3");
+            co_await check_contacts_once(h, app, t, 3);
             co_await h.stop();
         }(),
         std::chrono::seconds(180));
@@ -326,15 +344,7 @@ TEST_CASE("a create whose row the app's trigger refused to stamp is adopted afte
             co_await h.start(cfg);
             const std::string t = h.schema + ".contact";
             const std::string log = h.schema + "._trigger_log";
-            // The app's trigger refuses any update of its 'Blocked' rows: sfbridge's stamp of
-            // the sfid among them.
-            co_await must_exec(app, "CREATE FUNCTION " + h.schema +
-                                        ".app_block() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                                        "BEGIN IF OLD.lastname = 'Blocked' THEN RAISE EXCEPTION "
-                                        "'the app refuses'; END IF; RETURN NEW; END $$; CREATE "
-                                        "TRIGGER app_block BEFORE UPDATE ON " +
-                                        t + " FOR EACH ROW EXECUTE FUNCTION " + h.schema +
-                                        ".app_block()");
+            co_await block_updates_of_blocked_rows(app, h.schema, t);
             co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Blocked')");
             bool ok = co_await eventually(app,
                                           "SELECT count(*)::text FROM " + log +
@@ -355,11 +365,52 @@ TEST_CASE("a create whose row the app's trigger refused to stamp is adopted afte
                                          " WHERE action = 'INSERT' AND state = 'SUCCESS'",
                                      "1", 60);
             REQUIRE(ok);
-            auto records = co_await sim_rows(h, "Contact", fields_LastName());
-            CHECK(records.size() == 1);
-            const auto converged_now = co_await converged(h, app, "Contact", "LastName");
-            CHECK(converged_now);
-            co_await check_one_row_per_record(app, t, "1");
+            co_await check_contacts_once(h, app, t, 1);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+TEST_CASE("a row whose stamp the app's trigger refuses holds back no other write, and is "
+          "stamped once the trigger lets it",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await block_updates_of_blocked_rows(app, h.schema, t);
+            // One batch: the refused row's neighbour is recorded all the same...
+            co_await must_exec(app,
+                               "INSERT INTO " + t + " (lastname) VALUES ('Blocked'), ('Free 1')");
+            const std::string free_rows = "SELECT count(*)::text FROM " + t +
+                                          " WHERE lastname LIKE 'Free%' AND sfid IS NOT NULL";
+            bool ok = co_await eventually(app, free_rows, "1", 60);
+            REQUIRE(ok);
+            // ...and the write-back goes on with later writes.
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Free 2')");
+            ok = co_await eventually(app, free_rows, "2", 60);
+            REQUIRE(ok);
+            auto blocked =
+                co_await must_query(app, "SELECT state, sf_result, sfid IS NOT NULL FROM " + log +
+                                             " WHERE \"values\" LIKE '%Blocked%'");
+            REQUIRE(blocked.rows() == 1);
+            CHECK(blocked.value(0, 0) == "PENDING");
+            CHECK(blocked.value(0, 1) == "3"); // created, its sfid noted
+            CHECK(blocked.value(0, 2) == "t");
+            // The app lets it: the row is stamped, and nothing was created twice.
+            co_await must_exec(app, "DROP TRIGGER app_block ON " + t);
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE action = 'INSERT' AND state = 'SUCCESS'",
+                                     "3", 60);
+            REQUIRE(ok);
+            co_await check_contacts_once(h, app, t, 3);
             co_await h.stop();
         }(),
         std::chrono::seconds(180));
