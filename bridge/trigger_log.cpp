@@ -220,9 +220,8 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     std::vector<std::optional<std::string>> ids;
     for (auto id : record_ids)
         ids.emplace_back(std::to_string(id));
-    // Updates only (an insert's entry holds the whole row, defaults and NULLs included), oldest
-    // first so that the newest value of each field stays; a field an entry lost to Salesforce
-    // in a conflict was not sent.
+    // Updates only (an insert's entry holds the whole row, defaults and NULLs included); a field
+    // an entry lost to Salesforce in a conflict was not sent.
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
@@ -239,13 +238,10 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
         const std::string lost = "," + std::string(r.value(i, 2)) + ",";
-        auto& sent = rows[std::stoll(std::string(r.value(i, 0)))].last_sent;
-        for (auto& [col, v] : h) {
+        auto& sent = rows[std::stoll(std::string(r.value(i, 0)))].sent;
+        for (auto& [col, v] : h)
             if (lost.find("," + col + ",") == std::string::npos)
-                sent[col] = std::move(v);
-            else
-                sent.erase(col); // not sent: Salesforce's value stayed
-        }
+                sent[col].insert(std::move(v));
     }
     co_return ec;
 }

@@ -143,10 +143,11 @@ struct current_row {
     std::string sfid;
     std::string modstamp; // compared with writeback_entry::created_at
     hstore_pairs values;
-    // For each column, the value the app's newest earlier update sent to Salesforce (loaded
-    // only for suspected conflicts): a field holding it came back from the app's own write, not
-    // from a change made in Salesforce.
-    std::map<std::string, std::optional<std::string>> last_sent;
+    // For each column, every value the app's earlier updates sent to Salesforce (loaded only for
+    // suspected conflicts): a field holding one came back from the app's own write (the newest,
+    // or an older one whose echo arrived late, after the app had written again), not from a
+    // change made in Salesforce.
+    std::map<std::string, std::set<std::optional<std::string>>> sent;
 };
 struct write_conflict {
     writeback_entry* e = nullptr;
@@ -161,7 +162,7 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
 
 // The record ids (of `rows`) where a field the app changed holds neither the value before the
 // record's first pending edit nor the app's latest value (find_conflicts' rule): a conflict,
-// unless the value is the app's own earlier write. current_row::last_sent is loaded for them.
+// unless the value is the app's own earlier write. current_row::sent is loaded for them.
 [[nodiscard]] std::set<std::int64_t>
 suspected_conflicts(const std::vector<writeback_entry*>& es,
                     const std::map<std::int64_t, current_row>& rows);

@@ -48,9 +48,10 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         if (!app || !was || !now || *now == *was || *now == *app)
             continue; // Salesforce did not change this field since the app read the row
         // The app's own earlier write, echoed back after an inbound change had put
-        // Salesforce's older value in the row (which `old` then captured): not a conflict.
-        if (const auto sent = row.last_sent.find(col);
-            sent != row.last_sent.end() && sent->second == *now)
+        // Salesforce's older value in the row (which `old` then captured), or the late echo of
+        // an older write (a stream or poll that stalled while the app wrote on): not a conflict.
+        if (const auto sent = row.sent.find(col);
+            sent != row.sent.end() && sent->second.contains(*now))
             continue;
         // Or the echo of a pending update that was sent before and whose answer was lost (a
         // crash, a lost session): it is planned again, but its value may be in Salesforce.

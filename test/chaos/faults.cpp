@@ -180,7 +180,9 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
             break;
         }
         co_await pause(lasting);
-        if (settings_[key] == value) { // not replaced by a later fault of the same kind
+        // Not replaced by a later fault of the same kind, nor ended by it (find, not [], which
+        // would put an empty setting back).
+        if (const auto it = settings_.find(key); it != settings_.end() && it->second == value) {
             settings_.erase(key);
             co_await put_settings();
         }

@@ -332,7 +332,7 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         row.modstamp = "2026-01-01 10:00:05.000";
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
         CHECK(bridge::suspected_conflicts(pointers(es), rows) == std::set<std::int64_t>{1});
-        rows[1].last_sent = {{"name", "SF"}, {"text__c", "x"}};
+        rows[1].sent = {{"name", {"SF"}}, {"text__c", {"x"}}};
         auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
         CHECK(plan.conflicts.empty());
         auto r0 = bridge::plan_update_round(m, plan, 0, {});
@@ -358,11 +358,19 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         REQUIRE(r0.records.size() == 1);
         CHECK(r0.records[0] == R"({"Id":")" + a + R"(","Name":"App"})");
     }
-    SECTION("a value the app sent before the newest one is Salesforce's change again") {
+    SECTION("the late echo of a value the app sent before its newest one is its own too") {
+        // The app sent "SF", then "Newer"; the stream delivered the echo of "SF" only now
+        // (stalled meanwhile), with a SystemModstamp after the pending edit's capture.
         row.modstamp = "2026-01-01 10:00:05.000";
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
-        rows[1].last_sent = {{"name", "Newer"}}; // "SF" was sent once, but not last
+        rows[1].sent = {{"name", {"SF", "Newer"}}};
         auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        CHECK(plan.conflicts.empty());
+        // A value the app never sent is Salesforce's, and the later change wins.
+        rows[1].sent = {{"name", {"Newer"}}};
+        for (auto& e : es)
+            e.outcome = result::pending;
+        plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
         REQUIRE(plan.conflicts.size() == 1);
         CHECK(plan.conflicts[0].salesforce_won);
     }
