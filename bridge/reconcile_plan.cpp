@@ -186,21 +186,19 @@ bool changed_since_created(const salesforce::flat_record& r) {
 
 bool resembles(const sent_create& s, const salesforce::flat_record& r,
                const std::set<std::string>* skip) {
+    // Only typed texts count for it: a checkbox left false or a default number says nothing.
     std::size_t held = 0;
     std::size_t differ = 0;
-    bool typed = false;
     for (std::size_t i = 0; i < s.values.size(); ++i) {
         const auto& [name, value] = s.values[i];
         if (skip && skip->contains(text::ascii_lower(name)))
             continue;
-        if (same_value(s.types[i], value, r.get(name))) {
-            ++held;
-            typed = typed || free_text(s.types[i]);
-        } else {
+        if (!same_value(s.types[i], value, r.get(name)))
             ++differ;
-        }
+        else if (free_text(s.types[i]))
+            ++held;
     }
-    return typed && held >= differ;
+    return held > 0 && held >= differ;
 }
 
 std::vector<std::string> assign_changed(const std::vector<sent_create>& sent,

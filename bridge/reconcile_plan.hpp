@@ -79,7 +79,8 @@ written_fields(const mappings::resolved_mapping& m,
 [[nodiscard]] bool changed_since_created(const salesforce::flat_record& r);
 
 // Whether a candidate changed since its creation still resembles a create: of the values sent
-// (less `skip`), at least as many hold as differ, and those that hold include a typed text.
+// (less `skip`), at least as many typed texts hold as values of any kind differ (a checkbox or
+// a number that holds is no evidence, one that differs is).
 // Weaker than `matches`, so assign_changed adopts by it only when the pairing is unique.
 [[nodiscard]] bool resembles(const sent_create& s, const salesforce::flat_record& r,
                              const std::set<std::string>* skip = nullptr);

@@ -316,6 +316,25 @@ asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& map
     co_return ec;
 }
 
+asio::awaitable<error_code> trigger_log::deleted_by_app(const std::string& mapped,
+                                                        const std::vector<std::string>& sfids,
+                                                        std::set<std::string>& out,
+                                                        pg::diagnostics& d) {
+    if (sfids.empty())
+        co_return error_code{};
+    std::vector<std::optional<std::string>> ids(sfids.begin(), sfids.end());
+    const std::string where =
+        " WHERE table_name = $1 AND action = 'DELETE' AND sfid = ANY($2::text[])";
+    pg::result r;
+    auto ec = co_await conn_.async_query("SELECT sfid FROM " + table("_trigger_log") + where +
+                                             " UNION SELECT sfid FROM " +
+                                             table("_trigger_log_archive") + where,
+                                         pg::params(mapped, text_array(ids)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out.insert(std::string(r.value(i, 0)));
+    co_return ec;
+}
+
 asio::awaitable<error_code>
 trigger_log::updates_sent_to(const std::string& mapped, const std::vector<std::string>& sfids,
                              std::vector<std::pair<std::string, std::string>>& out,

@@ -95,6 +95,11 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     updates_sent_to(const std::string& table, const std::vector<std::string>& sfids,
                     std::vector<std::pair<std::string, std::string>>& out, pg::diagnostics& diag);
+    // Which of these sfids the app's own DELETEs removed (in the trigger log or its archive): a
+    // record in the recycle bin that another row's create may not adopt.
+    boost::asio::awaitable<boost::system::error_code>
+    deleted_by_app(const std::string& table, const std::vector<std::string>& sfids,
+                   std::set<std::string>& out, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     held_by_app_rows(const std::string& table, const std::vector<std::string>& sfids,
                      const std::vector<std::int64_t>& own, std::set<std::string>& out,
@@ -118,6 +123,9 @@ public:
 private:
     boost::asio::awaitable<boost::system::error_code>
     record_statements(const std::vector<writeback_entry*>& done, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    delete_records_of_gone_rows(const std::string& table, const std::vector<writeback_entry*>& done,
+                                const pg::result& stamped, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     record_each(const std::vector<writeback_entry*>& done, std::vector<writeback_entry*>& refused,
                 pg::diagnostics& diag);

@@ -5,6 +5,7 @@
 #include "mappings/ddl.hpp"
 
 #include <map>
+#include <set>
 #include <utility>
 
 namespace sfbridge::bridge {
@@ -51,10 +52,12 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
             "UPDATE " + table(rows.table) +
                 " t SET sfid = coalesce(x.sfid, t.sfid), _hc_lastop = x.op, _hc_err = x.err FROM "
                 "unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(id, sfid, op, err) "
-                "WHERE t.id = x.id",
+                "WHERE t.id = x.id RETURNING t.id",
             pg::params(text_array(rows.record_ids), text_array(rows.sfids), text_array(rows.ops),
                        text_array(rows.errors)),
             r, d);
+        if (!ec)
+            ec = co_await delete_records_of_gone_rows(rows.table, done, r, d);
     }
     for (const auto& rows : rows_of_deleted_records(done)) {
         if (ec)
@@ -64,6 +67,36 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
                                         pg::params(text_array(rows.record_ids)), r, d);
     }
     co_return ec;
+}
+
+// Creates answered for rows the app deleted before the sfid was in them: the trigger logged
+// those DELETEs as IGNORE (a row without an sfid was never in Salesforce, it assumes). They go
+// back to NEW with the record's sfid, so the records are deleted like any row's, crash-safe.
+// `stamped`: the ids the mapped-row UPDATE returned.
+asio::awaitable<error_code>
+trigger_log::delete_records_of_gone_rows(const std::string& mapped,
+                                         const std::vector<writeback_entry*>& done,
+                                         const pg::result& stamped, pg::diagnostics& d) {
+    std::set<std::int64_t> present;
+    for (int i = 0; i < stamped.rows(); ++i)
+        present.insert(std::stoll(std::string(stamped.value(i, 0))));
+    std::vector<std::optional<std::string>> ids, sfids;
+    for (const auto* e : done)
+        if (e->table == mapped && e->action == write_action::insert &&
+            e->outcome == writeback_entry::result::success && !e->new_sfid.empty() &&
+            !e->record_deleted && !present.contains(e->record_id)) {
+            ids.push_back(std::to_string(e->record_id));
+            sfids.push_back(e->new_sfid);
+        }
+    if (ids.empty())
+        co_return error_code{};
+    pg::result r;
+    co_return co_await conn_.async_query(
+        "UPDATE " + table("_trigger_log") +
+            " l SET state = 'NEW', sfid = x.sfid FROM unnest($1::int[], $2::text[]) AS x(id, "
+            "sfid) WHERE l.table_name = $3 AND l.record_id = x.id AND l.action = 'DELETE' AND "
+            "l.state = 'IGNORE' AND l.sfid IS NULL",
+        pg::params(text_array(ids), text_array(sfids), mapped), r, d);
 }
 
 asio::awaitable<error_code> trigger_log::record(const std::vector<writeback_entry*>& done,
@@ -96,26 +129,34 @@ asio::awaitable<error_code> trigger_log::record_each(const std::vector<writeback
     std::map<std::pair<std::string, std::int64_t>, std::vector<writeback_entry*>> rows;
     for (auto* e : done)
         rows[{e->table, e->record_id}].push_back(e);
+    std::vector<std::pair<writeback_entry*, std::string>> why; // set once committed
     auto ec = co_await conn_.async_exec("BEGIN", d);
     for (auto& [key, es] : rows) {
         if (ec)
             break;
         ec = co_await conn_.async_exec("SAVEPOINT sfbridge_row", d);
+        if (ec)
+            break;
         pg::diagnostics row_d;
-        if (!ec)
-            ec = co_await record_statements(es, row_d);
-        if (ec && conn_.is_open() && refused_for_its_data(row_d.sqlstate)) {
+        ec = co_await record_statements(es, row_d);
+        if (!ec) {
+            ec = co_await conn_.async_exec("RELEASE SAVEPOINT sfbridge_row", d); // none nest
+        } else if (conn_.is_open() && refused_for_its_data(row_d.sqlstate)) {
             ec = co_await conn_.async_exec("ROLLBACK TO SAVEPOINT sfbridge_row", d);
-            for (auto* e : es) {
-                e->stamp_error = row_d.summary();
-                refused.push_back(e);
-            }
-        } else if (ec) {
+            for (auto* e : es)
+                why.emplace_back(e, row_d.summary());
+        } else {
             d = row_d;
         }
     }
+    // A deferred constraint refusing at COMMIT fails the whole batch, as before this pass.
     if (!ec)
         ec = co_await conn_.async_exec("COMMIT", d);
+    if (!ec)
+        for (auto& [e, text] : why) {
+            e->stamp_error = std::move(text);
+            refused.push_back(e);
+        }
     if (ec) {
         refused.clear();
         if (conn_.is_open()) {

@@ -135,10 +135,12 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
                     if (i.action != write_action::insert || i.table != table ||
                         i.record_id != e->record_id || i.recorded)
                         continue;
-                    if (!i.stamp_error.empty() && !i.new_sfid.empty())
-                        e->sfid = i.new_sfid; // the row refuses its sfid: known here
-                    else
+                    if (!i.stamp_error.empty()) { // settled, but the row refuses its stamp
+                        if (!i.new_sfid.empty())
+                            e->sfid = i.new_sfid; // known here
+                    } else {
                         waits = true;
+                    }
                 }
             if (!waits)
                 ready.push_back(e);
@@ -202,10 +204,8 @@ asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
     const std::set<entry*> out(refused.begin(), refused.end());
     std::erase_if(done, [&](entry* e) { return out.contains(e); });
     recorded(done);
-    std::erase_if(batch, [](const entry& e) { return e.recorded; });
-    if (refused.empty())
-        co_return false;
-    co_await keep_created(refused);
+    if (!refused.empty()) // (before the batch is compacted: the pointers are into it)
+        co_await keep_created(refused);
     for (const auto* e : refused)
         if (first_time.contains(e))
             log::warn("writeback",
@@ -215,7 +215,9 @@ asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
                        {"record_id", static_cast<long long>(e->record_id)},
                        {"action", e->action_text},
                        {"error", e->stamp_error}});
-    co_return true;
+    const bool kept = !refused.empty();
+    std::erase_if(batch, [](const entry& e) { return e.recorded; });
+    co_return kept;
 }
 
 void writeback::inbound_caught_up() {
@@ -272,7 +274,7 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
     backoff retry({cfg_.retry_initial, cfg_.retry_max});
     while (!batch.empty()) {
         if (stopping_ &&
-            (unrecorded(batch).empty() || std::chrono::steady_clock::now() >= stop_deadline_))
+            (only_refused_rows(batch) || std::chrono::steady_clock::now() >= stop_deadline_))
             break; // the rest stays PENDING: the next start sends it (creates reconciled)
         if (!log_.is_open()) { // (two ifs: no co_await after && with GCC 12)
             if (!co_await reopen(batch)) {

@@ -56,6 +56,12 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", sd.summary()}});
         co_return ec;
     }
+    auto in_bin = [](const salesforce::flat_record& r) {
+        const auto* d = r.get("IsDeleted");
+        return d && d->raw == "true";
+    };
+    if (wide) // it adopts on weaker evidence, never a record to delete the row of
+        std::erase_if(candidates, in_bin);
     own_writes own;
     pg::diagnostics pd;
     if (wide) {
@@ -88,9 +94,20 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }
+    // A record in the recycle bin because the app deleted its row is never another row's; of
+    // the others, live records are preferred (a create made twice after a lost answer).
+    std::vector<std::string> binned;
     for (const auto& r : candidates)
-        if (const auto* d = r.get("IsDeleted"); d && d->raw == "true")
-            deleted.insert(r.get("Id")->raw); // (every candidate left has an Id)
+        if (in_bin(r))
+            binned.push_back(r.get("Id")->raw); // (every candidate left has an Id)
+    if (auto ec = co_await log.deleted_by_app(m.table, binned, taken, pd)) {
+        log::warn("writeback", "cannot read which records the app deleted",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return ec;
+    }
+    deleted.insert(binned.begin(), binned.end());
+    std::stable_partition(candidates.begin(), candidates.end(),
+                          [&](const salesforce::flat_record& r) { return !in_bin(r); });
     matched = assign_candidates(sent, candidates, taken, own);
     if (!wide)
         co_return error_code{};
