@@ -28,7 +28,9 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
         co_return error_code{};
     };
     const std::string soql = reconcile_query(m, sent, rest.user_id(), by_value);
-    co_return co_await rest.query(soql, true, 0, on_page, d, o);
+    // The first look reads the recycle bin too; the second adopts no deleted record, and its
+    // LIMIT is not spent on them.
+    co_return co_await rest.query(soql, by_value, 0, on_page, d, o);
 }
 
 std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& records) {
