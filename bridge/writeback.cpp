@@ -273,8 +273,12 @@ asio::awaitable<bool> writeback::reopen(std::vector<entry>& batch) {
 asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
     backoff retry({cfg_.retry_initial, cfg_.retry_max});
     while (!batch.empty()) {
-        if (stopping_ &&
-            (only_refused_rows(batch) || std::chrono::steady_clock::now() >= stop_deadline_))
+        // Outcomes known and not refused for their rows are what a stop waits for.
+        const auto to_record = unrecorded(batch);
+        const bool nothing_to_record =
+            std::all_of(to_record.begin(), to_record.end(),
+                        [](const entry* e) { return !e->stamp_error.empty(); });
+        if (stopping_ && (nothing_to_record || std::chrono::steady_clock::now() >= stop_deadline_))
             break; // the rest stays PENDING: the next start sends it (creates reconciled)
         if (!log_.is_open()) { // (two ifs: no co_await after && with GCC 12)
             if (!co_await reopen(batch)) {
