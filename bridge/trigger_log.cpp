@@ -4,6 +4,8 @@
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
 
+#include <algorithm>
+
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
@@ -220,18 +222,19 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     std::vector<std::optional<std::string>> ids;
     for (auto id : record_ids)
         ids.emplace_back(std::to_string(id));
-    // Updates, and the non-NULL values of the row's INSERT (its create's echo can come late
-    // too); a field an entry lost to Salesforce in a conflict was not sent.
+    // Updates only (an insert's entry holds the whole row, defaults included); a field an entry
+    // lost to Salesforce in a conflict was not sent. With when each was recorded (after
+    // Salesforce applied it), in SystemModstamp's format.
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
             table("_sfbridge_conflicts") +
-            " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), l.action FROM " +
+            " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
+            "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), '') "
+            "FROM " +
             table("_trigger_log") +
             " l WHERE l.table_name = $1 AND l.record_id = ANY($2::int[]) AND l.state IN "
-            "('SUCCESS', 'MERGED') AND l.action IN ('INSERT', 'UPDATE') AND l.\"values\" IS NOT "
-            "NULL ORDER "
-            "BY l.id",
+            "('SUCCESS', 'MERGED') AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL",
         pg::params(mapped, text_array(ids)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i) {
         hstore_pairs h;
@@ -239,11 +242,13 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
         const std::string lost = "," + std::string(r.value(i, 2)) + ",";
-        const bool insert = r.value(i, 3) == "INSERT";
-        auto& sent = rows[std::stoll(std::string(r.value(i, 0)))].sent;
+        const std::string at(r.value(i, 3));
+        auto& row = rows[std::stoll(std::string(r.value(i, 0)))];
         for (auto& [col, v] : h)
-            if (lost.find("," + col + ",") == std::string::npos && (v || !insert))
-                sent[col].insert(std::move(v));
+            if (lost.find("," + col + ",") == std::string::npos) {
+                row.sent[col].insert(std::move(v));
+                row.sent_at[col] = std::max(row.sent_at[col], at);
+            }
     }
     co_return ec;
 }

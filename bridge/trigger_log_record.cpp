@@ -142,7 +142,8 @@ asio::awaitable<error_code> trigger_log::record_each(const std::vector<writeback
         if (!ec) {
             ec = co_await conn_.async_exec("RELEASE SAVEPOINT sfbridge_row", d); // none nest
         } else if (conn_.is_open() && refused_for_its_data(row_d.sqlstate)) {
-            ec = co_await conn_.async_exec("ROLLBACK TO SAVEPOINT sfbridge_row", d);
+            ec = co_await conn_.async_exec(
+                "ROLLBACK TO SAVEPOINT sfbridge_row; RELEASE SAVEPOINT sfbridge_row", d);
             for (auto* e : es)
                 why.emplace_back(e, row_d.summary());
         } else {

@@ -148,6 +148,10 @@ struct current_row {
     // or an older one whose echo arrived late, after the app had written again), not from a
     // change made in Salesforce.
     std::map<std::string, std::set<std::optional<std::string>>> sent;
+    // For each column, when the app's latest update of it was recorded (after Salesforce applied
+    // it), as `modstamp` is written: a row whose SystemModstamp is older shows Salesforce from
+    // before that write (a poll or an event that came late), so its value is no newer change.
+    std::map<std::string, std::string> sent_at;
 };
 struct write_conflict {
     writeback_entry* e = nullptr;

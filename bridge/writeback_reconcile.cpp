@@ -96,13 +96,14 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }
-    // A record in the recycle bin because the app deleted its row is never another row's; of
+    // A record the app deleted (in the bin, or its DELETE still to send) is never another row's; of
     // the others, live records are preferred (a create made twice after a lost answer).
     std::vector<std::string> binned;
     for (const auto& r : candidates)
         if (in_bin(r))
             binned.push_back(r.get("Id")->raw); // (every candidate left has an Id)
-    if (auto ec = co_await log.deleted_by_app(m.table, binned, taken, pd)) {
+    // (Any candidate: a live record whose DELETE the app logged is on its way out too.)
+    if (auto ec = co_await log.deleted_by_app(m.table, record_ids(candidates), taken, pd)) {
         log::warn("writeback", "cannot read which records the app deleted",
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;

@@ -53,6 +53,10 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         if (const auto sent = row.sent.find(col);
             sent != row.sent.end() && sent->second.contains(*now))
             continue;
+        // Or Salesforce as it was before the app's latest applied write of the field.
+        if (const auto at = row.sent_at.find(col);
+            at != row.sent_at.end() && !row.modstamp.empty() && at->second > row.modstamp)
+            continue;
         // Or the echo of a pending update that was sent before and whose answer was lost (a
         // crash, a lost session): it is planned again, but its value may be in Salesforce.
         if (std::any_of(changes.begin(), changes.end(), [&](const record_change& c) {

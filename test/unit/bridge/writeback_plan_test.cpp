@@ -374,6 +374,21 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         REQUIRE(plan.conflicts.size() == 1);
         CHECK(plan.conflicts[0].salesforce_won);
     }
+    SECTION("a row older than the app's latest applied write of the field is no newer change") {
+        // A poll read Salesforce before the app's last update of the name was applied there.
+        row.modstamp = "2026-01-01 10:00:05.000";
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        rows[1].sent_at = {{"name", "2026-01-01 10:00:06.000"}};
+        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        CHECK(plan.conflicts.empty());
+        // Applied before Salesforce's change: the change is newer, and it wins.
+        rows[1].sent_at = {{"name", "2026-01-01 10:00:04.000"}};
+        for (auto& e : es)
+            e.outcome = result::pending;
+        plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        REQUIRE(plan.conflicts.size() == 1);
+        CHECK(plan.conflicts[0].salesforce_won);
+    }
     SECTION("no suspect when every changed field holds the old or the app's value") {
         row.values = {{"name", "App"}, {"text__c", "t0"}};
         std::map<std::int64_t, bridge::current_row> rows{{1, row}};
