@@ -51,6 +51,13 @@ public:
     // Releases held connects and stops the expiry sweep.
     void stop();
     [[nodiscard]] std::size_t session_count() const noexcept { return sessions_.size(); }
+    // Subscriptions of live sessions (tests wait for one instead of sleeping).
+    [[nodiscard]] std::size_t subscription_count() const noexcept {
+        std::size_t n = 0;
+        for (const auto& [id, s] : sessions_)
+            n += s->forgotten ? 0 : s->subscriptions.size();
+        return n;
+    }
     [[nodiscard]] cometd_config& config() noexcept { return cfg_; }
 
 private:

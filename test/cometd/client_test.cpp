@@ -59,6 +59,13 @@ struct stream_fixture : sim_fixture {
         REQUIRE(finished);
     }
 
+    // Until the client's subscription is in place: events published before it never come.
+    asio::awaitable<void> subscribed() {
+        for (int i = 0; i < 6000 && sim->cometd().subscription_count() == 0; ++i)
+            co_await sleep_ms(10);
+        REQUIRE(sim->cometd().subscription_count() > 0);
+    }
+
     asio::awaitable<void> create_topic() {
         control.token = sim->tokens().mint_access_token();
         auto r = co_await control.call(
@@ -109,7 +116,7 @@ TEST_CASE("the client receives events and stops with a disconnect", "[cometd][si
     run(f.io, [&]() -> asio::awaitable<void> {
         co_await f.create_topic();
         f.start();
-        co_await sleep_ms(300); // subscribed from -1: only what follows counts
+        co_await f.subscribed(); // from -1: only what follows counts
         co_await f.create_contacts("a", 5);
         const auto got = co_await f.take(5);
         CHECK(got == names("a", 5));
@@ -128,7 +135,7 @@ TEST_CASE("forgotten sessions, expired tokens, 503s and dropped connections lose
     run(f.io, [&]() -> asio::awaitable<void> {
         co_await f.create_topic();
         f.start();
-        co_await sleep_ms(300);
+        co_await f.subscribed();
         std::vector<std::string> all, expected;
 
         co_await f.create_contacts("a", 3);
@@ -188,7 +195,7 @@ TEST_CASE("a replay id outside retention is reported, then streaming resumes fro
         CHECK_THAT(item->message, Catch::Contains("you provided was invalid"));
         // The consumer resynchronises (sfbridge polls), then resubscribes from the tip.
         f.client->resubscribe_from_tip("/topic/hc_Contact");
-        co_await sleep_ms(300);
+        co_await f.subscribed();
         co_await f.create_contacts("new", 2);
         const auto got = co_await f.take(2);
         CHECK(got == names("new", 2));
@@ -207,7 +214,7 @@ TEST_CASE("a slow consumer gets everything in order and the session never expire
     run(f.io, [&]() -> asio::awaitable<void> {
         co_await f.create_topic();
         f.start();
-        co_await sleep_ms(300);
+        co_await f.subscribed();
         co_await f.create_contacts("s", 200);
         std::vector<std::string> got;
         std::size_t most_queued = 0;
@@ -272,7 +279,7 @@ TEST_CASE("a restarted client resumes from the committed replay id with no gap o
     run(f.io, [&]() -> asio::awaitable<void> {
         co_await f.create_topic();
         f.start();
-        co_await sleep_ms(300);
+        co_await f.subscribed();
         co_await f.create_contacts("a", 4);
         // Process two, commit, and "crash" before processing the rest.
         std::int64_t committed = 0;
@@ -319,7 +326,7 @@ TEST_CASE("stalled requests and a server that drops every connection and session
     run(f.io, [&]() -> asio::awaitable<void> {
         co_await f.create_topic();
         f.start();
-        co_await sleep_ms(300);
+        co_await f.subscribed();
         co_await f.create_contacts("a", 2);
         auto got = co_await f.take(2);
 
