@@ -114,7 +114,8 @@ std::string reconcile_query(const mappings::resolved_mapping& m,
         since = first ? s.e->created_ms : std::min(since, s.e->created_ms);
         first = false;
     }
-    std::string soql = "SELECT Id, IsDeleted"; // queried with the recycle bin (queryAll)
+    // With the recycle bin (queryAll) when the object has one.
+    std::string soql = m.has_isdeleted ? "SELECT Id, IsDeleted" : "SELECT Id";
     for (const auto& f : fields)
         soql += ", " + f;
     soql += " FROM " + m.object_name +

@@ -30,7 +30,7 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
     const std::string soql = reconcile_query(m, sent, rest.user_id(), by_value);
     // The first look reads the recycle bin too; the second adopts no deleted record, and its
     // LIMIT is not spent on them.
-    co_return co_await rest.query(soql, by_value, 0, on_page, d, o);
+    co_return co_await rest.query(soql, by_value && m.has_isdeleted, 0, on_page, d, o);
 }
 
 std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& records) {
