@@ -66,6 +66,9 @@ struct mapping_runtime {
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
     std::int64_t poll_high_water_ms = 0;
     std::int64_t deleted_high_water_ms = 0;
+    // Where the next retry of refused records starts (their first error's id): each retry takes
+    // the next ones, so that records refused for good cannot starve the others.
+    std::int64_t refused_cursor = 0;
     // Salesforce's clock minus ours (bridge/sf_clock), and when it was measured.
     std::int64_t sf_clock_offset_ms = 0;
     std::chrono::steady_clock::time_point sf_clock_measured{};

@@ -31,15 +31,22 @@ std::string refused_query(const std::string& object, const std::vector<std::stri
 
 namespace {
 
-// The sfids of this mapping's unresolved refusals.
-asio::awaitable<error_code> refused_ids(table_writer& w, const std::string& object,
+// The sfids of this mapping's unresolved refusals, the next ones after its cursor (from the
+// start again once the end is reached).
+asio::awaitable<error_code> refused_ids(table_writer& w, mapping_runtime& m,
                                         std::vector<std::string>& out) {
     pg::result r;
     pg::diagnostics d;
     auto ec = co_await w.query(state_sql::refused_sfids(w.schema()),
-                               pg::params(object, static_cast<long>(refused_per_retry)), r, d);
-    for (int i = 0; !ec && i < r.rows(); ++i)
+                               pg::params(m.m.object_name, static_cast<long>(refused_per_retry),
+                                          static_cast<long>(m.refused_cursor)),
+                               r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i) {
         out.emplace_back(r.value(i, 0));
+        m.refused_cursor = std::stoll(std::string(r.value(i, 1)));
+    }
+    if (!ec && static_cast<std::size_t>(r.rows()) < refused_per_retry)
+        m.refused_cursor = 0; // the end: the next retry starts over
     co_return ec;
 }
 
@@ -78,7 +85,7 @@ asio::awaitable<error_code> fetch(const sync_context& ctx, table_writer& w, mapp
 
 asio::awaitable<bool> retry_refused(const sync_context& ctx, table_writer& w, mapping_runtime& m) {
     std::vector<std::string> ids;
-    if (co_await refused_ids(w, m.m.object_name, ids))
+    if (co_await refused_ids(w, m, ids))
         co_return true;
     if (ids.empty())
         co_return false;

@@ -123,9 +123,9 @@ std::string insert_error(std::string_view schema) {
 }
 
 std::string refused_sfids(std::string_view schema) {
-    return "SELECT sfid FROM " + table(schema, "_sfbridge_errors") +
+    return "SELECT sfid, min(id) FROM " + table(schema, "_sfbridge_errors") +
            " WHERE object_name = $1 AND retry AND resolved_at IS NULL AND sfid IS NOT NULL GROUP "
-           "BY sfid ORDER BY min(id) LIMIT $2";
+           "BY sfid HAVING min(id) > $3 ORDER BY min(id) LIMIT $2";
 }
 
 std::string resolve_refused(std::string_view schema) {

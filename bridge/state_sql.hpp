@@ -51,6 +51,7 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string insert_error(std::string_view schema);
 // A mapping ($1)'s unresolved refusals (records Postgres refused, to fetch again): at most $2
 // sfids, oldest first.
+// (sfid, its first error's id) of unresolved refusals to retry, after the cursor $3, $2 at most.
 [[nodiscard]] std::string refused_sfids(std::string_view schema);
 // Those of these sfids ($2) marked resolved: the records are in the table now.
 [[nodiscard]] std::string resolve_refused(std::string_view schema);

@@ -43,7 +43,7 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     CHECK(has(sql::insert_error(s), "WHERE $6::text IS NULL OR NOT EXISTS"));
     CHECK(has(sql::insert_error(s),
               "sfid = $6::text AND message = $4::text AND resolved_at IS NULL"));
-    CHECK(parameters(sql::refused_sfids(s)) == 2);
+    CHECK(parameters(sql::refused_sfids(s)) == 3);
     CHECK(has(sql::refused_sfids(s), "WHERE object_name = $1 AND retry AND resolved_at IS NULL"));
     CHECK(parameters(sql::resolve_refused(s)) == 2);
     CHECK(has(sql::resolve_refused(s), "SET resolved_at = now()"));
