@@ -62,8 +62,6 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
         const auto* d = r.get("IsDeleted");
         return d && d->raw == "true";
     };
-    if (wide) // it adopts on weaker evidence, never a record to delete the row of
-        std::erase_if(candidates, in_bin);
     own_writes own;
     pg::diagnostics pd;
     if (wide) {
