@@ -195,16 +195,17 @@ asio::awaitable<error_code> trigger_log::present(const std::string& mapped,
 
 asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
                                                  const std::vector<writeback_entry*>& es,
+                                                 std::int64_t sf_clock_offset_ms,
                                                  std::map<std::int64_t, current_row>& out,
                                                  pg::diagnostics& d) {
     if (es.empty())
         co_return error_code{};
     pg::result r;
     auto ec = co_await conn_.async_query(
-        "SELECT id, sfid, coalesce(to_char(systemmodstamp, 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "
-        "hstore(t.*)::text FROM " +
+        "SELECT id, sfid, coalesce(to_char(systemmodstamp - $2::bigint * interval '1 millisecond', "
+        "'YYYY-MM-DD HH24:MI:SS.MS'), ''), hstore(t.*)::text FROM " +
             table(mapped) + " t WHERE id = ANY($1::int[])",
-        pg::params(record_ids(es)), r, d);
+        pg::params(record_ids(es), std::to_string(sf_clock_offset_ms)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i) {
         auto& row = out[std::stoll(std::string(r.value(i, 0)))];
         row.sfid = r.is_null(i, 1) ? std::string() : std::string(r.value(i, 1));

@@ -66,10 +66,14 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     present(const std::string& table, const std::vector<writeback_entry*>& es,
             std::set<std::int64_t>& out, pg::diagnostics& diag);
-    // The rows of these entries as they are now (sfid, SystemModstamp, every column).
+    // The rows of these entries as they are now (sfid, SystemModstamp, every column). The
+    // SystemModstamp is Salesforce's time; less `sf_clock_offset_ms` (Salesforce's clock minus
+    // ours, bridge/sf_clock) it is in the clock of the trigger log's timestamps, which conflict
+    // detection compares it with.
     boost::asio::awaitable<boost::system::error_code>
     current(const std::string& table, const std::vector<writeback_entry*>& es,
-            std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
+            std::int64_t sf_clock_offset_ms, std::map<std::int64_t, current_row>& out,
+            pg::diagnostics& diag);
 
     // For records with a suspected conflict, each field's value as the app's newest SUCCESS or
     // MERGED update sent it. Only on that rare path: _trigger_log has no index on record_id

@@ -141,6 +141,11 @@ private:
     std::map<std::string, parked> parked_; // by table
     // Outcomes Postgres refused to record for their rows' data, carried into later batches.
     std::vector<entry> carried_;
+    // Salesforce's clock minus ours (bridge/sf_clock), read again every ten minutes: conflict
+    // detection compares SystemModstamp with the trigger log's times in one clock.
+    boost::asio::awaitable<void> read_salesforce_clock();
+    std::int64_t sf_clock_offset_ms_ = 0;
+    std::chrono::steady_clock::time_point sf_clock_read_{};
     std::set<std::string> batch_sfids_; // records created in this batch, answered
 };
 

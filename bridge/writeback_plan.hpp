@@ -141,7 +141,8 @@ struct record_change {
 };
 struct current_row {
     std::string sfid;
-    std::string modstamp; // compared with writeback_entry::created_at
+    // SystemModstamp in our clock (trigger_log::current), compared with writeback_entry::created_at
+    std::string modstamp;
     hstore_pairs values;
     // For each column, every value the app's earlier updates sent to Salesforce (loaded only for
     // suspected conflicts): a field holding one came back from the app's own write (the newest,

@@ -380,6 +380,59 @@ TEST_CASE("a conflict goes to the later change and the losing value is recorded"
         std::chrono::seconds(120));
 }
 
+// Seed 1030 of the long campaign: with Salesforce's clock ahead, SystemModstamp compared with
+// the trigger log's times as they are made every Salesforce change look later than the app's,
+// so the app's later write lost its conflict. Compared in one clock (bridge/sf_clock), it wins.
+// The two changes are 2.5 s apart: the clock is read from a Date header of whole seconds.
+TEST_CASE("with Salesforce's clock five minutes ahead, the app's later change wins its conflict",
+          "[bridge][writeback]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            co_await h.send(http::verb::put, "/__sim/clock", R"({"offsetMs":300000})");
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Skewed')");
+            bool ok = co_await eventually(app, "SELECT (sfid IS NOT NULL)::text FROM " + t, "true");
+            REQUIRE(ok);
+            auto id = co_await must_query(app, "SELECT sfid FROM " + t);
+            const std::string sfid(id.value(0, 0));
+
+            co_await h.stop();
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + sfid + R"(","Title":"Salesforce first"}])");
+            co_await sleep_ms(2500);
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'The app later'");
+            co_await h.start(cfg);
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state IN ('NEW', 'PENDING')",
+                "0");
+            REQUIRE(ok);
+            auto state = co_await must_query(app, "SELECT state FROM " + log +
+                                                      " WHERE action = 'UPDATE' ORDER BY id DESC");
+            CHECK(state.value(0, 0) == "SUCCESS");
+            auto k = co_await must_query(app, "SELECT winner, kept_value, lost_value FROM " +
+                                                  h.schema + "._sfbridge_conflicts");
+            REQUIRE(k.rows() == 1);
+            CHECK(k.value(0, 0) == "postgres");
+            CHECK(k.value(0, 1) == "The app later");
+            CHECK(k.value(0, 2) == "Salesforce first");
+            std::string rec;
+            for (int i = 0; i < 200 && rec.find("The app later") == std::string::npos; ++i) {
+                rec = co_await sim_record(h, sfid, contact_fields());
+                co_await sleep_ms(50);
+            }
+            CHECK(rec == "LastName=Skewed|Email=null|Title=The app later|");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+
 TEST_CASE("a Heroku Connect schema with synced rows and queued writes is adopted as it is",
           "[bridge][writeback]") {
     harness h;
