@@ -225,17 +225,19 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         ids.emplace_back(std::to_string(id));
     // Updates only (an insert's entry holds the whole row, defaults included); a field an entry
     // lost to Salesforce in a conflict was not sent. With when each was recorded (after
-    // Salesforce applied it), in SystemModstamp's format.
+    // Salesforce applied it), in SystemModstamp's format. Waiting updates count too: a row can
+    // hold the app's write made after this batch was claimed (seed 1033 of the long campaign).
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
             table("_sfbridge_conflicts") +
             " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
-            "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), '') "
-            "FROM " +
+            "coalesce(to_char(CASE WHEN l.state IN ('SUCCESS', 'MERGED') THEN l.processed_at END "
+            "AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), '') FROM " +
             table("_trigger_log") +
             " l WHERE l.table_name = $1 AND l.record_id = ANY($2::int[]) AND l.state IN "
-            "('SUCCESS', 'MERGED') AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL",
+            "('SUCCESS', 'MERGED', 'NEW', 'PENDING') AND l.action = 'UPDATE' AND "
+            "l.\"values\" IS NOT NULL",
         pg::params(mapped, text_array(ids)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i) {
         hstore_pairs h;

@@ -75,9 +75,11 @@ public:
             std::int64_t sf_clock_offset_ms, std::map<std::int64_t, current_row>& out,
             pg::diagnostics& diag);
 
-    // For records with a suspected conflict, each field's value as the app's newest SUCCESS or
-    // MERGED update sent it. Only on that rare path: _trigger_log has no index on record_id
-    // (Heroku Connect's has none) and holds a day of entries.
+    // For records with a suspected conflict, every value the app's updates gave each field:
+    // SUCCESS or MERGED (sent; with when, current_row::sent_at), NEW or PENDING (the app's
+    // writes waiting, made after the batch was claimed too). Only on that rare path:
+    // _trigger_log has no index on record_id (Heroku Connect's has none) and holds a day of
+    // entries.
     boost::asio::awaitable<boost::system::error_code>
     sent_values(const std::string& table, const std::set<std::int64_t>& record_ids,
                 std::map<std::int64_t, current_row>& rows, pg::diagnostics& diag);

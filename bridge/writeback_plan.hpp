@@ -144,10 +144,11 @@ struct current_row {
     // SystemModstamp in our clock (trigger_log::current), compared with writeback_entry::created_at
     std::string modstamp;
     hstore_pairs values;
-    // For each column, every value the app's earlier updates sent to Salesforce (loaded only for
-    // suspected conflicts): a field holding one came back from the app's own write (the newest,
-    // or an older one whose echo arrived late, after the app had written again), not from a
-    // change made in Salesforce.
+    // For each column, every value the app's updates sent to Salesforce or still wait to send
+    // (loaded only for suspected conflicts): a field holding one came back from the app's own
+    // write (the newest, or an older one whose echo arrived late, after the app had written
+    // again) or is the app's newer write, made after this batch was claimed; it is no change
+    // made in Salesforce.
     std::map<std::string, std::set<std::optional<std::string>>> sent;
     // For each column, when the app's latest update of it was recorded (after Salesforce applied
     // it), as `modstamp` is written: a row whose SystemModstamp is older shows Salesforce from

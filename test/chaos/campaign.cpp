@@ -112,6 +112,8 @@ private:
     asio::awaitable<std::set<std::string>> failed_inserts(pg::connection& c, const object_spec& s);
     asio::awaitable<std::vector<finding>> compare(pg::connection& c, const object_spec& s);
     asio::awaitable<void> check(pg::connection& c, const workload& wl, std::vector<finding>& out);
+    asio::awaitable<void> check_false_conflicts(pg::connection& c, const object_spec& s,
+                                                std::vector<finding>& out);
     asio::awaitable<void> live(pg::connection& c, std::vector<finding>& out);
     void scan_logs(std::vector<finding>& out) const;
     [[nodiscard]] std::string table(const object_spec& s) const {
@@ -240,12 +242,47 @@ asio::awaitable<void> campaign::check(pg::connection& c, const workload& wl,
                                                  s.object + "' AND winner = 'salesforce'");
         f = check_shared(s, shared, led.sf_shared_at, {lost.begin(), lost.end()}, records);
         out.insert(out.end(), f.begin(), f.end());
+        co_await check_false_conflicts(c, s, out);
     }
     const auto reasonless = co_await column(
         c, "SELECT table_name || ' ' || action || ' id ' || id FROM \"" + schema_ +
                "\"._trigger_log WHERE state = 'FAILED' AND coalesce(sf_message, '') = ''");
     for (const auto& r : reasonless)
         out.push_back({"every FAILED row says why", r + " FAILED without a message"});
+}
+
+// No Salesforce user changes the app-only field, so a conflict on it that Salesforce won is
+// false even when the app wrote the field again later (which hides the loss from
+// check_app_values). The finding carries the record's trigger-log history, the evidence a
+// diagnosis needs once the schema is gone.
+asio::awaitable<void> campaign::check_false_conflicts(pg::connection& c, const object_spec& s,
+                                                      std::vector<finding>& out) {
+    const std::string q = "\"" + schema_ + "\".";
+    const auto conflicts = co_await column(
+        c, "SELECT sfid || ' ' || coalesce(trigger_log_id::text, '') || ' kept ' || "
+           "coalesce(left(kept_value, 60), 'NULL') || ' lost ' || "
+           "coalesce(left(lost_value, 60), 'NULL') FROM " +
+               q + "_sfbridge_conflicts WHERE object_name = '" + s.object +
+               "' AND winner = 'salesforce' AND field = '" + lower(s.app_only) + "'");
+    for (const auto& k : conflicts) {
+        const std::string sfid = k.substr(0, k.find(' '));
+        const auto history = co_await scalar(
+            c, "SELECT string_agg(l.id || ' ' || l.action || ' ' || l.state || ' created ' || "
+               "l.created_at || ' processed ' || coalesce(l.processed_at::text, '-') || ' ' || "
+               "coalesce(left(l.\"values\", 160), '-') || ' old ' || coalesce(left(l.old, 160), "
+               "'-'), '; ' ORDER BY l.id) FROM (SELECT * FROM " +
+                   q + "_trigger_log UNION ALL SELECT * FROM " + q +
+                   "_trigger_log_archive) l WHERE l.table_name = '" + lower(s.object) +
+                   "' AND l.record_id IN (SELECT id FROM " + table(s) + " WHERE sfid = '" + sfid +
+                   "' UNION SELECT record_id FROM " + q + "_trigger_log WHERE sfid = '" + sfid +
+                   "' UNION SELECT record_id FROM " + q + "_trigger_log_archive WHERE sfid = '" +
+                   sfid + "')");
+        const auto row = co_await scalar(c, "SELECT systemmodstamp || ' ' || coalesce(left(\"" +
+                                                lower(s.app_only) + "\", 60), 'NULL') FROM " +
+                                                table(s) + " WHERE sfid = '" + sfid + "'");
+        out.push_back({"a field only the app changes never loses a conflict to Salesforce",
+                       s.object + " " + k + " | row now " + row + " | trigger log: " + history});
+    }
 }
 
 // A change made after quiescence still arrives (the figures are printed; 10 s is the limit,

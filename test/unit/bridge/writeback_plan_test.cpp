@@ -374,6 +374,18 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
         REQUIRE(plan.conflicts.size() == 1);
         CHECK(plan.conflicts[0].salesforce_won);
     }
+    SECTION("the app's write made after the batch was claimed is its own, not Salesforce's") {
+        // Seed 1033: the row holds "SF" because the app wrote it after this batch was claimed
+        // (its entry waits, NEW); trigger_log::sent_values counts waiting updates' values.
+        row.modstamp = "2026-01-01 10:00:05.000";
+        std::map<std::int64_t, bridge::current_row> rows{{1, row}};
+        rows[1].sent = {{"name", {"SF"}}};
+        rows[1].sent_at = {{"name", ""}}; // not sent yet: no time
+        auto plan = bridge::plan_updates(pointers(es), rows, bridge::write_algorithm::ordered);
+        CHECK(plan.conflicts.empty());
+        REQUIRE(plan.per_record.at(a).size() == 1);
+        CHECK(plan.per_record.at(a)[0].values.size() == 2); // name and text, both sent
+    }
     SECTION("a row older than the app's latest applied write of the field is no newer change") {
         // A poll read Salesforce before the app's last update of the name was applied there.
         row.modstamp = "2026-01-01 10:00:05.000";
