@@ -198,6 +198,7 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.shutdown_grace = cfg_.shutdown_grace;
     wc.algorithm = cfg_.writes;
     wc.inbound_caught_up = [this] { return inbound_caught_up(); };
+    wc.salesforce_clock_offset = [this] { return salesforce_clock_offset(); };
     writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);
     if (!stop_.stopping())
         co_await writeback_->run();
@@ -208,6 +209,15 @@ bool engine::inbound_caught_up() const {
     return std::all_of(maps_.begin(), maps_.end(), [](const auto& m) {
         return !m->m.read_write() || m->stats.polls > 0 || (!m->loaded && m->load_attempts > 0);
     });
+}
+
+// One org, one clock: the offset most recently measured by any mapping.
+std::int64_t engine::salesforce_clock_offset() const {
+    const mapping_runtime* latest = nullptr;
+    for (const auto& m : maps_)
+        if (!latest || m->sf_clock_measured > latest->sf_clock_measured)
+            latest = m.get();
+    return latest ? latest->sf_clock_offset_ms : 0;
 }
 
 void engine::stop() {

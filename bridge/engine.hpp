@@ -65,6 +65,7 @@ private:
     boost::asio::awaitable<void> writeback_loop();
     // Every read-write mapping has polled once since start.
     [[nodiscard]] bool inbound_caught_up() const;
+    [[nodiscard]] std::int64_t salesforce_clock_offset() const;
 
     boost::asio::any_io_executor ex_;
     engine_config cfg_;

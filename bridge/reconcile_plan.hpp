@@ -13,18 +13,19 @@
 
 // Creates whose answer was lost, pure: Salesforce may hold the record, so it is looked for
 // before the create is sent again (salesforce-protocol.md §5). The candidates are the records
-// the integration user created since the write was captured (less a margin for the clocks of
-// Postgres and Salesforce); one matches when every field the create sent that can be compared
-// exactly (text, picklists, ids, booleans, numbers, dates) has the value sent. Each candidate
-// is adopted by one entry at most, in trigger-log order. A record the app itself changed since
-// (its echo became a row, which the app updated) is compared on the fields the app left alone;
-// the first look filters by one sent value, so a second look without that filter finds it. A
-// record someone changed since its creation resembles its create on the fields left alone, and
-// is adopted by that weaker test only when the pairing is unique both ways (assign_changed).
-// writeback_reconcile.cpp runs the query and records what this decides.
+// the integration user created since the write was captured (in Salesforce's clock, less a
+// margin for the error of the offset and a clock unmeasured); one matches when every field the
+// create sent that can be compared exactly (text, picklists, ids, booleans, numbers, dates) has the
+// value sent. Each candidate is adopted by one entry at most, in trigger-log order. A record the
+// app itself changed since (its echo became a row, which the app updated) is compared on the fields
+// the app left alone; the first look filters by one sent value, so a second look without that
+// filter finds it. A record someone changed since its creation resembles its create on the fields
+// left alone, and is adopted by that weaker test only when the pairing is unique both ways
+// (assign_changed). writeback_reconcile.cpp runs the query and records what this decides.
 namespace sfbridge::bridge {
 
-// How far before the write's capture a candidate may have been created, for clock skew.
+// How far before the write's capture (in Salesforce's clock, writeback_entry::created_ms) a
+// candidate may have been created: the offset's error, or skew it has not measured yet.
 inline constexpr std::int64_t reconcile_clock_margin_ms = 5 * 60 * 1000;
 
 // What one create sent, by Salesforce field name, as Postgres holds it.

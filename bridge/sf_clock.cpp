@@ -25,22 +25,18 @@ bool skew_worth_warning(std::int64_t offset_ms) noexcept {
     return offset_ms > 10000 || offset_ms < -10000;
 }
 
-asio::awaitable<std::optional<std::int64_t>> read_clock_offset(salesforce::rest_client& rest) {
-    salesforce::rest_response r;
-    salesforce::diagnostics sd;
-    if (co_await rest.async_call(http::verb::get, "/services/data", std::string(), r, sd)) {
-        log::debug("sync", "reading Salesforce's clock failed", {{"error", sd.summary()}});
-        co_return std::nullopt;
-    }
-    co_return clock_offset(calendar::now_ms(), r.headers[http::field::date]);
-}
-
 asio::awaitable<void> measure_clock(const sync_context& ctx, mapping_runtime& m) {
     const auto now = std::chrono::steady_clock::now();
     if (m.sf_clock_measured != std::chrono::steady_clock::time_point{} &&
         now - m.sf_clock_measured < std::chrono::minutes(10))
         co_return;
-    const auto offset = co_await read_clock_offset(ctx.rest);
+    salesforce::rest_response r;
+    salesforce::diagnostics sd;
+    if (co_await ctx.rest.async_call(http::verb::get, "/services/data", std::string(), r, sd)) {
+        log::debug("sync", "reading Salesforce's clock failed", {{"error", sd.summary()}});
+        co_return;
+    }
+    const auto offset = clock_offset(calendar::now_ms(), r.headers[http::field::date]);
     if (!offset)
         co_return;
     m.sf_clock_offset_ms = *offset;

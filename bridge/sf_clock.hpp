@@ -2,7 +2,6 @@
 
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/sync_context.hpp"
-#include "salesforce/rest_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -23,11 +22,6 @@ namespace sfbridge::bridge {
                                                        std::string_view date_header);
 // Pure: whether an offset is worth a warning (over 10 s either way).
 [[nodiscard]] bool skew_worth_warning(std::int64_t offset_ms) noexcept;
-
-// Reads Salesforce's clock (GET /services/data, which needs no session and which Salesforce does
-// not count): its offset from ours, or nothing when the call or its Date header failed.
-boost::asio::awaitable<std::optional<std::int64_t>>
-read_clock_offset(salesforce::rest_client& rest);
 
 // Measures the offset for `m` (GET /services/data, which needs no session and which Salesforce
 // does not count) unless measured in the last 10 minutes; warns once per process when it is

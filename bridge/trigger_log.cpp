@@ -138,7 +138,7 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
         e.unknown = r.value(i, 8) == std::to_string(sf_result_unknown);
         e.created = e.action == write_action::insert && !e.sfid.empty() &&
                     r.value(i, 8) == std::to_string(sf_result_created);
-        e.created_ms = std::stoll(std::string(r.value(i, 9)));
+        e.created_ms = std::stoll(std::string(r.value(i, 9))) + sf_clock_offset_ms_;
         out.push_back(std::move(e));
     }
     std::sort(out.begin(), out.end(),
@@ -195,7 +195,6 @@ asio::awaitable<error_code> trigger_log::present(const std::string& mapped,
 
 asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
                                                  const std::vector<writeback_entry*>& es,
-                                                 std::int64_t sf_clock_offset_ms,
                                                  std::map<std::int64_t, current_row>& out,
                                                  pg::diagnostics& d) {
     if (es.empty())
@@ -205,7 +204,7 @@ asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
         "SELECT id, sfid, coalesce(to_char(systemmodstamp - $2::bigint * interval '1 millisecond', "
         "'YYYY-MM-DD HH24:MI:SS.MS'), ''), hstore(t.*)::text FROM " +
             table(mapped) + " t WHERE id = ANY($1::int[])",
-        pg::params(record_ids(es), std::to_string(sf_clock_offset_ms)), r, d);
+        pg::params(record_ids(es), std::to_string(sf_clock_offset_ms_)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i) {
         auto& row = out[std::stoll(std::string(r.value(i, 0)))];
         row.sfid = r.is_null(i, 1) ? std::string() : std::string(r.value(i, 1));
@@ -218,41 +217,56 @@ asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
 
 asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
                                                      const std::set<std::int64_t>& record_ids,
+                                                     const std::vector<writeback_entry*>& batch,
                                                      std::map<std::int64_t, current_row>& rows,
                                                      pg::diagnostics& d) {
-    std::vector<std::optional<std::string>> ids;
+    std::vector<std::optional<std::string>> ids, claimed;
     for (auto id : record_ids)
         ids.emplace_back(std::to_string(id));
+    for (const auto* e : batch)
+        claimed.emplace_back(std::to_string(e->id));
     // Updates only (an insert's entry holds the whole row, defaults included); a field an entry
     // lost to Salesforce in a conflict was not sent. With when each was recorded (after
-    // Salesforce applied it), in SystemModstamp's format. Waiting updates count too: a row can
-    // hold the app's write made after this batch was claimed (seed 1033 of the long campaign).
+    // Salesforce applied it), in SystemModstamp's format. Of the updates still waiting outside
+    // this batch, each field's newest value only: the row holds it when the app wrote it after
+    // the batch was claimed (seed 1033 of the long campaign); an older waiting value was never
+    // sent, so a row holding it got it from Salesforce.
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
             table("_sfbridge_conflicts") +
             " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
-            "coalesce(to_char(CASE WHEN l.state IN ('SUCCESS', 'MERGED') THEN l.processed_at END "
-            "AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), '') FROM " +
+            "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "
+            "(l.state IN ('NEW', 'PENDING'))::text FROM " +
             table("_trigger_log") +
-            " l WHERE l.table_name = $1 AND l.record_id = ANY($2::int[]) AND l.state IN "
-            "('SUCCESS', 'MERGED', 'NEW', 'PENDING') AND l.action = 'UPDATE' AND "
-            "l.\"values\" IS NOT NULL",
-        pg::params(mapped, text_array(ids)), r, d);
+            " l WHERE l.table_name = $1 AND l.record_id = ANY($2::int[]) AND l.action = 'UPDATE' "
+            "AND l.\"values\" IS NOT NULL AND (l.state IN ('SUCCESS', 'MERGED') OR (l.state IN "
+            "('NEW', 'PENDING') AND l.id <> ALL($3::bigint[]))) ORDER BY l.id",
+        pg::params(mapped, text_array(ids), text_array(claimed)), r, d);
+    std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> waiting;
     for (int i = 0; !ec && i < r.rows(); ++i) {
         hstore_pairs h;
         std::string error;
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
+        const auto id = std::stoll(std::string(r.value(i, 0)));
+        if (r.value(i, 4) == "true") {
+            for (auto& [col, v] : h)
+                waiting[id][col] = std::move(v); // in id order: the newest stays
+            continue;
+        }
         const std::string lost = "," + std::string(r.value(i, 2)) + ",";
         const std::string at(r.value(i, 3));
-        auto& row = rows[std::stoll(std::string(r.value(i, 0)))];
+        auto& row = rows[id];
         for (auto& [col, v] : h)
             if (lost.find("," + col + ",") == std::string::npos) {
                 row.sent[col].insert(std::move(v));
                 row.sent_at[col] = std::max(row.sent_at[col], at);
             }
     }
+    for (auto& [id, newest] : waiting)
+        for (auto& [col, v] : newest)
+            rows[id].sent[col].insert(std::move(v));
     co_return ec;
 }
 

@@ -27,6 +27,10 @@ public:
     trigger_log(boost::asio::any_io_executor ex, std::string schema);
 
     [[nodiscard]] bool is_open() const noexcept { return conn_.is_open(); }
+    // Salesforce's clock minus ours (bridge/sf_clock): what claimed entries' created_ms and the
+    // rows' SystemModstamp (current) are converted with, so that Salesforce's times and the
+    // trigger log's are compared in one clock.
+    void set_salesforce_clock_offset(std::int64_t ms) noexcept { sf_clock_offset_ms_ = ms; }
     void close() { conn_.close(); }
     // Ends a notification wait at once (the stop).
     void cancel_wait() { conn_.cancel_notification_wait(); }
@@ -67,21 +71,20 @@ public:
     present(const std::string& table, const std::vector<writeback_entry*>& es,
             std::set<std::int64_t>& out, pg::diagnostics& diag);
     // The rows of these entries as they are now (sfid, SystemModstamp, every column). The
-    // SystemModstamp is Salesforce's time; less `sf_clock_offset_ms` (Salesforce's clock minus
-    // ours, bridge/sf_clock) it is in the clock of the trigger log's timestamps, which conflict
-    // detection compares it with.
+    // SystemModstamp is Salesforce's time; less the clock offset it is in the clock of the
+    // trigger log's timestamps, which conflict detection compares it with.
     boost::asio::awaitable<boost::system::error_code>
     current(const std::string& table, const std::vector<writeback_entry*>& es,
-            std::int64_t sf_clock_offset_ms, std::map<std::int64_t, current_row>& out,
-            pg::diagnostics& diag);
+            std::map<std::int64_t, current_row>& out, pg::diagnostics& diag);
 
-    // For records with a suspected conflict, every value the app's updates gave each field:
-    // SUCCESS or MERGED (sent; with when, current_row::sent_at), NEW or PENDING (the app's
-    // writes waiting, made after the batch was claimed too). Only on that rare path:
-    // _trigger_log has no index on record_id (Heroku Connect's has none) and holds a day of
-    // entries.
+    // For records with a suspected conflict, the values the app's updates gave each field:
+    // every value SUCCESS or MERGED ones sent (with when, current_row::sent_at), and the newest
+    // of those still waiting outside `batch` (the app's write made after the batch was
+    // claimed). Only on that rare path: _trigger_log has no index on record_id (Heroku
+    // Connect's has none) and holds a day of entries.
     boost::asio::awaitable<boost::system::error_code>
     sent_values(const std::string& table, const std::set<std::int64_t>& record_ids,
+                const std::vector<writeback_entry*>& batch,
                 std::map<std::int64_t, current_row>& rows, pg::diagnostics& diag);
 
     // Keeps the sfids of creates Salesforce answered whose outcome Postgres has not taken yet
@@ -143,6 +146,7 @@ private:
 
     pg::connection conn_;
     std::string schema_;
+    std::int64_t sf_clock_offset_ms_ = 0;
     int last_backend_ = 0; // the session before a reconnect, ended if it lingers
 };
 

@@ -391,6 +391,7 @@ asio::awaitable<void> writeback::run() {
             e.merged_into = nullptr; // settled: no pointer may outlive the move
         const std::size_t carried = batch.size();
         pg::diagnostics d;
+        log_.set_salesforce_clock_offset(salesforce_clock_offset());
         if (co_await log_.claim(cfg_.claim_batch, parked_tables(), batch, d)) {
             log::warn("writeback", "claiming trigger log rows failed", {{"error", d.summary()}});
             carried_ = std::move(batch);

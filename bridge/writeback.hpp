@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -61,6 +62,10 @@ struct writeback_config {
     // at start; then writeback::inbound_caught_up() ends the wait.
     std::function<bool()> inbound_caught_up;
     std::chrono::milliseconds catch_up_wait{std::chrono::seconds(60)};
+    // Salesforce's clock minus ours, as the inbound side last measured it (bridge/sf_clock; 0
+    // when unset or never measured): conflict detection and the lookup of lost creates compare
+    // Salesforce's times with the trigger log's in one clock.
+    std::function<std::int64_t()> salesforce_clock_offset;
 };
 
 struct writeback_stats {
@@ -141,11 +146,9 @@ private:
     std::map<std::string, parked> parked_; // by table
     // Outcomes Postgres refused to record for their rows' data, carried into later batches.
     std::vector<entry> carried_;
-    // Salesforce's clock minus ours (bridge/sf_clock), read again every ten minutes: conflict
-    // detection compares SystemModstamp with the trigger log's times in one clock.
-    boost::asio::awaitable<void> read_salesforce_clock();
-    std::int64_t sf_clock_offset_ms_ = 0;
-    std::chrono::steady_clock::time_point sf_clock_read_{};
+    [[nodiscard]] std::int64_t salesforce_clock_offset() const {
+        return cfg_.salesforce_clock_offset ? cfg_.salesforce_clock_offset() : 0;
+    }
     std::set<std::string> batch_sfids_; // records created in this batch, answered
 };
 

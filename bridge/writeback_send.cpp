@@ -1,6 +1,5 @@
 // The write-back's calls to Salesforce, one phase each: inserts (after looking for the records
 // of creates whose answer was lost), updates in rounds, deletes. writeback.cpp runs the batch.
-#include "bridge/sf_clock.hpp"
 #include "bridge/writeback.hpp"
 #include "bridge/writeback_reconcile.hpp"
 #include "core/log.hpp"
@@ -152,30 +151,16 @@ asio::awaitable<bool> writeback::forget_deleted_rows(const mappings::resolved_ma
     co_return false;
 }
 
-asio::awaitable<void> writeback::read_salesforce_clock() {
-    const auto now = std::chrono::steady_clock::now();
-    if (sf_clock_read_ != std::chrono::steady_clock::time_point{} &&
-        now - sf_clock_read_ < std::chrono::minutes(10))
-        co_return;
-    const auto offset = co_await read_clock_offset(rest_);
-    if (offset)
-        sf_clock_offset_ms_ = *offset;
-    // A failed read keeps the last offset and is tried again in a minute, not before every
-    // batch of updates while Salesforce is unreachable.
-    sf_clock_read_ = offset ? now : now - std::chrono::minutes(9);
-}
-
 asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es) {
     // The rows as they are now: the sfid of rows whose log entry has none (inserted in this
     // batch, sent just before), and what conflict detection compares.
     std::map<std::int64_t, current_row> rows;
     pg::diagnostics d;
-    co_await read_salesforce_clock();
-    if (co_await log_.current(m.table, es, sf_clock_offset_ms_, rows, d))
+    if (co_await log_.current(m.table, es, rows, d))
         co_return true;
     if (const auto suspects = suspected_conflicts(es, rows); !suspects.empty())
-        if (co_await log_.sent_values(m.table, suspects, rows, d))
+        if (co_await log_.sent_values(m.table, suspects, es, rows, d))
             co_return true;
     auto plan = plan_updates(es, rows, cfg_.algorithm);
     if (!plan.conflicts.empty()) {

@@ -59,7 +59,8 @@ asio::awaitable<void> claim_for_a_dead_process(pg::connection& app, const std::s
 // Three inserts in one statement whose create call loses its answer as `fault` says, then one
 // more insert once the fault is gone. Each insert must become exactly one Salesforce record,
 // and Postgres must hold exactly Salesforce's records, each row with its own sfid.
-void lost_create_answer(const std::string& fault, std::chrono::milliseconds deadline) {
+void lost_create_answer(const std::string& fault, std::chrono::milliseconds deadline,
+                        long long sf_clock_offset_ms = 0) {
     harness h;
     run(
         h.f.io,
@@ -68,6 +69,9 @@ void lost_create_answer(const std::string& fault, std::chrono::milliseconds dead
             co_await must_connect(app);
             auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
             cfg.salesforce.request_timeout = deadline;
+            if (sf_clock_offset_ms != 0)
+                co_await h.send(http::verb::put, "/__sim/clock",
+                                R"({"offsetMs":)" + std::to_string(sf_clock_offset_ms) + "}");
             co_await h.start(cfg);
             const std::string t = h.schema + ".contact";
             const std::string log = h.schema + "._trigger_log";
@@ -130,6 +134,16 @@ TEST_CASE("a create answered after the client's deadline is found and not sent a
     lost_create_answer(R"({"afterApply":{"action":"delay","delayMs":4000,"api":"collections",)"
                        R"("object":"Contact","count":1}})",
                        std::chrono::milliseconds(1500));
+}
+
+// The lookup asks for records created since the write's capture: in Salesforce's clock, or
+// with Salesforce ten minutes behind (past the lookup's five-minute margin) it finds nothing
+// and the record is created twice.
+TEST_CASE("a lost create is found with Salesforce's clock ten minutes behind",
+          "[bridge][writeback][fault]") {
+    lost_create_answer(
+        R"({"afterApply":{"action":"drop","api":"collections","object":"Contact","count":1}})",
+        std::chrono::seconds(30), -600000);
 }
 
 TEST_CASE("creates a dead process claimed are looked for after a restart and the sent ones "
