@@ -38,6 +38,10 @@ options:
   --retention-days D     keep the trigger-log archive, conflicts and errors D days, 0.5 is
                          12 hours (default 31, Heroku Connect's archive; or
                          SFBRIDGE_RETENTION_DAYS)
+  --http ADDRESS:PORT    serve /healthz, /readyz, /status and /metrics there (or
+                         SFBRIDGE_HTTP; off by default; 127.0.0.1:9090 keeps it on this
+                         machine). SFBRIDGE_HTTP_TOKEN, when set, is the bearer token every
+                         path but /healthz and /readyz needs
 
 settings (environment variables):
   DATABASE_URL                 the Postgres database (libpq URI or key=value)

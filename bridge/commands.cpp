@@ -1,6 +1,7 @@
 #include "bridge/commands.hpp"
 
 #include "bridge/engine.hpp"
+#include "bridge/http_endpoint.hpp"
 #include "bridge/loop_death.hpp"
 #include "bridge/provision.hpp"
 #include "bridge/run_sync.hpp"
@@ -27,6 +28,16 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     const auto grace = cfg.shutdown_grace;
     const auto schema = cfg.schema;
     engine e(io.get_executor(), std::move(cfg));
+    // Served from before the start, so that the orchestrator's probes see it starting.
+    std::unique_ptr<http_endpoint> endpoint;
+    if (const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
+        !address.empty()) {
+        http_api_options ho;
+        ho.token = s.get("SFBRIDGE_HTTP_TOKEN");
+        endpoint = std::make_unique<http_endpoint>(
+            io.get_executor(), [&e] { return e.snapshot(); }, std::move(ho));
+        endpoint->listen(parse_listen_address(address));
+    }
     // Signals are handled from the first step: a stop during the start (login, describes,
     // DDL, PushTopics; each safe to abandon and done again by the next start) exits at once.
     asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -70,6 +81,8 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     asio::co_spawn(io, e.run(), [&](std::exception_ptr ex) {
         signals.cancel();
         hard_stop.cancel();
+        if (endpoint)
+            endpoint->stop();
         if (ex)
             std::rethrow_exception(ex);
     });

@@ -9,6 +9,7 @@
 #include "bridge/stream_ingest.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
+#include "core/calendar.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
 #include "net/url.hpp"
@@ -23,7 +24,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 engine::engine(asio::any_io_executor ex, engine_config cfg)
-    : ex_(std::move(ex)), cfg_(std::move(cfg)), stop_(ex_) {
+    : ex_(std::move(ex)), cfg_(std::move(cfg)), stop_(ex_), started_ms_(calendar::now_ms()) {
     stop_writeback_ = stop_.on_stop([this] {
         if (writeback_)
             writeback_->stop();
@@ -97,15 +98,20 @@ void engine::spawn(std::string name, asio::awaitable<void> loop) {
         co_await std::move(body);
     };
     const bool fail = !cfg_.fail_loop.empty() && cfg_.fail_loop == name;
-    asio::co_spawn(ex_, guarded(stop_.enter(name), std::move(loop), fail),
-                   [name](std::exception_ptr e) {
-                       if (!e)
-                           return;
-                       auto death = describe_death(e);
-                       log::error("sfbridge", "a loop ended by an exception; exiting",
-                                  {{"loop", name}, {"error", death.error}});
-                       throw loop_failed(name, death.error);
-                   });
+    asio::co_spawn(
+        ex_, guarded(stop_.enter(name), std::move(loop), fail), [this, name](std::exception_ptr e) {
+            if (!e) {
+                if (!stop_.stopping() && runs_until_stop(name)) {
+                    log::error("sfbridge", "a loop ended before the stop", {{"loop", name}});
+                    ended_loops_.push_back(name);
+                }
+                return;
+            }
+            auto death = describe_death(e);
+            log::error("sfbridge", "a loop ended by an exception; exiting",
+                       {{"loop", name}, {"error", death.error}});
+            throw loop_failed(name, death.error);
+        });
 }
 
 // Each mapping gets a few attempts here; one that still fails goes on loading in the background
@@ -166,6 +172,7 @@ void engine::start_loops() {
 }
 
 asio::awaitable<void> engine::run() {
+    running_ = true;
     control_ = std::make_unique<control>(*ctx_, maps_,
                                          [this](std::string name, asio::awaitable<void> loop) {
                                              spawn(std::move(name), std::move(loop));

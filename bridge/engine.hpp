@@ -2,6 +2,7 @@
 
 #include "bridge/engine_config.hpp"
 #include "bridge/mapping_runtime.hpp"
+#include "bridge/status_snapshot.hpp"
 #include "bridge/writeback.hpp"
 #include "core/lifecycle.hpp"
 #include "mappings/resolve.hpp"
@@ -42,6 +43,9 @@ public:
     void stop();
 
     [[nodiscard]] std::vector<mapping_stats> stats() const;
+    // What the HTTP endpoint shows (bridge/engine_snapshot.cpp), at any time, before the start
+    // too. The process's own figures (memory, descriptors) are left to the caller.
+    [[nodiscard]] status_snapshot snapshot() const;
     [[nodiscard]] const std::vector<mappings::resolved_mapping>& resolved() const noexcept {
         return resolved_;
     }
@@ -80,6 +84,10 @@ private:
     std::unique_ptr<control> control_;
     std::unique_ptr<writeback> writeback_;
     stop_source::registration stop_writeback_;
+    std::int64_t started_ms_ = 0;
+    bool running_ = false; // run() has begun: the start is over
+    // Loops that run until the stop and ended before it (/healthz answers 503).
+    std::vector<std::string> ended_loops_;
 };
 
 } // namespace sfbridge::bridge

@@ -9,6 +9,11 @@
 
 namespace sfbridge::bridge {
 
+bool runs_until_stop(std::string_view loop_name) noexcept {
+    return loop_name == "stream" || loop_name == "writeback" || loop_name == "control" ||
+           loop_name.starts_with("poll ");
+}
+
 namespace asio = boost::asio;
 
 namespace {

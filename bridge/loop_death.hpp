@@ -4,6 +4,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 // What happens when a loop of the engine ends by an exception. Every expected failure (network,
 // Postgres, Salesforce, bad data) comes back as a value and is retried or recorded where it
@@ -30,6 +31,10 @@ struct loop_death {
     std::string error;
 };
 [[nodiscard]] loop_death describe_death(std::exception_ptr e);
+
+// Whether a loop of the engine runs until the stop ("stream", "writeback", "control", "poll X"),
+// so that its end before the stop is a death (/healthz answers 503), unlike a load's.
+[[nodiscard]] bool runs_until_stop(std::string_view loop_name) noexcept;
 
 // Writes the death into the schema's _sfbridge_loops on a connection and io_context of its own
 // (the engine's are in an unknown state), within `deadline` for the connect and again for the

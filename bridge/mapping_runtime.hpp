@@ -65,6 +65,10 @@ struct mapping_runtime {
     std::optional<std::int64_t> replay_id;      // committed
     std::optional<std::int64_t> pending_replay; // of the events in `batch`
     std::int64_t poll_high_water_ms = 0;
+    // Wall-clock times (ms) of the stream's last commit of events and the last completed poll,
+    // 0 before the first: what /status and /metrics show as ages.
+    std::int64_t last_event_ms = 0;
+    std::int64_t last_poll_ms = 0;
     std::int64_t deleted_high_water_ms = 0;
     // Where the next retry of refused records starts (their first error's id): each retry takes
     // the next ones, so that records refused for good cannot starve the others.

@@ -56,6 +56,7 @@ asio::awaitable<void> poller::run() {
                       {{"mapping", m_.m.object_name},
                        {"records", static_cast<unsigned long>(m_.stats.polled)}});
         ++m_.stats.polls;
+        m_.last_poll_ms = calendar::now_ms();
         if (first && caught_up_)
             caught_up_();
         retry_after.reset();

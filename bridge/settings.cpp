@@ -23,7 +23,9 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_LOG_LEVEL",
                                                "SFBRIDGE_WRITE_ALGORITHM",
                                                "SFBRIDGE_SHUTDOWN_GRACE",
-                                               "SFBRIDGE_RETENTION_DAYS"};
+                                               "SFBRIDGE_RETENTION_DAYS",
+                                               "SFBRIDGE_HTTP",
+                                               "SFBRIDGE_HTTP_TOKEN"};
     return keys;
 }
 

@@ -4,6 +4,7 @@
 #include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
 #include "core/backoff.hpp"
+#include "core/calendar.hpp"
 #include "core/log.hpp"
 #include "mappings/soql.hpp"
 #include "mappings/values.hpp"
@@ -324,6 +325,8 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
                               std::string());
     if (!ec) {
         m.stats.events += m.batch->size();
+        if (!m.batch->empty())
+            m.last_event_ms = calendar::now_ms();
         m.batch->clear();
         if (m.pending_replay) {
             m.replay_id = m.pending_replay;

@@ -32,6 +32,8 @@ public:
 
     // Streams until the stop; a client that ends is started again after a pause.
     boost::asio::awaitable<void> run();
+    // Whether the client is subscribed and long-polling (for readiness and metrics).
+    [[nodiscard]] bool connected() const noexcept { return client_ && client_->connected(); }
 
 private:
     cometd::client_config client_config() const;

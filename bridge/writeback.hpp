@@ -72,6 +72,7 @@ struct writeback_stats {
     std::size_t sent = 0;
     std::size_t failed = 0;
     std::size_t retried = 0;
+    std::size_t conflicts = 0; // fields, as _sfbridge_conflicts records them
 };
 
 class writeback {

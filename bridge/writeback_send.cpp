@@ -164,6 +164,7 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
             co_return true;
     auto plan = plan_updates(es, rows, cfg_.algorithm);
     if (!plan.conflicts.empty()) {
+        stats_.conflicts += plan.conflicts.size();
         for (const auto& k : plan.conflicts)
             log::warn("writeback", "conflict: Salesforce and the app changed the same field",
                       {{"mapping", m.object_name},

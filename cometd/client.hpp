@@ -73,6 +73,8 @@ public:
     boost::asio::awaitable<std::optional<stream_item>> next();
 
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    // Handshaken and subscribed: the session is long-polling for events.
+    [[nodiscard]] bool connected() const noexcept { return session_.connected(); }
     [[nodiscard]] std::size_t queued_bytes() const noexcept { return queue_bytes_; }
     [[nodiscard]] std::size_t long_poll_connects() const noexcept;
 

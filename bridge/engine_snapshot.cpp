@@ -1,0 +1,57 @@
+// engine::snapshot(): the engine's state copied out for the HTTP endpoint (bridge/http_api).
+#include "bridge/engine.hpp"
+#include "bridge/stream_ingest.hpp"
+#include "core/calendar.hpp"
+
+#include <chrono>
+
+#ifndef SFBRIDGE_VERSION
+#define SFBRIDGE_VERSION "unknown"
+#endif
+
+namespace sfbridge::bridge {
+
+status_snapshot engine::snapshot() const {
+    status_snapshot s;
+    s.version = SFBRIDGE_VERSION;
+    s.now_ms = calendar::now_ms();
+    s.started_ms = started_ms_;
+    s.starting = !running_;
+    s.stopping = stop_.stopping();
+    s.dead_loops = ended_loops_;
+    const auto day = salesforce::api_usage::day_of(std::chrono::system_clock::now());
+    const bool connected = stream_ && stream_->connected();
+    for (const auto& rt : maps_) {
+        mapping_snapshot m;
+        m.object = rt->m.object_name;
+        m.table = rt->m.table;
+        m.channel = rt->channel;
+        m.read_write = rt->m.read_write();
+        m.loaded = rt->loaded;
+        m.reloading = rt->reloading;
+        m.load_attempts = rt->load_attempts;
+        m.load_error = rt->load_error;
+        m.stream_connected = !rt->channel.empty() && connected;
+        m.replay_id = rt->replay_id;
+        m.last_event_ms = rt->last_event_ms;
+        m.last_poll_ms = rt->last_poll_ms;
+        m.stats = rt->stats;
+        if (rest_)
+            m.api_calls_today = rest_->usage().calls_today(rt->m.object_name, day);
+        s.mappings.push_back(std::move(m));
+    }
+    if (writeback_) {
+        s.has_writeback = true;
+        s.writes = writeback_->stats();
+    }
+    if (rest_) {
+        s.api_calls_total = rest_->usage().total_calls();
+        if (const auto org = rest_->usage().org_usage()) {
+            s.org_api_used = org->used;
+            s.org_api_max = org->max;
+        }
+    }
+    return s;
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,189 @@
+#include "bridge/http_api.hpp"
+
+#include "core/json_writer.hpp"
+#include "core/prometheus.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+namespace sfbridge::bridge {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+double age_seconds(const status_snapshot& s, std::int64_t then_ms) {
+    return static_cast<double>(s.now_ms - then_ms) / 1000.0;
+}
+
+std::string mapping_state(const mapping_snapshot& m) {
+    if (m.reloading)
+        return "reloading";
+    if (!m.loaded)
+        return m.load_attempts > 0 ? "load failing" : "loading";
+    if (m.channel.empty())
+        return "polling";
+    return m.stream_connected ? "streaming" : "connecting";
+}
+
+net::response reply(http::status st, std::string content_type, std::string body) {
+    net::response r{st, 11};
+    r.set(http::field::content_type, content_type);
+    r.set(http::field::cache_control, "no-store");
+    r.body() = std::move(body);
+    r.prepare_payload();
+    return r;
+}
+
+net::response json_reply(http::status st, std::string body) {
+    return reply(st, "application/json", std::move(body));
+}
+
+void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snapshot& m) {
+    w.begin_object();
+    w.member("object", m.object).member("table", m.table).member("state", mapping_state(m));
+    w.key("channel");
+    if (m.channel.empty())
+        w.null();
+    else
+        w.string(m.channel);
+    w.key("read_write").boolean(m.read_write);
+    w.key("loaded").boolean(m.loaded);
+    w.key("load_attempts").integer(m.load_attempts);
+    if (!m.load_error.empty())
+        w.member("load_error", m.load_error);
+    w.key("stream_connected").boolean(m.stream_connected);
+    w.key("replay_id");
+    if (m.replay_id)
+        w.integer(*m.replay_id);
+    else
+        w.null();
+    w.key("seconds_since_last_event");
+    if (m.last_event_ms)
+        w.number(age_seconds(s, m.last_event_ms));
+    else
+        w.null();
+    w.key("seconds_since_last_poll");
+    if (m.last_poll_ms)
+        w.number(age_seconds(s, m.last_poll_ms));
+    else
+        w.null();
+    const auto n = [&](std::string_view k, std::size_t v) {
+        w.key(k).integer(static_cast<std::int64_t>(v));
+    };
+    n("rows_loaded", m.stats.rows_loaded);
+    n("events", m.stats.events);
+    n("polled", m.stats.polled);
+    n("polls", m.stats.polls);
+    n("deletes", m.stats.deletes);
+    n("errors", m.stats.errors);
+    w.key("api_calls_today").integer(m.api_calls_today);
+    w.end_object();
+}
+
+} // namespace
+
+bool authorized(std::string_view header, const std::string& token) {
+    if (token.empty())
+        return true;
+    constexpr std::string_view scheme = "Bearer ";
+    if (!header.starts_with(scheme))
+        return false;
+    const std::string_view given = header.substr(scheme.size());
+    // In constant time for a given length: the comparison does not tell how much matched.
+    unsigned char diff = given.size() == token.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token.size(); ++i)
+        diff |= static_cast<unsigned char>(token[i] ^ (i < given.size() ? given[i] : 0));
+    return diff == 0;
+}
+
+bool ready(const status_snapshot& s, std::string& body) {
+    body.clear();
+    json::writer w(body);
+    w.begin_object();
+    bool ok = !s.starting && !s.stopping && s.dead_loops.empty();
+    w.key("not_ready").begin_array();
+    const auto why = [&](std::string_view what, std::string_view reason) {
+        ok = false;
+        w.begin_object().member("what", what).member("reason", reason).end_object();
+    };
+    if (s.starting)
+        why("sfbridge", "starting: login, describes, tables and PushTopics");
+    if (s.stopping)
+        why("sfbridge", "stopping");
+    for (const auto& l : s.dead_loops)
+        why(l, "the loop ended");
+    for (const auto& m : s.mappings) {
+        if (!m.loaded)
+            why(m.object, m.load_error.empty() ? "initial load not finished"
+                                               : "initial load failing: " + m.load_error);
+        else if (!m.channel.empty() && !m.stream_connected)
+            why(m.object, "stream not connected");
+    }
+    w.end_array();
+    w.key("ready").boolean(ok);
+    w.end_object();
+    return ok;
+}
+
+std::string status_json(const status_snapshot& s) {
+    std::string out;
+    json::writer w(out);
+    w.begin_object();
+    w.member("version", s.version);
+    w.member("state", s.stopping ? "stopping" : s.starting ? "starting" : "running");
+    w.key("uptime_seconds").number(age_seconds(s, s.started_ms));
+    w.key("mappings").begin_array();
+    for (const auto& m : s.mappings)
+        mapping_json(w, s, m);
+    w.end_array();
+    w.key("writeback");
+    if (!s.has_writeback) {
+        w.null();
+    } else {
+        w.begin_object();
+        w.key("sent").integer(static_cast<std::int64_t>(s.writes.sent));
+        w.key("failed").integer(static_cast<std::int64_t>(s.writes.failed));
+        w.key("retried").integer(static_cast<std::int64_t>(s.writes.retried));
+        w.key("conflicts").integer(static_cast<std::int64_t>(s.writes.conflicts));
+        w.end_object();
+    }
+    w.key("salesforce_api").begin_object();
+    w.key("calls_since_start").integer(s.api_calls_total);
+    if (s.org_api_used && s.org_api_max) {
+        w.key("org_used_today").integer(*s.org_api_used);
+        w.key("org_daily_limit").integer(*s.org_api_max);
+    }
+    w.end_object();
+    w.end_object();
+    return out;
+}
+
+net::response answer(const net::request& req, const status_snapshot& s, const http_api_options& o) {
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::get)
+        return json_reply(http::status::method_not_allowed, R"({"error":"only GET"})");
+    if (path == "/healthz") {
+        const bool alive = !s.stopping && s.dead_loops.empty();
+        return json_reply(alive ? http::status::ok : http::status::service_unavailable,
+                          alive ? R"({"status":"ok"})" : R"({"status":"unhealthy"})");
+    }
+    if (path == "/readyz") {
+        std::string body;
+        const bool ok = ready(s, body);
+        return json_reply(ok ? http::status::ok : http::status::service_unavailable,
+                          std::move(body));
+    }
+    if (!authorized(req[http::field::authorization], o.token)) {
+        auto r = json_reply(http::status::unauthorized, R"({"error":"a bearer token is needed"})");
+        r.set(http::field::www_authenticate, "Bearer");
+        return r;
+    }
+    if (path == "/status")
+        return json_reply(http::status::ok, status_json(s));
+    if (path == "/metrics")
+        return reply(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text(s));
+    return json_reply(http::status::not_found, R"({"error":"no such path"})");
+}
+
+} // namespace sfbridge::bridge

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "bridge/mapping_runtime.hpp"
+#include "bridge/writeback.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// What the HTTP endpoint shows, copied out of the engine at the moment of a request (one
+// thread: nothing changes while it is built). Plain data: bridge/http_api turns it into the
+// answers of /healthz, /readyz, /status and /metrics without any I/O.
+namespace sfbridge::bridge {
+
+struct mapping_snapshot {
+    std::string object;
+    std::string table;
+    std::string channel; // empty: polled only
+    bool read_write = false;
+    bool loaded = false;
+    bool reloading = false;
+    int load_attempts = 0;
+    std::string load_error;
+    bool stream_connected = false;
+    std::optional<std::int64_t> replay_id;
+    std::int64_t last_event_ms = 0; // wall clock, 0: none since start
+    std::int64_t last_poll_ms = 0;
+    std::int64_t api_calls_today = 0;
+    mapping_stats stats;
+};
+
+struct status_snapshot {
+    std::string version;
+    std::int64_t now_ms = 0;
+    std::int64_t started_ms = 0;
+    bool starting = true; // login, describes, DDL not finished
+    bool stopping = false;
+    // Loops that should run and do not (a loop that ended on its own).
+    std::vector<std::string> dead_loops;
+    std::vector<mapping_snapshot> mappings;
+    bool has_writeback = false;
+    writeback_stats writes;
+    std::int64_t api_calls_total = 0;
+    std::optional<std::int64_t> org_api_used, org_api_max;
+    // The process, from /proc/self (0 when unreadable).
+    double resident_bytes = 0;
+    double open_fds = 0;
+};
+
+} // namespace sfbridge::bridge

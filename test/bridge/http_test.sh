@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The HTTP endpoint of a running sfbridge (issue 17): probes, the status JSON, the metrics, the
+# bearer token, and a real Prometheus server scraping it. Every wait is for a condition, with a
+# generous deadline.
+# Usage: http_test.sh SFBRIDGE SFSIM  (SFBRIDGE_TEST_PG_DSN from ./scripts/test; prometheus
+# from Debian's package, which ./scripts/test installs)
+set -uo pipefail
+SFBRIDGE=$1 SFSIM=$2
+: "${SFBRIDGE_TEST_PG_DSN:?run through ./scripts/test}"
+PROMETHEUS=$(command -v prometheus || echo /usr/bin/prometheus)
+TMP=$(mktemp -d)
+SCHEMA=http_$$
+TOKEN="http-test-token-$$-secret"
+cleanup() {
+    kill "${PROM_PID:-}" "${PID:-}" "${SIM_PID:-}" 2>/dev/null
+    wait 2>/dev/null
+    psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds or the deadline passes.
+until_ok() {
+    local deadline=$(( $(date +%s) + $1 )); shift
+    until "$@"; do
+        (( $(date +%s) < deadline )) || return 1
+        sleep 0.2
+    done
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+"$SFSIM" --listen 127.0.0.1:0 >"$TMP/sfsim.log" 2>&1 &
+SIM_PID=$!
+until_ok 30 grep -q "^listening on " "$TMP/sfsim.log" || { bad "sfsim did not start"; exit 1; }
+URL=$(sed -n 's/^listening on //p' "$TMP/sfsim.log")
+curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Before the start"}]' >/dev/null
+
+export DATABASE_URL="$SFBRIDGE_TEST_PG_DSN" SALESFORCE_LOGIN_URL="$URL"
+export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
+export SALESFORCE_USERNAME=integration@sfsim.test SALESFORCE_PASSWORD=sfsim-password
+printf '{"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}}]}' >"$TMP/m.json"
+SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" run --mappings "$TMP/m.json" --schema "$SCHEMA" \
+    --http 127.0.0.1:0 >"$TMP/run.log" 2>&1 &
+PID=$!
+until_ok 60 grep -q 'msg="serving /healthz' "$TMP/run.log" || { bad "no endpoint"; cat "$TMP/run.log"; exit 1; }
+ADDR=$(sed -n 's/.*msg="serving \/healthz.* address=\([0-9.:]*\).*/\1/p' "$TMP/run.log" | head -1)
+H="http://$ADDR"
+code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
+
+[[ $(code "$H/healthz") == 200 ]] && ok "/healthz answers 200" || bad "/healthz: $(cat "$TMP/body")"
+ready() { [[ $(code "$H/readyz") == 200 ]]; }
+if until_ok 120 ready; then ok "/readyz turns 200 once loaded and streaming: $(cat "$TMP/body")"
+else bad "/readyz never 200: $(cat "$TMP/body")"; fi
+
+[[ $(code "$H/metrics") == 401 ]] && ok "/metrics without the token: 401" || bad "/metrics without token"
+[[ $(code -H "Authorization: Bearer wrong" "$H/status") == 401 ]] && ok "/status with a wrong token: 401" \
+    || bad "/status with a wrong token"
+AUTH=(-H "Authorization: Bearer $TOKEN")
+if [[ $(code "${AUTH[@]}" "$H/status") == 200 ]] && grep -q '"object":"Contact","table":"contact","state":"streaming"' "$TMP/body"; then
+    ok "/status shows the mapping streaming"
+else bad "/status: $(cat "$TMP/body")"; fi
+
+# A change in Salesforce shows in the counters.
+stream_count() {
+    curl -sf "${AUTH[@]}" "$H/metrics" | sed -n 's/^sfbridge_changes_applied_total{mapping="Contact",source="stream"} //p'
+}
+before=$(stream_count)
+curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Streamed 1"},{"LastName":"Streamed 2"}]' >/dev/null
+grew() { local n; n=$(stream_count); [[ -n "$n" && $n -ge $(( before + 2 )) ]]; }
+until_ok 60 grew && ok "/metrics counts streamed changes ($before -> $(stream_count))" \
+    || bad "the stream counter did not grow: $(stream_count)"
+curl -sf "${AUTH[@]}" "$H/metrics" >"$TMP/metrics"
+for series in 'sfbridge_build_info{version=' 'sfbridge_stream_connected{mapping="Contact"} 1' \
+    'process_resident_memory_bytes ' 'process_open_fds ' '# TYPE sfbridge_polls_total counter'; do
+    grep -qF "$series" "$TMP/metrics" && ok "metrics have $series" || bad "metrics lack $series"
+done
+
+# A real Prometheus scrapes it (with the token) and answers queries about it.
+if [[ ! -x "$PROMETHEUS" ]]; then
+    bad "prometheus is not installed (Debian's prometheus package; ./scripts/test installs it)"
+else
+    PPORT=$(free_port)
+    cat >"$TMP/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: sfbridge
+    authorization:
+      credentials: $TOKEN
+    static_configs:
+      - targets: ['$ADDR']
+YAML
+    "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+        --web.listen-address="127.0.0.1:$PPORT" >"$TMP/prometheus.log" 2>&1 &
+    PROM_PID=$!
+    P="http://127.0.0.1:$PPORT"
+    query() { curl -sf --data-urlencode "query=$1" "$P/api/v1/query"; }
+    value() { query "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
+    scraped_twice() { [[ "$(value 'count_over_time(up{job="sfbridge"}[5m])' 2>/dev/null)" -ge 2 ]] 2>/dev/null; }
+    if until_ok 120 scraped_twice; then ok "Prometheus scraped sfbridge twice"
+    else bad "Prometheus did not scrape twice"; tail -5 "$TMP/prometheus.log"; fi
+    [[ "$(value 'up{job="sfbridge"}')" == 1 ]] && ok 'Prometheus: up{job="sfbridge"} == 1' || bad "up is not 1"
+    q='sfbridge_changes_applied_total{job="sfbridge",mapping="Contact",source="stream"}'
+    first=$(value "$q")
+    curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Scraped 1"},{"LastName":"Scraped 2"},{"LastName":"Scraped 3"}]' >/dev/null
+    increased() { local v; v=$(value "$q"); [[ -n "$v" && -n "$first" && $v -ge $(( first + 3 )) ]]; }
+    if until_ok 120 increased; then ok "Prometheus: $q went from $first to $(value "$q")"
+    else bad "Prometheus: $q stayed at $(value "$q")"; fi
+    for e in 'sfbridge_stream_connected{mapping="Contact"}' 'sfbridge_replay_id{mapping="Contact"}' \
+        'process_resident_memory_bytes{job="sfbridge"}' 'sfbridge_polls_total{mapping="Contact"}'; do
+        v=$(value "$e")
+        [[ -n "$v" ]] && ok "Prometheus: $e = $v" || bad "Prometheus has no $e"
+    done
+fi
+
+if grep -q -- "$TOKEN\|sfsim-password\|sfsim-client-secret" "$TMP/run.log"; then
+    bad "a secret reached sfbridge's log"
+else ok "no secret in the log"; fi
+kill -TERM $PID; wait $PID; rc=$?
+[[ $rc -eq 0 ]] && ok "SIGTERM: exit 0 with the endpoint open" || bad "SIGTERM: exit $rc"
+PID=
+exit $fail

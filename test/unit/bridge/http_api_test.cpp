@@ -1,0 +1,185 @@
+#include "bridge/http_api.hpp"
+#include "bridge/http_endpoint.hpp"
+#include "bridge/loop_death.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+using namespace sfbridge;
+namespace http = boost::beast::http;
+
+namespace {
+
+bridge::status_snapshot running_snapshot() {
+    bridge::status_snapshot s;
+    s.version = "0.1.0";
+    s.now_ms = 1'000'000;
+    s.started_ms = 990'000;
+    s.starting = false;
+    bridge::mapping_snapshot a;
+    a.object = "Contact";
+    a.table = "contact";
+    a.channel = "/topic/hc_Contact";
+    a.read_write = true;
+    a.loaded = true;
+    a.stream_connected = true;
+    a.replay_id = 42;
+    a.last_event_ms = 999'500;
+    a.last_poll_ms = 998'000;
+    a.stats.events = 7;
+    a.stats.polled = 3;
+    a.stats.polls = 2;
+    a.stats.errors = 1;
+    a.api_calls_today = 12;
+    bridge::mapping_snapshot b;
+    b.object = "Account";
+    b.table = "account";
+    b.loaded = true; // polled only: no stream to wait for
+    s.mappings = {a, b};
+    s.has_writeback = true;
+    s.writes.sent = 5;
+    s.writes.conflicts = 1;
+    s.api_calls_total = 30;
+    s.resident_bytes = 4096;
+    s.open_fds = 9;
+    return s;
+}
+
+net::response get(const std::string& target, const bridge::status_snapshot& s,
+                  const std::string& token = {}, const std::string& auth = {}) {
+    net::request req{http::verb::get, target, 11};
+    if (!auth.empty())
+        req.set(http::field::authorization, auth);
+    bridge::http_api_options o;
+    o.token = token;
+    return bridge::answer(req, s, o);
+}
+
+} // namespace
+
+TEST_CASE("readiness waits for every load and every stream, and says what is missing",
+          "[unit][http]") {
+    auto s = running_snapshot();
+    auto r = get("/readyz", s);
+    CHECK(r.result() == http::status::ok);
+    CHECK(r.body() == R"({"not_ready":[],"ready":true})");
+
+    s.mappings[0].stream_connected = false;
+    s.mappings[1].loaded = false;
+    s.mappings[1].load_attempts = 2;
+    s.mappings[1].load_error = "describe failed";
+    r = get("/readyz", s);
+    CHECK(r.result() == http::status::service_unavailable);
+    CHECK(r.body() == R"({"not_ready":[{"what":"Contact","reason":"stream not connected"},)"
+                      R"({"what":"Account","reason":"initial load failing: describe failed"}],)"
+                      R"("ready":false})");
+
+    s = running_snapshot();
+    s.starting = true;
+    r = get("/readyz", s);
+    CHECK(r.result() == http::status::service_unavailable);
+    CHECK(r.body().find("starting") != std::string::npos);
+}
+
+TEST_CASE("health fails once a loop that runs until the stop has ended, and while stopping",
+          "[unit][http]") {
+    auto s = running_snapshot();
+    CHECK(get("/healthz", s).result() == http::status::ok);
+    s.starting = true; // alive while starting: the probe must not kill a slow start
+    CHECK(get("/healthz", s).result() == http::status::ok);
+    s.dead_loops = {"poll Contact"};
+    CHECK(get("/healthz", s).result() == http::status::service_unavailable);
+    s = running_snapshot();
+    s.stopping = true;
+    CHECK(get("/healthz", s).result() == http::status::service_unavailable);
+    CHECK(bridge::runs_until_stop("stream"));
+    CHECK(bridge::runs_until_stop("poll Contact"));
+    CHECK(bridge::runs_until_stop("writeback"));
+    CHECK_FALSE(bridge::runs_until_stop("load Contact"));
+    CHECK_FALSE(bridge::runs_until_stop("reload Contact"));
+}
+
+TEST_CASE("a token guards every path but the probes", "[unit][http]") {
+    const auto s = running_snapshot();
+    const std::string token = "s3cret-token";
+    CHECK(get("/healthz", s, token).result() == http::status::ok);
+    CHECK(get("/readyz", s, token).result() == http::status::ok);
+    auto r = get("/metrics", s, token);
+    CHECK(r.result() == http::status::unauthorized);
+    CHECK(r[http::field::www_authenticate] == "Bearer");
+    CHECK(r.body().find(token) == std::string::npos);
+    CHECK(get("/status", s, token, "Bearer wrong").result() == http::status::unauthorized);
+    CHECK(get("/status", s, token, "Bearer s3cret-toke").result() == http::status::unauthorized);
+    CHECK(get("/status", s, token, "Basic s3cret-token").result() == http::status::unauthorized);
+    CHECK(get("/status", s, token, "Bearer " + token).result() == http::status::ok);
+    CHECK(get("/metrics?x=1", s, token, "Bearer " + token).result() == http::status::ok);
+    CHECK(get("/nowhere", s, token, "Bearer " + token).result() == http::status::not_found);
+    net::request post{http::verb::post, "/status", 11};
+    CHECK(bridge::answer(post, s, {}).result() == http::status::method_not_allowed);
+}
+
+TEST_CASE("the status JSON has every mapping's state, ages and counts", "[unit][http]") {
+    auto s = running_snapshot();
+    s.mappings[1].loaded = false;
+    const auto body = bridge::status_json(s);
+    CHECK(body.starts_with(R"({"version":"0.1.0","state":"running","uptime_seconds":10,)"));
+    CHECK(body.find(R"("object":"Contact","table":"contact","state":"streaming",)") !=
+          std::string::npos);
+    CHECK(body.find(R"("replay_id":42,"seconds_since_last_event":0.5,)"
+                    R"("seconds_since_last_poll":2,)") != std::string::npos);
+    CHECK(body.find(R"("object":"Account","table":"account","state":"loading","channel":null)") !=
+          std::string::npos);
+    CHECK(body.find(R"("writeback":{"sent":5,"failed":0,"retried":0,"conflicts":1})") !=
+          std::string::npos);
+    CHECK(get("/status", s).result() == http::status::ok);
+}
+
+TEST_CASE("the metrics name every mapping's series and leave out what is unknown", "[unit][http]") {
+    const auto text = bridge::metrics_text(running_snapshot());
+    const auto has = [&](const std::string& line) {
+        return text.find(line + "\n") != std::string::npos;
+    };
+    CHECK(has(R"(sfbridge_build_info{version="0.1.0"} 1)"));
+    CHECK(has(R"(sfbridge_changes_applied_total{mapping="Contact",source="stream"} 7)"));
+    CHECK(has(R"(sfbridge_changes_applied_total{mapping="Contact",source="poll"} 3)"));
+    CHECK(has(R"(sfbridge_stream_connected{mapping="Contact"} 1)"));
+    CHECK(has(R"(sfbridge_replay_id{mapping="Contact"} 42)"));
+    CHECK(has(R"(sfbridge_seconds_since_last_event{mapping="Contact"} 0.5)"));
+    CHECK(has(R"(sfbridge_errors_recorded_total{mapping="Contact"} 1)"));
+    CHECK(has(R"(sfbridge_writes_total{direction="outbound",result="success"} 5)"));
+    CHECK(has(R"(sfbridge_conflicts_total 1)"));
+    CHECK(has(R"(process_resident_memory_bytes 4096)"));
+    CHECK(has("# TYPE sfbridge_polls_total counter"));
+    // Account is polled only and has had no event: no stream or event-age series.
+    CHECK_FALSE(has(R"(sfbridge_stream_connected{mapping="Account"} 0)"));
+    CHECK(text.find(R"(sfbridge_seconds_since_last_event{mapping="Account"})") ==
+          std::string::npos);
+    const auto r = get("/metrics", running_snapshot());
+    CHECK(r[http::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST_CASE("the listen address is read with a clear error", "[unit][http]") {
+    auto ep = bridge::parse_listen_address("127.0.0.1:9090");
+    CHECK(ep.address().to_string() == "127.0.0.1");
+    CHECK(ep.port() == 9090);
+    ep = bridge::parse_listen_address("[::1]:0");
+    CHECK(ep.address().to_string() == "::1");
+    ep = bridge::parse_listen_address(":9090");
+    CHECK(ep.address().is_loopback());
+    CHECK(bridge::parse_listen_address("0.0.0.0:80").address().is_unspecified());
+    CHECK_THROWS_WITH(bridge::parse_listen_address("9090"), Catch::Contains("no port"));
+    CHECK_THROWS_WITH(bridge::parse_listen_address("localhost:9090"),
+                      Catch::Contains("not an IP address"));
+    CHECK_THROWS_WITH(bridge::parse_listen_address("127.0.0.1:70000"),
+                      Catch::Contains("from 0 to 65535"));
+    CHECK_THROWS_WITH(bridge::parse_listen_address("127.0.0.1:x"),
+                      Catch::Contains("from 0 to 65535"));
+}
+
+TEST_CASE("the process's memory and descriptors are read", "[unit][http]") {
+    double rss = 0, fds = 0;
+    bridge::read_process_figures(rss, fds);
+    CHECK(rss > 0);
+    CHECK(fds >= 3); // stdin, stdout, stderr at least
+}
