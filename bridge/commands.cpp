@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -31,9 +32,12 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     // Served from before the start, so that the orchestrator's probes see it starting.
     std::unique_ptr<http_endpoint> endpoint;
     if (const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
-        !address.empty()) {
+        !address.empty() && !import_only) {
         http_api_options ho;
         ho.token = s.get("SFBRIDGE_HTTP_TOKEN");
+        // A token read from a secret file often ends with a line feed the client never sends.
+        while (!ho.token.empty() && std::isspace(static_cast<unsigned char>(ho.token.back())))
+            ho.token.pop_back();
         endpoint = std::make_unique<http_endpoint>(
             io.get_executor(), [&e] { return e.snapshot(); }, std::move(ho));
         endpoint->listen(parse_listen_address(address));

@@ -36,6 +36,7 @@ status_snapshot engine::snapshot() const {
         m.last_event_ms = rt->last_event_ms;
         m.last_poll_ms = rt->last_poll_ms;
         m.stats = rt->stats;
+        m.inbound_latency = rt->inbound_latency;
         if (rest_)
             m.api_calls_today = rest_->usage().calls_today(rt->m.object_name, day);
         s.mappings.push_back(std::move(m));

@@ -5,6 +5,8 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <cctype>
+
 namespace sfbridge::bridge {
 
 namespace http = boost::beast::http;
@@ -16,10 +18,11 @@ double age_seconds(const status_snapshot& s, std::int64_t then_ms) {
 }
 
 std::string mapping_state(const mapping_snapshot& m) {
-    if (m.reloading)
-        return "reloading";
+    // A load retried in the background after failing at start is flagged reloading too.
     if (!m.loaded)
         return m.load_attempts > 0 ? "load failing" : "loading";
+    if (m.reloading)
+        return "reloading";
     if (m.channel.empty())
         return "polling";
     return m.stream_connected ? "streaming" : "connecting";
@@ -85,9 +88,13 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
 bool authorized(std::string_view header, const std::string& token) {
     if (token.empty())
         return true;
-    constexpr std::string_view scheme = "Bearer ";
-    if (!header.starts_with(scheme))
+    // The scheme is case-insensitive (RFC 9110 11.1).
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() < scheme.size())
         return false;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (static_cast<char>(std::tolower(static_cast<unsigned char>(header[i]))) != scheme[i])
+            return false;
     const std::string_view given = header.substr(scheme.size());
     // In constant time for a given length: the comparison does not tell how much matched.
     unsigned char diff = given.size() == token.size() ? 0 : 1;
@@ -113,9 +120,10 @@ bool ready(const status_snapshot& s, std::string& body) {
     for (const auto& l : s.dead_loops)
         why(l, "the loop ended");
     for (const auto& m : s.mappings) {
+        // The load's error text stays on /status, behind the token: it can quote a value.
         if (!m.loaded)
-            why(m.object, m.load_error.empty() ? "initial load not finished"
-                                               : "initial load failing: " + m.load_error);
+            why(m.object, m.load_attempts > 0 ? "initial load failing (its error is on /status)"
+                                              : "initial load not finished");
         else if (!m.channel.empty() && !m.stream_connected)
             why(m.object, "stream not connected");
     }
@@ -161,10 +169,15 @@ std::string status_json(const status_snapshot& s) {
 net::response answer(const net::request& req, const status_snapshot& s, const http_api_options& o) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
-    if (req.method() != http::verb::get)
-        return json_reply(http::status::method_not_allowed, R"({"error":"only GET"})");
+    if (req.method() != http::verb::get) {
+        auto r = json_reply(http::status::method_not_allowed, R"({"error":"only GET"})");
+        r.set(http::field::allow, "GET");
+        return r;
+    }
     if (path == "/healthz") {
-        const bool alive = !s.stopping && s.dead_loops.empty();
+        // Alive while draining after SIGTERM too: a failed liveness probe would cut the drain
+        // short. Readiness turns 503 then.
+        const bool alive = s.dead_loops.empty();
         return json_reply(alive ? http::status::ok : http::status::service_unavailable,
                           alive ? R"({"status":"ok"})" : R"({"status":"unhealthy"})");
     }

@@ -7,8 +7,8 @@
 
 // The answers of sfbridge's HTTP endpoint (`sfbridge run --http`), pure: a request and a
 // snapshot of the engine in, a response out. bridge/http_endpoint does the serving.
-//   GET /healthz  200 while the process's loops run; 503 while stopping or once a loop that
-//                 should run until the stop has ended (the orchestrator restarts the process)
+//   GET /healthz  200 while the process's loops run (draining after SIGTERM too); 503 once a
+//                 loop that should run until the stop has ended (the orchestrator restarts it)
 //   GET /readyz   200 once every mapping is loaded and every stream is connected; else 503,
 //                 with a JSON body naming what is not ready
 //   GET /status   per mapping as JSON (what `sfbridge status` prints, from the process itself)

@@ -52,16 +52,32 @@ void read_process_figures(double& resident_bytes, double& open_fds) {
         ++open_fds;
 }
 
+namespace {
+// GETs only, from a few probes and scrapers: small bodies, short idle times and a cap on
+// connections, so that clients (authenticated or not) cannot take the memory or the file
+// descriptors the sync needs.
+net::http_server::options server_options() {
+    net::http_server::options o;
+    o.body_limit = 8 * 1024;
+    o.idle_timeout = std::chrono::seconds(15);
+    o.write_timeout = std::chrono::seconds(15);
+    o.max_connections = 32;
+    return o;
+}
+} // namespace
+
 http_endpoint::http_endpoint(asio::any_io_executor ex, std::function<status_snapshot()> snapshot,
                              http_api_options opts)
     : snapshot_(std::move(snapshot)), opts_(std::move(opts)),
-      server_(ex,
-              [this](net::request& req,
-                     const net::peer_info&) -> asio::awaitable<std::optional<net::response>> {
-                  auto s = snapshot_();
-                  read_process_figures(s.resident_bytes, s.open_fds);
-                  co_return answer(req, s, opts_);
-              }) {}
+      server_(
+          ex,
+          [this](net::request& req,
+                 const net::peer_info&) -> asio::awaitable<std::optional<net::response>> {
+              auto s = snapshot_();
+              read_process_figures(s.resident_bytes, s.open_fds);
+              co_return answer(req, s, opts_);
+          },
+          nullptr, server_options()) {}
 
 void http_endpoint::listen(const tcp::endpoint& ep) {
     server_.listen(ep);

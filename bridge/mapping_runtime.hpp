@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bridge/change_batch.hpp"
+#include "core/prometheus.hpp"
 #include "mappings/resolve.hpp"
 #include "salesforce/rest_client.hpp"
 
@@ -69,6 +70,11 @@ struct mapping_runtime {
     // 0 before the first: what /status and /metrics show as ages.
     std::int64_t last_event_ms = 0;
     std::int64_t last_poll_ms = 0;
+    // The Salesforce times (createdDate, commitTimestamp) of the events in `batch`; at its
+    // commit, each one's age goes into `inbound_latency` (Salesforce commit to Postgres commit,
+    // in seconds, the clock offset taken off).
+    std::vector<std::int64_t> batch_event_ms;
+    prometheus::histogram inbound_latency{prometheus::latency_buckets()};
     std::int64_t deleted_high_water_ms = 0;
     // Where the next retry of refused records starts (their first error's id): each retry takes
     // the next ones, so that records refused for good cannot starve the others.

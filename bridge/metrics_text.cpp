@@ -73,6 +73,12 @@ void inbound(prometheus::writer& w, const status_snapshot& s) {
         "Seconds since the mapping's last completed poll.",
         [&](m_t m) { return static_cast<double>(s.now_ms - m.last_poll_ms) / 1000.0; },
         [](m_t m) { return m.last_poll_ms == 0; });
+    w.family("sfbridge_inbound_latency_seconds", "histogram",
+             "Salesforce commit (the event's time) to Postgres commit, per streamed change.");
+    for (const auto& m : s.mappings)
+        if (!m.channel.empty())
+            w.sample("sfbridge_inbound_latency_seconds", {{"mapping", m.object}},
+                     m.inbound_latency);
     per_mapping(w, s, "sfbridge_salesforce_api_calls_today", "gauge",
                 "Salesforce API calls made for the mapping this UTC day (its daily budget).",
                 [](m_t m) { return static_cast<double>(m.api_calls_today); });
@@ -90,6 +96,11 @@ void outbound(prometheus::writer& w, const status_snapshot& s) {
     w.family("sfbridge_write_retries_total", "counter",
              "Writes sent again after a transient failure since start.");
     w.sample("sfbridge_write_retries_total", {{"direction", "outbound"}}, d(s.writes.retried));
+    w.family(
+        "sfbridge_writeback_latency_seconds", "histogram",
+        "The app's commit to the outcome of its write recorded, per write Salesforce answered.");
+    for (const auto& [object, h] : s.writes.latency)
+        w.sample("sfbridge_writeback_latency_seconds", {{"mapping", object}}, h);
     w.family("sfbridge_conflicts_total", "counter",
              "Fields changed by both sides, recorded in _sfbridge_conflicts, since start.");
     w.sample("sfbridge_conflicts_total", {}, d(s.writes.conflicts));

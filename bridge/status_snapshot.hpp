@@ -28,6 +28,7 @@ struct mapping_snapshot {
     std::int64_t last_poll_ms = 0;
     std::int64_t api_calls_today = 0;
     mapping_stats stats;
+    prometheus::histogram inbound_latency{prometheus::latency_buckets()};
 };
 
 struct status_snapshot {

@@ -163,6 +163,8 @@ asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
         co_await handle_change_event(*m, item);
     else
         co_await handle_push_topic(*m, item);
+    if (const auto t = calendar::parse_utc_datetime(ev_.created_date))
+        m->batch_event_ms.push_back(*t);
     m->pending_replay = item.replay_id;
     ++in_batch_;
 }
@@ -279,6 +281,7 @@ asio::awaitable<void> stream_ingest::resume_from_stored() {
     in_batch_ = 0;
     for (auto& m : maps_) {
         m->batch->clear();
+        m->batch_event_ms.clear();
         m->pending_replay.reset();
         m->notify_ids.clear();
     }
@@ -325,8 +328,14 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
                               std::string());
     if (!ec) {
         m.stats.events += m.batch->size();
+        const auto now = calendar::now_ms();
         if (!m.batch->empty())
-            m.last_event_ms = calendar::now_ms();
+            m.last_event_ms = now;
+        for (const auto t : m.batch_event_ms)
+            m.inbound_latency.observe(
+                static_cast<double>(std::max<std::int64_t>(0, now - (t - m.sf_clock_offset_ms))) /
+                1000.0);
+        m.batch_event_ms.clear();
         m.batch->clear();
         if (m.pending_replay) {
             m.replay_id = m.pending_replay;

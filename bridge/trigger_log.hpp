@@ -104,8 +104,9 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     updates_sent_to(const std::string& table, const std::vector<std::string>& sfids,
                     std::vector<std::pair<std::string, std::string>>& out, pg::diagnostics& diag);
-    // Which of these sfids the app's own DELETEs removed (in the trigger log or its archive): a
-    // record in the recycle bin that another row's create may not adopt.
+    // Which of these sfids the app's own DELETEs of rows it inserted removed (in the trigger log
+    // or its archive): a record that another row's create may not adopt. A DELETE of a row the
+    // inbound side made (a lost create's echo) does not count: it deletes that create's record.
     boost::asio::awaitable<boost::system::error_code>
     deleted_by_app(const std::string& table, const std::vector<std::string>& sfids,
                    std::set<std::string>& out, pg::diagnostics& diag);

@@ -3,6 +3,7 @@
 #include "bridge/writeback.hpp"
 
 #include "core/backoff.hpp"
+#include "core/calendar.hpp"
 #include "core/log.hpp"
 
 #include <boost/asio/redirect_error.hpp>
@@ -173,8 +174,14 @@ std::vector<writeback::entry*> writeback::unrecorded(std::vector<entry>& batch) 
 }
 
 void writeback::recorded(const std::vector<entry*>& done) {
+    const auto now = calendar::now_ms();
     for (auto* e : done) {
         e->recorded = true;
+        if (const auto* m = mapping_for(e->table); m && e->captured_ms > 0) {
+            auto [h, _] = stats_.latency.try_emplace(m->object_name, prometheus::latency_buckets());
+            h->second.observe(static_cast<double>(std::max<std::int64_t>(0, now - e->captured_ms)) /
+                              1000.0);
+        }
         if (e->outcome != entry::result::failed) {
             ++stats_.sent;
             continue;

@@ -2,6 +2,7 @@
 
 #include "bridge/trigger_log.hpp"
 #include "bridge/write_algorithm.hpp"
+#include "core/prometheus.hpp"
 #include "mappings/resolve.hpp"
 #include "salesforce/collections.hpp"
 #include "salesforce/rest_client.hpp"
@@ -73,6 +74,9 @@ struct writeback_stats {
     std::size_t failed = 0;
     std::size_t retried = 0;
     std::size_t conflicts = 0; // fields, as _sfbridge_conflicts records them
+    // Per mapping (object name): the app's commit (the trigger log's created_at) to the
+    // outcome recorded, in seconds, for every write Salesforce answered.
+    std::map<std::string, prometheus::histogram> latency;
 };
 
 class writeback {

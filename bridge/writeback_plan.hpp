@@ -40,10 +40,11 @@ struct writeback_entry {
     std::string table;
     std::int64_t record_id = 0;
     std::string sfid;
-    std::string values;          // hstore text
-    std::string old;             // hstore text: the row before an UPDATE
-    std::string created_at;      // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
-    std::int64_t created_ms = 0; // the same in Salesforce's clock (trigger_log's offset)
+    std::string values;           // hstore text
+    std::string old;              // hstore text: the row before an UPDATE
+    std::string created_at;       // UTC, "YYYY-MM-DD HH:MM:SS.mmm"
+    std::int64_t created_ms = 0;  // the same in Salesforce's clock (trigger_log's offset)
+    std::int64_t captured_ms = 0; // the same in ours (the write-back's latency)
     // The write was sent and its answer lost (here, or by a process that died holding the row).
     // A create: Salesforce may hold the record, so it is looked for before it is sent again.
     // An update: its values may be in Salesforce and come back as its echo, which is then the

@@ -94,7 +94,8 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }
-    // A record the app deleted (in the bin, or its DELETE still to send) is never another row's; of
+    // A record the app deleted through a row it inserted (in the bin, or its DELETE still to
+    // send) is never another row's (trigger_log::deleted_by_app); of
     // the others, live records are preferred (a create made twice after a lost answer).
     std::vector<std::string> binned;
     for (const auto& r : candidates)

@@ -164,7 +164,6 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
             co_return true;
     auto plan = plan_updates(es, rows, cfg_.algorithm);
     if (!plan.conflicts.empty()) {
-        stats_.conflicts += plan.conflicts.size();
         for (const auto& k : plan.conflicts)
             log::warn("writeback", "conflict: Salesforce and the app changed the same field",
                       {{"mapping", m.object_name},
@@ -173,6 +172,8 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
                        {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
         if (co_await log_.record_conflicts(m, plan.conflicts, d))
             log::warn("writeback", "recording conflicts failed", {{"error", d.summary()}});
+        else
+            stats_.conflicts += plan.conflicts.size();
     }
     // Round k sends every record's k-th change; a record whose earlier change is still pending
     // (a transient failure) sends nothing more in this batch, so its writes stay in order.

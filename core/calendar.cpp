@@ -110,4 +110,34 @@ std::optional<std::int64_t> parse_http_date(std::string_view t) noexcept {
     return secs * 1000;
 }
 
+std::optional<std::int64_t> parse_utc_datetime(std::string_view t) noexcept {
+    // "YYYY-MM-DDTHH:MM:SS" then ".fff" or not, then "Z", "+0000" or "+00:00".
+    if (t.size() < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
+        return std::nullopt;
+    auto number = [&](std::size_t at, std::size_t n, int& out) {
+        out = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (t[i] < '0' || t[i] > '9')
+                return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
+    int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0, ms = 0;
+    if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d) || !number(11, 2, hh) ||
+        !number(14, 2, mm) || !number(17, 2, ss))
+        return std::nullopt;
+    std::string_view rest = t.substr(19);
+    if (rest.size() >= 4 && rest[0] == '.') {
+        if (!number(20, 3, ms))
+            return std::nullopt;
+        rest = rest.substr(4);
+    }
+    if (rest != "Z" && rest != "+0000" && rest != "+00:00")
+        return std::nullopt;
+    if (!valid_civil(y, m, d) || hh > 23 || mm > 59 || ss > 60)
+        return std::nullopt;
+    return (days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms;
+}
+
 } // namespace sfbridge::calendar

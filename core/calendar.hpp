@@ -26,5 +26,8 @@ void append_utc(std::string& out, std::int64_t epoch_ms, char separator, bool zu
 // An HTTP Date header (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the one form RFC 9110
 // lets a server send) in milliseconds since the epoch; nullopt for anything else.
 [[nodiscard]] std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
+// Salesforce's dateTime in UTC, "2024-01-31T10:00:00.000Z" (also "+0000" or "+00:00" for the
+// zone, and without the fraction), in milliseconds since the epoch; nullopt for anything else.
+[[nodiscard]] std::optional<std::int64_t> parse_utc_datetime(std::string_view text) noexcept;
 
 } // namespace sfbridge::calendar

@@ -119,6 +119,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                     co_return;
                 continue; // e.g. EMFILE: keep serving the connections we have
             }
+            if (self->stopped)
+                co_return; // accepted just before the stop: not served
+            if (self->opts.max_connections > 0 &&
+                self->closers.size() >= self->opts.max_connections) {
+                socket.close(ec); // over the cap: the served connections keep their descriptors
+                continue;
+            }
             socket.set_option(tcp::no_delay(true), ec);
             // One connection's exception (a handler's bug) ends that connection, logged; the
             // server goes on with the others.

@@ -38,6 +38,8 @@ public:
         std::size_t body_limit = 64 * 1024 * 1024;
         std::chrono::seconds idle_timeout{120};
         std::chrono::seconds write_timeout{60};
+        // Connections served at once; one more is closed as soon as it is accepted (0: no cap).
+        std::size_t max_connections = 0;
     };
 
     // `tls` may be null for plain HTTP. The context must outlive the server.

@@ -58,9 +58,8 @@ else bad "/readyz never 200: $(cat "$TMP/body")"; fi
 [[ $(code -H "Authorization: Bearer wrong" "$H/status") == 401 ]] && ok "/status with a wrong token: 401" \
     || bad "/status with a wrong token"
 AUTH=(-H "Authorization: Bearer $TOKEN")
-if [[ $(code "${AUTH[@]}" "$H/status") == 200 ]] && grep -q '"object":"Contact","table":"contact","state":"streaming"' "$TMP/body"; then
-    ok "/status shows the mapping streaming"
-else bad "/status: $(cat "$TMP/body")"; fi
+streaming() { [[ $(code "${AUTH[@]}" "$H/status") == 200 ]] && grep -q '"object":"Contact","table":"contact","state":"streaming"' "$TMP/body"; }
+until_ok 60 streaming && ok "/status shows the mapping streaming" || bad "/status: $(cat "$TMP/body")"
 
 # A change in Salesforce shows in the counters.
 stream_count() {
@@ -72,7 +71,12 @@ grew() { local n; n=$(stream_count); [[ -n "$n" && $n -ge $(( before + 2 )) ]]; 
 until_ok 60 grew && ok "/metrics counts streamed changes ($before -> $(stream_count))" \
     || bad "the stream counter did not grow: $(stream_count)"
 curl -sf "${AUTH[@]}" "$H/metrics" >"$TMP/metrics"
-for series in 'sfbridge_build_info{version=' 'sfbridge_stream_connected{mapping="Contact"} 1' \
+# A write from the app, answered by Salesforce, shows in the write-back's latency.
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VALUES ('From the app')"
+written() { curl -sf "${AUTH[@]}" "$H/metrics" | grep -q '^sfbridge_writeback_latency_seconds_count{mapping="Contact"} 1$'; }
+until_ok 60 written && ok "/metrics has the write-back's latency of the app's insert" \
+    || bad "no write-back latency"
+for series in 'sfbridge_build_info{version=' 'sfbridge_inbound_latency_seconds_count{mapping="Contact"} ' 'sfbridge_stream_connected{mapping="Contact"} 1' \
     'process_resident_memory_bytes ' 'process_open_fds ' '# TYPE sfbridge_polls_total counter'; do
     grep -qF "$series" "$TMP/metrics" && ok "metrics have $series" || bad "metrics lack $series"
 done
@@ -81,11 +85,10 @@ done
 if [[ ! -x "$PROMETHEUS" ]]; then
     bad "prometheus is not installed (Debian's prometheus package; ./scripts/test installs it)"
 else
-    PPORT=$(free_port)
     cat >"$TMP/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_timeout: 1s  # a scrape that fails counts 0 in sum_over_time(up) below, and is retried
 scrape_configs:
   - job_name: sfbridge
     authorization:
@@ -93,23 +96,34 @@ scrape_configs:
     static_configs:
       - targets: ['$ADDR']
 YAML
-    "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-        --web.listen-address="127.0.0.1:$PPORT" >"$TMP/prometheus.log" 2>&1 &
-    PROM_PID=$!
+    # A free port, and another if something took it before Prometheus bound it.
+    for _ in 1 2 3; do
+        PPORT=$(free_port)
+        "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+            --web.listen-address="127.0.0.1:$PPORT" >"$TMP/prometheus.log" 2>&1 &
+        PROM_PID=$!
+        prom_up() { curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null || ! kill -0 "$PROM_PID" 2>/dev/null; }
+        until_ok 60 prom_up
+        kill -0 "$PROM_PID" 2>/dev/null && break
+    done
     P="http://127.0.0.1:$PPORT"
     query() { curl -sf --data-urlencode "query=$1" "$P/api/v1/query"; }
     value() { query "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
-    scraped_twice() { [[ "$(value 'count_over_time(up{job="sfbridge"}[5m])' 2>/dev/null)" -ge 2 ]] 2>/dev/null; }
+    # Two successful scrapes: up is 1 for each.
+    scraped_twice() { [[ "$(value 'sum_over_time(up{job="sfbridge"}[5m])' 2>/dev/null)" -ge 2 ]] 2>/dev/null; }
     if until_ok 120 scraped_twice; then ok "Prometheus scraped sfbridge twice"
     else bad "Prometheus did not scrape twice"; tail -5 "$TMP/prometheus.log"; fi
-    [[ "$(value 'up{job="sfbridge"}')" == 1 ]] && ok 'Prometheus: up{job="sfbridge"} == 1' || bad "up is not 1"
+    up() { [[ "$(value 'up{job="sfbridge"}')" == 1 ]]; }
+    until_ok 60 up && ok 'Prometheus: up{job="sfbridge"} == 1' || bad "up is not 1"
     q='sfbridge_changes_applied_total{job="sfbridge",mapping="Contact",source="stream"}'
-    first=$(value "$q")
+    has_first() { first=$(value "$q"); [[ -n "$first" ]]; }
+    until_ok 60 has_first || bad "Prometheus has no $q"
     curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Scraped 1"},{"LastName":"Scraped 2"},{"LastName":"Scraped 3"}]' >/dev/null
     increased() { local v; v=$(value "$q"); [[ -n "$v" && -n "$first" && $v -ge $(( first + 3 )) ]]; }
     if until_ok 120 increased; then ok "Prometheus: $q went from $first to $(value "$q")"
     else bad "Prometheus: $q stayed at $(value "$q")"; fi
     for e in 'sfbridge_stream_connected{mapping="Contact"}' 'sfbridge_replay_id{mapping="Contact"}' \
+        'histogram_quantile(0.5, sfbridge_inbound_latency_seconds_bucket{mapping="Contact"})' \
         'process_resident_memory_bytes{job="sfbridge"}' 'sfbridge_polls_total{mapping="Contact"}'; do
         v=$(value "$e")
         [[ -n "$v" ]] && ok "Prometheus: $e = $v" || bad "Prometheus has no $e"
@@ -119,7 +133,11 @@ fi
 if grep -q -- "$TOKEN\|sfsim-password\|sfsim-client-secret" "$TMP/run.log"; then
     bad "a secret reached sfbridge's log"
 else ok "no secret in the log"; fi
-kill -TERM $PID; wait $PID; rc=$?
-[[ $rc -eq 0 ]] && ok "SIGTERM: exit 0 with the endpoint open" || bad "SIGTERM: exit $rc"
+kill -TERM $PID
+gone() { ! kill -0 "$PID" 2>/dev/null; }
+if until_ok 60 gone; then
+    wait $PID; rc=$?
+    [[ $rc -eq 0 ]] && ok "SIGTERM: exit 0 with the endpoint open" || bad "SIGTERM: exit $rc"
+else bad "SIGTERM: still running after 60 s"; kill -KILL $PID; fi
 PID=
 exit $fail

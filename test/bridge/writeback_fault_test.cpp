@@ -179,6 +179,55 @@ TEST_CASE("creates a dead process claimed are looked for after a restart and the
         std::chrono::seconds(180));
 }
 
+// Seed 1042 of the long campaign: a process died holding creates it had sent; the inbound side
+// made a row of one record's echo (the app's row had no sfid yet), and the app deleted that row
+// before the next start. The create adopts its record, the app's DELETE then deletes it, and
+// the app's row goes with it: one record, never a second one made for the app's row.
+TEST_CASE("a lost create whose echo row the app deleted is adopted and deleted, not made again",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (lastname, email) VALUES ('Echoed', 'echo@example.com')");
+            co_await claim_for_a_dead_process(app, log);
+            const auto ids = co_await sim_create(
+                h, "Contact", R"([{"LastName":"Echoed","Email":"echo@example.com"}])");
+            REQUIRE(ids.size() == 1);
+            // The echo's row, as the inbound side writes it (its session is not logged), then
+            // the app's DELETE of that row.
+            co_await must_exec(app, "SET xmlbinary TO hex");
+            co_await must_exec(app, "INSERT INTO " + t + " (sfid, lastname, email) VALUES ('" +
+                                        ids[0] + "', 'Echoed', 'echo@example.com')");
+            co_await must_exec(app, "RESET xmlbinary");
+            co_await must_exec(app, "DELETE FROM " + t + " WHERE sfid = '" + ids[0] + "'");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(app,
+                                          "SELECT count(*)::text FROM " + log +
+                                              " WHERE state NOT IN ('SUCCESS', 'IGNORED')",
+                                          "0", 60);
+            REQUIRE(ok);
+            ok = co_await eventually(app, "SELECT count(*)::text FROM " + t, "0", 60);
+            CHECK(ok); // the app's row went with its record
+            auto records = co_await sim_rows(h, "Contact", fields_LastName());
+            CHECK(records.empty()); // deleted, and no second one made
+            auto made = co_await must_query(app, "SELECT count(*) FROM " + log +
+                                                     " WHERE action = 'INSERT' AND sfid <> '" +
+                                                     ids[0] + "'");
+            CHECK(made.value(0, 0) == "0");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 TEST_CASE("lost creates' records a Salesforce user changed or deleted since are adopted, not "
           "created again",
           "[bridge][writeback][fault]") {

@@ -55,3 +55,17 @@ TEST_CASE("HTTP Date headers parse in IMF-fixdate form only", "[unit][calendar]"
     CHECK_FALSE(cal::parse_http_date("Sun, 06 Nov 19x4 08:49:37 GMT"));
     CHECK_FALSE(cal::parse_http_date(""));
 }
+
+TEST_CASE("Salesforce's UTC dateTime is read to the millisecond", "[unit][calendar]") {
+    CHECK(cal::parse_utc_datetime("1994-11-06T08:49:37.000Z") == 784111777000);
+    CHECK(cal::parse_utc_datetime("1994-11-06T08:49:37.250Z") == 784111777250);
+    CHECK(cal::parse_utc_datetime("1994-11-06T08:49:37.250+0000") == 784111777250);
+    CHECK(cal::parse_utc_datetime("1994-11-06T08:49:37+00:00") == 784111777000);
+    CHECK(cal::parse_utc_datetime("1994-11-06T08:49:37Z") == 784111777000);
+    CHECK_FALSE(cal::parse_utc_datetime("1994-11-06T08:49:37.250+0100"));
+    CHECK_FALSE(cal::parse_utc_datetime("1994-11-06 08:49:37Z"));
+    CHECK_FALSE(cal::parse_utc_datetime("1994-02-30T08:49:37Z"));
+    CHECK_FALSE(cal::parse_utc_datetime("1994-11-06T08:49:3xZ"));
+    CHECK_FALSE(cal::parse_utc_datetime("1994-11-06T08:49:37.25Z"));
+    CHECK_FALSE(cal::parse_utc_datetime(""));
+}
