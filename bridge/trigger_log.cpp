@@ -221,9 +221,15 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
                                                      const std::vector<writeback_entry*>& batch,
                                                      std::map<std::int64_t, current_row>& rows,
                                                      pg::diagnostics& d) {
-    std::vector<std::optional<std::string>> ids, claimed;
-    for (auto id : record_ids)
+    std::vector<std::optional<std::string>> ids, claimed, sfids;
+    std::map<std::string, std::int64_t> by_sfid;
+    for (auto id : record_ids) {
         ids.emplace_back(std::to_string(id));
+        if (const auto row = rows.find(id); row != rows.end() && !row->second.sfid.empty()) {
+            sfids.emplace_back(row->second.sfid);
+            by_sfid[row->second.sfid] = id;
+        }
+    }
     for (const auto* e : batch)
         claimed.emplace_back(std::to_string(e->id));
     // Updates only (an insert's entry holds the whole row, defaults included); a field an entry
@@ -231,26 +237,35 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     // Salesforce applied it), in SystemModstamp's format. Of the updates still waiting outside
     // this batch, each field's newest value only: the row holds it when the app wrote it after
     // the batch was claimed (seed 1033 of the long campaign); an older waiting value was never
-    // sent, so a row holding it got it from Salesforce.
+    // sent, so a row holding it got it from Salesforce. And the updates of the record through
+    // another row: the one the inbound side made of a lost create's echo, which the app updated
+    // before the create's row adopted the record (seed 1049 of the long campaign).
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
             table("_sfbridge_conflicts") +
             " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
             "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "
-            "(l.state IN ('NEW', 'PENDING'))::text FROM " +
+            "(l.state IN ('NEW', 'PENDING'))::text, coalesce(l.sfid, '') FROM " +
             table("_trigger_log") +
-            " l WHERE l.table_name = $1 AND l.record_id = ANY($2::int[]) AND l.action = 'UPDATE' "
-            "AND l.\"values\" IS NOT NULL AND (l.state IN ('SUCCESS', 'MERGED') OR (l.state IN "
-            "('NEW', 'PENDING') AND l.id <> ALL($3::bigint[]))) ORDER BY l.id",
-        pg::params(mapped, text_array(ids), text_array(claimed)), r, d);
+            " l WHERE l.table_name = $1 AND (l.record_id = ANY($2::int[]) OR l.sfid = "
+            "ANY($4::text[])) AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL AND (l.state "
+            "IN ('SUCCESS', 'MERGED') OR (l.state IN ('NEW', 'PENDING') AND l.id <> "
+            "ALL($3::bigint[]))) ORDER BY l.id",
+        pg::params(mapped, text_array(ids), text_array(claimed), text_array(sfids)), r, d);
     std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> waiting;
     for (int i = 0; !ec && i < r.rows(); ++i) {
         hstore_pairs h;
         std::string error;
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
-        const auto id = std::stoll(std::string(r.value(i, 0)));
+        auto id = std::stoll(std::string(r.value(i, 0)));
+        if (!record_ids.contains(id)) { // another row of the record
+            const auto owner = by_sfid.find(std::string(r.value(i, 5)));
+            if (owner == by_sfid.end())
+                continue;
+            id = owner->second;
+        }
         if (r.value(i, 4) == "true") {
             for (auto& [col, v] : h)
                 waiting[id][col] = std::move(v); // in id order: the newest stays

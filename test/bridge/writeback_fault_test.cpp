@@ -228,6 +228,79 @@ TEST_CASE("a lost create whose echo row the app deleted is adopted and deleted, 
         std::chrono::seconds(180));
 }
 
+// Seed 1049: the app updated a record through the row the inbound side had made of its echo;
+// that row then gave way to the create's own row, which the update's echo reached after the
+// app had updated it too. The echo's value is the app's (sent through the other row), not a
+// Salesforce change that wins a conflict over the app's later write.
+TEST_CASE("an update sent through an echo row is the app's own when the record's row is judged",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            // A process sent the create and died; the inbound side made a row of its echo.
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Twice held')");
+            co_await claim_for_a_dead_process(app, log);
+            const auto ids = co_await sim_create(h, "Contact", R"([{"LastName":"Twice held"}])");
+            REQUIRE(ids.size() == 1);
+            co_await must_exec(app, "SET xmlbinary TO hex");
+            co_await must_exec(app, "INSERT INTO " + t + " (sfid, lastname) VALUES ('" + ids[0] +
+                                        "', 'Twice held')");
+            co_await must_exec(app, "RESET xmlbinary");
+            // The app updates the echo's row, then its own, whose update another (live)
+            // write-back holds for now.
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'Via the echo' WHERE sfid = '" +
+                                        ids[0] + "'");
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'Latest' WHERE sfid IS NULL");
+            pg::connection other(h.f.io.get_executor());
+            co_await must_connect(other);
+            co_await must_exec(other, "SET application_name = 'sfbridge-writeback'; UPDATE " + log +
+                                          " SET state = 'PENDING', processed_tx = "
+                                          "pg_backend_pid() WHERE \"values\" LIKE '%Latest%'");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(app,
+                                          "SELECT string_agg(state, ',' ORDER BY id) FROM " + log +
+                                              " WHERE \"values\" NOT LIKE '%Latest%'",
+                                          "SUCCESS,SUCCESS", 60);
+            REQUIRE(ok); // the create adopted its record, the echo row's update was sent
+            co_await h.stop();
+            // The record's row holds the update's echo, newer than the app's held update.
+            co_await must_exec(app, "SET xmlbinary TO hex");
+            co_await must_exec(app, "UPDATE " + t +
+                                        " SET title = 'Via the echo', systemmodstamp = (now() AT "
+                                        "TIME ZONE 'utc') + interval '1 second'");
+            co_await must_exec(app, "RESET xmlbinary");
+            other.close();
+            co_await must_exec(app, "UPDATE " + log +
+                                        " SET state = 'NEW', processed_tx = NULL WHERE state = "
+                                        "'PENDING'");
+            co_await h.start(cfg);
+            ok = co_await eventually(app,
+                                     "SELECT state FROM " + log +
+                                         " WHERE \"values\" LIKE "
+                                         "'%Latest%'",
+                                     "SUCCESS", 60);
+            CHECK(ok); // not CONFLICT
+            std::string rec;
+            const std::vector<std::string> fields{"LastName", "Title"};
+            for (int i = 0; i < 200 && rec.find("Latest") == std::string::npos; ++i) {
+                auto all = co_await sim_rows(h, "Contact", fields);
+                rec = all[ids[0]];
+                co_await sleep_ms(50);
+            }
+            CHECK(rec == "LastName=Twice held|Title=Latest|");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 TEST_CASE("lost creates' records a Salesforce user changed or deleted since are adopted, not "
           "created again",
           "[bridge][writeback][fault]") {
