@@ -260,9 +260,12 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
         auto id = std::stoll(std::string(r.value(i, 0)));
-        if (!record_ids.contains(id)) { // another row of the record
+        const bool other_row = !record_ids.contains(id);
+        if (other_row) { // another row of the record
             const auto owner = by_sfid.find(std::string(r.value(i, 5)));
-            if (owner == by_sfid.end())
+            // Of another row, only what was sent: the row judged holds what the app wrote to
+            // it, not what it wrote to the other row and has yet to send.
+            if (owner == by_sfid.end() || r.value(i, 4) == "true")
                 continue;
             id = owner->second;
         }
@@ -358,6 +361,7 @@ asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& map
 
 asio::awaitable<error_code> trigger_log::deleted_by_app(const std::string& mapped,
                                                         const std::vector<std::string>& sfids,
+                                                        bool of_inserted_rows_only,
                                                         std::set<std::string>& out,
                                                         pg::diagnostics& d) {
     if (sfids.empty())
@@ -373,8 +377,8 @@ asio::awaitable<error_code> trigger_log::deleted_by_app(const std::string& mappe
                                  " i WHERE i.table_name = $1 AND i.record_id = d.record_id AND "
                                  "i.action = 'INSERT')";
     const std::string where = " d WHERE d.table_name = $1 AND d.action = 'DELETE' AND d.sfid = "
-                              "ANY($2::text[]) AND " +
-                              inserted;
+                              "ANY($2::text[])" +
+                              (of_inserted_rows_only ? " AND " + inserted : std::string());
     pg::result r;
     auto ec = co_await conn_.async_query("SELECT d.sfid FROM " + table("_trigger_log") + where +
                                              " UNION SELECT d.sfid FROM " +

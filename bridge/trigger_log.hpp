@@ -105,11 +105,13 @@ public:
     updates_sent_to(const std::string& table, const std::vector<std::string>& sfids,
                     std::vector<std::pair<std::string, std::string>>& out, pg::diagnostics& diag);
     // Which of these sfids the app's own DELETEs of rows it inserted removed (in the trigger log
-    // or its archive): a record that another row's create may not adopt. A DELETE of a row the
-    // inbound side made (a lost create's echo) does not count: it deletes that create's record.
+    // or its archive): a record that another row's create may not adopt. With
+    // `of_inserted_rows_only`, a DELETE of a row the inbound side made (a lost create's echo)
+    // does not count: it deletes that create's record. (Only when the candidates are the
+    // integration user's own records: a Salesforce user's record could look like the create.)
     boost::asio::awaitable<boost::system::error_code>
     deleted_by_app(const std::string& table, const std::vector<std::string>& sfids,
-                   std::set<std::string>& out, pg::diagnostics& diag);
+                   bool of_inserted_rows_only, std::set<std::string>& out, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     held_by_app_rows(const std::string& table, const std::vector<std::string>& sfids,
                      const std::vector<std::int64_t>& own, std::set<std::string>& out,

@@ -102,7 +102,9 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
         if (in_bin(r))
             binned.push_back(r.get("Id")->raw); // (every candidate left has an Id)
     // (Any candidate: a live record whose DELETE the app logged is on its way out too.)
-    if (auto ec = co_await log.deleted_by_app(m.table, record_ids(candidates), taken, pd)) {
+    const bool own_records_only = !rest.user_id().empty(); // candidates: the user's creates
+    if (auto ec = co_await log.deleted_by_app(m.table, record_ids(candidates), own_records_only,
+                                              taken, pd)) {
         log::warn("writeback", "cannot read which records the app deleted",
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;

@@ -212,7 +212,7 @@ TEST_CASE("a lost create whose echo row the app deleted is adopted and deleted, 
             co_await h.start(cfg);
             bool ok = co_await eventually(app,
                                           "SELECT count(*)::text FROM " + log +
-                                              " WHERE state NOT IN ('SUCCESS', 'IGNORED')",
+                                              " WHERE state NOT IN ('SUCCESS', 'IGNORE')",
                                           "0", 60);
             REQUIRE(ok);
             ok = co_await eventually(app, "SELECT count(*)::text FROM " + t, "0", 60);
