@@ -1,5 +1,6 @@
 #include "bridge/http_api.hpp"
 
+#include "bridge/status_page.hpp"
 #include "core/json_writer.hpp"
 #include "core/prometheus.hpp"
 
@@ -41,6 +42,22 @@ net::response json_reply(http::status st, std::string body) {
     return reply(st, "application/json", std::move(body));
 }
 
+// A histogram for the status page, which charts quantiles from the change between two reads.
+void histogram_json(json::writer& w, const prometheus::histogram& h) {
+    w.begin_object();
+    w.key("le").begin_array();
+    for (const auto b : h.upper_bounds())
+        w.number(b);
+    w.end_array();
+    w.key("cumulative").begin_array();
+    for (std::size_t i = 0; i < h.upper_bounds().size(); ++i)
+        w.integer(static_cast<std::int64_t>(h.cumulative(i)));
+    w.end_array();
+    w.key("count").integer(static_cast<std::int64_t>(h.count()));
+    w.key("sum").number(h.sum());
+    w.end_object();
+}
+
 void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snapshot& m) {
     w.begin_object();
     w.member("object", m.object).member("table", m.table).member("state", mapping_state(m));
@@ -80,6 +97,10 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
     n("deletes", m.stats.deletes);
     n("errors", m.stats.errors);
     w.key("api_calls_today").integer(m.api_calls_today);
+    if (!m.channel.empty()) {
+        w.key("inbound_latency_seconds");
+        histogram_json(w, m.inbound_latency);
+    }
     w.end_object();
 }
 
@@ -153,8 +174,44 @@ std::string status_json(const status_snapshot& s) {
         w.key("failed").integer(static_cast<std::int64_t>(s.writes.failed));
         w.key("retried").integer(static_cast<std::int64_t>(s.writes.retried));
         w.key("conflicts").integer(static_cast<std::int64_t>(s.writes.conflicts));
+        w.key("latency_seconds").begin_object();
+        for (const auto& [object, h] : s.writes.latency) {
+            w.key(object);
+            histogram_json(w, h);
+        }
+        w.end_object();
+        w.key("recent_refusals").begin_array();
+        for (const auto& r : s.writes.refused) {
+            w.begin_object();
+            w.key("seconds_ago").number(static_cast<double>(s.now_ms - r.at_ms) / 1000.0);
+            w.member("mapping", r.mapping).member("action", r.action);
+            w.key("record_id").integer(r.record_id);
+            w.member("error", r.error);
+            w.end_object();
+        }
+        w.end_array();
         w.end_object();
     }
+    // The charts' samples, oldest first: seconds ago, latency quantiles in seconds, changes/s.
+    w.key("recent").begin_array();
+    const auto opt = [&](std::string_view k, const std::optional<double>& v) {
+        w.key(k);
+        if (v)
+            w.number(*v);
+        else
+            w.null();
+    };
+    for (const auto& x : s.recent) {
+        w.begin_object();
+        w.key("seconds_ago").number(static_cast<double>(s.now_ms - x.at_ms) / 1000.0);
+        opt("inbound_p50", x.inbound_p50);
+        opt("inbound_p99", x.inbound_p99);
+        opt("outbound_p50", x.outbound_p50);
+        opt("outbound_p99", x.outbound_p99);
+        w.key("changes_per_second").number(x.changes_per_second);
+        w.end_object();
+    }
+    w.end_array();
     w.key("salesforce_api").begin_object();
     w.key("calls_since_start").integer(s.api_calls_total);
     if (s.org_api_used && s.org_api_max) {
@@ -186,6 +243,14 @@ net::response answer(const net::request& req, const status_snapshot& s, const ht
         const bool ok = ready(s, body);
         return json_reply(ok ? http::status::ok : http::status::service_unavailable,
                           std::move(body));
+    }
+    if (path == "/") {
+        // Without the token: a browser cannot send it on a navigation, and the page holds no
+        // data; its script asks /status, with the token given in the URL's fragment.
+        auto r = reply(http::status::ok, "text/html; charset=utf-8", std::string(status_page_html));
+        r.set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
+                                         "style-src 'unsafe-inline'; img-src 'self' data:");
+        return r;
     }
     if (!authorized(req[http::field::authorization], o.token)) {
         auto r = json_reply(http::status::unauthorized, R"({"error":"a bearer token is needed"})");

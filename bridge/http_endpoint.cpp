@@ -68,19 +68,38 @@ net::http_server::options server_options() {
 
 http_endpoint::http_endpoint(asio::any_io_executor ex, std::function<status_snapshot()> snapshot,
                              http_api_options opts)
-    : snapshot_(std::move(snapshot)), opts_(std::move(opts)),
+    : snapshot_(std::move(snapshot)), opts_(std::move(opts)), sampler_(ex),
       server_(
           ex,
           [this](net::request& req,
                  const net::peer_info&) -> asio::awaitable<std::optional<net::response>> {
               auto s = snapshot_();
               read_process_figures(s.resident_bytes, s.open_fds);
+              s.recent.assign(history_.samples().begin(), history_.samples().end());
               co_return answer(req, s, opts_);
           },
           nullptr, server_options()) {}
 
+void http_endpoint::stop() {
+    stopped_ = true;
+    sampler_.cancel();
+    server_.stop();
+}
+
+// A sample a second for the status page's charts, while serving.
+void http_endpoint::sample() {
+    sampler_.expires_after(std::chrono::seconds(1));
+    sampler_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_)
+            return;
+        history_.add(snapshot_());
+        sample();
+    });
+}
+
 void http_endpoint::listen(const tcp::endpoint& ep) {
     server_.listen(ep);
+    sample();
     const std::string where = ep.address().to_string() + ":" + std::to_string(server_.port());
     if (!ep.address().is_loopback())
         log::warn("http",

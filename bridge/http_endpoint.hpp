@@ -1,9 +1,11 @@
 #pragma once
 
 #include "bridge/http_api.hpp"
+#include "bridge/status_history.hpp"
 #include "net/http_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <string_view>
@@ -28,11 +30,15 @@ public:
     // authentication.
     void listen(const boost::asio::ip::tcp::endpoint& ep);
     [[nodiscard]] std::uint16_t port() const { return server_.port(); }
-    void stop() { server_.stop(); }
+    void stop();
 
 private:
+    void sample();
     std::function<status_snapshot()> snapshot_;
     http_api_options opts_;
+    status_history history_;
+    boost::asio::steady_timer sampler_;
+    bool stopped_ = false;
     net::http_server server_;
 };
 

@@ -31,6 +31,13 @@ struct mapping_snapshot {
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};
 };
 
+struct status_sample {
+    std::int64_t at_ms = 0;
+    // Seconds, over the window before the sample; none when nothing was observed then.
+    std::optional<double> inbound_p50, inbound_p99, outbound_p50, outbound_p99;
+    double changes_per_second = 0; // both directions, over the second before the sample
+};
+
 struct status_snapshot {
     std::string version;
     std::int64_t now_ms = 0;
@@ -47,6 +54,8 @@ struct status_snapshot {
     // The process, from /proc/self (0 when unreadable).
     double resident_bytes = 0;
     double open_fds = 0;
+    // One a second for the last ten minutes (bridge/status_history), when the endpoint keeps them.
+    std::vector<status_sample> recent;
 };
 
 } // namespace sfbridge::bridge

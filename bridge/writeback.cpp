@@ -187,6 +187,11 @@ void writeback::recorded(const std::vector<entry*>& done) {
             continue;
         }
         ++stats_.failed;
+        const auto* m = mapping_for(e->table);
+        stats_.refused.push_back({now, m ? m->object_name : e->table, e->action_text, e->record_id,
+                                  (e->error_code + ": " + e->message).substr(0, 500)});
+        if (stats_.refused.size() > writeback_stats::recent_refusals)
+            stats_.refused.pop_front();
         log::warn("writeback", "Salesforce refused a write",
                   {{"table", e->table},
                    {"record_id", static_cast<long long>(e->record_id)},

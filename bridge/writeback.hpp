@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -69,7 +70,16 @@ struct writeback_config {
     std::function<std::int64_t()> salesforce_clock_offset;
 };
 
+// A write Salesforce refused, as the status page lists it (the newest few are kept).
+struct refused_write {
+    std::int64_t at_ms = 0;
+    std::string mapping, action;
+    std::int64_t record_id = 0;
+    std::string error; // Salesforce's code and message, as `sfbridge errors` shows them
+};
+
 struct writeback_stats {
+    static constexpr std::size_t recent_refusals = 20;
     std::size_t sent = 0;
     std::size_t failed = 0;
     std::size_t retried = 0;
@@ -77,6 +87,7 @@ struct writeback_stats {
     // Per mapping (object name): the app's commit (the trigger log's created_at) to the
     // outcome recorded, in seconds, for every write Salesforce answered.
     std::map<std::string, prometheus::histogram> latency;
+    std::deque<refused_write> refused; // newest last, at most recent_refusals
 };
 
 class writeback {

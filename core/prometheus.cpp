@@ -79,6 +79,15 @@ void histogram::observe(double v) noexcept {
     sum_ += v;
 }
 
+void histogram::merge(const histogram& other) noexcept {
+    if (other.bounds_ != bounds_)
+        return;
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+        counts_[i] += other.counts_[i];
+    count_ += other.count_;
+    sum_ += other.sum_;
+}
+
 std::uint64_t histogram::cumulative(std::size_t i) const noexcept {
     std::uint64_t n = 0;
     for (std::size_t k = 0; k <= i && k < counts_.size(); ++k)

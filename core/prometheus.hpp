@@ -29,6 +29,8 @@ class histogram {
 public:
     explicit histogram(std::vector<double> upper_bounds);
     void observe(double v) noexcept;
+    // Adds what `other` observed (the same bounds; others are ignored): a sum across series.
+    void merge(const histogram& other) noexcept;
     [[nodiscard]] const std::vector<double>& upper_bounds() const noexcept { return bounds_; }
     // How many observations were <= upper_bounds()[i] (cumulative, as exposed).
     [[nodiscard]] std::uint64_t cumulative(std::size_t i) const noexcept;

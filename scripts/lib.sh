@@ -9,7 +9,7 @@ SFBRIDGE_PACKAGES=(
     g++ cmake ninja-build pkg-config git ca-certificates
     libboost1.81-dev libssl-dev libpq-dev libsimdjson-dev catch2
     postgresql-15 postgresql-client-15 util-linux curl clang libclang-rt-14-dev
-    prometheus python3
+    prometheus python3 chromium
 )
 
 log_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

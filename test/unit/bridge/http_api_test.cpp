@@ -1,6 +1,7 @@
 #include "bridge/http_api.hpp"
 #include "bridge/http_endpoint.hpp"
 #include "bridge/loop_death.hpp"
+#include "bridge/status_history.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -141,7 +142,7 @@ TEST_CASE("the status JSON has every mapping's state, ages and counts", "[unit][
           std::string::npos);
     s.mappings[1].load_attempts = 2;
     CHECK(bridge::status_json(s).find(R"("state":"load failing")") != std::string::npos);
-    CHECK(body.find(R"("writeback":{"sent":5,"failed":0,"retried":0,"conflicts":1})") !=
+    CHECK(body.find(R"("writeback":{"sent":5,"failed":0,"retried":0,"conflicts":1,)") !=
           std::string::npos);
     CHECK(get("/status", s).result() == http::status::ok);
 }
@@ -194,4 +195,58 @@ TEST_CASE("the process's memory and descriptors are read", "[unit][http]") {
     bridge::read_process_figures(rss, fds);
     CHECK(rss > 0);
     CHECK(fds >= 3); // stdin, stdout, stderr at least
+}
+
+TEST_CASE("the status page's samples take quantiles and rates over their windows", "[unit][http]") {
+    prometheus::histogram before({0.001, 0.01, 0.1}), after({0.001, 0.01, 0.1});
+    after.observe(0.005); // seen before the window: left out below
+    before = after;
+    for (int i = 0; i < 98; ++i)
+        after.observe(0.0005);
+    after.observe(0.05);
+    after.observe(0.05);
+    // 100 in the window: 98 in the first bucket, 2 in the third.
+    const auto p50 = bridge::quantile_between(after, before, 0.5);
+    REQUIRE(p50);
+    CHECK(*p50 == Approx(0.001 * 50.0 / 98.0));
+    const auto p99 = bridge::quantile_between(after, before, 0.99);
+    REQUIRE(p99);
+    CHECK(*p99 == Approx(0.01 + 0.09 * 0.5));
+    CHECK_FALSE(bridge::quantile_between(before, before, 0.5)); // nothing observed
+    prometheus::histogram other({0.5});
+    CHECK_FALSE(bridge::quantile_between(after, other, 0.5)); // other bounds
+
+    bridge::status_history hist(3, 2);
+    auto s = running_snapshot();
+    s.mappings.pop_back(); // Contact only: 7 streamed + 3 polled, 5 written
+    hist.add(s);
+    REQUIRE(hist.samples().size() == 1);
+    CHECK_FALSE(hist.samples()[0].inbound_p50); // no window yet
+    s.now_ms += 2000;
+    s.mappings[0].stats.events += 20;
+    s.mappings[0].inbound_latency.observe(0.002);
+    hist.add(s);
+    CHECK(hist.samples().back().changes_per_second == Approx(10.0));
+    REQUIRE(hist.samples().back().inbound_p50);
+    CHECK(*hist.samples().back().inbound_p50 > 0.001);
+    CHECK(*hist.samples().back().inbound_p50 <= 0.0025);
+    for (int i = 0; i < 3; ++i) {
+        s.now_ms += 1000;
+        hist.add(s);
+    }
+    CHECK(hist.samples().size() == 3);              // the capacity
+    CHECK_FALSE(hist.samples().back().inbound_p50); // the window (2 samples) saw nothing
+    CHECK(hist.samples().back().changes_per_second == 0);
+}
+
+TEST_CASE("the status page is served without the token and holds no data", "[unit][http]") {
+    const auto s = running_snapshot();
+    const auto r = get("/", s, "s3cret-token");
+    CHECK(r.result() == http::status::ok);
+    CHECK(r[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK(r.body().find("<title>sfbridge</title>") != std::string::npos);
+    CHECK(r.body().find("Contact") == std::string::npos); // the data comes from /status
+    CHECK(r.body().find("http://") == std::string::npos); // nothing fetched from elsewhere
+    CHECK(r.body().find("https://") == std::string::npos);
+    CHECK_FALSE(r["Content-Security-Policy"].empty());
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The status page (GET /) in a real browser, headless Chromium (issue 17): it renders every
+# mapping, its numbers change after changes are made in sfsim, and a write Salesforce refused
+# appears with its message. Waits are for conditions, with generous deadlines.
+# Usage: status_page_test.sh SFBRIDGE SFSIM [SCREENSHOT.png]  (SFBRIDGE_TEST_PG_DSN from
+# ./scripts/test; chromium from Debian's package, which ./scripts/test installs)
+set -uo pipefail
+SFBRIDGE=$1 SFSIM=$2 SHOT=${3:-}
+: "${SFBRIDGE_TEST_PG_DSN:?run through ./scripts/test}"
+CHROMIUM=$(command -v chromium || echo /usr/bin/chromium)
+TMP=$(mktemp -d)
+SCHEMA=page_$$
+TOKEN="page-test-token-$$"
+cleanup() {
+    kill "${PID:-}" "${SIM_PID:-}" 2>/dev/null
+    wait 2>/dev/null
+    psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+until_ok() {
+    local deadline=$(( $(date +%s) + $1 )); shift
+    until "$@"; do
+        (( $(date +%s) < deadline )) || return 1
+        sleep 0.2
+    done
+}
+[[ -x "$CHROMIUM" ]] || { bad "chromium is not installed (Debian's chromium; ./scripts/test installs it)"; exit 1; }
+# As root, on a machine with no network beyond loopback (see the machine notes).
+browser() {
+    "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$TMP/profile" --hide-scrollbars --window-size=1280,1000 \
+        --virtual-time-budget=5000 "$@" 2>>"$TMP/chromium.log"
+}
+
+"$SFSIM" --listen 127.0.0.1:0 >"$TMP/sfsim.log" 2>&1 &
+SIM_PID=$!
+until_ok 30 grep -q "^listening on " "$TMP/sfsim.log" || { bad "sfsim did not start"; exit 1; }
+URL=$(sed -n 's/^listening on //p' "$TMP/sfsim.log")
+curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"One"},{"LastName":"Two"}]' >/dev/null
+curl -sf -X PUT "$URL/__sim/validation-rules" \
+    -d '[{"object":"Contact","field":"LastName","equals":"Refused by a rule","message":"Not this one."}]' >/dev/null
+export DATABASE_URL="$SFBRIDGE_TEST_PG_DSN" SALESFORCE_LOGIN_URL="$URL"
+export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
+export SALESFORCE_USERNAME=integration@sfsim.test SALESFORCE_PASSWORD=sfsim-password
+printf '{"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}},{"object_name":"Account","config":{"access":"read_only","sf_notify_enabled":false,"sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]}' >"$TMP/m.json"
+SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" run --mappings "$TMP/m.json" --schema "$SCHEMA" \
+    --http 127.0.0.1:0 >"$TMP/run.log" 2>&1 &
+PID=$!
+until_ok 60 grep -q 'msg="serving /healthz' "$TMP/run.log" || { bad "no endpoint"; cat "$TMP/run.log"; exit 1; }
+ADDR=$(sed -n 's/.*msg="serving \/healthz.* address=\([0-9.:]*\).*/\1/p' "$TMP/run.log" | head -1)
+ready() { curl -sf "http://$ADDR/readyz" >/dev/null; }
+until_ok 120 ready || bad "not ready"
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VALUES ('Refused by a rule'), ('Accepted')"
+refused() { curl -sf -H "Authorization: Bearer $TOKEN" "http://$ADDR/status" | grep -q "Not this one."; }
+until_ok 60 refused || bad "the refusal did not reach /status"
+
+PAGE="http://$ADDR/#token=$TOKEN"
+# The Contact card's "changes streamed" figure.
+events() { python3 -c 'import re,sys; m=re.search(r"data-mapping=\"Contact\"><h2>.*?data-field=\"events\">([0-9,]+)<", open(sys.argv[1]).read(), re.S); print(m.group(1).replace(",", "") if m else "")' "$1"; }
+rendered() { browser --dump-dom "$PAGE" >"$TMP/dom1.html" && [[ -n "$(events "$TMP/dom1.html")" ]]; }
+if until_ok 120 rendered; then ok "the page renders (Contact streamed $(events "$TMP/dom1.html") changes)"
+else bad "the page did not render: $(head -c 600 "$TMP/dom1.html")"; tail -5 "$TMP/chromium.log"; fi
+for m in Contact Account write-back; do
+    grep -q "data-mapping=\"$m\"><h2>" "$TMP/dom1.html" && ok "a card for $m" || bad "no card for $m"
+done
+grep -q 'FIELD_CUSTOM_VALIDATION_EXCEPTION: Not this one.' "$TMP/dom1.html" \
+    && ok "the refused write appears with its message" || bad "no refused write on the page"
+grep -q 'class="badge streaming"' "$TMP/dom1.html" && ok "Contact shows streaming" || bad "no streaming badge"
+
+before=$(events "$TMP/dom1.html")
+curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Three"},{"LastName":"Four"},{"LastName":"Five"}]' >/dev/null
+grew() { browser --dump-dom "$PAGE" >"$TMP/dom2.html"; local n; n=$(events "$TMP/dom2.html"); [[ -n "$n" && $n -ge $(( before + 3 )) ]]; }
+until_ok 120 grew && ok "the numbers change: Contact streamed $before, then $(events "$TMP/dom2.html")" \
+    || bad "the page's numbers did not change ($before, then $(events "$TMP/dom2.html"))"
+
+# Without the token in the fragment, the page says what is missing and shows no data.
+browser --dump-dom "http://$ADDR/" >"$TMP/dom3.html"
+grep -q "a token is needed" "$TMP/dom3.html" && ! grep -q 'data-mapping="Contact"><h2>' "$TMP/dom3.html" \
+    && ok "without the token the page shows no data" || bad "the page without the token"
+
+browser --screenshot="$TMP/shot.png" "$PAGE" >/dev/null
+[[ -s "$TMP/shot.png" ]] && ok "screenshot taken ($(stat -c %s "$TMP/shot.png") bytes)" || bad "no screenshot"
+[[ -n "$SHOT" && -s "$TMP/shot.png" ]] && cp "$TMP/shot.png" "$SHOT"
+kill -TERM $PID
+exit $fail
