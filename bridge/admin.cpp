@@ -1,18 +1,22 @@
 #include "bridge/admin.hpp"
 
+#include "bridge/http_endpoint.hpp"
 #include "bridge/run_sync.hpp"
 #include "bridge/state_sql.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
+#include "net/http_client.hpp"
 #include "pg/connection.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
+namespace http = boost::beast::http;
 
 namespace {
 
@@ -122,7 +126,59 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
 
 } // namespace
 
+namespace {
+
+// `status --json`: what the running process's GET /status answers, the same document.
+int status_json_from_process(const settings& s, const cli& c) {
+    const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
+    if (address.empty()) {
+        log::error("sfbridge", "status --json asks the running sfbridge: set SFBRIDGE_HTTP (or "
+                               "--http) to the address it serves on");
+        return 2;
+    }
+    auto ep = parse_listen_address(address);
+    if (ep.address().is_unspecified()) // 0.0.0.0 or :: serve this machine too
+        ep.address(ep.address().is_v4() ? asio::ip::address(asio::ip::address_v4::loopback())
+                                        : asio::ip::address(asio::ip::address_v6::loopback()));
+    const std::string host =
+        ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    const auto origin = net::parse_url("http://" + host + ":" + std::to_string(ep.port()));
+    if (!origin)
+        throw std::runtime_error("bad --http address " + address);
+    asio::io_context io(1);
+    net::client_options o;
+    o.allow_plain_http = true; // the address is this machine's or the operator's own
+    net::http_connection conn(io.get_executor(), *origin, o, nullptr);
+    net::header_list headers;
+    if (auto token = s.get("SFBRIDGE_HTTP_TOKEN"); !token.empty()) {
+        while (std::isspace(static_cast<unsigned char>(token.back())))
+            token.pop_back();
+        headers.emplace_back("Authorization", "Bearer " + token);
+    }
+    return run_sync(io, [&]() -> asio::awaitable<int> {
+        net::http_response r;
+        net::diagnostics d;
+        if (co_await conn.async_request(http::verb::get, "/status", std::string(), headers, r, d,
+                                        std::chrono::seconds(10))) {
+            log::error("sfbridge", "sfbridge is not answering at " + address + ": " + d.summary());
+            co_return 2;
+        }
+        if (r.status != 200) {
+            log::error("sfbridge", "GET /status at " + address + " answered " +
+                                       std::to_string(r.status) +
+                                       (r.status == 401 ? " (set SFBRIDGE_HTTP_TOKEN)" : ""));
+            co_return 2;
+        }
+        std::printf("%s\n", r.body.c_str());
+        co_return 0;
+    }());
+}
+
+} // namespace
+
 int run_admin_command(const settings& s, const cli& c, const std::string& what) {
+    if (what == "status" && c.has("json"))
+        return status_json_from_process(s, c);
     const std::string schema = option_or_setting(c, "schema", s, "SFBRIDGE_SCHEMA", "salesforce");
     if (!mappings::ddl::is_valid_schema_name(schema))
         throw std::runtime_error("bad schema name " + schema);

@@ -19,6 +19,8 @@ usage:
   sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
                                                starts within 2 s, else the next start does)
   sfbridge status                              per mapping: state, rows, last event, lag, errors
+  sfbridge status --json                       the running process's /status (needs its
+                                               SFBRIDGE_HTTP address and token)
   sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
   sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
   sfbridge tail CHANNEL [--replay ID]          print a channel's events as JSON lines
@@ -66,6 +68,8 @@ cli parse_args(int argc, const char* const* argv) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") {
             c.options["help"] = "1";
+        } else if (a == "--json") { // a flag, of `status`
+            c.options["json"] = "1";
         } else if (a.rfind("--", 0) == 0) {
             if (i + 1 >= argc)
                 throw std::runtime_error("option " + a + " needs a value");

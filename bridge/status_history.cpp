@@ -27,7 +27,9 @@ void status_history::add(const status_snapshot& s) {
     t.at_ms = s.now_ms;
     for (const auto& m : s.mappings) {
         t.inbound.merge(m.inbound_latency); // every mapping summed
-        t.changes += static_cast<double>(m.stats.events + m.stats.polled);
+        // Streamed changes only: a poll reads its overlap again, so what it fetched is no
+        // measure of what changed.
+        t.changes += static_cast<double>(m.stats.events);
     }
     for (const auto& [object, h] : s.writes.latency)
         t.outbound.merge(h);

@@ -35,7 +35,8 @@ struct status_sample {
     std::int64_t at_ms = 0;
     // Seconds, over the window before the sample; none when nothing was observed then.
     std::optional<double> inbound_p50, inbound_p99, outbound_p50, outbound_p99;
-    double changes_per_second = 0; // both directions, over the second before the sample
+    // Changes streamed in and writes answered, over the second before the sample.
+    double changes_per_second = 0;
 };
 
 struct status_snapshot {

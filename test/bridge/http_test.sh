@@ -11,41 +11,14 @@ PROMETHEUS=$(command -v prometheus || echo /usr/bin/prometheus)
 TMP=$(mktemp -d)
 SCHEMA=http_$$
 TOKEN="http-test-token-$$-secret"
-cleanup() {
-    kill "${PROM_PID:-}" "${PID:-}" "${SIM_PID:-}" 2>/dev/null
-    wait 2>/dev/null
-    psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds or the deadline passes.
-until_ok() {
-    local deadline=$(( $(date +%s) + $1 )); shift
-    until "$@"; do
-        (( $(date +%s) < deadline )) || return 1
-        sleep 0.2
-    done
-}
+source "$(dirname "$0")/endpoint_lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-"$SFSIM" --listen 127.0.0.1:0 >"$TMP/sfsim.log" 2>&1 &
-SIM_PID=$!
-until_ok 30 grep -q "^listening on " "$TMP/sfsim.log" || { bad "sfsim did not start"; exit 1; }
-URL=$(sed -n 's/^listening on //p' "$TMP/sfsim.log")
+start_sfsim "$SFSIM"
 curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Before the start"}]' >/dev/null
 
-export DATABASE_URL="$SFBRIDGE_TEST_PG_DSN" SALESFORCE_LOGIN_URL="$URL"
-export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
-export SALESFORCE_USERNAME=integration@sfsim.test SALESFORCE_PASSWORD=sfsim-password
 printf '{"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}}]}' >"$TMP/m.json"
-SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" run --mappings "$TMP/m.json" --schema "$SCHEMA" \
-    --http 127.0.0.1:0 >"$TMP/run.log" 2>&1 &
-PID=$!
-until_ok 60 grep -q 'msg="serving /healthz' "$TMP/run.log" || { bad "no endpoint"; cat "$TMP/run.log"; exit 1; }
-ADDR=$(sed -n 's/.*msg="serving \/healthz.* address=\([0-9.:]*\).*/\1/p' "$TMP/run.log" | head -1)
+start_sfbridge "$SFBRIDGE" "$TMP/m.json" "$TOKEN"
 H="http://$ADDR"
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
 
@@ -60,6 +33,15 @@ else bad "/readyz never 200: $(cat "$TMP/body")"; fi
 AUTH=(-H "Authorization: Bearer $TOKEN")
 streaming() { [[ $(code "${AUTH[@]}" "$H/status") == 200 ]] && grep -q '"object":"Contact","table":"contact","state":"streaming"' "$TMP/body"; }
 until_ok 60 streaming && ok "/status shows the mapping streaming" || bad "/status: $(cat "$TMP/body")"
+
+# `sfbridge status --json` prints the same document, from the running process.
+if SFBRIDGE_HTTP=$ADDR SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" status --json >"$TMP/status.json" 2>"$TMP/status.err" \
+    && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["mappings"][0]["object"] == "Contact"' "$TMP/status.json"; then
+    ok "status --json prints /status"
+else bad "status --json: $(cat "$TMP/status.err")"; fi
+SFBRIDGE_HTTP=$ADDR "$SFBRIDGE" status --json >/dev/null 2>"$TMP/status.err"; rc=$?
+[[ $rc -eq 2 ]] && grep -q "answered 401 (set SFBRIDGE_HTTP_TOKEN)" "$TMP/status.err" \
+    && ok "status --json without the token: exit 2, says why" || bad "status --json without token: $rc $(cat "$TMP/status.err")"
 
 # A change in Salesforce shows in the counters.
 stream_count() {

@@ -11,23 +11,7 @@ CHROMIUM=$(command -v chromium || echo /usr/bin/chromium)
 TMP=$(mktemp -d)
 SCHEMA=page_$$
 TOKEN="page-test-token-$$"
-cleanup() {
-    kill "${PID:-}" "${SIM_PID:-}" 2>/dev/null
-    wait 2>/dev/null
-    psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-until_ok() {
-    local deadline=$(( $(date +%s) + $1 )); shift
-    until "$@"; do
-        (( $(date +%s) < deadline )) || return 1
-        sleep 0.2
-    done
-}
+source "$(dirname "$0")/endpoint_lib.sh"
 [[ -x "$CHROMIUM" ]] || { bad "chromium is not installed (Debian's chromium; ./scripts/test installs it)"; exit 1; }
 # As root, on a machine with no network beyond loopback (see the machine notes).
 browser() {
@@ -37,22 +21,12 @@ browser() {
         --virtual-time-budget=5000 "$@" 2>>"$TMP/chromium.log"
 }
 
-"$SFSIM" --listen 127.0.0.1:0 >"$TMP/sfsim.log" 2>&1 &
-SIM_PID=$!
-until_ok 30 grep -q "^listening on " "$TMP/sfsim.log" || { bad "sfsim did not start"; exit 1; }
-URL=$(sed -n 's/^listening on //p' "$TMP/sfsim.log")
+start_sfsim "$SFSIM"
 curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"One"},{"LastName":"Two"}]' >/dev/null
 curl -sf -X PUT "$URL/__sim/validation-rules" \
     -d '[{"object":"Contact","field":"LastName","equals":"Refused by a rule","message":"Not this one."}]' >/dev/null
-export DATABASE_URL="$SFBRIDGE_TEST_PG_DSN" SALESFORCE_LOGIN_URL="$URL"
-export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
-export SALESFORCE_USERNAME=integration@sfsim.test SALESFORCE_PASSWORD=sfsim-password
 printf '{"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,"fields":{"Id":{},"LastName":{}}}},{"object_name":"Account","config":{"access":"read_only","sf_notify_enabled":false,"sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]}' >"$TMP/m.json"
-SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" run --mappings "$TMP/m.json" --schema "$SCHEMA" \
-    --http 127.0.0.1:0 >"$TMP/run.log" 2>&1 &
-PID=$!
-until_ok 60 grep -q 'msg="serving /healthz' "$TMP/run.log" || { bad "no endpoint"; cat "$TMP/run.log"; exit 1; }
-ADDR=$(sed -n 's/.*msg="serving \/healthz.* address=\([0-9.:]*\).*/\1/p' "$TMP/run.log" | head -1)
+start_sfbridge "$SFBRIDGE" "$TMP/m.json" "$TOKEN"
 ready() { curl -sf "http://$ADDR/readyz" >/dev/null; }
 until_ok 120 ready || bad "not ready"
 psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VALUES ('Refused by a rule'), ('Accepted')"
