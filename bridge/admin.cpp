@@ -151,9 +151,10 @@ int status_json_from_process(const settings& s, const cli& c) {
     net::http_connection conn(io.get_executor(), *origin, o, nullptr);
     net::header_list headers;
     if (auto token = s.get("SFBRIDGE_HTTP_TOKEN"); !token.empty()) {
-        while (std::isspace(static_cast<unsigned char>(token.back())))
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
             token.pop_back();
-        headers.emplace_back("Authorization", "Bearer " + token);
+        if (!token.empty())
+            headers.emplace_back("Authorization", "Bearer " + token);
     }
     return run_sync(io, [&]() -> asio::awaitable<int> {
         net::http_response r;

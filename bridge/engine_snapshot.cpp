@@ -2,6 +2,7 @@
 #include "bridge/engine.hpp"
 #include "bridge/stream_ingest.hpp"
 #include "core/calendar.hpp"
+#include "pg/connection.hpp"
 
 #include <chrono>
 
@@ -19,6 +20,7 @@ status_snapshot engine::snapshot() const {
     s.starting = !running_;
     s.stopping = stop_.stopping();
     s.dead_loops = ended_loops_;
+    s.postgres_sessions_opened = pg::connection::opened_total();
     const auto day = salesforce::api_usage::day_of(std::chrono::system_clock::now());
     const bool connected = stream_ && stream_->connected();
     for (const auto& rt : maps_) {
@@ -37,6 +39,7 @@ status_snapshot engine::snapshot() const {
         m.last_poll_ms = rt->last_poll_ms;
         m.stats = rt->stats;
         m.inbound_latency = rt->inbound_latency;
+        m.batch_rows = rt->batch_rows;
         if (rest_)
             m.api_calls_today = rest_->usage().calls_today(rt->m.object_name, day);
         s.mappings.push_back(std::move(m));
@@ -47,6 +50,7 @@ status_snapshot engine::snapshot() const {
     }
     if (rest_) {
         s.api_calls_total = rest_->usage().total_calls();
+        s.salesforce_retries = rest_->retries_by_cause();
         if (const auto org = rest_->usage().org_usage()) {
             s.org_api_used = org->used;
             s.org_api_max = org->max;

@@ -249,7 +249,9 @@ net::response answer(const net::request& req, const status_snapshot& s, const ht
         // data; its script asks /status, with the token given in the URL's fragment.
         auto r = reply(http::status::ok, "text/html; charset=utf-8", std::string(status_page_html));
         r.set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
-                                         "style-src 'unsafe-inline'; img-src 'self' data:");
+                                         "style-src 'unsafe-inline'; img-src 'self' data:; "
+                                         "frame-ancestors 'none'; base-uri 'none'; "
+                                         "form-action 'none'");
         return r;
     }
     if (!authorized(req[http::field::authorization], o.token)) {

@@ -75,6 +75,8 @@ struct mapping_runtime {
     // in seconds, the clock offset taken off).
     std::vector<std::int64_t> batch_event_ms;
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};
+    // Rows per stream transaction (a batch grows with the load while the previous commits).
+    prometheus::histogram batch_rows{prometheus::batch_buckets()};
     std::int64_t deleted_high_water_ms = 0;
     // Where the next retry of refused records starts (their first error's id): each retry takes
     // the next ones, so that records refused for good cannot starve the others.

@@ -79,6 +79,11 @@ void inbound(prometheus::writer& w, const status_snapshot& s) {
         if (!m.channel.empty())
             w.sample("sfbridge_inbound_latency_seconds", {{"mapping", m.object}},
                      m.inbound_latency);
+    w.family("sfbridge_stream_batch_rows", "histogram",
+             "Changes per stream transaction (one per batch, with its replay id).");
+    for (const auto& m : s.mappings)
+        if (!m.channel.empty())
+            w.sample("sfbridge_stream_batch_rows", {{"mapping", m.object}}, m.batch_rows);
     per_mapping(w, s, "sfbridge_salesforce_api_calls_today", "gauge",
                 "Salesforce API calls made for the mapping this UTC day (its daily budget).",
                 [](m_t m) { return static_cast<double>(m.api_calls_today); });
@@ -120,6 +125,17 @@ void process(prometheus::writer& w, const status_snapshot& s) {
         w.family("sfbridge_salesforce_org_api_limit", "gauge", "The org's daily API limit.");
         w.sample("sfbridge_salesforce_org_api_limit", {}, static_cast<double>(*s.org_api_max));
     }
+    w.family("sfbridge_salesforce_retries_total", "counter",
+             "Salesforce calls sent again, by cause: network (no answer), lock, server (5xx).");
+    for (const char* cause : {"network", "lock", "server"}) {
+        const auto it = s.salesforce_retries.find(cause);
+        w.sample("sfbridge_salesforce_retries_total", {{"cause", cause}},
+                 it == s.salesforce_retries.end() ? 0.0 : static_cast<double>(it->second));
+    }
+    w.family("sfbridge_postgres_sessions_opened_total", "counter",
+             "Postgres sessions opened since start; growth past the sessions kept is reconnects.");
+    w.sample("sfbridge_postgres_sessions_opened_total", {},
+             static_cast<double>(s.postgres_sessions_opened));
     // The standard process metrics' names, as client libraries export them.
     w.family("process_start_time_seconds", "gauge", "Start time of the process, Unix seconds.");
     w.sample("process_start_time_seconds", {}, static_cast<double>(s.started_ms) / 1000.0);

@@ -5,9 +5,13 @@ namespace sfbridge::bridge {
 std::optional<double> quantile_between(const prometheus::histogram& later,
                                        const prometheus::histogram& earlier, double q) {
     const auto& le = later.upper_bounds();
-    const auto count = later.count() - earlier.count();
-    if (count == 0 || earlier.upper_bounds() != le)
+    // Histograms only grow; one that went down (it never does today) tells nothing.
+    if (later.count() <= earlier.count() || earlier.upper_bounds() != le)
         return std::nullopt;
+    for (std::size_t i = 0; i < le.size(); ++i)
+        if (later.cumulative(i) < earlier.cumulative(i))
+            return std::nullopt;
+    const auto count = later.count() - earlier.count();
     const double rank = q * static_cast<double>(count);
     double below = 0;
     for (std::size_t i = 0; i < le.size(); ++i) {
@@ -49,7 +53,7 @@ void status_history::add(const status_snapshot& s) {
             x.changes_per_second = (t.changes - previous.changes) / seconds;
     }
     totals_.push_back(std::move(t));
-    while (totals_.size() > window_ + 1)
+    while (totals_.size() > window_) // the next sample looks back window_ seconds
         totals_.pop_front();
     samples_.push_back(x);
     while (samples_.size() > capacity_)

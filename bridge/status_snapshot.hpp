@@ -4,6 +4,7 @@
 #include "bridge/writeback.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct mapping_snapshot {
     std::int64_t api_calls_today = 0;
     mapping_stats stats;
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};
+    prometheus::histogram batch_rows{prometheus::batch_buckets()};
 };
 
 struct status_sample {
@@ -51,6 +53,8 @@ struct status_snapshot {
     bool has_writeback = false;
     writeback_stats writes;
     std::int64_t api_calls_total = 0;
+    std::map<std::string, std::uint64_t> salesforce_retries; // by cause
+    std::uint64_t postgres_sessions_opened = 0;
     std::optional<std::int64_t> org_api_used, org_api_max;
     // The process, from /proc/self (0 when unreadable).
     double resident_bytes = 0;

@@ -336,6 +336,8 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
                 static_cast<double>(std::max<std::int64_t>(0, now - (t - m.sf_clock_offset_ms))) /
                 1000.0);
         m.batch_event_ms.clear();
+        if (!m.batch->empty())
+            m.batch_rows.observe(static_cast<double>(m.batch->size()));
         m.batch->clear();
         if (m.pending_replay) {
             m.replay_id = m.pending_replay;

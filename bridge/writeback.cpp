@@ -188,8 +188,15 @@ void writeback::recorded(const std::vector<entry*>& done) {
         }
         ++stats_.failed;
         const auto* m = mapping_for(e->table);
-        stats_.refused.push_back({now, m ? m->object_name : e->table, e->action_text, e->record_id,
-                                  (e->error_code + ": " + e->message).substr(0, 500)});
+        std::string error = e->error_code + ": " + e->message;
+        if (error.size() > 500) { // cut at a character's start: the text goes out as JSON
+            std::size_t cut = 500;
+            while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80)
+                --cut;
+            error.resize(cut);
+        }
+        stats_.refused.push_back(
+            {now, m ? m->object_name : e->table, e->action_text, e->record_id, std::move(error)});
         if (stats_.refused.size() > writeback_stats::recent_refusals)
             stats_.refused.pop_front();
         log::warn("writeback", "Salesforce refused a write",

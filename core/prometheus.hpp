@@ -46,6 +46,8 @@ private:
 
 // Latency buckets from half a millisecond to a minute, in seconds.
 [[nodiscard]] std::vector<double> latency_buckets();
+// Counts of rows per batch, from 1 to the largest batch sfbridge writes (max_batch 5000).
+[[nodiscard]] std::vector<double> batch_buckets();
 
 // Writes families one after another: family() once, then that family's samples. A name or
 // label name that is not valid is a programming error (std::invalid_argument).

@@ -58,6 +58,10 @@ class connection {
 public:
     using clock = std::chrono::steady_clock;
 
+    // Sessions opened by this process so far (one thread, no lock): more than the connections
+    // it keeps means reconnects, which metrics show.
+    [[nodiscard]] static std::uint64_t opened_total() noexcept { return opened_total_; }
+
     explicit connection(asio::any_io_executor ex);
     ~connection();
     connection(const connection&) = delete;
@@ -127,6 +131,7 @@ public:
     [[nodiscard]] asio::any_io_executor get_executor() const noexcept { return executor_; }
 
 private:
+    static inline std::uint64_t opened_total_ = 0;
     enum class state { closed, connecting, idle, busy, copy_in, broken };
     class op_scope;
     using wait_type = asio::posix::descriptor_base::wait_type;

@@ -73,6 +73,7 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
     ++op_generation_;
     state_ = state::idle;
     log::debug("pg", "connected", {{"backend_pid", PQbackendPID(conn_)}});
+    ++opened_total_;
     co_return error_code{};
 }
 

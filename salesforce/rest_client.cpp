@@ -190,6 +190,7 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
             if (ec == net::condition::retryable && (idempotent || never_sent(ec)) &&
                 attempt < cfg_.max_attempts) {
                 ++retries_;
+                ++retries_by_cause_["network"];
                 co_await backoff(attempt);
                 continue;
             }
@@ -248,6 +249,7 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
         const bool not_processed = lock || (out.status == 503 && !diag.error_code.empty());
         if (transient && (idempotent || not_processed) && attempt < cfg_.max_attempts) {
             ++retries_;
+            ++retries_by_cause_[lock ? "lock" : "server"];
             co_await backoff(attempt);
             continue;
         }

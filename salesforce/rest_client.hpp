@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -95,6 +96,10 @@ public:
     [[nodiscard]] api_usage& usage() noexcept { return usage_; }
     [[nodiscard]] std::size_t logins() const noexcept { return logins_; }
     [[nodiscard]] std::size_t retries() const noexcept { return retries_; }
+    // The same by cause: "network" (no answer), "lock" (UNABLE_TO_LOCK_ROW), "server" (5xx).
+    [[nodiscard]] const std::map<std::string, std::uint64_t>& retries_by_cause() const noexcept {
+        return retries_by_cause_;
+    }
 
     // Describe of one object (JSON text) and of the org (describeGlobal).
     boost::asio::awaitable<boost::system::error_code>
@@ -141,6 +146,7 @@ private:
     std::minstd_rand rng_;
     std::size_t logins_ = 0;
     std::size_t retries_ = 0;
+    std::map<std::string, std::uint64_t> retries_by_cause_;
 };
 
 // Reads Salesforce's error body ([{"message","errorCode","fields"}] or one such object) into

@@ -230,12 +230,16 @@ TEST_CASE("the status page's samples take quantiles and rates over their windows
     REQUIRE(hist.samples().back().inbound_p50);
     CHECK(*hist.samples().back().inbound_p50 > 0.001);
     CHECK(*hist.samples().back().inbound_p50 <= 0.0025);
-    for (int i = 0; i < 3; ++i) {
-        s.now_ms += 1000;
-        hist.add(s);
-    }
-    CHECK(hist.samples().size() == 3);              // the capacity
-    CHECK_FALSE(hist.samples().back().inbound_p50); // the window (2 samples) saw nothing
+    s.now_ms += 1000;
+    hist.add(s); // the window (two samples back) still holds the observation
+    CHECK(hist.samples().back().inbound_p50);
+    s.now_ms += 1000;
+    hist.add(s); // and now no longer
+    CHECK_FALSE(hist.samples().back().inbound_p50);
+    s.now_ms += 1000;
+    hist.add(s);
+    CHECK(hist.samples().size() == 3); // the capacity
+    CHECK_FALSE(hist.samples().back().inbound_p50);
     CHECK(hist.samples().back().changes_per_second == 0);
 }
 
