@@ -153,23 +153,31 @@ asio::awaitable<void> trigger_log::wait(std::chrono::milliseconds sweep) {
     (void)co_await conn_.async_receive_notification(n, d, sweep);
 }
 
-asio::awaitable<error_code> trigger_log::begin_locked(const std::vector<std::string>& objects,
-                                                      pg::diagnostics& d) {
-    std::string sql = "BEGIN";
-    for (const auto& o : objects)
-        sql += "; SELECT pg_advisory_xact_lock(" + state_sql::mapping_lock_key(o) + ")";
+asio::awaitable<error_code> trigger_log::lock_mappings(const std::vector<std::string>& objects,
+                                                       pg::diagnostics& d) {
+    std::string sql;
+    for (const auto& o : objects) // one statement each: taken in order, never half a statement
+        sql += (sql.empty() ? "" : "; ") + std::string("SELECT pg_advisory_lock(") +
+               state_sql::mapping_lock_key(o) + ")";
     co_return co_await conn_.async_exec(sql, d);
 }
 
+asio::awaitable<error_code> trigger_log::begin(pg::diagnostics& d) {
+    co_return co_await conn_.async_exec("BEGIN", d);
+}
+
 asio::awaitable<error_code> trigger_log::commit(pg::diagnostics& d) {
-    co_return co_await conn_.async_exec("COMMIT", d);
+    if (auto ec = co_await conn_.async_exec("COMMIT", d))
+        co_return ec;
+    co_return co_await conn_.async_exec("SELECT pg_advisory_unlock_all()", d);
 }
 
 asio::awaitable<void> trigger_log::rollback() {
     if (!conn_.is_open())
         co_return;
     pg::diagnostics ignore;
-    if (co_await conn_.async_exec("ROLLBACK", ignore))
+    // ROLLBACK outside a transaction only warns; the locks go either way, or with the session.
+    if (co_await conn_.async_exec("ROLLBACK; SELECT pg_advisory_unlock_all()", ignore))
         conn_.close(); // a session that cannot even roll back is reopened
 }
 

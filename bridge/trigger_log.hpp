@@ -60,11 +60,17 @@ public:
     // Until a NOTIFY, the sweep interval or cancel_wait().
     boost::asio::awaitable<void> wait(std::chrono::milliseconds sweep);
 
-    // BEGIN, then the mappings' advisory locks (held until commit()).
+    // The mappings' advisory locks, for this session (held until commit() or rollback(), or
+    // the session's end), outside any transaction: the reads and the Salesforce calls that
+    // follow hold no lock on the app's tables, so an app's DDL (a migration, a trigger) never
+    // waits for a call in flight, nor do the app's queries queued behind it (seed 1060).
     boost::asio::awaitable<boost::system::error_code>
-    begin_locked(const std::vector<std::string>& objects, pg::diagnostics& diag);
+    lock_mappings(const std::vector<std::string>& objects, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code> begin(pg::diagnostics& diag);
+    // COMMIT, then the mappings' locks released.
     boost::asio::awaitable<boost::system::error_code> commit(pg::diagnostics& diag);
-    // Ends a failed transaction (best effort: a lost session has none left).
+    // Ends a failed transaction and releases the locks (best effort: a lost session has
+    // neither left).
     boost::asio::awaitable<void> rollback();
     // Which of these record ids still have a row in the table.
     boost::asio::awaitable<boost::system::error_code>

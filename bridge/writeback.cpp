@@ -94,8 +94,8 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         for (auto& [table, es] : work.inserts)
             objects.push_back(mapping_for(table)->object_name);
         pg::diagnostics d;
-        if (co_await log_.begin_locked(objects, d)) {
-            co_await log_.rollback(); // an aborted transaction would refuse everything after
+        if (co_await log_.lock_mappings(objects, d)) {
+            co_await log_.rollback(); // the locks taken, if any, go
             co_return true;
         }
         for (const auto& table : insert_order(work.inserts, find)) {
@@ -106,8 +106,12 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         }
         auto first = unrecorded(batch);
         std::erase_if(first, [](const entry* e) { return !e->stamp_error.empty(); }); // (below)
-        auto ec = co_await record(first, true); // sfids in the rows before updates look for them
-        if (!ec)                                // a restart reconciles them too
+        // The sfids into the rows in one transaction, before updates look for them, and only
+        // then the locks released.
+        auto ec = co_await log_.begin(d);
+        if (!ec)
+            ec = co_await record(first, true);
+        if (!ec) // a restart reconciles them too
             ec = co_await log_.mark_unknown(batch, d);
         if (!ec)
             ec = co_await log_.commit(d);

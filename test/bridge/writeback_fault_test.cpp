@@ -136,6 +136,49 @@ TEST_CASE("a create answered after the client's deadline is found and not sent a
                        std::chrono::milliseconds(1500));
 }
 
+// Seed 1060: the write-back read the app's table in the transaction that holds the mapping's
+// lock across the create call, so its lock on the table lasted as long as the call, and an app's
+// DDL (and every query queued behind it) waited for Salesforce. The lock is taken for the
+// session now, and the reads before the call hold none.
+TEST_CASE("an app's DDL on a mapped table does not wait for a create call in flight",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "CREATE FUNCTION " + h.schema +
+                                        ".app_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                        "RETURN NEW; END $$; CREATE TRIGGER app_noop BEFORE UPDATE "
+                                        "ON " +
+                                        t + " FOR EACH ROW EXECUTE FUNCTION " + h.schema +
+                                        ".app_noop()");
+            // Salesforce applies the create and answers 20 s later.
+            co_await h.send(http::verb::put, "/__sim/faults",
+                            R"({"afterApply":{"action":"delay","delayMs":20000,)"
+                            R"("api":"collections","object":"Contact","count":1}})");
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('In flight')");
+            bool ok = co_await sim_holds(h, "Contact", 1);
+            REQUIRE(ok); // the call is in flight: applied, its answer held back
+            co_await must_exec(app, "SET lock_timeout = '5s'");
+            co_await must_exec(app, "DROP TRIGGER app_noop ON " + t); // would time out
+            co_await must_exec(app, "RESET lock_timeout");
+            co_await h.send(http::verb::put, "/__sim/faults", "{}");
+            ok = co_await eventually(app, "SELECT state FROM " + log, "SUCCESS", 60);
+            CHECK(ok);
+            auto rows = co_await must_query(app, "SELECT count(*), count(sfid) FROM " + t);
+            CHECK(rows.value(0, 0) == "1"); // the echo waited for the lock: no second row
+            CHECK(rows.value(0, 1) == "1");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 // The lookup asks for records created since the write's capture: in Salesforce's clock, or
 // with Salesforce ten minutes behind (past the lookup's five-minute margin) it finds nothing
 // and the record is created twice.
