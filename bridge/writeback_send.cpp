@@ -170,10 +170,17 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
                        {"sfid", k.sfid},
                        {"field", k.field},
                        {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
-        if (co_await log_.record_conflicts(m, plan.conflicts, d))
-            log::warn("writeback", "recording conflicts failed", {{"error", d.summary()}});
-        else
-            stats_.conflicts += plan.conflicts.size();
+        if (co_await log_.record_conflicts(m, plan.conflicts, d)) {
+            // Nothing of these updates is sent before their conflicts are recorded: the losing
+            // values would be gone with no trace (seed 1070). The batch goes again, judged anew.
+            log::warn("writeback", "recording conflicts failed; the updates wait",
+                      {{"error", d.summary()}});
+            for (auto* e : es)
+                if (e->outcome == writeback_entry::result::conflict)
+                    e->outcome = writeback_entry::result::pending;
+            co_return true;
+        }
+        stats_.conflicts += plan.conflicts.size();
     }
     // Round k sends every record's k-th change; a record whose earlier change is still pending
     // (a transient failure) sends nothing more in this batch, so its writes stay in order.

@@ -179,6 +179,67 @@ TEST_CASE("an app's DDL on a mapped table does not wait for a create call in fli
         std::chrono::seconds(180));
 }
 
+// Seed 1070: Postgres went away as a conflict was being recorded; the update was planned without
+// its losing field all the same, so the app's value was gone with no conflict row. Now the
+// updates wait until their conflicts are recorded. (The app's trigger on _sfbridge_conflicts
+// stands in for the lost session: it refuses until the gate opens, counting its refusals.)
+TEST_CASE("a conflict that cannot be recorded holds its update back until it is",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Contested')");
+            bool ok = co_await eventually(app, "SELECT (sfid IS NOT NULL)::text FROM " + t, "true");
+            REQUIRE(ok);
+            const std::string sfid((co_await must_query(app, "SELECT sfid FROM " + t)).value(0, 0));
+            co_await h.stop();
+            co_await must_exec(
+                app, "CREATE TABLE " + h.schema + ".gate (open boolean); INSERT INTO " + h.schema +
+                         ".gate VALUES (false); CREATE SEQUENCE " + h.schema + ".refusals");
+            co_await must_exec(
+                app, "CREATE FUNCTION " + h.schema +
+                         ".refuse_conflicts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NOT "
+                         "(SELECT open FROM " +
+                         h.schema + ".gate) THEN PERFORM nextval('" + h.schema +
+                         ".refusals'); RAISE EXCEPTION 'not now'; END IF; RETURN NEW; END $$; "
+                         "CREATE TRIGGER refuse BEFORE INSERT ON " +
+                         h.schema + "._sfbridge_conflicts FOR EACH ROW EXECUTE FUNCTION " +
+                         h.schema + ".refuse_conflicts()");
+            // The app edits the title, then a Salesforce user does: Salesforce's is later.
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'From the app'");
+            co_await sleep_ms(30);
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + sfid + R"(","Title":"From Salesforce"}])");
+            co_await h.start(cfg);
+            ok = co_await eventually(
+                app, "SELECT (last_value >= 1 AND is_called)::text FROM " + h.schema + ".refusals",
+                "true", 60);
+            REQUIRE(ok); // a recording was refused
+            auto state =
+                co_await must_query(app, "SELECT state FROM " + log + " WHERE action = 'UPDATE'");
+            CHECK(state.value(0, 0) != "CONFLICT"); // not settled without its record
+            co_await must_exec(app, "UPDATE " + h.schema + ".gate SET open = true");
+            ok = co_await eventually(app, "SELECT state FROM " + log + " WHERE action = 'UPDATE'",
+                                     "CONFLICT", 60);
+            CHECK(ok);
+            auto k = co_await must_query(app, "SELECT winner, kept_value, lost_value FROM " +
+                                                  h.schema + "._sfbridge_conflicts");
+            REQUIRE(k.rows() == 1);
+            CHECK(k.value(0, 0) == "salesforce");
+            CHECK(k.value(0, 1) == "From Salesforce");
+            CHECK(k.value(0, 2) == "From the app");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
 // The lookup asks for records created since the write's capture: in Salesforce's clock, or
 // with Salesforce ten minutes behind (past the lookup's five-minute margin) it finds nothing
 // and the record is created twice.
