@@ -83,20 +83,25 @@ std::int64_t now_ms() noexcept {
         .count();
 }
 
+namespace {
+// `n` decimal digits of `t` at `at` (the caller checked the length) into `out`.
+bool digits(std::string_view t, std::size_t at, std::size_t n, int& out) noexcept {
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+        out = out * 10 + (t[i] - '0');
+    }
+    return true;
+}
+} // namespace
+
 std::optional<std::int64_t> parse_http_date(std::string_view t) noexcept {
     // "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters at fixed places.
     if (t.size() != 29 || t.substr(3, 2) != ", " || t[7] != ' ' || t[11] != ' ' || t[16] != ' ' ||
         t[19] != ':' || t[22] != ':' || t.substr(25) != " GMT")
         return std::nullopt;
-    auto number = [&](std::size_t at, std::size_t n, int& out) {
-        out = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (t[i] < '0' || t[i] > '9')
-                return false;
-            out = out * 10 + (t[i] - '0');
-        }
-        return true;
-    };
+    auto number = [&](std::size_t at, std::size_t n, int& out) { return digits(t, at, n, out); };
     static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const std::size_t mon = months.find(t.substr(8, 3));
     int d = 0, y = 0, hh = 0, mm = 0, ss = 0;
@@ -114,15 +119,7 @@ std::optional<std::int64_t> parse_utc_datetime(std::string_view t) noexcept {
     // "YYYY-MM-DDTHH:MM:SS" then ".fff" or not, then "Z", "+0000" or "+00:00".
     if (t.size() < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
         return std::nullopt;
-    auto number = [&](std::size_t at, std::size_t n, int& out) {
-        out = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (t[i] < '0' || t[i] > '9')
-                return false;
-            out = out * 10 + (t[i] - '0');
-        }
-        return true;
-    };
+    auto number = [&](std::size_t at, std::size_t n, int& out) { return digits(t, at, n, out); };
     int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0, ms = 0;
     if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d) || !number(11, 2, hh) ||
         !number(14, 2, mm) || !number(17, 2, ss))
