@@ -97,6 +97,21 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
     n("deletes", m.stats.deletes);
     n("errors", m.stats.errors);
     w.key("api_calls_today").integer(m.api_calls_today);
+    if (m.read_write && s.has_writeback) {
+        // Rows the app changed that are not sent yet: NEW (not claimed), PENDING (being sent,
+        // or held back after a transient failure). Null before the first count.
+        w.key("writeback_queue");
+        if (s.writes.queue_counted_ms == 0) {
+            w.null();
+        } else {
+            const auto it = s.writes.queue.find(m.object);
+            const waiting_rows q = it == s.writes.queue.end() ? waiting_rows{} : it->second;
+            w.begin_object();
+            w.key("new").integer(q.fresh);
+            w.key("pending").integer(q.pending);
+            w.end_object();
+        }
+    }
     if (!m.channel.empty()) {
         w.key("inbound_latency_seconds");
         histogram_json(w, m.inbound_latency);
@@ -187,6 +202,17 @@ std::string status_json(const status_snapshot& s) {
             w.member("mapping", r.mapping).member("action", r.action);
             w.key("record_id").integer(r.record_id);
             w.member("error", r.error);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("recent_conflicts").begin_array();
+        for (const auto& c : s.writes.recent_conflicts) {
+            w.begin_object();
+            w.key("seconds_ago").number(static_cast<double>(s.now_ms - c.at_ms) / 1000.0);
+            w.member("mapping", c.mapping);
+            w.key("record_id").integer(c.record_id);
+            w.member("sfid", c.sfid).member("field", c.field);
+            w.member("winner", c.salesforce_won ? "salesforce" : "postgres");
             w.end_object();
         }
         w.end_array();

@@ -106,6 +106,21 @@ void outbound(prometheus::writer& w, const status_snapshot& s) {
         "The app's commit to the outcome of its write recorded, per write Salesforce answered.");
     for (const auto& [object, h] : s.writes.latency)
         w.sample("sfbridge_writeback_latency_seconds", {{"mapping", object}}, h);
+    if (s.writes.queue_counted_ms != 0) {
+        w.family("sfbridge_writeback_queue_rows", "gauge",
+                 "App changes in _trigger_log not sent yet, by state: new (not claimed) and "
+                 "pending (being sent or waiting after a transient failure).");
+        for (const auto& m : s.mappings) {
+            if (!m.read_write)
+                continue;
+            const auto it = s.writes.queue.find(m.object);
+            const waiting_rows q = it == s.writes.queue.end() ? waiting_rows{} : it->second;
+            w.sample("sfbridge_writeback_queue_rows", {{"mapping", m.object}, {"state", "new"}},
+                     static_cast<double>(q.fresh));
+            w.sample("sfbridge_writeback_queue_rows", {{"mapping", m.object}, {"state", "pending"}},
+                     static_cast<double>(q.pending));
+        }
+    }
     w.family("sfbridge_conflicts_total", "counter",
              "Fields changed by both sides, recorded in _sfbridge_conflicts, since start.");
     w.sample("sfbridge_conflicts_total", {}, d(s.writes.conflicts));

@@ -366,4 +366,22 @@ asio::awaitable<void> trigger_log::archive(std::chrono::seconds after) {
         pg::params(static_cast<long>(after.count())), r, d);
 }
 
+asio::awaitable<error_code> trigger_log::count_waiting(std::map<std::string, waiting_rows>& out,
+                                                       pg::diagnostics& d) {
+    pg::result r;
+    // Counted from _trigger_log_idx_state_table_name.
+    auto ec = co_await conn_.async_query(
+        "SELECT table_name, count(*) FILTER (WHERE state = 'NEW'), count(*) FILTER (WHERE state "
+        "= 'PENDING') FROM " +
+            table("_trigger_log") + " WHERE state IN ('NEW', 'PENDING') GROUP BY table_name",
+        pg::params(), r, d);
+    if (ec)
+        co_return ec;
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i)
+        out[std::string(r.value(i, 0))] = {std::stoll(std::string(r.value(i, 1))),
+                                           std::stoll(std::string(r.value(i, 2)))};
+    co_return ec;
+}
+
 } // namespace sfbridge::bridge

@@ -22,6 +22,12 @@ namespace sfbridge::bridge {
 // not for the session or the server: recording the other rows alone then goes through.
 [[nodiscard]] bool refused_for_its_data(const std::string& sqlstate);
 
+// A table's rows in the trigger log that are still to be sent (the write-back's queue).
+struct waiting_rows {
+    std::int64_t fresh = 0;   // NEW: not claimed yet
+    std::int64_t pending = 0; // PENDING: claimed, being sent or held back after a failure
+};
+
 class trigger_log {
 public:
     trigger_log(boost::asio::any_io_executor ex, std::string schema);
@@ -137,6 +143,10 @@ public:
                      const std::vector<write_conflict>& conflicts, pg::diagnostics& diag);
     // Processed rows older than `after` move to _trigger_log_archive.
     boost::asio::awaitable<void> archive(std::chrono::seconds after);
+    // The rows waiting to be sent, by table name: NEW (not claimed) and PENDING (claimed, or
+    // held back after a transient failure). `out` is replaced.
+    boost::asio::awaitable<boost::system::error_code>
+    count_waiting(std::map<std::string, waiting_rows>& out, pg::diagnostics& diag);
 
 private:
     boost::asio::awaitable<boost::system::error_code>

@@ -177,40 +177,6 @@ std::vector<writeback::entry*> writeback::unrecorded(std::vector<entry>& batch) 
     return out;
 }
 
-void writeback::recorded(const std::vector<entry*>& done) {
-    const auto now = calendar::now_ms();
-    for (auto* e : done) {
-        e->recorded = true;
-        if (const auto* m = mapping_for(e->table); m && e->captured_ms > 0) {
-            auto [h, _] = stats_.latency.try_emplace(m->object_name, prometheus::latency_buckets());
-            h->second.observe(static_cast<double>(std::max<std::int64_t>(0, now - e->captured_ms)) /
-                              1000.0);
-        }
-        if (e->outcome != entry::result::failed) {
-            ++stats_.sent;
-            continue;
-        }
-        ++stats_.failed;
-        const auto* m = mapping_for(e->table);
-        std::string error = e->error_code + ": " + e->message;
-        if (error.size() > 500) { // cut at a character's start: the text goes out as JSON
-            std::size_t cut = 500;
-            while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80)
-                --cut;
-            error.resize(cut);
-        }
-        stats_.refused.push_back(
-            {now, m ? m->object_name : e->table, e->action_text, e->record_id, std::move(error)});
-        if (stats_.refused.size() > writeback_stats::recent_refusals)
-            stats_.refused.pop_front();
-        log::warn("writeback", "Salesforce refused a write",
-                  {{"table", e->table},
-                   {"record_id", static_cast<long long>(e->record_id)},
-                   {"action", e->action_text},
-                   {"error", e->error_code + ": " + e->message}});
-    }
-}
-
 // The outcomes Postgres takes are recorded; a row whose data it refuses (the app's trigger
 // raised for it) is recorded later, without holding back the others (see drain()).
 asio::awaitable<bool> writeback::record_known(std::vector<entry>& batch) {
@@ -336,6 +302,7 @@ asio::awaitable<void> writeback::drain(std::vector<entry>& batch) {
                       "anything is sent again"
                     : "some writes are not through yet, retrying",
             {{"pending", static_cast<unsigned long>(batch.size())}, {"unknown_outcome", unknown}});
+        co_await count_queue(false);
         co_await nap(retry.next());
     }
 }
@@ -413,6 +380,7 @@ asio::awaitable<void> writeback::run() {
         for (auto& e : batch)
             e.merged_into = nullptr; // settled: no pointer may outlive the move
         const std::size_t carried = batch.size();
+        co_await count_queue(false);
         pg::diagnostics d;
         log_.set_salesforce_clock_offset(salesforce_clock_offset());
         if (co_await log_.claim(cfg_.claim_batch, parked_tables(), batch, d)) {
@@ -431,6 +399,7 @@ asio::awaitable<void> writeback::run() {
         if (batch.empty()) {
             if (stopping_) // a stop during the claim: the wait would not see it
                 break;
+            co_await count_queue(true); // what the status shows while idle is not stale
             co_await log_.wait(cfg_.sweep);
             continue;
         }

@@ -78,8 +78,17 @@ struct refused_write {
     std::string error; // Salesforce's code and message, as `sfbridge errors` shows them
 };
 
+// A field both sides changed (the values are in _sfbridge_conflicts, not on the endpoint).
+struct noted_conflict {
+    std::int64_t at_ms = 0;
+    std::string mapping;
+    std::int64_t record_id = 0;
+    std::string sfid, field;
+    bool salesforce_won = false;
+};
+
 struct writeback_stats {
-    static constexpr std::size_t recent_refusals = 20;
+    static constexpr std::size_t recent_refusals = 20; // and recent conflicts
     std::size_t sent = 0;
     std::size_t failed = 0;
     std::size_t retried = 0;
@@ -87,7 +96,12 @@ struct writeback_stats {
     // Per mapping (object name): the app's commit (the trigger log's created_at) to the
     // outcome recorded, in seconds, for every write Salesforce answered.
     std::map<std::string, prometheus::histogram> latency;
-    std::deque<refused_write> refused; // newest last, at most recent_refusals
+    std::deque<refused_write> refused;           // newest last, at most recent_refusals
+    std::deque<noted_conflict> recent_conflicts; // newest last, likewise
+    // Rows still to be sent, per mapping (object name), as last counted (between batches, at
+    // most once a second); queue_counted_ms 0: never counted.
+    std::map<std::string, waiting_rows> queue;
+    std::int64_t queue_counted_ms = 0;
 };
 
 class writeback {
@@ -113,6 +127,9 @@ private:
     // Finished entries whose outcome is not in Postgres yet; marking them recorded.
     static std::vector<entry*> unrecorded(std::vector<entry>& batch);
     void recorded(const std::vector<entry*>& done);
+    void note_conflicts(const mappings::resolved_mapping& m,
+                        const std::vector<write_conflict>& conflicts);
+    boost::asio::awaitable<void> count_queue(bool going_idle);
     // Records every known outcome and drops those entries; true when Postgres failed.
     boost::asio::awaitable<bool> record_known(std::vector<entry>& batch);
     boost::asio::awaitable<void> keep_created(const std::vector<entry*>& done);
@@ -155,6 +172,7 @@ private:
     bool waiting_for_inbound_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
+    std::chrono::steady_clock::time_point queue_counted_{};
     struct parked {
         std::string object_name; // the budget's tag
         std::chrono::steady_clock::time_point until;

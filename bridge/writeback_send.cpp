@@ -180,7 +180,7 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
                     e->outcome = writeback_entry::result::pending;
             co_return true;
         }
-        stats_.conflicts += plan.conflicts.size();
+        note_conflicts(m, plan.conflicts);
     }
     // Round k sends every record's k-th change; a record whose earlier change is still pending
     // (a transient failure) sends nothing more in this batch, so its writes stay in order.

@@ -58,6 +58,22 @@ psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VA
 written() { curl -sf "${AUTH[@]}" "$H/metrics" | grep -q '^sfbridge_writeback_latency_seconds_count{mapping="Contact"} 1$'; }
 until_ok 60 written && ok "/metrics has the write-back's latency of the app's insert" \
     || bad "no write-back latency"
+# The write-back's queue: app changes Salesforce cannot take yet wait, counted by state, and
+# go once it answers again.
+queued() {
+    curl -sf "${AUTH[@]}" "$H/metrics" | awk '/^sfbridge_writeback_queue_rows\{mapping="Contact"/ { n += $2 } END { exit !(n + 0 >= 3) }'
+}
+emptied() {
+    curl -sf "${AUTH[@]}" "$H/status" | python3 -c 'import json,sys; q=json.load(sys.stdin)["mappings"][0]["writeback_queue"]; sys.exit(not (q and q["new"] == 0 and q["pending"] == 0))'
+}
+curl -sf -X PUT "$URL/__sim/faults" -d '{"unavailable":true}' >/dev/null
+psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VALUES ('Queued 1'), ('Queued 2'), ('Queued 3')"
+until_ok 60 queued && ok "/metrics counts the three writes waiting while Salesforce is unavailable" \
+    || bad "the queue did not show: $(curl -sf "${AUTH[@]}" "$H/metrics" | grep writeback_queue)"
+curl -sf -X PUT "$URL/__sim/faults" -d '{}' >/dev/null
+until_ok 120 emptied && ok "/status shows the queue empty once they are written" \
+    || bad "the queue did not empty: $(curl -sf "${AUTH[@]}" "$H/status" | head -c 600)"
+curl -sf "${AUTH[@]}" "$H/metrics" >"$TMP/metrics"
 for series in 'sfbridge_build_info{version=' 'sfbridge_inbound_latency_seconds_count{mapping="Contact"} ' 'sfbridge_stream_connected{mapping="Contact"} 1' \
     'process_resident_memory_bytes ' 'process_open_fds ' '# TYPE sfbridge_polls_total counter' \
     'sfbridge_stream_batch_rows_count{mapping="Contact"} ' 'sfbridge_salesforce_retries_total{cause="lock"} ' \
@@ -108,7 +124,8 @@ YAML
     else bad "Prometheus: $q stayed at $(value "$q")"; fi
     for e in 'sfbridge_stream_connected{mapping="Contact"}' 'sfbridge_replay_id{mapping="Contact"}' \
         'histogram_quantile(0.5, sfbridge_inbound_latency_seconds_bucket{mapping="Contact"})' \
-        'process_resident_memory_bytes{job="sfbridge"}' 'sfbridge_polls_total{mapping="Contact"}'; do
+        'process_resident_memory_bytes{job="sfbridge"}' 'sfbridge_polls_total{mapping="Contact"}' \
+        'sfbridge_writeback_queue_rows{mapping="Contact",state="pending"}'; do
         v=$(value "$e")
         [[ -n "$v" ]] && ok "Prometheus: $e = $v" || bad "Prometheus has no $e"
     done

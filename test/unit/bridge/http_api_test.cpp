@@ -147,6 +147,38 @@ TEST_CASE("the status JSON has every mapping's state, ages and counts", "[unit][
     CHECK(get("/status", s).result() == http::status::ok);
 }
 
+TEST_CASE("the status and the metrics show the write-back's queue and its recent conflicts",
+          "[unit][http]") {
+    auto s = running_snapshot();
+    // Before the write-back has counted: no figure, rather than a zero that is not known.
+    CHECK(bridge::status_json(s).find(R"("api_calls_today":12,"writeback_queue":null,)") !=
+          std::string::npos);
+    CHECK(bridge::metrics_text(s).find("sfbridge_writeback_queue_rows") == std::string::npos);
+    s.writes.queue_counted_ms = 999'000;
+    s.writes.queue["Contact"] = {3, 2};
+    s.writes.recent_conflicts.push_back(
+        {998'000, "Contact", 17, "003000000000001AAA", "LastName", true});
+    const auto body = bridge::status_json(s);
+    CHECK(body.find(R"("writeback_queue":{"new":3,"pending":2})") != std::string::npos);
+    // Account is read-only: no queue of its own.
+    CHECK(body.find(R"("object":"Account")") != std::string::npos);
+    CHECK(body.find(R"("writeback_queue")", body.find(R"("object":"Account")")) ==
+          std::string::npos);
+    CHECK(body.find(R"("recent_conflicts":[{"seconds_ago":2,"mapping":"Contact","record_id":17,)"
+                    R"("sfid":"003000000000001AAA","field":"LastName","winner":"salesforce"}])") !=
+          std::string::npos);
+    const auto text = bridge::metrics_text(s);
+    CHECK(text.find("sfbridge_writeback_queue_rows{mapping=\"Contact\",state=\"new\"} 3\n") !=
+          std::string::npos);
+    CHECK(text.find("sfbridge_writeback_queue_rows{mapping=\"Contact\",state=\"pending\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("sfbridge_writeback_queue_rows{mapping=\"Account\"") == std::string::npos);
+    // A mapping with nothing waiting shows zeros once counted.
+    s.writes.queue.clear();
+    CHECK(bridge::status_json(s).find(R"("writeback_queue":{"new":0,"pending":0})") !=
+          std::string::npos);
+}
+
 TEST_CASE("the metrics name every mapping's series and leave out what is unknown", "[unit][http]") {
     const auto text = bridge::metrics_text(running_snapshot());
     const auto has = [&](const std::string& line) {
