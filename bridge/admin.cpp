@@ -128,12 +128,14 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
 
 namespace {
 
-// `status --json`: what the running process's GET /status answers, the same document.
-int status_json_from_process(const settings& s, const cli& c) {
+// GET `path` from the running process's HTTP endpoint (SFBRIDGE_HTTP): `status --json` prints
+// /status, `health` asks /healthz (the container's HEALTHCHECK, which has no curl). Exit 0 on
+// 200, else 2 with what went wrong.
+int get_from_process(const settings& s, const cli& c, const std::string& path, bool print) {
     const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
     if (address.empty()) {
-        log::error("sfbridge", "status --json asks the running sfbridge: set SFBRIDGE_HTTP (or "
-                               "--http) to the address it serves on");
+        log::error("sfbridge", "this asks the running sfbridge: set SFBRIDGE_HTTP (or --http) to "
+                               "the address it serves on");
         return 2;
     }
     auto ep = parse_listen_address(address);
@@ -159,18 +161,19 @@ int status_json_from_process(const settings& s, const cli& c) {
     return run_sync(io, [&]() -> asio::awaitable<int> {
         net::http_response r;
         net::diagnostics d;
-        if (co_await conn.async_request(http::verb::get, "/status", std::string(), headers, r, d,
+        if (co_await conn.async_request(http::verb::get, path, std::string(), headers, r, d,
                                         std::chrono::seconds(10))) {
             log::error("sfbridge", "sfbridge is not answering at " + address + ": " + d.summary());
             co_return 2;
         }
         if (r.status != 200) {
-            log::error("sfbridge", "GET /status at " + address + " answered " +
+            log::error("sfbridge", "GET " + path + " at " + address + " answered " +
                                        std::to_string(r.status) +
                                        (r.status == 401 ? " (set SFBRIDGE_HTTP_TOKEN)" : ""));
             co_return 2;
         }
-        std::printf("%s\n", r.body.c_str());
+        if (print)
+            std::printf("%s\n", r.body.c_str());
         co_return 0;
     }());
 }
@@ -179,7 +182,9 @@ int status_json_from_process(const settings& s, const cli& c) {
 
 int run_admin_command(const settings& s, const cli& c, const std::string& what) {
     if (what == "status" && c.has("json"))
-        return status_json_from_process(s, c);
+        return get_from_process(s, c, "/status", true);
+    if (what == "health")
+        return get_from_process(s, c, "/healthz", false);
     const std::string schema = option_or_setting(c, "schema", s, "SFBRIDGE_SCHEMA", "salesforce");
     if (!mappings::ddl::is_valid_schema_name(schema))
         throw std::runtime_error("bad schema name " + schema);

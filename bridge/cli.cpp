@@ -14,6 +14,10 @@ const char* const usage =
 usage:
   sfbridge run --mappings FILE [options]       sync until SIGTERM or SIGINT
   sfbridge mappings validate --mappings FILE   check the file against the org's describes
+  sfbridge doctor --mappings FILE              check the database's and the org's set-up: one
+                                               line per check, OK, WARN or FAIL with what to do
+                                               (exit 1 on a FAIL; --push-topic-limit N, default
+                                               50, the org edition's PushTopic limit)
   sfbridge mappings import --mappings FILE     validate, create the tables and PushTopics, exit
   sfbridge mappings export --mappings FILE     print the file in canonical form
   sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
@@ -21,6 +25,8 @@ usage:
   sfbridge status                              per mapping: state, rows, last event, lag, errors
   sfbridge status --json                       the running process's /status (needs its
                                                SFBRIDGE_HTTP address and token)
+  sfbridge health                              exit 0 if the running process's /healthz
+                                               answers 200 (a container's HEALTHCHECK)
   sfbridge errors [--mapping M]                writes Salesforce refused (the trigger log's FAILED rows)
   sfbridge retry [--mapping M] [--id N]        set failed writes back to NEW, to be sent again
   sfbridge tail CHANNEL [--replay ID]          print a channel's events as JSON lines

@@ -2,6 +2,7 @@
 #include "bridge/admin.hpp"
 #include "bridge/cli.hpp"
 #include "bridge/commands.hpp"
+#include "bridge/doctor.hpp"
 #include "bridge/settings.hpp"
 #include "core/log.hpp"
 
@@ -45,8 +46,11 @@ int main(int argc, char** argv) {
             return bridge::cmd_run(s, c, false);
         if (cmd == "mappings")
             return bridge::cmd_mappings(s, c);
-        if (cmd == "reload" || cmd == "status" || cmd == "errors" || cmd == "retry")
+        if (cmd == "reload" || cmd == "status" || cmd == "health" || cmd == "errors" ||
+            cmd == "retry")
             return bridge::run_admin_command(s, c, cmd);
+        if (cmd == "doctor")
+            return bridge::cmd_doctor(s, c);
         if (cmd == "tail")
             return bridge::cmd_tail(s, c);
         throw std::runtime_error("unknown command " + cmd + " (see sfbridge --help)");

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
+#include <vector>
 
 namespace {
 
@@ -46,6 +48,9 @@ const char* usage = R"(usage: sfsim [options]
   --fault-fail-share X      answer this share (0..1) of requests with HTTP 503
   --fault-delay-ms N        delay every answer
   --fault-lock-share X      fail this share of record writes with UNABLE_TO_LOCK_ROW
+  --generate JSON           start a generator of changes at start, with the settings of
+                            POST /__sim/generate (docs/sfsim.md); repeatable, e.g.
+                            '{"object":"Contact","kind":"mixed","count":1000,"rate":5}'
   --log-level LEVEL         debug, info, warn or error (default info)
   --help                    this text
 )";
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
     using namespace sfbridge;
     sim::simulator_config cfg;
     sim::fault_settings faults;
+    std::vector<std::string> generators;
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
         if (flag == "--help" || flag == "-h") {
@@ -152,6 +158,8 @@ int main(int argc, char** argv) {
             faults.delay = std::chrono::milliseconds(number<long>(flag, value));
         } else if (flag == "--fault-lock-share") {
             faults.lock_share = std::stod(value);
+        } else if (flag == "--generate") {
+            generators.push_back(value);
         } else if (flag == "--log-level") {
             log::level l;
             if (!log::parse_level(value, l))
@@ -167,6 +175,8 @@ int main(int argc, char** argv) {
         sim::simulator s(io.get_executor(), cfg);
         s.faults() = faults;
         s.start();
+        for (const auto& g : generators)
+            s.generate_from(g);
         std::printf("listening on %s\n", s.base_url().c_str());
         std::fflush(stdout);
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -101,6 +101,8 @@ std::int64_t org::now_ms() noexcept {
 void org::reset() {
     tables_.clear();
     rules_.clear();
+    limit_overrides_.clear();
+    cdc_selection_.reset();
 }
 
 org::table& org::table_of(const object_def& o) {

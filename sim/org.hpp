@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -125,6 +127,17 @@ public:
         clock_offset_ms_ = ms;
         last_ms_ = 0;
     }
+    // What the org's /limits shows for a limit other than DailyApiRequests, as set by PUT
+    // /__sim/limits (Max, Remaining); the shipped defaults when unset.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>>& limit_overrides() noexcept {
+        return limit_overrides_;
+    }
+    // The objects selected for Change Data Capture (PUT /__sim/cdc); nullopt: every object, the
+    // default. Only selected objects raise change events.
+    std::optional<std::set<std::string>>& cdc_selection() noexcept { return cdc_selection_; }
+    [[nodiscard]] bool cdc_selected(std::string_view object) const {
+        return !cdc_selection_ || cdc_selection_->contains(to_lower(object));
+    }
     [[nodiscard]] std::string user_id() const { return user_id_; }
     [[nodiscard]] std::string org_id() const { return org_id_; }
     void reset();
@@ -157,6 +170,8 @@ private:
     std::uint64_t auto_number_ = 0;
     std::int64_t last_ms_ = 0;
     std::int64_t clock_offset_ms_ = 0;
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> limit_overrides_;
+    std::optional<std::set<std::string>> cdc_selection_; // lower-case names
     std::string user_id_;
     std::string org_id_;
 };

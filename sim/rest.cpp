@@ -54,6 +54,8 @@ response rest_api::handle(const request& req, std::string_view version,
     const std::string& head = seg[0];
     if (head == "limits")
         return limits();
+    if (head == "tooling" && seg.size() == 2 && seg[1] == "query")
+        return method == http::verb::get ? tooling_query(query_string) : method_not_allowed(req);
     if (head == "query" || head == "queryAll") {
         if (method != http::verb::get)
             return method_not_allowed(req);
@@ -124,6 +126,41 @@ response rest_api::describe_global(std::string_view version) {
         w.end_object();
     }
     w.end_array().end_object();
+    return json_response(http::status::ok, std::move(body));
+}
+
+// The Tooling API's query, for one object only: PlatformEventChannelMember, the objects
+// selected for Change Data Capture (each as its change event entity, on ChangeEvents).
+response rest_api::tooling_query(std::string_view query_string) {
+    const auto qs = parse_form(query_string);
+    const auto q = qs.find("q");
+    if (q == qs.end() || q->second.empty())
+        return rest_error(http::status::bad_request, "MALFORMED_QUERY",
+                          "A query string has to be specified");
+    if (to_lower(q->second).find(" from platformeventchannelmember") == std::string::npos)
+        return rest_error(http::status::bad_request, "INVALID_TYPE",
+                          "sfsim's Tooling API knows only PlatformEventChannelMember");
+    std::string body;
+    json::writer w(body);
+    std::int64_t n = 0;
+    w.begin_object().key("records").begin_array();
+    for (const auto& o : data_.objects().objects()) {
+        if (o->name == "PushTopic" || !data_.cdc_selected(o->name))
+            continue;
+        const std::string entity = o->name.ends_with("__c")
+                                       ? o->name.substr(0, o->name.size() - 3) + "__ChangeEvent"
+                                       : o->name + "ChangeEvent";
+        w.begin_object();
+        w.key("attributes")
+            .begin_object()
+            .member("type", "PlatformEventChannelMember")
+            .end_object();
+        w.member("EventChannel", "ChangeEvents").member("SelectedEntity", entity);
+        w.end_object();
+        ++n;
+    }
+    w.end_array().member("size", n).member("totalSize", n).member("done", true);
+    w.member("entityTypeName", "PlatformEventChannelMember").end_object();
     return json_response(http::status::ok, std::move(body));
 }
 

@@ -56,6 +56,7 @@ private:
     response updated(const object_def& o, std::string_view query_string);
     response deleted(const object_def& o, std::string_view query_string);
     response limits();
+    response tooling_query(std::string_view query_string);
     response collections(const request& req, const std::vector<std::string>& segments,
                          std::string_view query_string);
 

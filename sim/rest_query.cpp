@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 namespace sfbridge::sim {
 
@@ -170,12 +171,15 @@ response rest_api::limits() {
     std::string body;
     json::writer w(body);
     auto limit = [&](const char* name, std::int64_t max, std::int64_t remaining) {
+        if (auto it = data_.limit_overrides().find(name); it != data_.limit_overrides().end())
+            std::tie(max, remaining) = it->second;
         w.key(name).begin_object().member("Max", max).member("Remaining", remaining).end_object();
     };
     w.begin_object();
     limit("DailyApiRequests", usage_.max, std::max<std::int64_t>(0, usage_.max - usage_.used));
     limit("DailyBulkV2QueryJobs", 10000, 10000);
     limit("DailyBulkV2QueryFileStorageMB", 976562, 976562);
+    limit("DailyDeliveredPlatformEvents", 50000, 50000);
     limit("DailyDurableStreamingApiEvents", 1000000, 1000000);
     limit("DailyStreamingApiEvents", 1000000, 1000000);
     limit("StreamingApiConcurrentClients", 2000, 2000);

@@ -55,6 +55,9 @@ public:
     [[nodiscard]] cometd_server& cometd() noexcept { return *cometd_; }
     [[nodiscard]] fault_settings& faults() noexcept { return faults_; }
     [[nodiscard]] api_usage& usage() noexcept { return usage_; }
+    // Starts a generator as POST /__sim/generate does, from the same JSON (sfsim --generate,
+    // after start()). Throws std::invalid_argument with the reason on bad settings.
+    void generate_from(const std::string& settings_json);
     // Closes every open HTTP connection at once.
     void drop_connections();
     void reset();
@@ -72,6 +75,8 @@ private:
     response control_fault_settings(const request& req);
     response control_cometd(const request& req);
     response control_clock(const request& req);
+    response control_limits(const request& req); // simulator_org_settings.cpp
+    response control_cdc(const request& req);
     response control_validation_rules(const request& req);
     response control_records(const request& req, const std::vector<std::string>& seg,
                              std::string_view query_string);

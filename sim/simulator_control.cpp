@@ -53,6 +53,10 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
         co_return control_cometd(req);
     if (what == "clock" && put_or_post)
         co_return control_clock(req);
+    if (what == "limits" && put_or_post)
+        co_return control_limits(req);
+    if (what == "cdc" && put_or_post)
+        co_return control_cdc(req);
     if (what == "validation-rules" && put_or_post)
         co_return control_validation_rules(req);
     if (what == "records" && seg.size() >= 3)

@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <stdexcept>
 
 namespace sfbridge::sim {
 namespace od = simdjson::ondemand;
@@ -251,6 +252,14 @@ response simulator::start_generator(const request& req) {
     json::writer w(out);
     w.begin_object().member("generator", static_cast<std::int64_t>(job)).end_object();
     return json_response(http::status::accepted, std::move(out));
+}
+
+void simulator::generate_from(const std::string& settings_json) {
+    request req{http::verb::post, "/__sim/generate", 11};
+    req.body() = settings_json;
+    const auto r = start_generator(req);
+    if (r.result() != http::status::accepted)
+        throw std::invalid_argument("--generate " + settings_json + ": " + r.body());
 }
 
 } // namespace sfbridge::sim

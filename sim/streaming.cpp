@@ -311,6 +311,8 @@ void streaming::publish(channel_log& log, stream_event e) {
 
 void streaming::publish_change_event(const change& c) {
     const object_def& o = *c.object;
+    if (!data_.cdc_selected(o.name)) // not selected for Change Data Capture: no event
+        return;
     static constexpr const char* change_types[] = {"CREATE", "UPDATE", "DELETE", "UNDELETE"};
     const char* type = change_types[static_cast<int>(c.type)];
     const std::string key =

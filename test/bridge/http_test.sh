@@ -39,6 +39,7 @@ if SFBRIDGE_HTTP=$ADDR SFBRIDGE_HTTP_TOKEN=$TOKEN "$SFBRIDGE" status --json >"$T
     && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["mappings"][0]["object"] == "Contact"' "$TMP/status.json"; then
     ok "status --json prints /status"
 else bad "status --json: $(cat "$TMP/status.err")"; fi
+SFBRIDGE_HTTP=$ADDR "$SFBRIDGE" health && ok "health: exit 0 while /healthz answers 200" || bad "health did not exit 0"
 SFBRIDGE_HTTP=$ADDR "$SFBRIDGE" status --json >/dev/null 2>"$TMP/status.err"; rc=$?
 [[ $rc -eq 2 ]] && grep -q "answered 401 (set SFBRIDGE_HTTP_TOKEN)" "$TMP/status.err" \
     && ok "status --json without the token: exit 2, says why" || bad "status --json without token: $rc $(cat "$TMP/status.err")"
