@@ -207,3 +207,63 @@ TEST_CASE("the org's clock runs at the offset set, stamps and Date header alike"
         CHECK(same_second);
     }());
 }
+
+TEST_CASE("the CDC selection is what the Tooling API lists and what raises change events",
+          "[sim][control][streaming]") {
+    sim_fixture f;
+    bayeux_driver b(f);
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(b.control);
+        const std::string members =
+            f.api("/tooling/query?q=SELECT+SelectedEntity+FROM+PlatformEventChannelMember");
+        auto all = co_await b.control.call(http::verb::get, members);
+        REQUIRE(all.status == 200);
+        CHECK(all.body.find(R"("SelectedEntity":"AccountChangeEvent")") != std::string::npos);
+        auto set =
+            co_await b.control.call(http::verb::put, "/__sim/cdc", R"({"selected":["Contact"]})");
+        CHECK(set.status == 200);
+        auto some = co_await b.control.call(http::verb::get, members);
+        CHECK(some.body.find(R"("SelectedEntity":"ContactChangeEvent")") != std::string::npos);
+        CHECK(some.body.find("AccountChangeEvent") == std::string::npos);
+        auto other = co_await b.control.call(http::verb::get,
+                                             f.api("/tooling/query?q=SELECT+Id+FROM+ApexClass"));
+        CHECK(other.status == 400);
+
+        (void)co_await b.handshake();
+        (void)co_await b.subscribe("/data/ChangeEvents", -1);
+        (void)co_await b.connect();
+        (void)co_await b.control.call(http::verb::post, f.api("/sobjects/Account"),
+                                      R"({"Name":"not selected"})", bayeux_driver::json_type());
+        (void)co_await b.control.call(http::verb::post, f.api("/sobjects/Contact"),
+                                      R"({"LastName":"selected"})", bayeux_driver::json_type());
+        auto reply = co_await b.connect();
+        const auto events = bayeux_driver::events(*reply);
+        REQUIRE(events.size() == 1); // the Contact's only: Account raises none
+        CHECK(str(events.at(0)["data"]["payload"]["ChangeEventHeader"]["entityName"]) == "Contact");
+    }());
+}
+
+TEST_CASE("the org's limits are settable, the daily API requests enforced", "[sim][control]") {
+    sim_fixture f;
+    auto c = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        auto set = co_await c.call(
+            http::verb::put, "/__sim/limits",
+            R"({"DailyApiRequests":{"Max":100,"Remaining":2},"DailyStreamingApiEvents":{"Max":10,"Remaining":0}})");
+        CHECK(set.status == 200);
+        auto bad = co_await c.call(http::verb::put, "/__sim/limits",
+                                   R"({"DailyApiRequests":{"Max":1,"Remaining":2}})");
+        CHECK(bad.status == 400);
+        auto limits = co_await c.call(http::verb::get, f.api("/limits"));
+        REQUIRE(limits.status == 200);
+        auto l = parse_json(limits.body);
+        CHECK(std::int64_t(l->root["DailyApiRequests"]["Max"]) == 100);
+        CHECK(std::int64_t(l->root["DailyApiRequests"]["Remaining"]) <= 2);
+        CHECK(std::int64_t(l->root["DailyStreamingApiEvents"]["Remaining"]) == 0);
+        (void)co_await c.call(http::verb::get, f.api("/limits"));
+        auto refused = co_await c.call(http::verb::get, f.api("/limits"));
+        CHECK(refused.status == 403);
+        CHECK(refused.body.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos);
+    }());
+}
