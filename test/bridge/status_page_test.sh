@@ -45,6 +45,10 @@ done
 grep -q 'FIELD_CUSTOM_VALIDATION_EXCEPTION: Not this one.' "$TMP/dom1.html" \
     && ok "the refused write appears with its message" || bad "no refused write on the page"
 grep -q 'class="badge streaming"' "$TMP/dom1.html" && ok "Contact shows streaming" || bad "no streaming badge"
+grep -qE 'waiting to be written</dt><dd data-field="queue"[^>]*>[0-9]+ new · [0-9]+ pending<' "$TMP/dom1.html" \
+    && ok "the read-write mapping shows its write-back queue" || bad "no write-back queue on the Contact card"
+grep -q '<div id="conflicts"><div class="empty">none since start</div>' "$TMP/dom1.html" \
+    && ok "the conflicts list is there (none yet)" || bad "no conflicts list"
 
 before=$(events "$TMP/dom1.html")
 curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Three"},{"LastName":"Four"},{"LastName":"Five"}]' >/dev/null
