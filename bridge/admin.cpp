@@ -130,13 +130,14 @@ namespace {
 
 // GET `path` from the running process's HTTP endpoint (SFBRIDGE_HTTP): `status --json` prints
 // /status, `health` asks /healthz (the container's HEALTHCHECK, which has no curl). Exit 0 on
-// 200, else 2 with what went wrong.
-int get_from_process(const settings& s, const cli& c, const std::string& path, bool print) {
+// 200, else `failed` (2; 1 for health, as Docker's HEALTHCHECK reserves 2) with what went wrong.
+int get_from_process(const settings& s, const cli& c, const std::string& path, bool print,
+                     int failed) {
     const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
     if (address.empty()) {
         log::error("sfbridge", "this asks the running sfbridge: set SFBRIDGE_HTTP (or --http) to "
                                "the address it serves on");
-        return 2;
+        return failed;
     }
     auto ep = parse_listen_address(address);
     if (ep.address().is_unspecified()) // 0.0.0.0 or :: serve this machine too
@@ -164,13 +165,13 @@ int get_from_process(const settings& s, const cli& c, const std::string& path, b
         if (co_await conn.async_request(http::verb::get, path, std::string(), headers, r, d,
                                         std::chrono::seconds(10))) {
             log::error("sfbridge", "sfbridge is not answering at " + address + ": " + d.summary());
-            co_return 2;
+            co_return failed;
         }
         if (r.status != 200) {
             log::error("sfbridge", "GET " + path + " at " + address + " answered " +
                                        std::to_string(r.status) +
                                        (r.status == 401 ? " (set SFBRIDGE_HTTP_TOKEN)" : ""));
-            co_return 2;
+            co_return failed;
         }
         if (print)
             std::printf("%s\n", r.body.c_str());
@@ -182,9 +183,9 @@ int get_from_process(const settings& s, const cli& c, const std::string& path, b
 
 int run_admin_command(const settings& s, const cli& c, const std::string& what) {
     if (what == "status" && c.has("json"))
-        return get_from_process(s, c, "/status", true);
+        return get_from_process(s, c, "/status", true, 2);
     if (what == "health")
-        return get_from_process(s, c, "/healthz", false);
+        return get_from_process(s, c, "/healthz", false, 1);
     const std::string schema = option_or_setting(c, "schema", s, "SFBRIDGE_SCHEMA", "salesforce");
     if (!mappings::ddl::is_valid_schema_name(schema))
         throw std::runtime_error("bad schema name " + schema);

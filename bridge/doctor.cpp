@@ -31,12 +31,14 @@ namespace {
 constexpr const char* facts_sql = R"sql(
 SELECT current_user, current_database(), current_setting('server_version'), r.rolsuper,
        has_database_privilege(current_database(), 'CREATE'), n.oid IS NOT NULL,
-       n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'CREATE'),
+       n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'CREATE')
+           AND has_schema_privilege(n.oid, 'USAGE'),
        (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind = 'r'
            AND NOT pg_has_role(c.relowner, 'USAGE')),
        (SELECT extversion FROM pg_extension WHERE extname = 'hstore'),
        EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'hstore'),
-       has_schema_privilege('public', 'CREATE'),
+       COALESCE((SELECT has_schema_privilege(p.oid, 'CREATE') FROM pg_namespace p
+           WHERE p.nspname = 'public'), false),
        EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid
            AND c.relname = '_trigger_log' AND c.relkind = 'r'),
        (SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
@@ -79,7 +81,8 @@ asio::awaitable<void> check_database(const std::string& url, const std::string& 
     for (std::string t; std::getline(tables, t, ',');)
         f.tables.push_back(t);
     f.may_set_replication_role = f.superuser;
-    if (!f.superuser && std::stoi(std::string(r.value(0, 13))) >= 150000) {
+    f.server_version_num = std::stoi(std::string(r.value(0, 13)));
+    if (!f.superuser && f.server_version_num >= 150000) {
         pg::result p; // GRANT SET ON PARAMETER came with PostgreSQL 15
         if (!co_await conn.async_query(
                 "SELECT has_parameter_privilege('session_replication_role', 'SET')", pg::params(),
@@ -140,6 +143,28 @@ asio::awaitable<void> check_push_topics(salesforce::rest_client& rest, const res
     out.push_back(doctor::judge_push_topics(existing, needed, createable, limit));
 }
 
+// Reading the selection needs "View Setup and Configuration", which sfbridge itself does not:
+// an answer refused is a WARN, not a FAIL that would stop a working set-up.
+asio::awaitable<void> check_cdc(salesforce::rest_client& rest, const std::vector<std::string>& cdc,
+                                std::vector<finding>& out) {
+    salesforce::rest_response r;
+    salesforce::diagnostics d;
+    if (co_await rest.async_call(http::verb::get,
+                                 rest.data_path("/tooling/query?q=SELECT+SelectedEntity+FROM+"
+                                                "PlatformEventChannelMember+WHERE+EventChannel+%3D+"
+                                                "%27ChangeEvents%27"),
+                                 std::string(), r, d)) {
+        out.push_back({level::warn, "CDC",
+                       "the CDC selection could not be read (" + d.summary() +
+                           "): check Setup > Change Data Capture for " +
+                           std::to_string(cdc.size()) +
+                           " object(s), or give the user View Setup and Configuration"});
+        co_return;
+    }
+    for (auto& x : doctor::judge_cdc(r.body, cdc))
+        out.push_back(std::move(x));
+}
+
 asio::awaitable<void> check_salesforce(const settings& s, const mappings::mapping_file& file,
                                        int push_topic_limit, std::vector<finding>& out) {
     salesforce::rest_client rest(co_await asio::this_coro::executor, s.salesforce_config());
@@ -176,14 +201,8 @@ asio::awaitable<void> check_salesforce(const settings& s, const mappings::mappin
             cdc.push_back(m.object_name);
         push_topics = push_topics || (m.config.sf_notify_enabled && !m.change_data_capture);
     }
-    if (!cdc.empty() &&
-        co_await get(rest,
-                     rest.data_path("/tooling/query?q=SELECT+SelectedEntity+FROM+"
-                                    "PlatformEventChannelMember+WHERE+EventChannel+%3D+"
-                                    "%27ChangeEvents%27"),
-                     "CDC", r, out))
-        for (auto& x : doctor::judge_cdc(r.body, cdc))
-            out.push_back(std::move(x));
+    if (!cdc.empty()) // (no co_await after &&: GCC 12)
+        co_await check_cdc(rest, cdc, out);
     if (co_await get(rest, rest.data_path("/limits"), "API limit", r, out))
         for (auto& x : doctor::judge_limits(r.body, push_topics, !cdc.empty()))
             out.push_back(std::move(x));
@@ -198,12 +217,30 @@ int cmd_doctor(const settings& s, const cli& c) {
         throw std::runtime_error("bad schema name " + schema);
     const int limit = static_cast<int>(number_option(c, "push-topic-limit", 50));
     std::vector<finding> out;
-    asio::io_context io(1);
-    run_sync(io, [&]() -> asio::awaitable<int> {
-        co_await check_database(s.database_url(), schema, out);
-        co_await check_salesforce(s, file, limit, out);
-        co_return 0;
-    }());
+    // A setting that cannot be used (no DATABASE_URL, an unreadable key file) is a FAIL line of
+    // its section; the other section still runs.
+    const auto section = [&](const char* check, auto&& body) {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            out.push_back({level::fail, check, e.what()});
+        }
+    };
+    section("database", [&] {
+        const auto url = s.database_url();
+        asio::io_context io(1);
+        run_sync(io, [&]() -> asio::awaitable<int> {
+            co_await check_database(url, schema, out);
+            co_return 0;
+        }());
+    });
+    section("Salesforce login", [&] {
+        asio::io_context io(1); // a context of its own: run_sync leaves the first stopped
+        run_sync(io, [&]() -> asio::awaitable<int> {
+            co_await check_salesforce(s, file, limit, out);
+            co_return 0;
+        }());
+    });
     std::cout << doctor::report(out) << std::flush;
     return doctor::exit_code(out);
 }

@@ -47,8 +47,8 @@ finding privileges(const database_facts& f, const std::string& schema) {
     }
     if (!f.superuser && !f.may_create_in_schema)
         return fail(check, "role " + f.role + " may not create tables or functions in " +
-                               quoted(schema) + ": GRANT CREATE ON SCHEMA " + quoted(schema) +
-                               " TO " + quoted(f.role));
+                               quoted(schema) + ": GRANT USAGE, CREATE ON SCHEMA " +
+                               quoted(schema) + " TO " + quoted(f.role));
     if (!f.superuser && f.tables_owned_by_others > 0)
         return fail(check, std::to_string(f.tables_owned_by_others) + " table(s) in " +
                                quoted(schema) + " belong to another role: triggers and columns " +
@@ -65,7 +65,9 @@ finding hstore(const database_facts& f) {
         return fail("hstore", "the extension is not available on the server: install PostgreSQL's "
                               "contrib modules (Debian: postgresql-contrib), then CREATE "
                               "EXTENSION hstore");
-    if (f.superuser || (f.may_create_in_database && f.may_create_in_public))
+    // A trusted extension from PostgreSQL 13: before, only a superuser may create it.
+    const bool trusted = f.server_version_num >= 130000;
+    if (f.superuser || (trusted && f.may_create_in_database && f.may_create_in_public))
         return ok("hstore", "not installed yet: sfbridge creates it at its first start");
     return fail("hstore", "not installed, and role " + f.role +
                               " may not create it (it goes in schema public): have an owner run "
@@ -243,17 +245,14 @@ std::vector<finding> judge_limits(std::string_view limits_json, bool push_topics
     judge("API limit", "DailyApiRequests", true,
           "sync stops until the 24-hour window frees calls; raise the org's limit or lower "
           "sf_max_daily_api_calls and polling");
+    // PushTopic events to clients of API 37.0 and later (sfbridge's) count against the durable
+    // allocation; DailyStreamingApiEvents counts older clients'. CDC's is the platform events'.
     if (push_topics)
-        judge("streaming events", "DailyStreamingApiEvents", false,
+        judge("streaming events", "DailyDurableStreamingApiEvents", false,
               "PushTopic events stop until the allocation frees; polls still sync");
-    if (cdc) {
-        const std::string name = limits.contains("DailyDeliveredPlatformEvents")
-                                     ? "DailyDeliveredPlatformEvents"
-                                     : "DailyDurableStreamingApiEvents";
-        judge("CDC events", name, false,
-              "change events stop until the allocation frees; polls "
-              "still sync");
-    }
+    if (cdc)
+        judge("CDC events", "DailyDeliveredPlatformEvents", false,
+              "change events stop until the allocation frees; polls still sync");
     return out;
 }
 

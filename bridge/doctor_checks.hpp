@@ -22,10 +22,11 @@ struct finding {
 // What the database tells about the role and the schema (one query, bridge/doctor.cpp).
 struct database_facts {
     std::string role, database, server_version;
+    int server_version_num = 150000;
     bool superuser = false;
     bool may_create_in_database = false; // CREATE on the database: a new schema
     bool schema_exists = false;
-    bool may_create_in_schema = false;         // CREATE on the existing schema
+    bool may_create_in_schema = false;         // CREATE and USAGE on the existing schema
     std::int64_t tables_owned_by_others = 0;   // in the schema, owned by a role not ours
     std::optional<std::string> hstore_version; // installed
     bool hstore_available = false;             // the contrib package is there

@@ -189,6 +189,12 @@ std::string status_json(const status_snapshot& s) {
         w.key("failed").integer(static_cast<std::int64_t>(s.writes.failed));
         w.key("retried").integer(static_cast<std::int64_t>(s.writes.retried));
         w.key("conflicts").integer(static_cast<std::int64_t>(s.writes.conflicts));
+        // How old the mappings' writeback_queue figures are (null: not counted yet).
+        w.key("queue_counted_seconds_ago");
+        if (s.writes.queue_counted_ms == 0)
+            w.null();
+        else
+            w.number(static_cast<double>(s.now_ms - s.writes.queue_counted_ms) / 1000.0);
         w.key("latency_seconds").begin_object();
         for (const auto& [object, h] : s.writes.latency) {
             w.key(object);

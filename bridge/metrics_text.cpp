@@ -121,6 +121,12 @@ void outbound(prometheus::writer& w, const status_snapshot& s) {
                      static_cast<double>(q.pending));
         }
     }
+    if (s.writes.queue_counted_ms != 0) {
+        w.family("sfbridge_writeback_queue_counted_timestamp_seconds", "gauge",
+                 "When sfbridge_writeback_queue_rows was counted, Unix seconds.");
+        w.sample("sfbridge_writeback_queue_counted_timestamp_seconds", {},
+                 static_cast<double>(s.writes.queue_counted_ms) / 1000.0);
+    }
     w.family("sfbridge_conflicts_total", "counter",
              "Fields changed by both sides, recorded in _sfbridge_conflicts, since start.");
     w.sample("sfbridge_conflicts_total", {}, d(s.writes.conflicts));

@@ -173,6 +173,7 @@ private:
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
     std::chrono::steady_clock::time_point queue_counted_{};
+    std::chrono::steady_clock::duration queue_count_took_{};
     struct parked {
         std::string object_name; // the budget's tag
         std::chrono::steady_clock::time_point until;

@@ -63,21 +63,26 @@ void writeback::note_conflicts(const mappings::resolved_mapping& m,
     }
 }
 
-// Between batches, at most once a second (and when the loop goes idle after rows were waiting,
-// so that an idle queue shows as empty at once): one grouped count on the state index.
+// Between batches, at most once a second, or less often when counting is slow (a backlog of
+// millions of rows after an outage: the count takes at most a tenth of the loop's time, so it
+// never slows the drain that matters most then); and when the loop goes idle after rows were
+// waiting, so that an emptied queue shows as empty at once. Never while stopping.
 asio::awaitable<void> writeback::count_queue(bool going_idle) {
     const auto now = std::chrono::steady_clock::now();
     const bool any_waiting =
         std::any_of(stats_.queue.begin(), stats_.queue.end(),
                     [](const auto& q) { return q.second.fresh + q.second.pending > 0; });
-    if (!log_.is_open() ||
-        (going_idle ? !any_waiting : now - queue_counted_ < std::chrono::seconds(1)))
+    const auto interval = std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1),
+                                                                        10 * queue_count_took_);
+    if (stopping_ || !log_.is_open() ||
+        (going_idle ? !any_waiting : now - queue_counted_ < interval))
         co_return;
     queue_counted_ = now;
     std::map<std::string, waiting_rows> by_table;
     pg::diagnostics d;
     if (co_await log_.count_waiting(by_table, d))
         co_return; // the session's loss is met by the next statement; the last count stays
+    queue_count_took_ = std::chrono::steady_clock::now() - now;
     stats_.queue.clear();
     for (const auto& [table, rows] : by_table)
         if (const auto* m = mapping_for(table))

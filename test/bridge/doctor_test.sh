@@ -76,11 +76,18 @@ su_sql "CREATE SCHEMA $SCHEMA; CREATE TABLE $SCHEMA._trigger_log (id serial); CR
 doctor adopt
 has adopt OK "existing schema" "Heroku Connect schema (_trigger_log) with 2 mapped table(s) (account, contact)"
 su_sql "GRANT USAGE, CREATE ON SCHEMA $SCHEMA TO $ROLE"
-DATABASE_URL=$(with dbname postgres "$WEAK_DSN") doctor not_owner
+TEST_DB=$(sed -n 's/.*dbname=\([^ ]*\).*/\1/p' <<<"$SFBRIDGE_TEST_PG_DSN")
+DATABASE_URL=$(with dbname "$TEST_DB" "$WEAK_DSN") doctor not_owner
 has not_owner FAIL "schema privileges" "3 table(s) in \"$SCHEMA\" belong to another role"
 su_sql "CREATE SCHEMA ${SCHEMA}_plain; CREATE TABLE ${SCHEMA}_plain.orders (id serial)"
 "$SFBRIDGE" doctor --mappings "$TMP/m.json" --schema "${SCHEMA}_plain" >"$TMP/plain" 2>&1
 has plain WARN "existing schema" "has tables but no _trigger_log (orders)"
+
+# No DATABASE_URL at all: a FAIL line, and the Salesforce checks still run.
+env -u DATABASE_URL "$SFBRIDGE" doctor --mappings "$TMP/m.json" --schema "$SCHEMA" >"$TMP/no_url" 2>&1; rc=$?
+exits "no DATABASE_URL" 1
+has no_url FAIL database "DATABASE_URL"
+has no_url OK "Salesforce login" "logged in"
 
 # Salesforce: wrong credentials.
 SALESFORCE_PASSWORD=wrong doctor bad_login
@@ -134,10 +141,11 @@ doctor no_topics
 has no_topics FAIL PushTopics "may not create PushTopics"
 
 # The daily API requests nearly spent, then spent; the streaming allocation spent.
-curl -sf -X PUT "$URL/__sim/limits" -d '{"DailyApiRequests":{"Max":1000,"Remaining":60},"DailyStreamingApiEvents":{"Max":10000,"Remaining":0}}' >/dev/null
+curl -sf -X PUT "$URL/__sim/limits" -d '{"DailyApiRequests":{"Max":1000,"Remaining":60},"DailyDurableStreamingApiEvents":{"Max":10000,"Remaining":0},"DailyDeliveredPlatformEvents":{"Max":50000,"Remaining":1000}}' >/dev/null
 doctor limits
 has limits WARN "API limit" "of 1000 left today (DailyApiRequests): under 10% left"
-has limits WARN "streaming events" "0 of 10000 left today (DailyStreamingApiEvents)"
+has limits WARN "streaming events" "0 of 10000 left today (DailyDurableStreamingApiEvents)"
+has limits WARN "CDC events" "1000 of 50000 left today (DailyDeliveredPlatformEvents): under 10% left"
 curl -sf -X PUT "$URL/__sim/limits" -d '{"DailyApiRequests":{"Max":1000,"Remaining":0}}' >/dev/null
 doctor spent
 exits "the API limit spent" 1

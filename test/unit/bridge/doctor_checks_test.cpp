@@ -43,6 +43,9 @@ TEST_CASE("doctor: the database's findings say what to grant", "[unit][doctor]")
     CHECK(named(all, "hstore").what == level::fail);
     f.may_create_in_public = true;
     CHECK(named(judge_database(f, "salesforce"), "hstore").what == level::ok);
+    f.server_version_num = 120000; // not a trusted extension before 13
+    CHECK(named(judge_database(f, "salesforce"), "hstore").what == level::fail);
+    f.server_version_num = 150000;
 
     f.schema_exists = true;
     f.may_create_in_schema = true;
@@ -102,11 +105,12 @@ TEST_CASE("doctor: CDC selection and the org's limits", "[unit][doctor]") {
     CHECK(judge_cdc("[]", {"Account"}).front().what == level::fail);
 
     const std::string limits =
-        R"({"DailyApiRequests":{"Max":1000,"Remaining":50},"DailyStreamingApiEvents":{"Max":10,"Remaining":0},"DailyDeliveredPlatformEvents":{"Max":10,"Remaining":10}})";
+        R"({"DailyApiRequests":{"Max":1000,"Remaining":50},"DailyDurableStreamingApiEvents":{"Max":10,"Remaining":0},"DailyStreamingApiEvents":{"Max":10,"Remaining":10},"DailyDeliveredPlatformEvents":{"Max":10,"Remaining":10}})";
     auto all = judge_limits(limits, true, true);
     REQUIRE(all.size() == 3);
     CHECK(all[0].what == level::warn); // 5% left
     CHECK(all[1].what == level::warn); // spent: streaming stops, polls go on
+    CHECK(all[1].message.find("DailyDurableStreamingApiEvents") != std::string::npos);
     CHECK(all[2].what == level::ok);
     all = judge_limits(R"({"DailyApiRequests":{"Max":1000,"Remaining":0}})", false, false);
     REQUIRE(all.size() == 1);

@@ -160,6 +160,7 @@ TEST_CASE("the status and the metrics show the write-back's queue and its recent
         {998'000, "Contact", 17, "003000000000001AAA", "LastName", true});
     const auto body = bridge::status_json(s);
     CHECK(body.find(R"("writeback_queue":{"new":3,"pending":2})") != std::string::npos);
+    CHECK(body.find(R"("queue_counted_seconds_ago":1,)") != std::string::npos);
     // Account is read-only: no queue of its own.
     CHECK(body.find(R"("object":"Account")") != std::string::npos);
     CHECK(body.find(R"("writeback_queue")", body.find(R"("object":"Account")")) ==
@@ -173,6 +174,8 @@ TEST_CASE("the status and the metrics show the write-back's queue and its recent
     CHECK(text.find("sfbridge_writeback_queue_rows{mapping=\"Contact\",state=\"pending\"} 2\n") !=
           std::string::npos);
     CHECK(text.find("sfbridge_writeback_queue_rows{mapping=\"Account\"") == std::string::npos);
+    CHECK(text.find("sfbridge_writeback_queue_counted_timestamp_seconds 999\n") !=
+          std::string::npos);
     // A mapping with nothing waiting shows zeros once counted.
     s.writes.queue.clear();
     CHECK(bridge::status_json(s).find(R"("writeback_queue":{"new":0,"pending":0})") !=
