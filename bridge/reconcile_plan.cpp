@@ -232,6 +232,47 @@ std::vector<std::string> assign_changed(const std::vector<sent_create>& sent,
     return out;
 }
 
+namespace {
+bool in_recycle_bin(const salesforce::flat_record& r) {
+    const auto* d = r.get("IsDeleted");
+    return d && d->raw == "true";
+}
+} // namespace
+
+std::vector<std::string>
+assign_changed_live_first(const std::vector<sent_create>& sent,
+                          const std::vector<salesforce::flat_record>& candidates,
+                          const std::set<std::string>& taken, const own_writes& own) {
+    std::vector<salesforce::flat_record> live, binned;
+    for (const auto& r : candidates)
+        (in_recycle_bin(r) ? binned : live).push_back(r);
+    auto out = assign_changed(sent, live, taken, own);
+    // Only creates that resemble no live record (adopted or not: an ambiguous live pairing is
+    // not settled by the bin) look there.
+    std::set<std::string> taken_now = taken;
+    std::vector<sent_create> left;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        if (!out[i].empty()) {
+            taken_now.insert(out[i]);
+            continue;
+        }
+        const bool any_live = std::any_of(live.begin(), live.end(), [&](const auto& r) {
+            const auto* id = r.get("Id");
+            return id && !taken.contains(id->raw) && changed_since_created(r) &&
+                   resembles(sent[i], r, skip_of(own, r));
+        });
+        if (!any_live) {
+            left.push_back(sent[i]);
+            where.push_back(i);
+        }
+    }
+    const auto from_bin = assign_changed(left, binned, taken_now, own);
+    for (std::size_t j = 0; j < from_bin.size(); ++j)
+        out[where[j]] = from_bin[j];
+    return out;
+}
+
 bool matches(const sent_create& s, const salesforce::flat_record& r,
              const std::set<std::string>* skip) {
     std::size_t compared = 0;

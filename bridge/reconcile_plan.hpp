@@ -94,6 +94,17 @@ assign_changed(const std::vector<sent_create>& sent,
                const std::vector<salesforce::flat_record>& candidates,
                const std::set<std::string>& taken, const own_writes& own = {});
 
+// assign_changed over live records first; then, for the creates no live record resembles, over
+// the recycle bin's (IsDeleted true): a record a user changed and then deleted before the look
+// (seed 1074 of the long campaign). Such a record was the create's; sending the create again
+// would bring back what the user deleted (and a duplicate once it is undeleted). The caller
+// deletes its row, as the delete's echo would have; the record keeps the app's values in the
+// bin, so a wrong pairing loses nothing an undelete cannot bring back.
+[[nodiscard]] std::vector<std::string>
+assign_changed_live_first(const std::vector<sent_create>& sent,
+                          const std::vector<salesforce::flat_record>& candidates,
+                          const std::set<std::string>& taken, const own_writes& own = {});
+
 // Each entry's record id in Salesforce, or "" when none matches. A candidate in `taken` (held
 // by another row of the app) or adopted by an earlier entry is not adopted again.
 [[nodiscard]] std::vector<std::string>

@@ -28,9 +28,10 @@ asio::awaitable<error_code> find_candidates(salesforce::rest_client& rest,
         co_return error_code{};
     };
     const std::string soql = reconcile_query(m, sent, rest.user_id(), by_value);
-    // The first look reads the recycle bin too; the second adopts no deleted record, and its
-    // LIMIT is not spent on them.
-    co_return co_await rest.query(soql, by_value && m.has_isdeleted, 0, on_page, d, o);
+    // Both looks read the recycle bin: a record deleted since is adopted (and its row deleted),
+    // whether it matches whole (first look) or, changed before it was deleted, resembles
+    // (second look, assign_changed_live_first).
+    co_return co_await rest.query(soql, m.has_isdeleted, 0, on_page, d, o);
 }
 
 std::vector<std::string> record_ids(const std::vector<salesforce::flat_record>& records) {
@@ -124,7 +125,7 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
         } else {
             taken.insert(matched[i]);
         }
-    const auto changed = assign_changed(left, candidates, taken, own);
+    const auto changed = assign_changed_live_first(left, candidates, taken, own);
     for (std::size_t j = 0; j < changed.size(); ++j)
         matched[where[j]] = changed[j];
     co_return error_code{};

@@ -419,18 +419,20 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
             co_await h.stop();
             const std::string t = h.schema + ".contact";
             const std::string log = h.schema + "._trigger_log";
-            // A process claimed three inserts, sent them, and died before their answers.
+            // A process claimed four inserts, sent them, and died before their answers.
             co_await must_exec(app,
                                "INSERT INTO " + t +
                                    " (lastname, email) VALUES ('Edited', 'ed@example.com'), "
-                                   "('Deleted', 'del@example.com'), ('Kept', 'kept@example.com')");
+                                   "('Deleted', 'del@example.com'), ('Kept', 'kept@example.com'), "
+                                   "('Both', 'both@example.com')");
             co_await claim_for_a_dead_process(app, log);
             const auto ids =
                 co_await sim_create(h, "Contact",
                                     R"([{"LastName":"Edited","Email":"ed@example.com"},)"
                                     R"({"LastName":"Deleted","Email":"del@example.com"},)"
-                                    R"({"LastName":"Kept","Email":"kept@example.com"}])");
-            REQUIRE(ids.size() == 3);
+                                    R"({"LastName":"Kept","Email":"kept@example.com"},)"
+                                    R"({"LastName":"Both","Email":"both@example.com"}])");
+            REQUIRE(ids.size() == 4);
             // Then, before the next start, a user renamed one record and deleted another (once
             // the clock has moved on: a save in the creation's millisecond looks unchanged).
             const auto created = std::chrono::system_clock::now();
@@ -439,12 +441,16 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
             co_await h.send(http::verb::patch, "/__sim/records/Contact",
                             R"([{"Id":")" + ids[0] + R"(","LastName":"Edited by a user"}])");
             co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + ids[1], "");
+            // And one renamed, then deleted: no value matches in the bin any more (seed 1074).
+            co_await h.send(http::verb::patch, "/__sim/records/Contact",
+                            R"([{"Id":")" + ids[3] + R"(","LastName":"Both, by a user"}])");
+            co_await h.send(http::verb::delete_, "/__sim/records/Contact?ids=" + ids[3], "");
             co_await h.start(cfg);
             bool ok = co_await eventually(
-                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "3", 60);
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "4", 60);
             REQUIRE(ok);
-            // No record was created again: the renamed one and the kept one live, the deleted one
-            // stays deleted, and its row went with it.
+            // No record was created again: the renamed one and the kept one live, the deleted ones
+            // stay deleted, and their rows went with them.
             auto records = co_await sim_rows(h, "Contact", fields_LastName());
             CHECK(records.size() == 2);
             CHECK(records.contains(ids[0]));
@@ -454,10 +460,13 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
                                     ids[0] + "," + ids[2], 60);
             CHECK(ok);
             auto msg = co_await must_query(app, "SELECT sfid, sf_message FROM " + log +
-                                                    " WHERE sf_message IS NOT NULL");
-            REQUIRE(msg.rows() == 1);
-            CHECK(msg.value(0, 0) == ids[1]);
+                                                    " WHERE sf_message IS NOT NULL ORDER BY sfid");
+            REQUIRE(msg.rows() == 2);
+            const auto binned = std::set<std::string>{std::string(msg.value(0, 0)),
+                                                      std::string(msg.value(1, 0))};
+            CHECK(binned == std::set<std::string>{ids[1], ids[3]});
             CHECK(msg.value(0, 1).find("deleted in Salesforce") != std::string::npos);
+            CHECK(msg.value(1, 1).find("deleted in Salesforce") != std::string::npos);
             const auto converged_now = co_await converged(h, app, "Contact", "LastName");
             CHECK(converged_now);
             co_await h.stop();

@@ -220,3 +220,38 @@ TEST_CASE("a lost create's record someone changed since is adopted only by a uni
     const auto plain = stamped(candidate("a0X000000000006AAA", "Ada", "true", "5"), at, later);
     CHECK(bridge::assign_changed(in2.sent, {plain}, {}) == std::vector<std::string>{"", ""});
 }
+
+TEST_CASE("a lost create's record a user changed and then deleted is found in the recycle bin, "
+          "live records first",
+          "[unit][writeback]") {
+    const auto m = everything();
+    auto ada = insert(1, R"("name"=>"Ada", "checkbox__c"=>"t", "number__c"=>"12.5")", 0);
+    auto bo = insert(2, R"("name"=>"Bo", "checkbox__c"=>"f", "number__c"=>"7")", 0);
+    std::vector<writeback_entry*> es{&ada, &bo};
+    auto in = bridge::comparable_values(m, es);
+    REQUIRE(in.sent.size() == 2);
+    const char* at = "2026-11-30T07:15:00.120+0000";
+    const char* later = "2026-11-30T07:15:09.480+0000";
+    const auto binned = [](salesforce::flat_record r) {
+        r.fields.push_back({"IsDeleted", sf_value_kind::json_bool, "true"});
+        return r;
+    };
+    // Seed 1074: a user unticked Ada's checkbox, then deleted the record, before the look.
+    const auto gone =
+        binned(stamped(candidate("a0X000000000001AAA", "Ada", "false", "12.5"), at, later));
+    CHECK(bridge::assign_changed_live_first(in.sent, {gone}, {}) ==
+          std::vector<std::string>{"a0X000000000001AAA", ""});
+    // A live record resembling the create is preferred to the bin's.
+    const auto live = stamped(candidate("a0X000000000002AAA", "Ada", "true", "3"), at, later);
+    CHECK(bridge::resembles(in.sent[0], live));
+    CHECK(bridge::assign_changed_live_first(in.sent, {gone, live}, {}) ==
+          std::vector<std::string>{"a0X000000000002AAA", ""});
+    // Two live records resembling it: ambiguous, and the bin does not settle it.
+    const auto twin = stamped(candidate("a0X000000000003AAA", "Ada", "true", "99"), at, later);
+    CHECK(bridge::resembles(in.sent[0], twin));
+    CHECK(bridge::assign_changed_live_first(in.sent, {gone, live, twin}, {}) ==
+          std::vector<std::string>{"", ""});
+    // Held by another row (or deleted by the app through one of its rows): never adopted.
+    CHECK(bridge::assign_changed_live_first(in.sent, {gone}, {"a0X000000000001AAA"}) ==
+          std::vector<std::string>{"", ""});
+}
