@@ -1,6 +1,7 @@
 #include "bridge/error_log.hpp"
 
 #include "bridge/state_sql.hpp"
+#include "core/calendar.hpp"
 #include "core/log.hpp"
 
 namespace sfbridge::bridge {
@@ -10,6 +11,10 @@ boost::asio::awaitable<void> record_error(table_writer& w, mapping_runtime& m,
                                           const row_issue& issue, const std::string& payload) {
     ++m.stats.errors;
     const std::string message = utf8::printable(issue.message, 10000);
+    m.stats.recent_errors.push_back(
+        {calendar::now_ms(), issue.sfid, utf8::printable(issue.message, 500)});
+    if (m.stats.recent_errors.size() > mapping_stats::recent_error_count)
+        m.stats.recent_errors.pop_front();
     log::error("sync", "change not applied as sent",
                {{"mapping", m.m.object_name},
                 {"channel", channel},

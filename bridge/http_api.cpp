@@ -97,6 +97,15 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
     n("deletes", m.stats.deletes);
     n("errors", m.stats.errors);
     w.key("api_calls_today").integer(m.api_calls_today);
+    // The newest changes not applied as sent, with their messages (_sfbridge_errors has all).
+    w.key("recent_errors").begin_array();
+    for (const auto& e : m.stats.recent_errors) {
+        w.begin_object();
+        w.key("seconds_ago").number(age_seconds(s, e.at_ms));
+        w.member("sfid", e.sfid).member("message", e.message);
+        w.end_object();
+    }
+    w.end_array();
     if (m.read_write && s.has_writeback) {
         // Rows the app changed that are not sent yet: NEW (not claimed), PENDING (being sent,
         // or held back after a transient failure). Null before the first count.

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,7 +20,15 @@
 // stream ingest each work on it in turn (one thread).
 namespace sfbridge::bridge {
 
+// A change not applied as sent (in _sfbridge_errors too), as the status page lists it.
+struct recorded_error {
+    std::int64_t at_ms = 0;
+    std::string sfid; // empty: no record (an event that could not be read)
+    std::string message;
+};
+
 struct mapping_stats {
+    static constexpr std::size_t recent_error_count = 5;
     std::string object;
     std::size_t rows_loaded = 0;
     std::size_t events = 0;
@@ -27,6 +36,7 @@ struct mapping_stats {
     std::size_t polls = 0;
     std::size_t deletes = 0;
     std::size_t errors = 0;
+    std::deque<recorded_error> recent_errors; // newest last, at most recent_error_count
 };
 
 struct mapping_runtime {

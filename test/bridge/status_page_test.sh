@@ -30,6 +30,8 @@ start_sfbridge "$SFBRIDGE" "$TMP/m.json" "$TOKEN"
 ready() { curl -sf "http://$ADDR/readyz" >/dev/null; }
 until_ok 120 ready || bad "not ready"
 psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "INSERT INTO $SCHEMA.contact (lastname) VALUES ('Refused by a rule'), ('Accepted')"
+# A value Postgres cannot hold (a NUL): applied without it, and recorded as an error.
+curl -sf -X POST "$URL/__sim/records/Contact" -d '[{"LastName":"Nul\u0000inside"}]' >/dev/null
 refused() { curl -sf -H "Authorization: Bearer $TOKEN" "http://$ADDR/status" | grep -q "Not this one."; }
 until_ok 60 refused || bad "the refusal did not reach /status"
 
@@ -42,6 +44,9 @@ else bad "the page did not render: $(head -c 600 "$TMP/dom1.html")"; tail -5 "$T
 for m in Contact Account write-back; do
     grep -q "data-mapping=\"$m\"><h2>" "$TMP/dom1.html" && ok "a card for $m" || bad "no card for $m"
 done
+errors_shown() { browser --dump-dom "$PAGE" >"$TMP/dom1.html" && grep -q 'data-field="error">NUL characters removed from field LastName' "$TMP/dom1.html"; }
+until_ok 120 errors_shown && ok "the Contact card shows the error recorded, with its message" \
+    || bad "no error message on the Contact card"
 grep -q 'FIELD_CUSTOM_VALIDATION_EXCEPTION: Not this one.' "$TMP/dom1.html" \
     && ok "the refused write appears with its message" || bad "no refused write on the page"
 grep -q 'class="badge streaming"' "$TMP/dom1.html" && ok "Contact shows streaming" || bad "no streaming badge"

@@ -145,13 +145,19 @@ TEST_CASE("the status JSON has every mapping's state, ages and counts", "[unit][
     CHECK(body.find(R"("writeback":{"sent":5,"failed":0,"retried":0,"conflicts":1,)") !=
           std::string::npos);
     CHECK(get("/status", s).result() == http::status::ok);
+    // The newest errors, with their messages.
+    s.mappings[0].stats.recent_errors.push_back(
+        {999'000, "003000000000001AAA", "NUL characters removed from field LastName"});
+    CHECK(bridge::status_json(s).find(
+              R"("recent_errors":[{"seconds_ago":1,"sfid":"003000000000001AAA",)"
+              R"("message":"NUL characters removed from field LastName"}])") != std::string::npos);
 }
 
 TEST_CASE("the status and the metrics show the write-back's queue and its recent conflicts",
           "[unit][http]") {
     auto s = running_snapshot();
     // Before the write-back has counted: no figure, rather than a zero that is not known.
-    CHECK(bridge::status_json(s).find(R"("api_calls_today":12,"writeback_queue":null,)") !=
+    CHECK(bridge::status_json(s).find(R"("recent_errors":[],"writeback_queue":null,)") !=
           std::string::npos);
     CHECK(bridge::metrics_text(s).find("sfbridge_writeback_queue_rows") == std::string::npos);
     s.writes.queue_counted_ms = 999'000;
