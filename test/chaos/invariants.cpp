@@ -85,14 +85,16 @@ std::vector<finding> check_inserts(const object_spec& spec,
     for (const auto& rec : sim)
         if (auto m = field(rec.fields, spec.marker))
             ids_by_marker[*m].push_back(rec.id);
-    // A duplicate is shown whole: what each copy holds and when it was created and changed.
+    // A duplicate is shown whole: what each copy holds, when it was created and changed, and
+    // whether it is in the recycle bin (a copy a user deleted counts: the insert made it).
     auto describe = [&](const std::string& id) {
         for (const auto& rec : sim)
             if (rec.id == id) {
                 std::string out = id + " {";
                 for (const auto& f : spec.fields())
                     out += f + "=" + show(field(rec.fields, f)) + ", ";
-                return out + "created " + rec.created + ", changed " + rec.modified + "}";
+                return out + "created " + rec.created + ", changed " + rec.modified +
+                       (rec.deleted ? ", in the recycle bin}" : "}");
             }
         return id;
     };
