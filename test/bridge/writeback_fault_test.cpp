@@ -487,7 +487,11 @@ TEST_CASE("an upsert whose answer was lost and whose record a user deleted since
         [&]() -> asio::awaitable<void> {
             pg::connection app(h.f.io.get_executor());
             co_await must_connect(app);
-            auto cfg = h.config(sim_everything_upserted());
+            std::string json =
+                read_write(mapping_json("Sim_Everything__c", "Id,Name,External_Id__c", true));
+            json.replace(json.find(R"("sf_polling_seconds":600)"), 24,
+                         R"("sf_polling_seconds":600,"upsert_field":"External_Id__c")");
+            auto cfg = h.config(json);
             co_await h.start(cfg);
             co_await h.stop();
             const std::string t = h.schema + ".sim_everything__c";
@@ -537,7 +541,11 @@ TEST_CASE("an upsert whose answer was lost is sent again when the record in the 
         [&]() -> asio::awaitable<void> {
             pg::connection app(h.f.io.get_executor());
             co_await must_connect(app);
-            auto cfg = h.config(sim_everything_upserted());
+            std::string json =
+                read_write(mapping_json("Sim_Everything__c", "Id,Name,External_Id__c", true));
+            json.replace(json.find(R"("sf_polling_seconds":600)"), 24,
+                         R"("sf_polling_seconds":600,"upsert_field":"External_Id__c")");
+            auto cfg = h.config(json);
             co_await h.start(cfg);
             const std::string t = h.schema + ".sim_everything__c";
             const std::string log = h.schema + "._trigger_log";
