@@ -214,7 +214,10 @@ TEST_CASE("a conflict that cannot be recorded holds its update back until it is"
                          h.schema + ".refuse_conflicts()");
             // The app edits the title, then a Salesforce user does: Salesforce's is later.
             co_await must_exec(app, "UPDATE " + t + " SET title = 'From the app'");
-            co_await sleep_ms(30);
+            // Salesforce's edit must carry a later time: wait until the clock has moved on.
+            const auto edited = std::chrono::system_clock::now();
+            while (std::chrono::system_clock::now() - edited < std::chrono::milliseconds(30))
+                co_await sleep_ms(1);
             co_await h.send(http::verb::patch, "/__sim/records/Contact",
                             R"([{"Id":")" + sfid + R"(","Title":"From Salesforce"}])");
             co_await h.start(cfg);
@@ -462,8 +465,8 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
             auto msg = co_await must_query(app, "SELECT sfid, sf_message FROM " + log +
                                                     " WHERE sf_message IS NOT NULL ORDER BY sfid");
             REQUIRE(msg.rows() == 2);
-            const auto binned = std::set<std::string>{std::string(msg.value(0, 0)),
-                                                      std::string(msg.value(1, 0))};
+            const auto binned =
+                std::set<std::string>{std::string(msg.value(0, 0)), std::string(msg.value(1, 0))};
             CHECK(binned == std::set<std::string>{ids[1], ids[3]});
             CHECK(msg.value(0, 1).find("deleted in Salesforce") != std::string::npos);
             CHECK(msg.value(1, 1).find("deleted in Salesforce") != std::string::npos);
