@@ -62,6 +62,10 @@ asio::awaitable<void> poller::run() {
         retry_after.reset();
         delays.reset();
         co_await housekeeping();
+        if (auto ec = co_await reread_adopted(ctx_, w_, m_))
+            log::warn("sync",
+                      "records the write-back adopted: reading them again failed, will retry",
+                      {{"mapping", m_.m.object_name}, {"error", ec.message()}});
         if (refused_.due(std::chrono::steady_clock::now())) {
             const bool still = co_await retry_refused(ctx_, w_, m_);
             refused_.done(std::chrono::steady_clock::now(), still);

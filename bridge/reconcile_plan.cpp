@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 namespace sfbridge::bridge {
 
@@ -238,6 +239,31 @@ bool in_recycle_bin(const salesforce::flat_record& r) {
     return d && d->raw == "true";
 }
 } // namespace
+
+std::vector<std::string> binned_upserts(const std::vector<std::string>& keys,
+                                        const std::string& key_field,
+                                        const std::vector<salesforce::flat_record>& records) {
+    std::set<std::string> live;
+    std::map<std::string, std::string> binned; // key -> newest id (records come newest first)
+    for (const auto& r : records) {
+        const auto* id = r.get("Id");
+        const auto* key = r.get(key_field);
+        if (!id || !key)
+            continue;
+        const auto k = text::ascii_lower(key->raw);
+        if (in_recycle_bin(r))
+            binned.try_emplace(k, id->raw);
+        else
+            live.insert(k);
+    }
+    std::vector<std::string> out;
+    for (const auto& key : keys) {
+        const auto k = text::ascii_lower(key);
+        const auto it = binned.find(k);
+        out.push_back(live.contains(k) || it == binned.end() ? std::string() : it->second);
+    }
+    return out;
+}
 
 std::vector<std::string>
 assign_changed_live_first(const std::vector<sent_create>& sent,

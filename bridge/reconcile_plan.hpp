@@ -94,6 +94,17 @@ assign_changed(const std::vector<sent_create>& sent,
                const std::vector<salesforce::flat_record>& candidates,
                const std::set<std::string>& taken, const own_writes& own = {});
 
+// Upserts whose outcome is unknown (seed 1093 of the long campaign): sending one again is safe
+// while its record lives (the upsert finds it by the external id), but when a user deleted it
+// in the meantime the upsert would make a second record, bringing back what the user deleted.
+// `records` are those with the entries' keys the integration user created since they were
+// captured, deleted ones included (Id, IsDeleted, the key field `key_field`). Per entry: the
+// id of its record in the recycle bin when no live record holds its key (the newest), else "".
+// Keys compare as Salesforce compares external ids: without regard to case.
+[[nodiscard]] std::vector<std::string>
+binned_upserts(const std::vector<std::string>& keys, const std::string& key_field,
+               const std::vector<salesforce::flat_record>& records);
+
 // assign_changed over live records first; then, for the creates no live record resembles, over
 // the recycle bin's (IsDeleted true): a record a user changed and then deleted before the look
 // (seed 1074 of the long campaign). Such a record was the create's; sending the create again

@@ -121,4 +121,43 @@ asio::awaitable<bool> retry_refused(const sync_context& ctx, table_writer& w, ma
     co_return !still.empty();
 }
 
+asio::awaitable<error_code> reread_adopted(const sync_context& ctx, table_writer& w,
+                                           mapping_runtime& m) {
+    const std::string source = "reread";
+    for (;;) {
+        pg::result r;
+        pg::diagnostics d;
+        if (auto ec =
+                co_await w.query(state_sql::reread_sfids(w.schema()),
+                                 pg::params(m.m.table, static_cast<long>(refused_per_retry)), r, d))
+            co_return ec;
+        std::vector<std::optional<std::string>> queued;
+        std::vector<std::string> ids;
+        for (int i = 0; i < r.rows(); ++i) {
+            ids.emplace_back(r.value(i, 0));
+            queued.emplace_back(ids.back());
+        }
+        if (ids.empty())
+            co_return error_code{};
+        change_batch batch(m.m);
+        if (auto ec = co_await fetch(ctx, w, m, ids, batch))
+            co_return ec;
+        std::vector<row_issue> refused;
+        const position_update none;
+        if (auto ec = co_await apply_isolating(ctx, w, batch, none, refused))
+            co_return ec;
+        for (const auto& issue : refused) // retried with the other refusals
+            co_await record_error(w, m, source, 0, issue, std::string());
+        if (auto ec = co_await w.query(state_sql::forget_reread(w.schema()),
+                                       pg::params(m.m.table, pg::text_array(queued)), r, d))
+            co_return ec;
+        log::info("sync", "records the write-back adopted are read again from Salesforce",
+                  {{"mapping", m.m.object_name},
+                   {"records", static_cast<unsigned long>(ids.size())},
+                   {"in_the_batch", static_cast<unsigned long>(batch.size())}});
+        if (ids.size() < refused_per_retry)
+            co_return error_code{};
+    }
+}
+
 } // namespace sfbridge::bridge

@@ -50,4 +50,12 @@ private:
 boost::asio::awaitable<bool> retry_refused(const sync_context& ctx, table_writer& w,
                                            mapping_runtime& m);
 
+// Records the write-back adopted (_sfbridge_reread, queued by trigger_log::record): read again
+// and applied as a poll's records are (a record found deleted since deletes its row, one
+// undeleted since gets its row back), then forgotten; a record Postgres refuses goes to the
+// refusals above. Every queued record in chunks; an error leaves the rest queued, for the
+// next poll.
+boost::asio::awaitable<boost::system::error_code>
+reread_adopted(const sync_context& ctx, table_writer& w, mapping_runtime& m);
+
 } // namespace sfbridge::bridge

@@ -134,6 +134,21 @@ std::string resolve_refused(std::string_view schema) {
            "AND resolved_at IS NULL";
 }
 
+std::string queue_reread(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_reread") +
+           " (table_name, sfid) SELECT $1::text, unnest($2::text[]) ON CONFLICT DO NOTHING";
+}
+
+std::string reread_sfids(std::string_view schema) {
+    return "SELECT sfid FROM " + table(schema, "_sfbridge_reread") +
+           " WHERE table_name = $1 ORDER BY queued_at, sfid LIMIT $2";
+}
+
+std::string forget_reread(std::string_view schema) {
+    return "DELETE FROM " + table(schema, "_sfbridge_reread") +
+           " WHERE table_name = $1 AND sfid = ANY($2::text[])";
+}
+
 std::string clear_seen(std::string_view schema) {
     return "DELETE FROM " + table(schema, "_sfbridge_seen") + " WHERE object_name = $1";
 }

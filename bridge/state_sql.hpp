@@ -55,6 +55,11 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string refused_sfids(std::string_view schema);
 // Those of these sfids ($2) marked resolved: the records are in the table now.
 [[nodiscard]] std::string resolve_refused(std::string_view schema);
+// Records the write-back adopted, to read again (_sfbridge_reread): queue the sfids $2 of the
+// table $1 (once each); at most $2 of the table $1's, oldest first; forget the sfids $2 of $1.
+[[nodiscard]] std::string queue_reread(std::string_view schema);
+[[nodiscard]] std::string reread_sfids(std::string_view schema);
+[[nodiscard]] std::string forget_reread(std::string_view schema);
 
 // $1 object: the sfids a reload has seen so far are forgotten.
 [[nodiscard]] std::string clear_seen(std::string_view schema);

@@ -1,6 +1,7 @@
 // Recording outcomes (trigger_log::record): in one transaction, or, when Postgres refuses a
 // row's data (the app's trigger raised for one row, a constraint), row by row so that the refusal
 // stays with that row.
+#include "bridge/state_sql.hpp"
 #include "bridge/trigger_log.hpp"
 #include "mappings/ddl.hpp"
 
@@ -44,6 +45,12 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
                 "t.id <> x.id AND NOT " +
                 inserted_by_app(rows.table),
             pg::params(text_array(rows.record_ids), text_array(rows.sfids)), r, d);
+        // What Salesforce users did to these records before now may be on a row just deleted
+        // (the echo's), or undone since the look (a record found deleted, undeleted): the
+        // mapping's poller reads them again once this commits (refused_retry.hpp).
+        if (!ec)
+            ec = co_await conn_.async_query(state_sql::queue_reread(schema_),
+                                            pg::params(rows.table, text_array(rows.sfids)), r, d);
     }
     for (const auto& rows : mapped_row_outcomes(done)) {
         if (ec)

@@ -68,6 +68,9 @@ struct writeback_config {
     // when unset or never measured): conflict detection and the lookup of lost creates compare
     // Salesforce's times with the trigger log's in one clock.
     std::function<std::int64_t()> salesforce_clock_offset;
+    // Records of this mapped table were adopted (queued in _sfbridge_reread): its poller is
+    // asked to read them again now rather than at its next poll.
+    std::function<void(const std::string& table)> adopted;
 };
 
 // A write Salesforce refused, as the status page lists it (the newest few are kept).

@@ -50,6 +50,9 @@ struct writeback_entry {
     // An update: its values may be in Salesforce and come back as its echo, which is then the
     // app's own value in the row, not a Salesforce change to detect a conflict with.
     bool unknown = false;
+    // An upsert once unknown: it may have made its record, so every send again first looks
+    // whether a user deleted that record since (adopt_binned_upserts), not only the first.
+    bool maybe_applied = false;
     // A create already answered (sf_result_created): its record is the entry's sfid.
     bool created = false;
     // The record's echo may have been merged as a row of its own while the mapping's lock was

@@ -2,6 +2,7 @@
 
 #include "bridge/reconcile_plan.hpp"
 #include "core/log.hpp"
+#include "mappings/soql.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -131,6 +132,78 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
     co_return error_code{};
 }
 
+// Upserts whose outcome is unknown, before they go again (binned_upserts): a record of theirs
+// a user deleted since is adopted and its row deleted, as the delete's echo would have done.
+asio::awaitable<error_code> adopt_binned_upserts(salesforce::rest_client& rest, trigger_log& log,
+                                                 const mappings::resolved_mapping& m,
+                                                 const std::vector<writeback_entry*>& es) {
+    const auto keys = external_ids(m, es); // one each: every one was sent as an upsert
+    if (!m.has_isdeleted || keys.size() != es.size())
+        co_return error_code{};
+    const std::string field = m.field(*m.upsert_field)->sf.info.name;
+    std::int64_t since = es.front()->created_ms;
+    for (const auto* e : es)
+        since = std::min(since, e->created_ms);
+    std::vector<salesforce::flat_record> records;
+    salesforce::call_options o;
+    o.tag = m.object_name;
+    const salesforce::rest_client::page_handler on_page =
+        [&](salesforce::query_page& page) -> asio::awaitable<error_code> {
+        for (auto& r : page.records)
+            records.push_back(std::move(r));
+        co_return error_code{};
+    };
+    for (std::size_t at = 0; at < keys.size(); at += 100) {
+        std::string in;
+        for (std::size_t i = at; i < std::min(keys.size(), at + 100); ++i)
+            in += (in.empty() ? "" : ",") + mappings::soql::quote(keys[i]);
+        std::string soql = "SELECT Id, IsDeleted, " + field + " FROM " + m.object_name + " WHERE " +
+                           field + " IN (" + in + ") AND CreatedDate >= " +
+                           mappings::soql::datetime(since - reconcile_clock_margin_ms);
+        if (!rest.user_id().empty())
+            soql += " AND CreatedById = " + mappings::soql::quote(rest.user_id());
+        salesforce::diagnostics d;
+        if (auto ec =
+                co_await rest.query(soql + " ORDER BY CreatedDate DESC", true, 0, on_page, d, o)) {
+            log::warn("writeback", "cannot look for the records of upserts whose answer was lost",
+                      {{"mapping", m.object_name}, {"error", d.summary()}});
+            co_return ec;
+        }
+    }
+    const auto ids = binned_upserts(keys, field, records);
+    // A record the app deleted itself (through a row it inserted, with the same key reused by
+    // a new row since) was not this upsert's: the new row's upsert makes its own.
+    std::vector<std::string> binned;
+    for (const auto& id : ids)
+        if (!id.empty())
+            binned.push_back(id);
+    std::set<std::string> by_app;
+    pg::diagnostics pd;
+    if (auto ec =
+            co_await log.deleted_by_app(m.table, binned, !rest.user_id().empty(), by_app, pd)) {
+        log::warn("writeback", "cannot read which records the app deleted",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return ec;
+    }
+    unsigned long adopted = 0;
+    for (std::size_t i = 0; i < es.size(); ++i) {
+        if (ids[i].empty() || by_app.contains(ids[i]))
+            continue;
+        auto* e = es[i];
+        e->outcome = writeback_entry::result::success;
+        e->new_sfid = ids[i];
+        e->replaces_echo = true;
+        e->record_deleted = true;
+        ++adopted;
+    }
+    if (adopted)
+        log::info("writeback",
+                  "upserts whose answer was lost: their records were deleted in Salesforce since, "
+                  "so their rows are deleted rather than the records made again",
+                  {{"mapping", m.object_name}, {"records", adopted}});
+    co_return error_code{};
+}
+
 } // namespace
 
 asio::awaitable<error_code> find_lost_creates(salesforce::rest_client& rest, trigger_log& log,
@@ -186,7 +259,7 @@ asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, tri
                                               const mappings::resolved_mapping& m,
                                               const std::vector<writeback_entry*>& es,
                                               const std::set<std::string>& batch_sfids) {
-    std::vector<writeback_entry*> unknown;
+    std::vector<writeback_entry*> unknown, upserts;
     for (auto* e : es)
         if (e->pending() && e->created) {
             // Answered before, its record noted (trigger_log::note_created): adopted as it is.
@@ -194,12 +267,20 @@ asio::awaitable<error_code> reconcile_creates(salesforce::rest_client& rest, tri
             e->new_sfid = e->sfid;
             e->replaces_echo = true;
             e->unknown = false;
+        } else if (e->pending() && (e->unknown || e->maybe_applied) && sent_as_upsert(m, *e)) {
+            // Safe to send again, unless its record was deleted since: looked at before every
+            // send (a retry after a failure that stopped before the call looks again too).
+            e->maybe_applied = true;
+            upserts.push_back(e);
         } else if (e->pending() && e->unknown) {
-            if (sent_as_upsert(m, *e))
-                e->unknown = false; // an upsert by external id is safe to send again
-            else
-                unknown.push_back(e);
+            unknown.push_back(e);
         }
+    if (!upserts.empty()) {
+        if (auto ec = co_await adopt_binned_upserts(rest, log, m, upserts))
+            co_return ec; // still unknown: looked for again before they are sent
+        for (auto* e : upserts)
+            e->unknown = false;
+    }
     if (unknown.empty())
         co_return error_code{};
     std::vector<std::string> found;

@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace sfbridge::bridge {
 
@@ -25,6 +26,13 @@ std::string clipped(std::string text, std::size_t limit) {
 
 void writeback::recorded(const std::vector<entry*>& done) {
     const auto now = calendar::now_ms();
+    std::set<std::string> adopted;
+    for (auto* e : done)
+        if (e->replaces_echo && !e->new_sfid.empty())
+            adopted.insert(e->table);
+    if (cfg_.adopted)
+        for (const auto& table : adopted)
+            cfg_.adopted(table);
     for (auto* e : done) {
         e->recorded = true;
         if (const auto* m = mapping_for(e->table); m && e->captured_ms > 0) {

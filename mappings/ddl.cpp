@@ -291,6 +291,18 @@ std::string setup_schema(std::string_view schema) {
          "EXISTS resolved_at timestamp with time zone;\n";
     s += "CREATE INDEX IF NOT EXISTS _sfbridge_errors_sfid ON " +
          qualified(schema, "_sfbridge_errors") + " (object_name, sfid);\n";
+    // Records the write-back adopted (a create whose answer was lost, found afterwards; the row
+    // the inbound side made of its echo, replaced by the app's): changes Salesforce users made
+    // to them in between landed on a row that is gone, and the poll has moved past them, so the
+    // mapping's poller reads them again (bridge/refused_retry.hpp). Queued in the transaction
+    // that adopts them.
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_reread") +
+         " (\n"
+         "    table_name character varying(128) NOT NULL,\n"
+         "    sfid character varying(18) COLLATE \"ucs_basic\" NOT NULL,\n"
+         "    queued_at timestamp with time zone NOT NULL DEFAULT now(),\n"
+         "    PRIMARY KEY (table_name, sfid)\n"
+         ");\n";
     // The sfids a reload has seen so far (rows not seen are removed at its end).
     s += "CREATE UNLOGGED TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_seen") +
          " (\n"

@@ -418,6 +418,10 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
             pg::connection app(h.f.io.get_executor());
             co_await must_connect(app);
             auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Email", true)));
+            // No overlap: a poll never brings a change twice, so the user's rename, made into
+            // the echo's row by the first poll and gone with that row when the create is
+            // adopted, reaches the app's row only because the adopted record is read again.
+            cfg.poll_overlap = std::chrono::milliseconds(0);
             co_await h.start(cfg);
             co_await h.stop();
             const std::string t = h.schema + ".contact";
@@ -472,6 +476,106 @@ TEST_CASE("lost creates' records a Salesforce user changed or deleted since are 
             CHECK(msg.value(1, 1).find("deleted in Salesforce") != std::string::npos);
             const auto converged_now = co_await converged(h, app, "Contact", "LastName");
             CHECK(converged_now);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+// Seed 1093 of the long campaign: an upsert whose answer was lost is safe to send again while
+// its record lives; but a user changed the record and deleted it before the retry, and the
+// upsert, finding no live record with the key, made a second one (the first came back with an
+// undelete). The deleted record is adopted and the row deleted, as the delete's echo would do.
+TEST_CASE("an upsert whose answer was lost and whose record a user deleted since is not made "
+          "again",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(sim_everything_upserted());
+            co_await h.start(cfg);
+            co_await h.stop();
+            const std::string t = h.schema + ".sim_everything__c";
+            const std::string log = h.schema + "._trigger_log";
+            // A process claimed two upserts, sent them, and died before their answers.
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (name, external_id__c) VALUES ('Gone', 'K-1093-1'), "
+                                        "('Kept', 'K-1093-2')");
+            co_await claim_for_a_dead_process(app, log);
+            const auto ids = co_await sim_create(h, "Sim_Everything__c",
+                                                 R"([{"Name":"Gone","External_Id__c":"K-1093-1"},)"
+                                                 R"({"Name":"Kept","External_Id__c":"K-1093-2"}])");
+            REQUIRE(ids.size() == 2);
+            // Before the next start, a user renamed the first and deleted it.
+            co_await h.send(http::verb::patch, "/__sim/records/Sim_Everything__c",
+                            R"([{"Id":")" + ids[0] + R"(","Name":"Gone, by a user"}])");
+            co_await h.send(http::verb::delete_, "/__sim/records/Sim_Everything__c?ids=" + ids[0],
+                            "");
+            co_await h.start(cfg);
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "2", 60);
+            REQUIRE(ok);
+            // One live record, the kept one; the deleted one was not made again, and its row went.
+            auto records = co_await sim_rows(h, "Sim_Everything__c", fields_Name());
+            CHECK(records.size() == 1);
+            CHECK(records.contains(ids[1]));
+            ok = co_await eventually(app, "SELECT string_agg(sfid, ',') FROM " + t, ids[1], 60);
+            CHECK(ok);
+            auto msg = co_await must_query(app, "SELECT sfid, sf_message FROM " + log +
+                                                    " WHERE sf_message IS NOT NULL");
+            REQUIRE(msg.rows() == 1);
+            CHECK(msg.value(0, 0) == ids[0]);
+            CHECK(msg.value(0, 1).find("deleted in Salesforce") != std::string::npos);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
+
+// The guard of the test above: a key the app reused after deleting its record. The deleted
+// record in the bin is the app's own earlier one, not the new row's: the upsert makes a record.
+TEST_CASE("an upsert whose answer was lost is sent again when the record in the bin is one the "
+          "app deleted itself",
+          "[bridge][writeback][fault]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(sim_everything_upserted());
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".sim_everything__c";
+            const std::string log = h.schema + "._trigger_log";
+            // The app makes a record with key K, then deletes it: both go through.
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (name, external_id__c) VALUES ('First', 'K-reused')");
+            bool ok = co_await eventually(app,
+                                          "SELECT count(*)::text FROM " + t +
+                                              " WHERE sfid IS NOT NULL AND name = 'First'",
+                                          "1", 60);
+            REQUIRE(ok);
+            co_await must_exec(app, "DELETE FROM " + t + " WHERE name = 'First'");
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + log +
+                                         " WHERE action = 'DELETE' AND state = 'SUCCESS'",
+                                     "1", 60);
+            REQUIRE(ok);
+            co_await h.stop();
+            // A new row reuses the key; a process claimed its upsert and died before sending.
+            co_await must_exec(app, "INSERT INTO " + t +
+                                        " (name, external_id__c) VALUES ('Second', 'K-reused')");
+            co_await claim_for_a_dead_process(app, log);
+            co_await h.start(cfg);
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + t +
+                                         " WHERE sfid IS NOT NULL AND name = 'Second'",
+                                     "1", 60);
+            CHECK(ok);
+            auto records = co_await sim_rows(h, "Sim_Everything__c", fields_Name());
+            CHECK(records.size() == 1);
+            CHECK((records.empty() || records.begin()->second == "Name=Second|"));
             co_await h.stop();
         }(),
         std::chrono::seconds(180));

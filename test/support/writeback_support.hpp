@@ -21,6 +21,13 @@ inline std::string contact_and_account_read_write() {
        "sf_polling_seconds":600,"fields":{"Id":{},"Name":{}}}}]})";
 }
 
+// Sim_Everything__c (Name, External_Id__c), read-write, upserted by External_Id__c.
+inline std::string sim_everything_upserted() {
+    return R"({"version":1,"mappings":[{"object_name":"Sim_Everything__c","config":{
+      "access":"read_write","sf_notify_enabled":true,"sf_polling_seconds":600,
+      "upsert_field":"External_Id__c","fields":{"Id":{},"Name":{},"External_Id__c":{}}}}]})";
+}
+
 // Waits until `sql` (one row, one column) returns `want`.
 inline boost::asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql,
                                                const std::string& want, int seconds = 30) {

@@ -255,3 +255,23 @@ TEST_CASE("a lost create's record a user changed and then deleted is found in th
     CHECK(bridge::assign_changed_live_first(in.sent, {gone}, {"a0X000000000001AAA"}) ==
           std::vector<std::string>{"", ""});
 }
+
+TEST_CASE("an upsert's record in the recycle bin is found when no live record holds its key",
+          "[unit][writeback]") {
+    const auto rec = [](const std::string& id, const std::string& key, bool deleted) {
+        salesforce::flat_record r;
+        r.fields.push_back({"Id", sf_value_kind::json_string, id});
+        r.fields.push_back({"IsDeleted", sf_value_kind::json_bool, deleted ? "true" : "false"});
+        r.fields.push_back({"External_Id__c", sf_value_kind::json_string, key});
+        return r;
+    };
+    // Newest first, as queried: a key whose newest binned record is taken, one that lives, one
+    // that is nowhere, and one in another case (external ids compare without case).
+    const std::vector<salesforce::flat_record> records{
+        rec("a0X000000000003AAA", "K-1", true), rec("a0X000000000001AAA", "K-1", true),
+        rec("a0X000000000002AAA", "K-2", true), rec("a0X000000000004AAA", "k-2", false),
+        rec("a0X000000000005AAA", "k-4", true)};
+    const std::vector<std::string> keys{"K-1", "K-2", "K-3", "K-4"};
+    CHECK(bridge::binned_upserts(keys, "External_Id__c", records) ==
+          std::vector<std::string>{"a0X000000000003AAA", "", "", "a0X000000000005AAA"});
+}

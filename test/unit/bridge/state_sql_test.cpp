@@ -48,6 +48,14 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
     CHECK(parameters(sql::resolve_refused(s)) == 2);
     CHECK(has(sql::resolve_refused(s), "SET resolved_at = now()"));
     CHECK(has(sql::insert_error(s), R"("sf_app"."_sfbridge_errors")"));
+    // Records the write-back adopted, read again: queued once each, per table, oldest first.
+    CHECK(parameters(sql::queue_reread(s)) == 2);
+    CHECK(has(sql::queue_reread(s), R"(INSERT INTO "sf_app"."_sfbridge_reread")"));
+    CHECK(has(sql::queue_reread(s), "ON CONFLICT DO NOTHING"));
+    CHECK(parameters(sql::reread_sfids(s)) == 2);
+    CHECK(has(sql::reread_sfids(s), "WHERE table_name = $1 ORDER BY queued_at, sfid LIMIT $2"));
+    CHECK(parameters(sql::forget_reread(s)) == 2);
+    CHECK(has(sql::forget_reread(s), "WHERE table_name = $1 AND sfid = ANY($2::text[])"));
     CHECK(parameters(sql::insert_seen(s)) == 2);
     CHECK(has(sql::clear_seen(s), R"("sf_app"."_sfbridge_seen")"));
     CHECK(parameters(sql::prune_tombstones(s)) == 2);
