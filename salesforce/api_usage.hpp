@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -45,6 +46,39 @@ private:
     std::map<std::string, counter> counters_;
     std::optional<limit_info> org_;
     std::int64_t total_ = 0;
+};
+
+// The back-off after 403 REQUEST_LIMIT_EXCEEDED: no call for `initial`, doubled (up to `most`)
+// each time the limit is hit again by a call sent after the last back-off began, and reset by
+// a success of such a call. The answers of calls already in flight when the limit was first
+// hit belong to the same episode: with four connections in flight they would otherwise double
+// it three times over (30 s became 240 s), long after the org allowed calls again.
+class limit_backoff {
+public:
+    using clock = std::chrono::steady_clock;
+    limit_backoff(std::chrono::milliseconds initial, std::chrono::milliseconds most)
+        : initial_(initial), most_(most) {}
+
+    [[nodiscard]] bool blocked(clock::time_point now) const noexcept { return now < until_; }
+    // A call sent at `sent` was answered REQUEST_LIMIT_EXCEEDED at `now`.
+    void limited(clock::time_point sent, clock::time_point now) noexcept {
+        if (sent < began_ && wait_.count() > 0)
+            return; // in flight when this episode began
+        wait_ = std::clamp(wait_ * 2, initial_, most_);
+        began_ = now;
+        until_ = now + wait_;
+    }
+    // A call sent at `sent` succeeded.
+    void succeeded(clock::time_point sent) noexcept {
+        if (sent >= began_)
+            wait_ = std::chrono::milliseconds(0);
+    }
+    [[nodiscard]] std::chrono::milliseconds wait() const noexcept { return wait_; }
+
+private:
+    std::chrono::milliseconds initial_, most_;
+    std::chrono::milliseconds wait_{0};
+    clock::time_point began_{}, until_{};
 };
 
 } // namespace sfbridge::salesforce

@@ -38,7 +38,7 @@ const call_options& default_call_options() noexcept {
 rest_client::rest_client(asio::any_io_executor ex, rest_config cfg)
     : ex_(std::move(ex)), cfg_(std::move(cfg)), tls_(net::make_tls_context(cfg_.http)),
       auth_(ex_, cfg_.auth, cfg_.http, tls_), slot_freed_(ex_), renewed_(ex_),
-      rng_(std::random_device{}()) {
+      limit_(cfg_.limit_backoff_initial, cfg_.limit_backoff_max), rng_(std::random_device{}()) {
     // Both timers never expire: waiters wait on them, and cancel() wakes every waiter at once
     // (resetting the expiry in each waiter would cancel the others' waits).
     slot_freed_.expires_at(asio::steady_timer::time_point::max());
@@ -157,7 +157,7 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
     bool renewed = false;
     for (int attempt = 1;; ++attempt) {
         diag.clear();
-        if (std::chrono::steady_clock::now() < limited_until_) {
+        if (limit_.blocked(std::chrono::steady_clock::now())) {
             diag.client_message = what + ": not sent, Salesforce's API request limit was "
                                          "exceeded and sfbridge is backing off";
             diag.error_code = "REQUEST_LIMIT_EXCEEDED";
@@ -179,6 +179,7 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
             headers.push_back(h);
 
         slot* s = co_await acquire();
+        const auto sent = std::chrono::steady_clock::now();
         net::http_response resp;
         net::diagnostics nd;
         const auto ec = co_await s->conn->async_request(method, target, body, headers, resp, nd,
@@ -207,7 +208,7 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
         out.body = std::move(resp.body);
         out.headers = std::move(resp.headers);
         if (out.status < 300 || out.status == 300 || out.status == 304) {
-            limit_backoff_ = std::chrono::milliseconds(0);
+            limit_.succeeded(sent);
             co_return error_code{};
         }
 
@@ -230,16 +231,14 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
             continue;
         }
         if (out.status == 403 && diag.error_code == "REQUEST_LIMIT_EXCEEDED") {
-            limit_backoff_ =
-                std::clamp(limit_backoff_ * 2, cfg_.limit_backoff_initial, cfg_.limit_backoff_max);
-            limited_until_ = std::chrono::steady_clock::now() + limit_backoff_;
+            limit_.limited(sent, std::chrono::steady_clock::now());
             std::string usage;
             if (auto u = usage_.org_usage())
                 usage =
                     " (api-usage " + std::to_string(u->used) + "/" + std::to_string(u->max) + ")";
             diag.client_message = what + ": Salesforce's API request limit is exceeded" + usage +
-                                  "; no calls for " +
-                                  std::to_string(limit_backoff_.count() / 1000) + " s";
+                                  "; no calls for " + std::to_string(limit_.wait().count() / 1000) +
+                                  " s";
             co_return errc::request_limit_exceeded;
         }
         const bool lock = diag.error_code == "UNABLE_TO_LOCK_ROW";

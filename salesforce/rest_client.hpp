@@ -140,8 +140,7 @@ private:
     boost::system::error_code last_renew_error_;
     diagnostics last_renew_diag_;
     boost::asio::steady_timer renewed_;
-    std::chrono::steady_clock::time_point limited_until_{};
-    std::chrono::milliseconds limit_backoff_{0};
+    limit_backoff limit_;
     api_usage usage_;
     std::minstd_rand rng_;
     std::size_t logins_ = 0;
