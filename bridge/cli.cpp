@@ -62,6 +62,7 @@ settings (environment variables):
   SALESFORCE_REFRESH_TOKEN     a refresh token (refresh flow)
   SALESFORCE_API_VERSION       default 60.0
   SALESFORCE_CA_FILE           extra CA certificates (PEM) for TLS verification
+  SALESFORCE_REQUEST_TIMEOUT   seconds a Salesforce call may wait for its answer (default 120)
   SFBRIDGE_WRITE_ALGORITHM     ordered (default: each captured change is its own write, in
                                trigger-log order) or merged (pending changes to one record
                                become one write; the folded entries are marked MERGED)

@@ -18,6 +18,7 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SALESFORCE_REFRESH_TOKEN",
                                                "SALESFORCE_API_VERSION",
                                                "SALESFORCE_CA_FILE",
+                                               "SALESFORCE_REQUEST_TIMEOUT",
                                                "SFBRIDGE_SCHEMA",
                                                "SFBRIDGE_LOG_FORMAT",
                                                "SFBRIDGE_LOG_LEVEL",
@@ -93,6 +94,16 @@ salesforce::rest_config settings::salesforce_config() const {
     c.auth.refresh_token = get("SALESFORCE_REFRESH_TOKEN");
     c.api_version = get("SALESFORCE_API_VERSION", "60.0");
     c.http.ca_file = get("SALESFORCE_CA_FILE");
+    // How long a call may wait for its answer. Writes go one call at a time, so a hung call
+    // holds the write-back this long (then its outcome is unknown and looked for).
+    if (const auto t = get("SALESFORCE_REQUEST_TIMEOUT"); !t.empty()) {
+        char* end = nullptr;
+        const double seconds = std::strtod(t.c_str(), &end);
+        if (end == t.c_str() || *end != '\0' || !(seconds >= 1 && seconds <= 3600))
+            throw std::runtime_error(
+                "SALESFORCE_REQUEST_TIMEOUT expects seconds from 1 to 3600, not " + t);
+        c.request_timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    }
     if (const auto key_file = get("SALESFORCE_JWT_KEY_FILE"); !key_file.empty()) {
         std::ifstream in(key_file);
         if (!in)

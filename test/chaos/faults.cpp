@@ -164,8 +164,10 @@ asio::awaitable<void> fault_runner::one(fault f, std::chrono::steady_clock::time
             const std::string count = ",\"count\":" + std::to_string(f.value);
             if (f.kind == fault_kind::answer_dropped)
                 value = "{\"action\":\"drop\"" + object + count + "}";
-            else if (f.kind == fault_kind::answer_late) // past the 2-minute read deadline
-                value = "{\"action\":\"delay\",\"delayMs\":130000" + object + count + "}";
+            else if (f.kind == fault_kind::answer_late) // past sfbridge's deadline (world.cpp)
+                value = "{\"action\":\"delay\",\"delayMs\":" +
+                        std::to_string((bridge_request_timeout_s + 10) * 1000) + object + count +
+                        "}";
             else
                 value = "{\"action\":\"status\",\"status\":" +
                         std::string(f.kind == fault_kind::answer_500 ? "500" : "502") + object +

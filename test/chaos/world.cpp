@@ -186,14 +186,13 @@ void world::start_bridge() {
         "--schema",      o_.schema, "--poll-interval-ms", "2000",
         "--log-level",   "info"};
     args.insert(args.end(), o_.bridge_args.begin(), o_.bridge_args.end());
-    std::vector<std::string> env{"DATABASE_URL=" + dsn,
-                                 "SALESFORCE_LOGIN_URL=http://127.0.0.1:" +
-                                     std::to_string(sim_port_),
-                                 "SALESFORCE_CLIENT_ID=sfsim-client-id",
-                                 "SALESFORCE_CLIENT_SECRET=sfsim-client-secret",
-                                 "SALESFORCE_USERNAME=integration@sfsim.test",
-                                 "SALESFORCE_PASSWORD=sfsim-password",
-                                 "SFBRIDGE_SHUTDOWN_GRACE=30"};
+    std::vector<std::string> env{
+        "DATABASE_URL=" + dsn, "SALESFORCE_LOGIN_URL=http://127.0.0.1:" + std::to_string(sim_port_),
+        "SALESFORCE_CLIENT_ID=sfsim-client-id", "SALESFORCE_CLIENT_SECRET=sfsim-client-secret",
+        "SALESFORCE_USERNAME=integration@sfsim.test", "SALESFORCE_PASSWORD=sfsim-password",
+        "SFBRIDGE_SHUTDOWN_GRACE=30",
+        // The deadline answer_late's delay is past (faults.cpp).
+        "SALESFORCE_REQUEST_TIMEOUT=" + std::to_string(bridge_request_timeout_s)};
     env.insert(env.end(), o_.bridge_env.begin(), o_.bridge_env.end());
     bridge_.start(args, env, o_.workdir + "/sfbridge.log");
 }

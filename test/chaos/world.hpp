@@ -18,6 +18,11 @@
 // need. Waits never block the io_context: the gate lives on it.
 namespace sfbridge::chaos {
 
+// sfbridge's deadline for a Salesforce call in the campaign (SALESFORCE_REQUEST_TIMEOUT): shorter
+// than the 2-minute default so that a late answer (answer_late, past it) holds the write-back
+// for seconds rather than minutes of each seed.
+inline constexpr int bridge_request_timeout_s = 20;
+
 struct world_options {
     std::string sfsim_exe;
     std::string sfbridge_exe;

@@ -63,4 +63,12 @@ TEST_CASE("missing credentials are named, never printed", "[unit][settings]") {
     CHECK(c.auth.password == "hunter2-secret");
     CHECK(c.auth.login_url == "https://login.salesforce.com");
     CHECK(c.api_version == "60.0");
+    CHECK(c.request_timeout == std::chrono::minutes(2));
+    s.values["SALESFORCE_REQUEST_TIMEOUT"] = "20";
+    CHECK(s.salesforce_config().request_timeout == std::chrono::seconds(20));
+    s.values["SALESFORCE_REQUEST_TIMEOUT"] = "0.5";
+    CHECK_THROWS_WITH(s.salesforce_config(),
+                      "SALESFORCE_REQUEST_TIMEOUT expects seconds from 1 to 3600, not 0.5");
+    s.values["SALESFORCE_REQUEST_TIMEOUT"] = "20s";
+    CHECK_THROWS_WITH(s.salesforce_config(), Catch::Contains("not 20s"));
 }
