@@ -375,11 +375,25 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
 
     const std::string status_fn = qualified(schema, pg_identifier("hc_" + m.table + "_status"));
     const std::string logger_fn = qualified(schema, pg_identifier("hc_" + m.table + "_logger"));
+    // The columns sfbridge owns keep their values through an app's UPDATE: an ORM that saves
+    // every column writes back the sfid and system fields it read before sfbridge filled them
+    // in (NULL), which would orphan the row (the next poll inserts a second one). Restored here,
+    // before the logging trigger, so the change is neither logged nor sent.
+    std::string owned = "            IF (TG_OP = 'UPDATE') THEN\n"
+                        "                IF (OLD.sfid IS NOT NULL) THEN\n"
+                        "                    NEW.sfid = OLD.sfid;\n"
+                        "                END IF;\n";
+    for (const char* name : {"SystemModstamp", "IsDeleted", "CreatedDate"})
+        if (const auto* f = m.field(name))
+            owned += "                NEW." + quote_identifier(f->column) + " = OLD." +
+                     quote_identifier(f->column) + ";\n";
+    owned += "            END IF;\n";
     s += "CREATE OR REPLACE FUNCTION " + status_fn +
          "() RETURNS trigger\n"
          "    LANGUAGE plpgsql AS $$\n"
          "    BEGIN\n"
-         "        IF (get_xmlbinary()::text = 'base64') THEN -- user op\n"
+         "        IF (get_xmlbinary()::text = 'base64') THEN -- user op\n" +
+         owned +
          "            NEW._hc_lastop = 'PENDING';\n"
          "            NEW._hc_err = NULL;\n"
          "            RETURN NEW;\n"

@@ -1,0 +1,68 @@
+// Apps and libraries written for Heroku Connect (ORMs, django-heroku-connect) against sfbridge:
+// what they do to the tables and the trigger log works as it did there.
+#include "test/support/writeback_support.hpp"
+
+using namespace sfbridge;
+using namespace sfbridge::test;
+namespace asio = boost::asio;
+
+namespace {
+std::vector<std::string> contact_fields() {
+    return {"LastName", "Title"};
+}
+} // namespace
+
+// An ORM keeps the instance it created and saves every column of it later, including the sfid
+// and system fields it read before sfbridge filled them in (NULL).
+TEST_CASE("an ORM's stale save of a synced row keeps its sfid and sends only the real change",
+          "[bridge][writeback][drop-in]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Kept by an ORM')");
+            bool ok = co_await eventually(app, "SELECT (sfid IS NOT NULL)::text FROM " + t, "true");
+            REQUIRE(ok);
+            auto before = co_await must_query(
+                app, "SELECT sfid, systemmodstamp::text, isdeleted::text FROM " + t);
+            const std::string sfid(before.value(0, 0));
+            co_await must_exec(app, "UPDATE " + t +
+                                        " SET sfid = NULL, systemmodstamp = NULL, isdeleted = "
+                                        "NULL, lastname = 'Kept by an ORM', title = 'After'");
+            // One row, still holding its record and system fields; Salesforce has the title.
+            auto after = co_await must_query(
+                app, "SELECT sfid, systemmodstamp::text, isdeleted::text FROM " + t);
+            REQUIRE(after.rows() == 1);
+            CHECK(after.value(0, 0) == sfid);
+            CHECK(after.value(0, 1) == before.value(0, 1));
+            CHECK(after.value(0, 2) == before.value(0, 2));
+            ok = co_await eventually(app,
+                                     "SELECT count(*)::text FROM " + h.schema +
+                                         "._trigger_log WHERE state = 'SUCCESS'",
+                                     "2");
+            CHECK(ok);
+            auto sent = co_await must_query(app, "SELECT \"values\" FROM " + h.schema +
+                                                     "._trigger_log WHERE action = 'UPDATE'");
+            REQUIRE(sent.rows() == 1);
+            CHECK(sent.value(0, 0) == "\"title\"=>\"After\"");
+            std::string rec;
+            for (int i = 0; i < 200 && rec.find("After") == std::string::npos; ++i) {
+                auto all = co_await sim_rows(h, "Contact", contact_fields());
+                rec = all[sfid];
+                co_await sleep_ms(50);
+            }
+            CHECK(rec == "LastName=Kept by an ORM|Title=After|");
+            // The echo and the next polls find the row: no second row for the record.
+            const auto converged_now = co_await converged(h, app, "Contact", "Title");
+            CHECK(converged_now);
+            auto rows = co_await must_query(app, "SELECT count(*)::text FROM " + t);
+            CHECK(rows.value(0, 0) == "1");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
