@@ -121,6 +121,12 @@ public:
     // `of_inserted_rows_only`, a DELETE of a row the inbound side made (a lost create's echo)
     // does not count: it deletes that create's record. (Only when the candidates are the
     // integration user's own records: a Salesforce user's record could look like the create.)
+    // Which of these sfids came back as the answer to an INSERT of a row other than `own` (in the
+    // trigger log or its archive): records made for other rows, never these rows' own.
+    boost::asio::awaitable<boost::system::error_code>
+    answered_to_other_rows(const std::string& table, const std::vector<std::string>& sfids,
+                           const std::vector<std::int64_t>& own, std::set<std::string>& out,
+                           pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     deleted_by_app(const std::string& table, const std::vector<std::string>& sfids,
                    bool of_inserted_rows_only, std::set<std::string>& out, pg::diagnostics& diag);
@@ -151,6 +157,9 @@ public:
 private:
     boost::asio::awaitable<boost::system::error_code>
     record_statements(const std::vector<writeback_entry*>& done, pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    queue_rereads(const std::string& table, const std::vector<writeback_entry*>& done,
+                  const pg::result& stamped, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     delete_records_of_gone_rows(const std::string& table, const std::vector<writeback_entry*>& done,
                                 const pg::result& stamped, pg::diagnostics& diag);

@@ -3,11 +3,24 @@
 #include "bridge/trigger_log.hpp"
 #include "mappings/ddl.hpp"
 
+#include <utility>
+
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
 using pg::text_array;
+
+namespace {
+// sfids and row ids as the text arrays the lookups bind.
+std::pair<std::vector<std::optional<std::string>>, std::vector<std::optional<std::string>>>
+as_arrays(const std::vector<std::string>& sfids, const std::vector<std::int64_t>& own) {
+    std::vector<std::optional<std::string>> rows;
+    for (auto id : own)
+        rows.push_back(std::to_string(id));
+    return {{sfids.begin(), sfids.end()}, std::move(rows)};
+}
+} // namespace
 
 // Whether the row t was inserted by the app: an INSERT of it in the trigger log or its archive.
 // The inbound side's rows (an echo merged as a row of its own) have none.
@@ -27,16 +40,31 @@ asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& map
                                                           pg::diagnostics& d) {
     if (sfids.empty())
         co_return error_code{};
-    std::vector<std::optional<std::string>> ids(sfids.begin(), sfids.end());
-    std::vector<std::optional<std::string>> rows;
-    for (auto id : own)
-        rows.push_back(std::to_string(id));
+    const auto [ids, rows] = as_arrays(sfids, own);
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT t.sfid FROM " + table(mapped) +
             " t WHERE t.sfid = ANY($1::text[]) AND NOT (t.id = ANY($2::int[])) AND " +
             inserted_by_app(mapped),
         pg::params(text_array(ids), text_array(rows)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out.insert(std::string(r.value(i, 0)));
+    co_return ec;
+}
+
+asio::awaitable<error_code> trigger_log::answered_to_other_rows(
+    const std::string& mapped, const std::vector<std::string>& sfids,
+    const std::vector<std::int64_t>& own, std::set<std::string>& out, pg::diagnostics& d) {
+    if (sfids.empty())
+        co_return error_code{};
+    const auto [ids, rows] = as_arrays(sfids, own);
+    const std::string where = " l WHERE l.table_name = $1 AND l.action = 'INSERT' AND l.sfid = "
+                              "ANY($2::text[]) AND NOT (l.record_id = ANY($3::int[]))";
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT l.sfid FROM " + table("_trigger_log") + where + " UNION SELECT l.sfid FROM " +
+            table("_trigger_log_archive") + where,
+        pg::params(mapped, text_array(ids), text_array(rows)), r, d);
     for (int i = 0; !ec && i < r.rows(); ++i)
         out.insert(std::string(r.value(i, 0)));
     co_return ec;

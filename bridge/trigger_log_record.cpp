@@ -45,12 +45,6 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
                 "t.id <> x.id AND NOT " +
                 inserted_by_app(rows.table),
             pg::params(text_array(rows.record_ids), text_array(rows.sfids)), r, d);
-        // What Salesforce users did to these records before now may be on a row just deleted
-        // (the echo's), or undone since the look (a record found deleted, undeleted): the
-        // mapping's poller reads them again once this commits (refused_retry.hpp).
-        if (!ec)
-            ec = co_await conn_.async_query(state_sql::queue_reread(schema_),
-                                            pg::params(rows.table, text_array(rows.sfids)), r, d);
     }
     for (const auto& rows : mapped_row_outcomes(done)) {
         if (ec)
@@ -64,6 +58,8 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
                        text_array(rows.errors)),
             r, d);
         if (!ec)
+            ec = co_await queue_rereads(rows.table, done, r, d);
+        if (!ec)
             ec = co_await delete_records_of_gone_rows(rows.table, done, r, d);
     }
     for (const auto& rows : rows_of_deleted_records(done)) {
@@ -74,6 +70,30 @@ trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::di
                                         pg::params(text_array(rows.record_ids)), r, d);
     }
     co_return ec;
+}
+
+// What Salesforce users did to adopted records before now may be on a row just deleted (the
+// echo's), or undone since the look (a record found deleted, then undeleted): the mapping's
+// poller reads them again once this commits (refused_retry.hpp). Not the records of rows the
+// app deleted meanwhile: their DELETE is sent (delete_records_of_gone_rows), and a re-read
+// would bring them back as rows until it is. `stamped`: the ids the mapped-row UPDATE returned.
+asio::awaitable<error_code> trigger_log::queue_rereads(const std::string& mapped,
+                                                       const std::vector<writeback_entry*>& done,
+                                                       const pg::result& stamped,
+                                                       pg::diagnostics& d) {
+    std::set<std::int64_t> present;
+    for (int i = 0; i < stamped.rows(); ++i)
+        present.insert(std::stoll(std::string(stamped.value(i, 0))));
+    std::vector<std::optional<std::string>> sfids;
+    for (const auto* e : done)
+        if (e->table == mapped && e->replaces_echo && !e->new_sfid.empty() &&
+            (e->record_deleted || present.contains(e->record_id)))
+            sfids.push_back(e->new_sfid);
+    if (sfids.empty())
+        co_return error_code{};
+    pg::result r;
+    co_return co_await conn_.async_query(state_sql::queue_reread(schema_),
+                                         pg::params(mapped, text_array(sfids)), r, d);
 }
 
 // Creates answered for rows the app deleted before the sfid was in them: the trigger logged

@@ -111,6 +111,13 @@ look(salesforce::rest_client& rest, trigger_log& log, const mappings::resolved_m
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }
+    // Nor is a deleted record that came back as another row's create (its row gone with it
+    // when a user deleted it: the values, or the key, reused by a new row since).
+    if (auto ec = co_await log.answered_to_other_rows(m.table, binned, own_rows, taken, pd)) {
+        log::warn("writeback", "cannot read which records other rows' creates made",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return ec;
+    }
     deleted.insert(binned.begin(), binned.end());
     std::stable_partition(candidates.begin(), candidates.end(),
                           [&](const salesforce::flat_record& r) { return !in_bin(r); });
@@ -182,6 +189,17 @@ asio::awaitable<error_code> adopt_binned_upserts(salesforce::rest_client& rest, 
     if (auto ec =
             co_await log.deleted_by_app(m.table, binned, !rest.user_id().empty(), by_app, pd)) {
         log::warn("writeback", "cannot read which records the app deleted",
+                  {{"mapping", m.object_name}, {"error", pd.summary()}});
+        co_return ec;
+    }
+    // Nor one made for another row with the same key (an earlier row the inbound side deleted
+    // when a user deleted its record, its key reused by a new row since): the new row's upsert
+    // makes its own, never sent until now perhaps.
+    std::vector<std::int64_t> own;
+    for (const auto* e : es)
+        own.push_back(e->record_id);
+    if (auto ec = co_await log.answered_to_other_rows(m.table, binned, own, by_app, pd)) {
+        log::warn("writeback", "cannot read which records other rows' creates made",
                   {{"mapping", m.object_name}, {"error", pd.summary()}});
         co_return ec;
     }

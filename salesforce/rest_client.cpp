@@ -155,14 +155,16 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
     const bool idempotent = opts.idempotent.value_or(method != net::http::verb::post);
     const std::string what = std::string(net::http::to_string(method)) + " " + shorten(target);
     bool renewed = false;
+    auto backing_off = [&] {
+        diag.client_message = what + ": not sent, Salesforce's API request limit was "
+                                     "exceeded and sfbridge is backing off";
+        diag.error_code = "REQUEST_LIMIT_EXCEEDED";
+        return errc::request_limit_exceeded;
+    };
     for (int attempt = 1;; ++attempt) {
         diag.clear();
-        if (limit_.blocked(std::chrono::steady_clock::now())) {
-            diag.client_message = what + ": not sent, Salesforce's API request limit was "
-                                         "exceeded and sfbridge is backing off";
-            diag.error_code = "REQUEST_LIMIT_EXCEEDED";
-            co_return errc::request_limit_exceeded;
-        }
+        if (limit_.blocked(std::chrono::steady_clock::now()))
+            co_return backing_off();
         const auto day = api_usage::day_of(std::chrono::system_clock::now());
         if (!usage_.allow(opts.tag, day)) {
             diag.client_message = what + ": not sent, mapping " + opts.tag +
@@ -179,7 +181,12 @@ asio::awaitable<error_code> rest_client::async_call(net::http::verb method, std:
             headers.push_back(h);
 
         slot* s = co_await acquire();
+        // Looked at again: the backoff may have begun while this call waited for a connection.
         const auto sent = std::chrono::steady_clock::now();
+        if (limit_.blocked(sent)) {
+            release(s);
+            co_return backing_off();
+        }
         net::http_response resp;
         net::diagnostics nd;
         const auto ec = co_await s->conn->async_request(method, target, body, headers, resp, nd,
