@@ -202,6 +202,7 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.database_url = cfg_.database_url;
     wc.schema = cfg_.schema;
     wc.archive_after = cfg_.archive_after;
+    wc.sweep = cfg_.writeback_sweep;
     wc.shutdown_grace = cfg_.shutdown_grace;
     wc.algorithm = cfg_.writes;
     wc.inbound_caught_up = [this] { return inbound_caught_up(); };

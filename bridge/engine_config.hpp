@@ -38,6 +38,8 @@ struct engine_config {
     bool writeback = true; // send read-write mappings' captured writes to Salesforce
     write_algorithm writes = write_algorithm::ordered;
     std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // The write-back looks at the trigger log this often even when no NOTIFY woke it.
+    std::chrono::milliseconds writeback_sweep{5000};
     // Kept this long, then pruned hourly by each mapping's poller: _trigger_log_archive rows,
     // _sfbridge_conflicts, and _sfbridge_errors other than refusals still to be retried.
     std::chrono::seconds retention{std::chrono::hours(24 * 31)};

@@ -164,6 +164,27 @@ std::string setup_schema(std::string_view schema) {
     trigger(s, "tlog_insert_trigger", tlog,
             "AFTER INSERT ON " + tlog + " FOR EACH ROW EXECUTE PROCEDURE " +
                 qualified(schema, "tlog_notify_trigger") + "()");
+    // Requeues by the app's tools (django-heroku-connect's redo(), `sfbridge retry`, a cron's
+    // UPDATE ... SET state = 'NEW'): an UPDATE fires no insert trigger, so these of sfbridge's
+    // own wake the write-back as an insert does. REQUEUE, the state such tools may set to ask
+    // for a resend, is taken as NEW, the one state sfbridge sends.
+    s += "CREATE OR REPLACE FUNCTION " + qualified(schema, "sfbridge_tlog_requeue") +
+         "() RETURNS trigger\n"
+         "    LANGUAGE plpgsql AS $$\n"
+         "    BEGIN\n"
+         "        NEW.state = 'NEW';\n"
+         "        RETURN NEW;\n"
+         "    END;\n"
+         "$$;\n";
+    trigger(s, "sfbridge_tlog_requeue_trigger", tlog,
+            "BEFORE INSERT OR UPDATE OF state ON " + tlog +
+                " FOR EACH ROW WHEN (NEW.state = 'REQUEUE') EXECUTE PROCEDURE " +
+                qualified(schema, "sfbridge_tlog_requeue") + "()");
+    trigger(s, "sfbridge_tlog_requeued_trigger", tlog,
+            "AFTER UPDATE OF state ON " + tlog +
+                " FOR EACH ROW WHEN (NEW.state = 'NEW' AND OLD.state IS DISTINCT FROM 'NEW') "
+                "EXECUTE PROCEDURE " +
+                qualified(schema, "tlog_notify_trigger") + "()");
 
     // The capture helpers Heroku Connect's documentation tells users to retry writes with.
     s += "CREATE OR REPLACE FUNCTION " + qualified(schema, "hc_capture_insert_from_row") +

@@ -66,3 +66,51 @@ TEST_CASE("an ORM's stale save of a synced row keeps its sfid and sends only the
         }(),
         std::chrono::seconds(120));
 }
+
+// django-heroku-connect's redo() and the scripts people run set a FAILED entry back to NEW (or
+// to REQUEUE) with an UPDATE, which fires no insert trigger. The sweep is ten minutes here: only
+// the NOTIFY of the requeue can bring the entry back in the test's time.
+TEST_CASE("a requeued entry (state set to NEW or REQUEUE) is sent at once",
+          "[bridge][writeback][drop-in]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::put, "/__sim/validation-rules",
+                R"([{"object":"Contact","field":"LastName","equals":"Refused","message":"No."}])");
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName", true)));
+            cfg.writeback_sweep = std::chrono::minutes(10);
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Refused')");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'FAILED'", "1", 60);
+            REQUIRE(ok);
+            co_await h.send(http::verb::put, "/__sim/validation-rules", "[]");
+            co_await must_exec(app, "UPDATE " + log + " SET state = 'REQUEUE'");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + t + " WHERE sfid IS NOT NULL", "1", 60);
+            CHECK(ok);
+            auto states = co_await must_query(app, "SELECT string_agg(state, ',') FROM " + log);
+            CHECK(states.value(0, 0) == "SUCCESS");
+            // And set back to NEW, as redo() does: an update of the row that fails, then passes.
+            co_await h.send(
+                http::verb::put, "/__sim/validation-rules",
+                R"([{"object":"Contact","field":"LastName","equals":"Refused again","message":"No."}])");
+            co_await must_exec(app, "UPDATE " + t + " SET lastname = 'Refused again'");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'FAILED'", "1", 60);
+            REQUIRE(ok);
+            co_await h.send(http::verb::put, "/__sim/validation-rules", "[]");
+            co_await must_exec(app, "UPDATE " + log + " SET state = 'NEW' WHERE state = 'FAILED'");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'SUCCESS'", "2", 60);
+            CHECK(ok);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(180));
+}
