@@ -78,8 +78,7 @@ std::string log_state(const writeback_entry& e) {
         return "MERGED";
     case result::ignored:
         return "IGNORE";
-    case result::conflict:
-        return "CONFLICT";
+    case result::conflict: // Heroku Connect's clients know no other state for a dropped write
     case result::failed:
         return "FAILED";
     default:
@@ -98,7 +97,7 @@ std::string row_op(const writeback_entry& e) {
 log_outcomes trigger_log_outcomes(const std::vector<writeback_entry*>& done) {
     log_outcomes out;
     for (const auto* e : done) {
-        const bool ok = e->outcome != result::failed;
+        const bool ok = e->outcome != result::failed && e->outcome != result::conflict;
         out.ids.push_back(std::to_string(e->id));
         out.states.push_back(log_state(*e));
         if (!ok)

@@ -167,6 +167,8 @@ struct write_conflict {
 };
 // Finds the fields both the app and Salesforce changed; the later change wins. Fields
 // Salesforce won are removed from the changes; a change left empty becomes `conflict`.
+// sf_message of a write every field of which lost a conflict (its trigger-log state is FAILED).
+[[nodiscard]] std::string conflict_message(const std::vector<std::string>& columns);
 void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
                     const current_row& row, std::vector<write_conflict>& out);
 

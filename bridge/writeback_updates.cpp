@@ -5,6 +5,7 @@
 #include "salesforce/ids.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 namespace sfbridge::bridge {
@@ -21,12 +22,22 @@ bool system_column(const std::string& col) {
 }
 } // namespace
 
+std::string conflict_message(const std::vector<std::string>& columns) {
+    std::string list;
+    for (const auto& c : columns)
+        list += (list.empty() ? "" : ", ") + c;
+    return "not applied: Salesforce changed " + list +
+           " after this write, and the later change wins (the value that lost is in "
+           "_sfbridge_conflicts; change the row again to send it anew)";
+}
+
 void find_conflicts(const std::string& sfid, std::vector<record_change>& changes,
                     const current_row& row, std::vector<write_conflict>& out) {
     hstore_pairs before;
     std::string error;
     if (!parse_hstore(changes.front().e->old, before, error) || before.empty())
         return; // captured by a helper without the old row: nothing to compare
+    std::map<const writeback_entry*, std::vector<std::string>> lost; // columns Salesforce won
     // Each column the app changed, with its latest value and the entry that wrote it.
     std::vector<std::string> columns;
     for (const auto& c : changes)
@@ -75,7 +86,8 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
             k.kept = *now;
             k.lost = *app;
             for (auto& c : changes)
-                std::erase_if(c.values, [&](const auto& kv) { return kv.first == col; });
+                if (std::erase_if(c.values, [&](const auto& kv) { return kv.first == col; }))
+                    lost[c.e].push_back(col);
         } else {
             k.kept = *app;
             k.lost = *now;
@@ -83,8 +95,11 @@ void find_conflicts(const std::string& sfid, std::vector<record_change>& changes
         out.push_back(std::move(k));
     }
     for (auto& c : changes)
-        if (c.values.empty())
+        if (c.values.empty()) {
             c.e->outcome = writeback_entry::result::conflict;
+            c.e->error_code = "SFBRIDGE_CONFLICT";
+            c.e->message = conflict_message(lost[c.e]);
+        }
     std::erase_if(changes, [](const record_change& c) { return c.values.empty(); });
 }
 

@@ -227,10 +227,10 @@ TEST_CASE("a conflict that cannot be recorded holds its update back until it is"
             REQUIRE(ok); // a recording was refused
             auto state =
                 co_await must_query(app, "SELECT state FROM " + log + " WHERE action = 'UPDATE'");
-            CHECK(state.value(0, 0) != "CONFLICT"); // not settled without its record
+            CHECK(state.value(0, 0) != "FAILED"); // not settled without its record
             co_await must_exec(app, "UPDATE " + h.schema + ".gate SET open = true");
             ok = co_await eventually(app, "SELECT state FROM " + log + " WHERE action = 'UPDATE'",
-                                     "CONFLICT", 60);
+                                     "FAILED", 60);
             CHECK(ok);
             auto k = co_await must_query(app, "SELECT winner, kept_value, lost_value FROM " +
                                                   h.schema + "._sfbridge_conflicts");

@@ -331,9 +331,15 @@ TEST_CASE("a conflict goes to the later change and the losing value is recorded"
             co_await h.start(cfg);
             ok = co_await eventually(app, pending, "0");
             REQUIRE(ok);
-            auto state = co_await must_query(app, "SELECT state FROM " + log +
+            auto state = co_await must_query(app, "SELECT state, sf_message FROM " + log +
                                                       " WHERE action = 'UPDATE' ORDER BY id DESC");
-            CHECK(state.value(0, 0) == "CONFLICT"); // Salesforce's later change won
+            // Salesforce's later change won: the write was not applied, in Heroku Connect's
+            // state for that, with the reason.
+            CHECK(state.value(0, 0) == "FAILED");
+            CHECK(state.value(0, 1) ==
+                  "not applied: Salesforce changed title after this write, and the later change "
+                  "wins (the value that lost is in _sfbridge_conflicts; change the row again to "
+                  "send it anew)");
             auto rec = co_await sim_record(h, sfid, contact_fields());
             CHECK(rec == "LastName=Contested|Email=null|Title=From Salesforce|");
             ok = co_await eventually(app, "SELECT title FROM " + t, "From Salesforce");

@@ -321,6 +321,8 @@ TEST_CASE("conflicts go to the later change and keep the losing value", "[unit][
             es[0].outcome = result::pending;
             auto plan = bridge::plan_updates(pointers(es), rows, algo);
             CHECK(es[0].outcome == result::conflict);
+            CHECK(es[0].error_code == "SFBRIDGE_CONFLICT");
+            CHECK(es[0].message == bridge::conflict_message({"name"}));
             auto r0 = bridge::plan_update_round(m, plan, 0, {});
             CHECK(r0.records.empty());
             CHECK(r0.last);
@@ -476,10 +478,16 @@ TEST_CASE("outcomes: the log gets each entry, a row its latest entry and any new
     es[2].fail("X", "no");
     es[3].outcome = result::success;
     es[4].outcome = result::conflict;
+    es[4].message = bridge::conflict_message({"title", "email"});
     const auto log = bridge::trigger_log_outcomes(pointers(es));
+    // A write that lost every field to Salesforce is FAILED, Heroku Connect's state for a
+    // write not applied, with the reason.
     CHECK(log.states == std::vector<std::optional<std::string>>{"SUCCESS", "SUCCESS", "FAILED",
-                                                                "SUCCESS", "CONFLICT"});
+                                                                "SUCCESS", "FAILED"});
     CHECK(log.messages[2] == "no");
+    CHECK(log.messages[4] == "not applied: Salesforce changed title, email after this write, and "
+                             "the later change wins (the value that lost is in "
+                             "_sfbridge_conflicts; change the row again to send it anew)");
     CHECK_FALSE(log.messages[0]);
     CHECK(log.sfids[0] == "a00000000000001AAA");
     es.push_back(entry(6, "INSERT", "unmapped", 1, ""));
