@@ -121,6 +121,13 @@ public:
     // `of_inserted_rows_only`, a DELETE of a row the inbound side made (a lost create's echo)
     // does not count: it deletes that create's record. (Only when the candidates are the
     // integration user's own records: a Salesforce user's record could look like the create.)
+    // Of these rows, those with no sfid whose INSERT never made a record (FAILED, or never
+    // logged: a row of a mapping that was read-only then): no INSERT entry of theirs is waiting,
+    // sent or merged, in the trigger log or its archive. Each with its current values, as the
+    // logging trigger captures an INSERT's.
+    boost::asio::awaitable<boost::system::error_code>
+    never_inserted(const std::string& table, const std::vector<std::int64_t>& record_ids,
+                   std::map<std::int64_t, std::string>& out, pg::diagnostics& diag);
     // Which of these sfids came back as the answer to an INSERT of a row other than `own` (in the
     // trigger log or its archive): records made for other rows, never these rows' own.
     boost::asio::awaitable<boost::system::error_code>

@@ -52,6 +52,29 @@ asio::awaitable<error_code> trigger_log::held_by_app_rows(const std::string& map
     co_return ec;
 }
 
+asio::awaitable<error_code> trigger_log::never_inserted(const std::string& mapped,
+                                                        const std::vector<std::int64_t>& record_ids,
+                                                        std::map<std::int64_t, std::string>& out,
+                                                        pg::diagnostics& d) {
+    if (record_ids.empty())
+        co_return error_code{};
+    const auto [none, rows] = as_arrays({}, record_ids);
+    auto inserted = [&](const char* log) {
+        return "EXISTS (SELECT 1 FROM " + table(log) +
+               " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT' AND "
+               "l.state IN ('NEW', 'PENDING', 'SUCCESS', 'MERGED'))";
+    };
+    pg::result r;
+    auto ec = co_await conn_.async_query(
+        "SELECT t.id, (hstore(t.*) - ARRAY['_hc_lastop', '_hc_err']::text[])::text FROM " +
+            table(mapped) + " t WHERE t.id = ANY($1::int[]) AND t.sfid IS NULL AND NOT " +
+            inserted("_trigger_log") + " AND NOT " + inserted("_trigger_log_archive"),
+        pg::params(text_array(rows), mapped), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i)
+        out[std::stoll(std::string(r.value(i, 0)))] = r.value(i, 1);
+    co_return ec;
+}
+
 asio::awaitable<error_code> trigger_log::answered_to_other_rows(
     const std::string& mapped, const std::vector<std::string>& sfids,
     const std::vector<std::int64_t>& own, std::set<std::string>& out, pg::diagnostics& d) {

@@ -76,6 +76,7 @@ asio::awaitable<void> writeback::keep_created(const std::vector<entry*>& done) {
 
 asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
     const mapping_lookup find = [this](const std::string& t) { return mapping_for(t); };
+    co_await promote_never_inserted(batch);
     auto work = classify(batch, find);
     bool transient = false;
     batch_sfids_.clear(); // records this batch holds: a reconciliation never adopts them
@@ -104,6 +105,13 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
             transient =
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
         }
+        // Updates merged into their never-inserted row's insert (promote_never_inserted) take
+        // its outcome.
+        std::vector<entry*> folded;
+        for (auto& e : batch)
+            if (e.merged_into && e.merged_into->action == write_action::insert)
+                folded.push_back(&e);
+        settle_merged(folded);
         auto first = unrecorded(batch);
         std::erase_if(first, [](const entry* e) { return !e->stamp_error.empty(); }); // (below)
         // The sfids into the rows in one transaction, before updates look for them, and only
@@ -134,6 +142,8 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
         // Updates of rows whose insert is still pending wait for it.
         std::vector<entry*> ready;
         for (auto* e : es) {
+            if (!e->pending())
+                continue; // settled with its row's insert
             bool waits = false;
             if (e->sfid.empty()) // until its insert's sfid is in the row (answered or not)
                 for (const auto& i : batch) {

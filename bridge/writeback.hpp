@@ -136,6 +136,7 @@ private:
     // Records every known outcome and drops those entries; true when Postgres failed.
     boost::asio::awaitable<bool> record_known(std::vector<entry>& batch);
     boost::asio::awaitable<void> keep_created(const std::vector<entry*>& done);
+    boost::asio::awaitable<void> promote_never_inserted(std::vector<entry>& batch);
     std::chrono::steady_clock::time_point stop_deadline_{};
     boost::asio::awaitable<bool> send_inserts(const mappings::resolved_mapping& m,
                                               std::vector<entry*>& es);

@@ -45,6 +45,44 @@ asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& 
     co_return transient;
 }
 
+// An UPDATE of a row whose INSERT never made a record (Salesforce refused it, say a required
+// field was missing, and the app has filled it in since) is sent as that row's insert, with the
+// row's current values: Heroku Connect's clients fix data that way, and an update has no record
+// to go to. The row's earlier updates in the batch are merged into it (they are in its values).
+asio::awaitable<void> writeback::promote_never_inserted(std::vector<entry>& batch) {
+    std::map<std::string, std::map<std::int64_t, std::vector<entry*>>> orphans; // table, row
+    std::set<std::pair<std::string, std::int64_t>> inserting;
+    for (auto& e : batch)
+        if (e.pending() && e.action == write_action::insert)
+            inserting.emplace(e.table, e.record_id);
+    for (auto& e : batch)
+        if (e.pending() && e.action == write_action::update && e.sfid.empty() &&
+            mapping_for(e.table) && !inserting.contains({e.table, e.record_id}))
+            orphans[e.table][e.record_id].push_back(&e);
+    for (auto& [table, rows] : orphans) {
+        std::vector<std::int64_t> ids;
+        for (const auto& [id, es] : rows)
+            ids.push_back(id);
+        std::map<std::int64_t, std::string> values;
+        pg::diagnostics d;
+        if (co_await log_.never_inserted(table, ids, values, d))
+            continue; // sent as updates: they fail as before, and can be retried
+        for (auto& [id, row_values] : values) {
+            auto& es = rows[id]; // in id order, as the batch is
+            auto* last = es.back();
+            last->action = write_action::insert;
+            last->values = std::move(row_values);
+            for (auto* e : es)
+                if (e != last)
+                    e->merged_into = last; // settled once the insert is (process())
+        }
+        if (!values.empty())
+            log::info("writeback",
+                      "updates of rows whose insert never made a record are sent as their inserts",
+                      {{"table", table}, {"rows", static_cast<unsigned long>(values.size())}});
+    }
+}
+
 asio::awaitable<std::vector<bool>>
 writeback::save(const mappings::resolved_mapping& m, salesforce::collection_op op,
                 const std::string& ext_name, std::vector<std::string>& records,

@@ -114,3 +114,59 @@ TEST_CASE("a requeued entry (state set to NEW or REQUEUE) is sent at once",
         }(),
         std::chrono::seconds(180));
 }
+
+namespace {
+// A row whose INSERT Salesforce refused, fixed by the app with two UPDATEs in one transaction:
+// sent as the row's insert with its current values, the updates merged into it.
+void fixed_after_a_refused_insert(bridge::write_algorithm writes) {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            co_await h.send(
+                http::verb::put, "/__sim/validation-rules",
+                R"([{"object":"Contact","field":"LastName","equals":"Unfinished","message":"Finish the name."}])");
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            cfg.writes = writes;
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Unfinished')");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + " WHERE state = 'FAILED'", "1", 60);
+            REQUIRE(ok);
+            co_await must_exec(app, "BEGIN; UPDATE " + t + " SET title = 'Chief'; UPDATE " + t +
+                                        " SET lastname = 'Finished'; COMMIT");
+            ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + t + " WHERE sfid IS NOT NULL", "1", 60);
+            REQUIRE(ok);
+            auto row = co_await must_query(app, "SELECT sfid, _hc_lastop FROM " + t);
+            const std::string sfid(row.value(0, 0));
+            CHECK((row.value(0, 1) == "INSERTED" || row.value(0, 1) == "SYNCED")); // (its echo)
+            auto records = co_await sim_rows(h, "Contact", contact_fields());
+            CHECK(records.size() == 1);
+            CHECK(records[sfid] == "LastName=Finished|Title=Chief|");
+            // The refused INSERT stays FAILED; the updates are the insert (SUCCESS, its sfid)
+            // and merged into it, none failed with a code of sfbridge's own.
+            auto states = co_await must_query(
+                app, "SELECT string_agg(action || ':' || state || ':' || coalesce(sfid, ''), "
+                     "',' ORDER BY id) FROM " +
+                         log);
+            CHECK(states.value(0, 0) == "INSERT:FAILED:,UPDATE:MERGED:,UPDATE:SUCCESS:" + sfid);
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}
+} // namespace
+
+TEST_CASE("an update of a row whose insert was refused sends the insert with the row's values",
+          "[bridge][writeback][drop-in]") {
+    fixed_after_a_refused_insert(bridge::write_algorithm::ordered);
+}
+
+TEST_CASE("an update of a row whose insert was refused sends the insert, merged writes",
+          "[bridge][writeback][drop-in]") {
+    fixed_after_a_refused_insert(bridge::write_algorithm::merged);
+}
