@@ -40,7 +40,7 @@ asio::awaitable<int> failed_writes(pg::connection& conn, const std::string& sche
             log::error("sfbridge", "retry failed: " + d.summary());
             co_return 2;
         }
-        std::cout << r.affected_rows() << " failed writes set back to NEW\n";
+        std::cout << (r.rows() ? cell(r, 0, 0) : "0") << " failed writes set back to NEW\n";
         co_return 0;
     }
     if (co_await conn.async_query(state_sql::failed_writes(schema, by_table, by_id), p, r, d)) {
@@ -50,8 +50,9 @@ asio::awaitable<int> failed_writes(pg::connection& conn, const std::string& sche
     std::printf("%-8s %-24s %9s %-7s %-19s %s\n", "id", "table", "record", "action", "when (UTC)",
                 "message");
     for (int i = 0; i < r.rows(); ++i)
-        std::printf("%-8s %-24s %9s %-7s %-19s %s\n", cell(r, i, 0).c_str(), cell(r, i, 1).c_str(),
-                    cell(r, i, 2).c_str(), cell(r, i, 3).c_str(), cell(r, i, 5).c_str(),
+        std::printf("%-8s %-24s %9s %-7s %-19s %s%s\n", cell(r, i, 0).c_str(),
+                    cell(r, i, 1).c_str(), cell(r, i, 2).c_str(), cell(r, i, 3).c_str(),
+                    cell(r, i, 5).c_str(), cell(r, i, 6) == "t" ? "(archived) " : "",
                     cell(r, i, 4).c_str());
     co_return 0;
 }

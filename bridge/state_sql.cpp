@@ -244,14 +244,32 @@ std::string analyze(std::string_view schema, std::string_view mapped) {
 }
 
 std::string failed_writes(std::string_view schema, bool by_table, bool by_id) {
-    return "SELECT id, table_name, record_id, action, coalesce(sf_message, ''), "
-           "to_char(updated_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') FROM " +
-           table(schema, "_trigger_log") + failed_where(by_table, by_id) + " ORDER BY id";
+    auto from = [&](std::string_view log, bool archived) {
+        return "SELECT id, table_name, record_id, action, coalesce(sf_message, ''), "
+               "to_char(updated_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), " +
+               std::string(archived ? "true" : "false") + " AS archived FROM " +
+               table(schema, log) + failed_where(by_table, by_id);
+    };
+    return from("_trigger_log", false) + " UNION ALL " + from("_trigger_log_archive", true) +
+           " ORDER BY id";
 }
 
 std::string retry_failed_writes(std::string_view schema, bool by_table, bool by_id) {
-    return "UPDATE " + table(schema, "_trigger_log") + " SET state = 'NEW', updated_at = now()" +
-           failed_where(by_table, by_id);
+    // In the trigger log: back to NEW. In the archive, as Heroku Connect's tools requeue: a
+    // copy back into the trigger log as NEW (a new id; its capture time kept, which conflict
+    // detection compares), and the archived entry marked REQUEUED.
+    const std::string log = table(schema, "_trigger_log");
+    return "WITH reset AS (UPDATE " + log + " SET state = 'NEW', updated_at = now()" +
+           failed_where(by_table, by_id) + " RETURNING 1), requeued AS (UPDATE " +
+           table(schema, "_trigger_log_archive") + " SET state = 'REQUEUED', updated_at = now()" +
+           failed_where(by_table, by_id) +
+           " RETURNING action, table_name, txid, created_at, record_id, sfid, old, \"values\"), "
+           "copied AS (INSERT INTO " +
+           log +
+           " (action, table_name, txid, created_at, updated_at, state, record_id, sfid, old, "
+           "\"values\") SELECT action, table_name, txid, created_at, now(), 'NEW', record_id, "
+           "sfid, old, \"values\" FROM requeued RETURNING 1) SELECT (SELECT count(*) FROM reset) "
+           "+ (SELECT count(*) FROM copied)";
 }
 
 } // namespace sfbridge::bridge::state_sql

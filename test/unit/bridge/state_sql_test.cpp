@@ -100,4 +100,11 @@ TEST_CASE("failed-write filters number their parameters in order", "[unit][state
     CHECK(has(both, "table_name = $1 AND id = $2::integer"));
     CHECK(has(both, "SET state = 'NEW'"));
     CHECK(has(both, "WHERE state = 'FAILED'"));
+    // Both tables: the archive's failed writes are listed, and requeued as Heroku Connect's
+    // tools do (a copy back as NEW, the archived entry REQUEUED).
+    CHECK(has(sql::failed_writes("s", true, false),
+              R"(FROM "s"."_trigger_log_archive" WHERE state = 'FAILED' AND table_name = $1)"));
+    CHECK(has(both, R"(UPDATE "s"."_trigger_log_archive" SET state = 'REQUEUED')"));
+    CHECK(has(both, R"(INSERT INTO "s"."_trigger_log" (action, table_name, txid, created_at)"));
+    CHECK(has(both, "SELECT (SELECT count(*) FROM reset) + (SELECT count(*) FROM copied)"));
 }
