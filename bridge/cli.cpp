@@ -43,6 +43,8 @@ options:
   --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
   --shutdown-grace S     after SIGTERM, seconds for calls in flight to finish and record
                          (default 30, or SFBRIDGE_SHUTDOWN_GRACE); then it exits anyway
+  --archive-after S      processed trigger-log entries move to _trigger_log_archive S
+                         seconds after (default 30, or SFBRIDGE_ARCHIVE_AFTER)
   --retention-days D     keep the trigger-log archive, conflicts and errors D days, 0.5 is
                          12 hours (default 31, Heroku Connect's archive; or
                          SFBRIDGE_RETENTION_DAYS)
@@ -148,6 +150,9 @@ engine_config engine_options(const settings& s, const cli& c) {
                       option_or_setting(c, "retention-days", s, "SFBRIDGE_RETENTION_DAYS", "31"));
     // Processed trigger-log rows move to the archive after a day, or sooner when the archive
     // itself is kept less than two.
+    cfg.archive_after = std::chrono::seconds(
+        positive_number("--archive-after (SFBRIDGE_ARCHIVE_AFTER)",
+                        option_or_setting(c, "archive-after", s, "SFBRIDGE_ARCHIVE_AFTER", "30")));
     cfg.archive_after = std::min<std::chrono::seconds>(cfg.archive_after, cfg.retention / 2);
     if (const char* t = std::getenv("SFBRIDGE_TEST_TOMBSTONE_SECONDS")) // the soak's
         cfg.tombstone_retention = std::chrono::seconds(positive_number("tombstone seconds", t));

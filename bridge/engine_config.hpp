@@ -37,7 +37,9 @@ struct engine_config {
     std::vector<std::string> reload;                        // objects to load again from scratch
     bool writeback = true; // send read-write mappings' captured writes to Salesforce
     write_algorithm writes = write_algorithm::ordered;
-    std::chrono::seconds archive_after{std::chrono::hours(24)};
+    // Processed trigger-log entries move to _trigger_log_archive this long after (at most about
+    // twice that, or a minute more when longer).
+    std::chrono::seconds archive_after{30};
     // The write-back looks at the trigger log this often even when no NOTIFY woke it.
     std::chrono::milliseconds writeback_sweep{5000};
     // Kept this long, then pruned hourly by each mapping's poller: _trigger_log_archive rows,

@@ -25,6 +25,7 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_WRITE_ALGORITHM",
                                                "SFBRIDGE_SHUTDOWN_GRACE",
                                                "SFBRIDGE_RETENTION_DAYS",
+                                               "SFBRIDGE_ARCHIVE_AFTER",
                                                "SFBRIDGE_HTTP",
                                                "SFBRIDGE_HTTP_TOKEN"};
     return keys;

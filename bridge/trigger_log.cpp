@@ -248,18 +248,28 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     // sent, so a row holding it got it from Salesforce. And the updates of the record through
     // another row: the one the inbound side made of a lost create's echo, which the app updated
     // before the create's row adopted the record (seed 1049 of the long campaign).
+    // Applied updates are read from the archive too: processed entries move there within a
+    // minute, and a late echo may come after that.
+    auto from = [&](const char* log, const char* states) {
+        return "SELECT l.id, l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') "
+               "FROM " +
+               table("_sfbridge_conflicts") +
+               " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
+               "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD "
+               "HH24:MI:SS.MS'), ''), (l.state IN ('NEW', 'PENDING'))::text, coalesce(l.sfid, '') "
+               "FROM " +
+               table(log) +
+               " l WHERE l.table_name = $1 AND (l.record_id = ANY($2::int[]) OR l.sfid = "
+               "ANY($4::text[])) AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL AND " +
+               states;
+    };
     pg::result r;
     auto ec = co_await conn_.async_query(
-        "SELECT l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') FROM " +
-            table("_sfbridge_conflicts") +
-            " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
-            "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "
-            "(l.state IN ('NEW', 'PENDING'))::text, coalesce(l.sfid, '') FROM " +
-            table("_trigger_log") +
-            " l WHERE l.table_name = $1 AND (l.record_id = ANY($2::int[]) OR l.sfid = "
-            "ANY($4::text[])) AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL AND (l.state "
-            "IN ('SUCCESS', 'MERGED') OR (l.state IN ('NEW', 'PENDING') AND l.id <> "
-            "ALL($3::bigint[]))) ORDER BY l.id",
+        "SELECT record_id, \"values\", lost, applied_at, waiting, sfid FROM (" +
+            from("_trigger_log", "(l.state IN ('SUCCESS', 'MERGED') OR (l.state IN ('NEW', "
+                                 "'PENDING') AND l.id <> ALL($3::bigint[])))") +
+            " UNION ALL " + from("_trigger_log_archive", "l.state IN ('SUCCESS', 'MERGED')") +
+            ") AS u (id, record_id, \"values\", lost, applied_at, waiting, sfid) ORDER BY id",
         pg::params(mapped, text_array(ids), text_array(claimed), text_array(sfids)), r, d);
     std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> waiting;
     for (int i = 0; !ec && i < r.rows(); ++i) {

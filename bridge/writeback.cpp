@@ -380,7 +380,10 @@ asio::awaitable<void> writeback::run() {
             }
             reconnect.reset();
         }
-        if (std::chrono::steady_clock::now() - last_archive_ > std::chrono::minutes(1)) {
+        // As often as entries come of age, every 5 seconds to every minute.
+        if (std::chrono::steady_clock::now() - last_archive_ >
+            std::clamp<std::chrono::seconds>(cfg_.archive_after, std::chrono::seconds(5),
+                                             std::chrono::minutes(1))) {
             last_archive_ = std::chrono::steady_clock::now();
             co_await log_.archive(cfg_.archive_after);
         }

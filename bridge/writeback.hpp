@@ -55,7 +55,7 @@ struct writeback_config {
     std::chrono::milliseconds sweep{5000};
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{30000};
-    std::chrono::seconds archive_after{std::chrono::hours(24)};
+    std::chrono::seconds archive_after{30};
     // After stop(), outcomes Postgres will not take are retried this long (the process's
     // shutdown grace), then left: the created records are noted (note_created) if possible.
     std::chrono::seconds shutdown_grace{std::chrono::seconds(30)};

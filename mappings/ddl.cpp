@@ -146,6 +146,9 @@ std::string setup_schema(std::string_view schema) {
           "state::text = 'NEW'::text OR state::text = 'PENDING'::text");
     index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_created_at", "created_at");
     index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_record_id", "record_id");
+    // Conflict detection reads the app's applied updates of a record by its sfid as well, from
+    // the archive too (processed entries move there within a minute).
+    index(s, schema, "_trigger_log_archive", "_sfbridge_trigger_log_archive_idx_sfid", "sfid");
     index(s, schema, "_trigger_log_archive", "_trigger_log_archive_idx_state_table_name",
           "state, table_name", "state::text = 'FAILED'::text");
 

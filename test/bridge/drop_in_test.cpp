@@ -170,3 +170,46 @@ TEST_CASE("an update of a row whose insert was refused sends the insert, merged 
           "[bridge][writeback][drop-in]") {
     fixed_after_a_refused_insert(bridge::write_algorithm::merged);
 }
+
+// Heroku Connect's clients look for processed writes in _trigger_log_archive.
+TEST_CASE("processed trigger-log entries move to the archive promptly, and later writes of the "
+          "record still go",
+          "[bridge][writeback][drop-in]") {
+    harness h;
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            auto cfg = h.config(read_write(mapping_json("Contact", "Id,LastName,Title", true)));
+            cfg.archive_after = std::chrono::seconds(1);
+            co_await h.start(cfg);
+            const std::string t = h.schema + ".contact";
+            const std::string log = h.schema + "._trigger_log";
+            co_await must_exec(app, "INSERT INTO " + t + " (lastname) VALUES ('Archived')");
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'First'");
+            bool ok = co_await eventually(
+                app, "SELECT count(*)::text FROM " + log + "_archive WHERE state = 'SUCCESS'", "2",
+                60);
+            CHECK(ok);
+            ok = co_await eventually(app, "SELECT count(*)::text FROM " + log, "0", 60);
+            CHECK(ok);
+            // The record's echo of the app's writes, and its next write, with the history in
+            // the archive: the title is the app's, no conflict.
+            co_await must_exec(app, "UPDATE " + t + " SET title = 'Second'");
+            auto row = co_await must_query(app, "SELECT sfid FROM " + t);
+            const std::string sfid(row.value(0, 0));
+            std::string rec;
+            for (int i = 0; i < 200 && rec.find("Second") == std::string::npos; ++i) {
+                auto all = co_await sim_rows(h, "Contact", contact_fields());
+                rec = all[sfid];
+                co_await sleep_ms(50);
+            }
+            CHECK(rec == "LastName=Archived|Title=Second|");
+            auto k = co_await must_query(app, "SELECT count(*)::text FROM " + h.schema +
+                                                  "._sfbridge_conflicts");
+            CHECK(k.value(0, 0) == "0");
+            co_await h.stop();
+        }(),
+        std::chrono::seconds(120));
+}

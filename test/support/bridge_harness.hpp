@@ -63,6 +63,8 @@ struct harness {
         c.salesforce.backoff_initial = std::chrono::milliseconds(10);
         c.poll_interval = std::chrono::milliseconds(300);
         c.poll_overlap = std::chrono::milliseconds(2000);
+        // Tests read outcomes in _trigger_log; the move to the archive has a test of its own.
+        c.archive_after = std::chrono::hours(24);
         std::vector<std::string> errors;
         auto file = mappings::read_mapping_file(mapping_json, errors);
         REQUIRE(file);

@@ -68,13 +68,20 @@ TEST_CASE("the engine's options come from settings and the command line", "[unit
     CHECK_FALSE(defaults.poll_interval);
     CHECK(defaults.writes == write_algorithm::ordered);
     CHECK(defaults.retention == std::chrono::hours(24 * 31));
-    CHECK(defaults.archive_after == std::chrono::hours(24));
+    CHECK(defaults.archive_after == std::chrono::seconds(30));
 
     auto kept = base();
     kept.values["SFBRIDGE_RETENTION_DAYS"] = "0.5";
     const auto half = engine_options(kept, parse({"run"}));
     CHECK(half.retention == std::chrono::hours(12));
-    CHECK(half.archive_after == std::chrono::hours(6)); // archived before it is pruned
+    CHECK(half.archive_after == std::chrono::seconds(30));
+    CHECK(engine_options(kept, parse({"run", "--archive-after", "120"})).archive_after ==
+          std::chrono::seconds(120));
+    kept.values["SFBRIDGE_RETENTION_DAYS"] = "0.0002"; // 17 s
+    CHECK(engine_options(kept, parse({"run"})).archive_after ==
+          std::chrono::seconds(8)); // archived before it is pruned
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--archive-after", "0"})),
+                      "--archive-after (SFBRIDGE_ARCHIVE_AFTER) expects a positive number, not 0");
     CHECK(engine_options(kept, parse({"run", "--retention-days", "2"})).retention ==
           std::chrono::hours(48));
     CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--retention-days", "0"})),
