@@ -202,6 +202,8 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.database_url = cfg_.database_url;
     wc.schema = cfg_.schema;
     wc.archive_after = cfg_.archive_after;
+    // A day, or less when the archive itself is kept less than two (archived before pruned).
+    wc.failed_kept = std::min<std::chrono::seconds>(std::chrono::hours(24), cfg_.retention / 2);
     wc.sweep = cfg_.writeback_sweep;
     wc.shutdown_grace = cfg_.shutdown_grace;
     wc.algorithm = cfg_.writes;

@@ -255,6 +255,12 @@ std::string failed_writes(std::string_view schema, bool by_table, bool by_id) {
 }
 
 std::string retry_failed_writes(std::string_view schema, bool by_table, bool by_id) {
+    // The archive's only when named by id: a FAILED write stays a day in the trigger log, and
+    // older ones requeued in bulk could send values the app has long replaced.
+    if (!by_id)
+        return "WITH reset AS (UPDATE " + table(schema, "_trigger_log") +
+               " SET state = 'NEW', updated_at = now()" + failed_where(by_table, by_id) +
+               " RETURNING 1) SELECT count(*) FROM reset";
     // In the trigger log: back to NEW. In the archive, as Heroku Connect's tools requeue: a
     // copy back into the trigger log as NEW (a new id; its capture time kept, which conflict
     // detection compares), and the archived entry marked REQUEUED.

@@ -136,8 +136,9 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
         e.old = r.value(i, 6);
         e.created_at = r.value(i, 7);
         e.unknown = r.value(i, 8) == std::to_string(sf_result_unknown);
-        e.created = e.action == write_action::insert && !e.sfid.empty() &&
-                    r.value(i, 8) == std::to_string(sf_result_created);
+        // (An UPDATE too: one sent as its row's insert, writeback::promote_never_inserted.)
+        e.created = (e.action == write_action::insert || e.action == write_action::update) &&
+                    !e.sfid.empty() && r.value(i, 8) == std::to_string(sf_result_created);
         e.captured_ms = std::stoll(std::string(r.value(i, 9)));
         e.created_ms = e.captured_ms + sf_clock_offset_ms_;
         out.push_back(std::move(e));
@@ -192,13 +193,19 @@ std::string record_ids(const std::vector<writeback_entry*>& es) {
 
 asio::awaitable<error_code> trigger_log::present(const std::string& mapped,
                                                  const std::vector<writeback_entry*>& es,
-                                                 std::set<std::int64_t>& out, pg::diagnostics& d) {
+                                                 std::set<std::int64_t>& out,
+                                                 std::map<std::int64_t, std::string>& sfids,
+                                                 pg::diagnostics& d) {
     pg::result r;
-    auto ec =
-        co_await conn_.async_query("SELECT id FROM " + table(mapped) + " WHERE id = ANY($1::int[])",
-                                   pg::params(record_ids(es)), r, d);
-    for (int i = 0; !ec && i < r.rows(); ++i)
-        out.insert(std::stoll(std::string(r.value(i, 0))));
+    auto ec = co_await conn_.async_query("SELECT id, coalesce(sfid, '') FROM " + table(mapped) +
+                                             " WHERE id = ANY($1::int[])",
+                                         pg::params(record_ids(es)), r, d);
+    for (int i = 0; !ec && i < r.rows(); ++i) {
+        const auto id = std::stoll(std::string(r.value(i, 0)));
+        out.insert(id);
+        if (!r.value(i, 1).empty())
+            sfids[id] = r.value(i, 1);
+    }
     co_return ec;
 }
 
@@ -268,7 +275,9 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         "SELECT record_id, \"values\", lost, applied_at, waiting, sfid FROM (" +
             from("_trigger_log", "(l.state IN ('SUCCESS', 'MERGED') OR (l.state IN ('NEW', "
                                  "'PENDING') AND l.id <> ALL($3::bigint[])))") +
-            " UNION ALL " + from("_trigger_log_archive", "l.state IN ('SUCCESS', 'MERGED')") +
+            " UNION ALL " +
+            from("_trigger_log_archive", "l.state IN ('SUCCESS', 'MERGED') AND l.processed_at > "
+                                         "now() - interval '3 days'") +
             ") AS u (id, record_id, \"values\", lost, applied_at, waiting, sfid) ORDER BY id",
         pg::params(mapped, text_array(ids), text_array(claimed), text_array(sfids)), r, d);
     std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> waiting;
@@ -365,15 +374,18 @@ asio::awaitable<error_code> trigger_log::record_conflicts(const mappings::resolv
         r, d);
 }
 
-asio::awaitable<void> trigger_log::archive(std::chrono::seconds after) {
+asio::awaitable<void> trigger_log::archive(std::chrono::seconds after, std::chrono::seconds kept) {
     pg::diagnostics d;
     pg::result r;
     (void)co_await conn_.async_query(
         "WITH moved AS (DELETE FROM " + table("_trigger_log") +
-            " WHERE state NOT IN ('NEW', 'PENDING') AND updated_at < now() - "
-            "make_interval(secs => $1::double precision) RETURNING *) INSERT INTO " +
+            " WHERE state NOT IN ('NEW', 'PENDING') AND coalesce(updated_at, created_at) < now() "
+            "- make_interval(secs => CASE WHEN state = 'FAILED' OR (state = 'IGNORE' AND action "
+            "= 'DELETE') THEN $2 ELSE $1 END::double precision) RETURNING *) INSERT INTO " +
             table("_trigger_log_archive") + " SELECT * FROM moved",
-        pg::params(static_cast<long>(after.count())), r, d);
+        pg::params(static_cast<long>(after.count()),
+                   static_cast<long>(std::max(after, kept).count())),
+        r, d);
 }
 
 asio::awaitable<error_code> trigger_log::count_waiting(std::map<std::string, waiting_rows>& out,

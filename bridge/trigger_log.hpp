@@ -78,10 +78,12 @@ public:
     // Ends a failed transaction and releases the locks (best effort: a lost session has
     // neither left).
     boost::asio::awaitable<void> rollback();
-    // Which of these record ids still have a row in the table.
+    // Which of these record ids still have a row in the table, and which of those rows hold a
+    // record already (their sfid).
     boost::asio::awaitable<boost::system::error_code>
     present(const std::string& table, const std::vector<writeback_entry*>& es,
-            std::set<std::int64_t>& out, pg::diagnostics& diag);
+            std::set<std::int64_t>& out, std::map<std::int64_t, std::string>& sfids,
+            pg::diagnostics& diag);
     // The rows of these entries as they are now (sfid, SystemModstamp, every column). The
     // SystemModstamp is Salesforce's time; less the clock offset it is in the clock of the
     // trigger log's timestamps, which conflict detection compares it with.
@@ -155,7 +157,12 @@ public:
     record_conflicts(const mappings::resolved_mapping& m,
                      const std::vector<write_conflict>& conflicts, pg::diagnostics& diag);
     // Processed rows older than `after` move to _trigger_log_archive.
-    boost::asio::awaitable<void> archive(std::chrono::seconds after);
+    // Moves processed entries to the archive `after` their last update; FAILED entries (which
+    // Heroku Connect's documented error query and monitors read in _trigger_log) and the IGNORE
+    // of a DELETE (which a create answered late turns back to NEW, delete_records_of_gone_rows)
+    // only `kept` after. An entry never updated counts from its capture (the logging trigger
+    // leaves updated_at NULL on IGNORE and READONLY).
+    boost::asio::awaitable<void> archive(std::chrono::seconds after, std::chrono::seconds kept);
     // The rows waiting to be sent, by table name: NEW (not claimed) and PENDING (claimed, or
     // held back after a transient failure). `out` is replaced.
     boost::asio::awaitable<boost::system::error_code>

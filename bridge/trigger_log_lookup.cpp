@@ -61,8 +61,9 @@ asio::awaitable<error_code> trigger_log::never_inserted(const std::string& mappe
     const auto [none, rows] = as_arrays({}, record_ids);
     auto inserted = [&](const char* log) {
         return "EXISTS (SELECT 1 FROM " + table(log) +
-               " l WHERE l.table_name = $2 AND l.record_id = t.id AND l.action = 'INSERT' AND "
-               "l.state IN ('NEW', 'PENDING', 'SUCCESS', 'MERGED'))";
+               " l WHERE l.table_name = $2 AND l.record_id = t.id AND ((l.action = 'INSERT' AND "
+               "l.state IN ('NEW', 'PENDING', 'SUCCESS', 'MERGED')) OR l.state = 'SUCCESS' OR "
+               "l.sfid IS NOT NULL))";
     };
     pg::result r;
     auto ec = co_await conn_.async_query(

@@ -105,13 +105,6 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
             transient =
                 co_await send_inserts(*mapping_for(table), work.inserts[table]) || transient;
         }
-        // Updates merged into their never-inserted row's insert (promote_never_inserted) take
-        // its outcome.
-        std::vector<entry*> folded;
-        for (auto& e : batch)
-            if (e.merged_into && e.merged_into->action == write_action::insert)
-                folded.push_back(&e);
-        settle_merged(folded);
         auto first = unrecorded(batch);
         std::erase_if(first, [](const entry* e) { return !e->stamp_error.empty(); }); // (below)
         // The sfids into the rows in one transaction, before updates look for them, and only
@@ -385,7 +378,7 @@ asio::awaitable<void> writeback::run() {
             std::clamp<std::chrono::seconds>(cfg_.archive_after, std::chrono::seconds(5),
                                              std::chrono::minutes(1))) {
             last_archive_ = std::chrono::steady_clock::now();
-            co_await log_.archive(cfg_.archive_after);
+            co_await log_.archive(cfg_.archive_after, cfg_.failed_kept);
         }
         // Outcomes Postgres refused for their rows go with each new batch, and every sweep.
         std::vector<entry> batch = std::move(carried_);

@@ -56,6 +56,9 @@ struct writeback_config {
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{30000};
     std::chrono::seconds archive_after{30};
+    // FAILED entries, and the IGNORE of a DELETE, stay in _trigger_log this long (trigger_log::
+    // archive).
+    std::chrono::seconds failed_kept{std::chrono::hours(24)};
     // After stop(), outcomes Postgres will not take are retried this long (the process's
     // shutdown grace), then left: the created records are noted (note_created) if possible.
     std::chrono::seconds shutdown_grace{std::chrono::seconds(30)};

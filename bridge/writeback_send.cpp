@@ -17,13 +17,21 @@ asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& 
     // A row deleted before its insert was sent is not created: its delete was logged as IGNORE
     // (no sfid), so the record would be left in Salesforce with no row.
     std::set<std::int64_t> present;
+    std::map<std::int64_t, std::string> holding;
     pg::diagnostics d;
-    if (co_await log_.present(m.table, es, present, d))
+    if (co_await log_.present(m.table, es, present, holding, d))
         co_return true;
     std::vector<entry*> gone;
     for (auto* e : es)
         if (!present.contains(e->record_id))
             gone.push_back(e);
+        else if (e->pending() && !e->created && holding.contains(e->record_id) &&
+                 !sent_as_upsert(m, *e))
+            // The row has its record already: an INSERT refused and requeued after a later
+            // update of the row was sent as its insert (promote_never_inserted). Another
+            // create would make a second record and orphan the first. (An upsert finds the
+            // row's record by its key: sent again, it makes none.)
+            e->outcome = entry::result::ignored;
     bool transient = co_await forget_deleted_rows(m, gone);
     // Creates whose answer was lost are looked for before anything is sent again.
     if (auto ec = co_await reconcile_creates(rest_, log_, m, es, batch_sfids_)) {
@@ -48,13 +56,20 @@ asio::awaitable<bool> writeback::send_inserts(const mappings::resolved_mapping& 
 // An UPDATE of a row whose INSERT never made a record (Salesforce refused it, say a required
 // field was missing, and the app has filled it in since) is sent as that row's insert, with the
 // row's current values: Heroku Connect's clients fix data that way, and an update has no record
-// to go to. The row's earlier updates in the batch are merged into it (they are in its values).
+// to go to. The row's earlier updates in the batch are MERGED into it (their values are in the
+// row's): sent later on their own, an older value would overwrite a newer one.
 asio::awaitable<void> writeback::promote_never_inserted(std::vector<entry>& batch) {
     std::map<std::string, std::map<std::int64_t, std::vector<entry*>>> orphans; // table, row
     std::set<std::pair<std::string, std::int64_t>> inserting;
-    for (auto& e : batch)
-        if (e.pending() && e.action == write_action::insert)
+    for (auto& e : batch) {
+        // Promoted before a restart and answered (its record noted, trigger_log::note_created):
+        // an insert again, adopted as any answered create is.
+        if (e.pending() && e.action == write_action::update && e.created)
+            e.action = write_action::insert;
+        // Any insert of the batch not yet recorded, answered or not, makes the row's record.
+        if (e.action == write_action::insert && !e.recorded)
             inserting.emplace(e.table, e.record_id);
+    }
     for (auto& e : batch)
         if (e.pending() && e.action == write_action::update && e.sfid.empty() &&
             mapping_for(e.table) && !inserting.contains({e.table, e.record_id}))
@@ -74,7 +89,7 @@ asio::awaitable<void> writeback::promote_never_inserted(std::vector<entry>& batc
             last->values = std::move(row_values);
             for (auto* e : es)
                 if (e != last)
-                    e->merged_into = last; // settled once the insert is (process())
+                    e->outcome = entry::result::merged;
         }
         if (!values.empty())
             log::info("writeback",

@@ -107,4 +107,7 @@ TEST_CASE("failed-write filters number their parameters in order", "[unit][state
     CHECK(has(both, R"(UPDATE "s"."_trigger_log_archive" SET state = 'REQUEUED')"));
     CHECK(has(both, R"(INSERT INTO "s"."_trigger_log" (action, table_name, txid, created_at)"));
     CHECK(has(both, "SELECT (SELECT count(*) FROM reset) + (SELECT count(*) FROM copied)"));
+    // In bulk, the trigger log's only: the archive's are requeued one by one, by id.
+    CHECK_FALSE(has(sql::retry_failed_writes("s", true, false), "_trigger_log_archive"));
+    CHECK(has(sql::retry_failed_writes("s", true, false), "SET state = 'NEW'"));
 }
