@@ -148,8 +148,8 @@ engine_config engine_options(const settings& s, const cli& c) {
     cfg.retention =
         positive_days("--retention-days (SFBRIDGE_RETENTION_DAYS)",
                       option_or_setting(c, "retention-days", s, "SFBRIDGE_RETENTION_DAYS", "31"));
-    // Processed trigger-log rows move to the archive after a day, or sooner when the archive
-    // itself is kept less than two.
+    // Processed trigger-log rows move to the archive after --archive-after, and always before
+    // the archive's retention would prune them.
     cfg.archive_after = std::chrono::seconds(
         positive_number("--archive-after (SFBRIDGE_ARCHIVE_AFTER)",
                         option_or_setting(c, "archive-after", s, "SFBRIDGE_ARCHIVE_AFTER", "30")));
