@@ -126,14 +126,16 @@ TEST_CASE("generated DDL creates the Heroku Connect objects and is idempotent", 
               "hcu_idx_sim_everything__c_external_id__c", "sim_everything__c_pkey",
               "_trigger_log_pkey", "_trigger_log_idx_state_id", "_trigger_log_idx_state_table_name",
               "_trigger_log_idx_created_at", "_trigger_log_archive_idx_state_table_name",
-              "_trigger_log_archive_idx_record_id"})
+              "_trigger_log_archive_idx_record_id", "_sfbridge_trigger_log_archive_idx_sfid"})
             CHECK(indexes.find(i) != std::string::npos);
         const std::string triggers = co_await scalar(
             c, "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger t JOIN pg_class r "
                "ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace WHERE "
                "NOT tgisinternal AND nspname = '" +
                    schema + "'");
+        // Heroku Connect's, and sfbridge's own on the trigger log (a requeue wakes it).
         CHECK(triggers == "hc_sim_everything__c_logtrigger,hc_sim_everything__c_status_trigger,"
+                          "sfbridge_tlog_requeue_trigger,sfbridge_tlog_requeued_trigger,"
                           "tlog_insert_trigger");
         co_await must_exec(c, "DROP SCHEMA " + mappings::quote_identifier(schema) + " CASCADE");
     }());
