@@ -53,13 +53,10 @@ TEST_CASE("an ORM's stale save of a synced row keeps its sfid and sends only the
                                                      "._trigger_log WHERE action = 'UPDATE'");
             REQUIRE(sent.rows() == 1);
             CHECK(sent.value(0, 0) == "\"title\"=>\"After\"");
-            std::string rec;
-            for (int i = 0; i < 200 && rec.find("After") == std::string::npos; ++i) {
-                auto all = co_await sim_rows(h, "Contact", contact_fields());
-                rec = all[sfid];
-                co_await sleep_ms(50);
-            }
-            CHECK(rec == "LastName=Kept by an ORM|Title=After|");
+            const std::string want = "LastName=Kept by an ORM|Title=After|";
+            const auto rec =
+                co_await sim_record_becomes(h, "Contact", contact_fields(), sfid, want);
+            CHECK(rec == want);
             // The echo and the next polls find the row: no second row for the record.
             const auto converged_now = co_await converged(h, app, "Contact", "Title");
             CHECK(converged_now);
@@ -212,13 +209,10 @@ TEST_CASE("processed trigger-log entries move to the archive promptly, and later
             co_await must_exec(app, "UPDATE " + t + " SET title = 'Second'");
             auto row = co_await must_query(app, "SELECT sfid FROM " + t);
             const std::string sfid(row.value(0, 0));
-            std::string rec;
-            for (int i = 0; i < 200 && rec.find("Second") == std::string::npos; ++i) {
-                auto all = co_await sim_rows(h, "Contact", contact_fields());
-                rec = all[sfid];
-                co_await sleep_ms(50);
-            }
-            CHECK(rec == "LastName=Archived|Title=Second|");
+            const std::string want = "LastName=Archived|Title=Second|";
+            const auto rec =
+                co_await sim_record_becomes(h, "Contact", contact_fields(), sfid, want);
+            CHECK(rec == want);
             auto k = co_await must_query(app, "SELECT count(*)::text FROM " + h.schema +
                                                   "._sfbridge_conflicts");
             CHECK(k.value(0, 0) == "0");

@@ -262,6 +262,21 @@ pg_rows(pg::connection& c, const std::string& schema, const std::string& table,
 }
 
 // Waits until Postgres holds exactly sfsim's ids, with the same LastName (for Contact).
+// Waits until sfsim's record `id` reads `want` ("Field=value|..."), as sim_rows shows it.
+inline asio::awaitable<std::string> sim_record_becomes(harness& h, const std::string& object,
+                                                       const std::vector<std::string>& fields,
+                                                       const std::string& id,
+                                                       const std::string& want, int seconds = 60) {
+    std::string got;
+    for (int i = 0; i < seconds * 10 && got != want; ++i) {
+        auto all = co_await sim_rows(h, object, fields);
+        got = all[id];
+        if (got != want)
+            co_await sleep_ms(100);
+    }
+    co_return got;
+}
+
 inline asio::awaitable<bool> converged(harness& h, pg::connection& c, const std::string& object,
                                        const std::string& field, int seconds = 30) {
     const std::vector<std::string> fields{field};
