@@ -231,6 +231,24 @@ asio::awaitable<error_code> trigger_log::current(const std::string& mapped,
     co_return ec;
 }
 
+namespace {
+// The values `changed`'s fields had in `old` (an entry's old row), in place; false when `old`
+// is unreadable.
+bool values_before(std::string_view old, hstore_pairs& changed) {
+    hstore_pairs before;
+    std::string error;
+    if (!parse_hstore(old, before, error))
+        return false;
+    hstore_pairs out;
+    for (const auto& [col, v] : changed)
+        for (auto& [bcol, bv] : before)
+            if (bcol == col)
+                out.emplace_back(col, bv);
+    changed = std::move(out);
+    return true;
+}
+} // namespace
+
 asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
                                                      const std::set<std::int64_t>& record_ids,
                                                      const std::vector<writeback_entry*>& batch,
@@ -257,28 +275,40 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
     // before the create's row adopted the record (seed 1049 of the long campaign).
     // Applied updates are read from the archive too: processed entries move there within a
     // minute, and a late echo may come after that.
-    auto from = [&](const char* log, const char* states) {
-        return "SELECT l.id, l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, ',') "
-               "FROM " +
+    // And of the updates Salesforce refused, the value each field had before: Salesforce kept
+    // it, so a row showing it again shows no change made in Salesforce (seed 1166: a record's
+    // echo brought back the value the app's refused write had replaced in the row, and the
+    // app's next write of the field lost to it). Their applied_at is empty: never applied.
+    auto from = [&](const char* log, const char* states, bool refused = false) {
+        const std::string applied = refused ? "''"
+                                            : "coalesce(to_char(l.processed_at AT TIME ZONE "
+                                              "'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), '')";
+        return "SELECT l.id, l.record_id, l.\"values\", coalesce((SELECT string_agg(c.field, "
+               "',') FROM " +
                table("_sfbridge_conflicts") +
-               " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), "
-               "coalesce(to_char(l.processed_at AT TIME ZONE 'utc', 'YYYY-MM-DD "
-               "HH24:MI:SS.MS'), ''), (l.state IN ('NEW', 'PENDING'))::text, coalesce(l.sfid, '') "
-               "FROM " +
-               table(log) +
+               " c WHERE c.trigger_log_id = l.id AND c.winner = 'salesforce'), ''), " + applied +
+               ", (l.state IN ('NEW', 'PENDING'))::text, coalesce(l.sfid, ''), " +
+               (refused ? "l.old" : "NULL") + " FROM " + table(log) +
                " l WHERE l.table_name = $1 AND (l.record_id = ANY($2::int[]) OR l.sfid = "
                "ANY($4::text[])) AND l.action = 'UPDATE' AND l.\"values\" IS NOT NULL AND " +
                states;
     };
     pg::result r;
     auto ec = co_await conn_.async_query(
-        "SELECT record_id, \"values\", lost, applied_at, waiting, sfid FROM (" +
+        "SELECT record_id, \"values\", lost, applied_at, waiting, sfid, before FROM (" +
             from("_trigger_log", "(l.state IN ('SUCCESS', 'MERGED') OR (l.state IN ('NEW', "
                                  "'PENDING') AND l.id <> ALL($3::bigint[])))") +
             " UNION ALL " +
             from("_trigger_log_archive", "l.state IN ('SUCCESS', 'MERGED') AND l.processed_at > "
                                          "now() - interval '3 days'") +
-            ") AS u (id, record_id, \"values\", lost, applied_at, waiting, sfid) ORDER BY id",
+            " UNION ALL " + from("_trigger_log", "l.state = 'FAILED' AND l.old IS NOT NULL", true) +
+            " UNION ALL " +
+            from("_trigger_log_archive",
+                 "l.state = 'FAILED' AND l.old IS NOT NULL AND l.processed_at > now() - "
+                 "interval '3 days'",
+                 true) +
+            ") AS u (id, record_id, \"values\", lost, applied_at, waiting, sfid, before) ORDER "
+            "BY id",
         pg::params(mapped, text_array(ids), text_array(claimed), text_array(sfids)), r, d);
     std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> waiting;
     for (int i = 0; !ec && i < r.rows(); ++i) {
@@ -286,6 +316,8 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         std::string error;
         if (!parse_hstore(r.value(i, 1), h, error))
             continue;
+        if (!r.is_null(i, 6) && !values_before(r.value(i, 6), h))
+            continue; // a refused update: what its fields held before it, when readable
         auto id = std::stoll(std::string(r.value(i, 0)));
         const bool other_row = !record_ids.contains(id);
         if (other_row) { // another row of the record
@@ -307,7 +339,8 @@ asio::awaitable<error_code> trigger_log::sent_values(const std::string& mapped,
         for (auto& [col, v] : h)
             if (lost.find("," + col + ",") == std::string::npos) {
                 row.sent[col].insert(std::move(v));
-                row.sent_at[col] = std::max(row.sent_at[col], at);
+                if (!at.empty())
+                    row.sent_at[col] = std::max(row.sent_at[col], at);
             }
     }
     for (auto& [id, newest] : waiting)
