@@ -1,10 +1,14 @@
 #include "bridge/commands.hpp"
 
 #include "bridge/engine.hpp"
+#include "bridge/hc_service.hpp"
 #include "bridge/http_endpoint.hpp"
 #include "bridge/loop_death.hpp"
 #include "bridge/provision.hpp"
+#include "bridge/restart.hpp"
+#include "bridge/run_lifecycle.hpp"
 #include "bridge/run_sync.hpp"
+#include "bridge/stop_signals.hpp"
 #include "cometd/tail.hpp"
 #include "core/log.hpp"
 
@@ -12,64 +16,92 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <cctype>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <system_error>
+#include <unistd.h>
 
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Heroku Connect's API for this process: one connection, its id stable across restarts.
+hc_service_options api_options(const engine_config& cfg, const settings& s, const cli& c,
+                               std::string token) {
+    hc_service_options o;
+    o.token = std::move(token);
+    o.database_url = s.database_url();
+    o.mappings_path = c.options.at("mappings");
+    o.connection.schema = cfg.schema;
+    o.connection.api_version = cfg.salesforce.api_version;
+    o.connection.ordered_writes = cfg.writes == write_algorithm::ordered;
+    o.connection.file = cfg.mappings;
+    const auto& who = cfg.salesforce.auth.username.empty() ? cfg.salesforce.auth.client_id
+                                                           : cfg.salesforce.auth.username;
+    o.connection.id = hc::name_uuid("sfbridge:connection:" + cfg.salesforce.auth.login_url + ":" +
+                                    who + ":" + cfg.schema);
+    o.applying_import = take_applying_import();
+    return o;
+}
+
+// On the socket a restart handed over, or a new one.
+void serve_http(http_endpoint& endpoint, const std::string& address) {
+    if (const int fd = take_handed_over_listener(); fd >= 0) {
+        try {
+            endpoint.adopt(fd);
+            return;
+        } catch (const std::system_error& x) {
+            log::warn("http", "the listening socket handed over is unusable; listening anew",
+                      {{"error", x.what()}});
+            ::close(fd);
+        }
+    }
+    endpoint.listen(parse_listen_address(address));
+}
+
+} // namespace
+
 int cmd_run(const settings& s, const cli& c, bool import_only) {
+    stop_signals::block(); // before any thread: see bridge/stop_signals
     asio::io_context io(1);
     auto cfg = engine_options(s, c);
     cfg.mappings = load_mappings(c);
     const auto grace = cfg.shutdown_grace;
     const auto schema = cfg.schema;
+    std::unique_ptr<hc_service> api;
+    std::string token = s.get("SFBRIDGE_HTTP_TOKEN");
+    // A token read from a secret file often ends with a line feed the client never sends.
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+        token.pop_back();
+    auto api_opts = api_options(cfg, s, c, token);
     engine e(io.get_executor(), std::move(cfg));
+    run_lifecycle life(io, e, grace);
     // Served from before the start, so that the orchestrator's probes see it starting.
     std::unique_ptr<http_endpoint> endpoint;
     if (const auto address = option_or_setting(c, "http", s, "SFBRIDGE_HTTP", "");
         !address.empty() && !import_only) {
         http_api_options ho;
-        ho.token = s.get("SFBRIDGE_HTTP_TOKEN");
-        // A token read from a secret file often ends with a line feed the client never sends.
-        while (!ho.token.empty() && std::isspace(static_cast<unsigned char>(ho.token.back())))
-            ho.token.pop_back();
+        ho.token = token;
         endpoint = std::make_unique<http_endpoint>(
             io.get_executor(), [&e] { return e.snapshot(); }, std::move(ho));
-        endpoint->listen(parse_listen_address(address));
+        api = std::make_unique<hc_service>(
+            io.get_executor(), std::move(api_opts), [&e] { return e.rest(); },
+            [&life] { life.begin_stop(true); });
+        endpoint->serve_heroku_connect_api(api.get());
+        serve_http(*endpoint, address);
     }
-    // Signals are handled from the first step: a stop during the start (login, describes,
-    // DDL, PushTopics; each safe to abandon and done again by the next start) exits at once.
-    asio::signal_set signals(io, SIGTERM, SIGINT);
-    asio::steady_timer hard_stop(io);
-    bool started = false;
-    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-        if (ec)
-            return;
+    life.attach(endpoint.get(), api.get());
+    // Signals are handled from the first step: a stop during the start exits at once. One that
+    // came while a previous image restarted is pending still: read now.
+    stop_signals signals(io.get_executor());
+    signals.start([&](int sig) {
         log::info("sfbridge", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-        if (!started) {
-            log::info("sfbridge", "stopped before the start had finished");
-            std::_Exit(0);
-        }
-        e.stop();
-        // Calls in flight finish and record their outcomes within this; past it, give up on
-        // them (the next start replays what is not committed, and looks for the records of
-        // creates whose outcome it does not know).
-        hard_stop.expires_after(grace);
-        hard_stop.async_wait([&](const boost::system::error_code& tec) {
-            if (!tec) {
-                // What is not committed is rolled back by Postgres when the connections drop,
-                // and its stream position with it: the next start fetches those events again.
-                // Exit at once: unwinding suspended operations is neither needed nor safe here.
-                log::warn("sfbridge", "in-flight work did not finish in time; exiting",
-                          {{"still_running", e.running()}});
-                std::_Exit(0);
-            }
-        });
+        life.begin_stop(false);
     });
     std::string error;
     if (!run_sync(io, e.start(error))) {
@@ -80,13 +112,12 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
         log::info("sfbridge", "mappings imported: tables and PushTopics are in place");
         return 0;
     }
-    started = true;
+    life.mark_started();
     io.restart();
     asio::co_spawn(io, e.run(), [&](std::exception_ptr ex) {
+        if (!ex)
+            life.run_finished();
         signals.cancel();
-        hard_stop.cancel();
-        if (endpoint)
-            endpoint->stop();
         if (ex)
             std::rethrow_exception(ex);
     });
@@ -103,6 +134,7 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
         (void)record_loop_death(s.database_url(), schema, death);
         std::_Exit(2);
     }
+    life.after_run();
     return 0;
 }
 

@@ -52,6 +52,9 @@ public:
     [[nodiscard]] const writeback* writer() const noexcept { return writeback_.get(); }
     // The org's REST client: its API usage per mapping (for metrics and tests).
     [[nodiscard]] salesforce::api_usage& api_usage() noexcept { return rest_->usage(); }
+    // The org's REST client once start() has made it (null before): for validating mappings
+    // against the org's describes while running.
+    [[nodiscard]] salesforce::rest_client* rest() noexcept { return rest_.get(); }
     // The loops still running (for the shutdown deadline's message).
     [[nodiscard]] std::string running() const { return stop_.running(); }
 

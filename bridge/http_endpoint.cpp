@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 
 #include <charconv>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -53,12 +54,12 @@ void read_process_figures(double& resident_bytes, double& open_fds) {
 }
 
 namespace {
-// GETs only, from a few probes and scrapers: small bodies, short idle times and a cap on
-// connections, so that clients (authenticated or not) cannot take the memory or the file
-// descriptors the sync needs.
+// A few probes, scrapers and API clients: bodies no larger than a mapping file of hundreds of
+// mappings, short idle times and a cap on connections, so that clients (authenticated or not)
+// cannot take the memory or the file descriptors the sync needs (32 MiB at most).
 net::http_server::options server_options() {
     net::http_server::options o;
-    o.body_limit = 8 * 1024;
+    o.body_limit = 1024 * 1024;
     o.idle_timeout = std::chrono::seconds(15);
     o.write_timeout = std::chrono::seconds(15);
     o.max_connections = 32;
@@ -74,6 +75,11 @@ http_endpoint::http_endpoint(asio::any_io_executor ex, std::function<status_snap
           [this](net::request& req,
                  const net::peer_info&) -> asio::awaitable<std::optional<net::response>> {
               auto s = snapshot_();
+              if (hc_ != nullptr) {
+                  auto api = co_await hc_->handle(req, s);
+                  if (api)
+                      co_return std::move(*api);
+              }
               read_process_figures(s.resident_bytes, s.open_fds);
               s.recent.assign(history_.samples().begin(), history_.samples().end());
               co_return answer(req, s, opts_);
@@ -97,6 +103,20 @@ void http_endpoint::sample() {
     });
 }
 
+int http_endpoint::release_listener() {
+    stopped_ = true;
+    sampler_.cancel();
+    return server_.release_listener();
+}
+
+void http_endpoint::adopt(int native_listener) {
+    server_.adopt(native_listener);
+    (void)::fcntl(native_listener, F_SETFD, FD_CLOEXEC); // as a socket opened here would be
+    sample();
+    log::info("http", "serving on the listening socket handed over by the restart",
+              {{"port", std::to_string(server_.port())}});
+}
+
 void http_endpoint::listen(const tcp::endpoint& ep) {
     server_.listen(ep);
     sample();
@@ -109,7 +129,8 @@ void http_endpoint::listen(const tcp::endpoint& ep) {
                                         "to require a bearer token"
                                       : ""),
                   {{"address", where}});
-    log::info("http", "serving /healthz, /readyz, /status and /metrics", {{"address", where}});
+    log::info("http", "serving /healthz, /readyz, /status, /metrics and Heroku Connect's API",
+              {{"address", where}});
 }
 
 } // namespace sfbridge::bridge

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge/hc_service.hpp"
 #include "bridge/http_api.hpp"
 #include "bridge/status_history.hpp"
 #include "net/http_server.hpp"
@@ -29,6 +30,13 @@ public:
     // when the address is not a loopback one: the endpoint has no TLS, and without a token no
     // authentication.
     void listen(const boost::asio::ip::tcp::endpoint& ep);
+    // Serves on a listening socket an earlier image of this process handed over (a restart to
+    // apply an import); throws std::system_error when it is not one.
+    void adopt(int native_listener);
+    // Heroku Connect's API beside the rest (not owned; may be null).
+    void serve_heroku_connect_api(hc_service* api) { hc_ = api; }
+    // Stops serving and gives the listening socket up, still listening (see net::http_server).
+    [[nodiscard]] int release_listener();
     [[nodiscard]] std::uint16_t port() const { return server_.port(); }
     void stop();
 
@@ -39,6 +47,7 @@ private:
     status_history history_;
     boost::asio::steady_timer sampler_;
     bool stopped_ = false;
+    hc_service* hc_ = nullptr;
     net::http_server server_;
 };
 

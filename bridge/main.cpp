@@ -3,6 +3,7 @@
 #include "bridge/cli.hpp"
 #include "bridge/commands.hpp"
 #include "bridge/doctor.hpp"
+#include "bridge/restart.hpp"
 #include "bridge/settings.hpp"
 #include "core/log.hpp"
 
@@ -29,6 +30,7 @@ void set_up_logging(const bridge::settings& s, const bridge::cli& c) {
 } // namespace
 
 int main(int argc, char** argv) {
+    bridge::remember_arguments(argc, argv);
     try {
         const auto c = bridge::parse_args(argc, argv);
         if (c.has("help") || c.positional.empty()) {

@@ -16,7 +16,8 @@ using boost::system::error_code;
 
 asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
                                                  const mappings::mapping_file& file,
-                                                 resolution& out, salesforce::diagnostics& diag) {
+                                                 resolution& out, salesforce::diagnostics& diag,
+                                                 bool set_budgets) {
     for (const auto& m : file.mappings) {
         std::string json;
         salesforce::diagnostics sd;
@@ -34,7 +35,8 @@ asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
         }
         auto r = mappings::resolve_mapping(m, d ? &*d : nullptr, out.errors, out.warnings);
         if (r) {
-            rest.usage().set_budget(r->object_name, m.sf_max_daily_api_calls);
+            if (set_budgets)
+                rest.usage().set_budget(r->object_name, m.sf_max_daily_api_calls);
             out.mappings.push_back(std::move(*r));
         }
     }

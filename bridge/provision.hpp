@@ -29,10 +29,10 @@ struct resolution {
 // Describes every mapped object and resolves its mapping. An object Salesforce does not know
 // (404) is a mapping error in `out.errors`; any other failed describe (the network, a refused
 // session) is returned, with `diag` saying why, as nothing can be concluded from it. Sets each
-// mapping's daily API budget on the client.
+// mapping's daily API budget on the client unless only validating (`set_budgets` false).
 boost::asio::awaitable<boost::system::error_code>
 describe_and_resolve(salesforce::rest_client& rest, const mappings::mapping_file& file,
-                     resolution& out, salesforce::diagnostics& diag);
+                     resolution& out, salesforce::diagnostics& diag, bool set_budgets = true);
 
 // The schema, every mapping's table (created or migrated) and state row (replay id and
 // high-water marks read back into the runtime; a changed column set or a reload asked for

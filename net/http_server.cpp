@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -11,7 +12,12 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <cerrno>
+#include <string>
+#include <sys/socket.h>
+#include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sfbridge::net {
 namespace beast = boost::beast;
@@ -31,12 +37,29 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     asio::ssl::context* tls;
     options opts;
     bool stopped = false;
+    // The listening socket was handed over: requests being served, or arriving within a grace
+    // period on connections already open, are answered (then the connection closes).
+    bool handing_over = false;
+    std::unique_ptr<asio::steady_timer> idle_closer;
+    std::unordered_set<std::uint64_t> busy; // connections with a request being answered
     std::uint64_t next_id = 0;
     // Closes one connection's socket; removed when the connection ends.
     std::unordered_map<std::uint64_t, std::function<void()>> closers;
 
+    void connection_ended(std::uint64_t id) {
+        closers.erase(id);
+        // Handing over: the last connection has ended, so nothing waits for the grace.
+        if (handing_over && closers.empty() && idle_closer)
+            idle_closer->cancel();
+    }
+
     template <class Stream>
     asio::awaitable<void> serve(Stream& stream, peer_info peer) {
+        struct busy_mark {
+            impl& self;
+            std::uint64_t id;
+            ~busy_mark() { self.busy.erase(id); }
+        };
         beast::flat_buffer buffer;
         for (;;) {
             http::request_parser<http::string_body> parser;
@@ -54,6 +77,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 co_return;
             }
             beast::get_lowest_layer(stream).expires_never();
+            busy.insert(peer.connection_id);
+            const busy_mark mark{*this, peer.connection_id};
             request req = parser.release();
             std::optional<response> res;
             try {
@@ -67,7 +92,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             }
             if (!res || stopped)
                 co_return; // drop without answering
-            const bool keep_alive = req.keep_alive() && res->keep_alive();
+            const bool keep_alive = req.keep_alive() && res->keep_alive() && !handing_over;
             res->version(req.version());
             res->keep_alive(keep_alive);
             res->prepare_payload();
@@ -95,7 +120,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
             if (!hec)
                 co_await self->serve(stream, peer);
-            self->closers.erase(id);
+            self->connection_ended(id);
             beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
             (void)co_await stream.async_shutdown(use_tuple);
         } else {
@@ -105,7 +130,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 stream.socket().close(ignored);
             };
             co_await self->serve(stream, peer);
-            self->closers.erase(id);
+            self->connection_ended(id);
             boost::system::error_code ignored;
             stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         }
@@ -115,12 +140,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         for (;;) {
             auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
             if (ec) {
-                if (self->stopped || ec == asio::error::operation_aborted)
+                if (self->stopped || self->handing_over || ec == asio::error::operation_aborted)
                     co_return;
                 continue; // e.g. EMFILE: keep serving the connections we have
             }
             if (self->stopped)
-                co_return; // accepted just before the stop: not served
+                co_return;                        // accepted just before the stop: not served
+            const bool last = self->handing_over; // accepted before the hand-over: served
             if (self->opts.max_connections > 0 &&
                 self->closers.size() >= self->opts.max_connections) {
                 socket.close(ec); // over the cap: the served connections keep their descriptors
@@ -140,6 +166,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                     log::error("http", "a connection ended by an exception");
                 }
             });
+            if (last)
+                co_return;
         }
     }
 };
@@ -159,6 +187,51 @@ void http_server::listen(const tcp::endpoint& ep) {
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor.bind(ep);
     impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+    start_accepting();
+}
+
+void http_server::adopt(int native_listener) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int listening = 0;
+    socklen_t opt_len = sizeof listening;
+    int err = 0;
+    if (::getsockname(native_listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        ::getsockopt(native_listener, SOL_SOCKET, SO_ACCEPTCONN, &listening, &opt_len) != 0)
+        err = errno;
+    else if (!listening || (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
+        err = EINVAL;
+    if (err != 0)
+        throw std::system_error(err, std::generic_category(),
+                                "descriptor " + std::to_string(native_listener) +
+                                    " is not a listening TCP socket");
+    impl_->acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), native_listener);
+    start_accepting();
+}
+
+int http_server::release_listener(std::chrono::milliseconds grace) {
+    if (impl_->stopped || impl_->handing_over || !impl_->acceptor.is_open())
+        return -1;
+    impl_->handing_over = true;
+    boost::system::error_code ec;
+    const int fd = impl_->acceptor.release(ec); // cancels the pending accept; does not close
+    // Connections with a request being answered finish it; the others get `grace` to send
+    // one (a client that connected just before), then close if they are still idle.
+    if (impl_->closers.empty())
+        return ec ? -1 : fd;
+    impl_->idle_closer = std::make_unique<asio::steady_timer>(impl_->ex, grace);
+    impl_->idle_closer->async_wait([self = impl_](const boost::system::error_code& tec) {
+        if (tec)
+            return;
+        auto closers = self->closers;
+        for (auto& [id, close] : closers)
+            if (!self->busy.contains(id))
+                close();
+    });
+    return ec ? -1 : fd;
+}
+
+void http_server::start_accepting() {
     // The accept loop handles its errors; an exception is a bug, out of the io_context with it.
     asio::co_spawn(impl_->ex, impl::accept_loop(impl_), [](std::exception_ptr e) {
         if (e)
@@ -188,6 +261,8 @@ void http_server::stop() {
     if (impl_->stopped)
         return;
     impl_->stopped = true;
+    if (impl_->idle_closer)
+        impl_->idle_closer->cancel();
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
     drop_all_connections();

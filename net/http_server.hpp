@@ -61,7 +61,18 @@ public:
     // Stops accepting and closes every connection.
     void stop();
 
+    // A restart that refuses no connection: release_listener() stops accepting and gives the
+    // listening socket up, still bound and listening (new connections wait in its backlog), and
+    // returns its descriptor (-1 when not listening or released before); the next process
+    // image adopt()s it. Requests being answered are answered, and so are those that arrive on
+    // open connections within `grace`; then each connection closes (once every one has, the
+    // io_context has no more work of the server's). adopt() throws std::system_error when the
+    // descriptor is not a TCP listener.
+    [[nodiscard]] int release_listener(std::chrono::milliseconds grace = std::chrono::seconds(1));
+    void adopt(int native_listener);
+
 private:
+    void start_accepting();
     struct impl;
     std::shared_ptr<impl> impl_;
 };
