@@ -79,6 +79,8 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
         token.pop_back();
     auto api_opts = api_options(cfg, s, c, token);
+    const bool applying_import = api_opts.applying_import;
+    const std::string mappings_path = api_opts.mappings_path;
     engine e(io.get_executor(), std::move(cfg));
     run_lifecycle life(io, e, grace);
     // Served from before the start, so that the orchestrator's probes see it starting.
@@ -106,8 +108,17 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     std::string error;
     if (!run_sync(io, e.start(error))) {
         log::error("sfbridge", error);
+        if (applying_import && restore_previous_mappings(mappings_path)) {
+            log::error("sfbridge",
+                       "the imported mappings could not be applied; the previous "
+                       "mapping file is back, restarting on it",
+                       {{"file", mappings_path}});
+            restart_process(endpoint ? endpoint->release_listener() : -1);
+        }
         return 2;
     }
+    if (applying_import)
+        forget_previous_mappings(mappings_path);
     if (import_only) {
         log::info("sfbridge", "mappings imported: tables and PushTopics are in place");
         return 0;

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +19,31 @@ namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+
+std::string previous_mappings_path(const std::string& path) {
+    return path + ".sfbridge-previous";
+}
+
+bool restore_previous_mappings(const std::string& path) {
+    const auto previous = previous_mappings_path(path);
+    std::ifstream in(previous);
+    if (!in)
+        return false;
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string error;
+    if (!replace_file(path, text.str(), error)) {
+        log::error("sfbridge", "the previous mapping file could not be put back",
+                   {{"error", error}});
+        return false;
+    }
+    std::remove(previous.c_str()); // once: a second failure is not rolled back again
+    return true;
+}
+
+void forget_previous_mappings(const std::string& path) {
+    std::remove(previous_mappings_path(path).c_str());
+}
 
 hc_service::hc_service(asio::any_io_executor ex, hc_service_options o,
                        std::function<salesforce::rest_client*()> rest,
@@ -123,6 +149,8 @@ asio::awaitable<net::response> hc_service::serve(const hc::route& r, const net::
 // As `sfbridge reload` does: recorded in _sfbridge_state, so that the reload happens even when
 // the process stops first; the control loop starts it within 2 seconds.
 asio::awaitable<net::response> hc_service::reload_mapping(const std::string& object) {
+    if (stopping_) // nothing new that waits on the network once the process stops
+        co_return hc::error_reply(http::status::service_unavailable, "sfbridge is stopping");
     pg::connection conn(ex_);
     pg::diagnostics d;
     pg::result r;
@@ -209,7 +237,15 @@ asio::awaitable<net::response> hc_service::import_mappings(const net::request& r
     if (!res.errors.empty())
         co_return refuse("the mappings do not fit the org:", res.errors);
     std::string error;
-    if (opts_.mappings_path.empty() || !replace_file(opts_.mappings_path, text, error))
+    // The file as it was is kept beside it, byte for byte: a start that fails on the new one
+    // goes back to it.
+    std::ifstream was(opts_.mappings_path);
+    std::stringstream was_text;
+    was_text << was.rdbuf();
+    if (opts_.mappings_path.empty() ||
+        !replace_file(previous_mappings_path(opts_.mappings_path),
+                      was ? was_text.str() : mappings::write_mapping_file(current), error) ||
+        !replace_file(opts_.mappings_path, text, error))
         co_return hc::error_reply(http::status::conflict,
                                   "the mapping file cannot be rewritten, so the import cannot be "
                                   "applied: " +

@@ -79,4 +79,12 @@ private:
     std::function<void()> on_idle_;
 };
 
+// An import keeps the mapping file it replaced beside it (FILE.sfbridge-previous). When the
+// start on the imported file fails (the schema, a table, a PushTopic: what validation against
+// the describes cannot foresee), that file is put back and the process restarts on it, once,
+// rather than failing on every start; a start that succeeds forgets it.
+[[nodiscard]] std::string previous_mappings_path(const std::string& path);
+bool restore_previous_mappings(const std::string& path);
+void forget_previous_mappings(const std::string& path);
+
 } // namespace sfbridge::bridge

@@ -1,12 +1,10 @@
 #include "bridge/stop_signals.hpp"
 
-#include <boost/asio/buffer.hpp>
-
 #include <cerrno>
 #include <csignal>
-#include <memory>
 #include <sys/signalfd.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace sfbridge::bridge {
 
@@ -46,17 +44,21 @@ void stop_signals::cancel() {
     fd_.cancel(ignored);
 }
 
+// Waits for the descriptor to be readable and reads in the handler, not before: a signal is
+// consumed only when it is acted on, so one that comes after cancel() (or while a restart's
+// deadline fires) stays pending for the new image.
 void stop_signals::read_next() {
-    auto info = std::make_shared<signalfd_siginfo>();
-    fd_.async_read_some(boost::asio::buffer(info.get(), sizeof(*info)),
-                        [this, info](const boost::system::error_code& ec, std::size_t n) {
-                            if (ec == boost::asio::error::operation_aborted || cancelled_)
-                                return;
-                            if (!ec && n == sizeof(*info))
-                                on_signal_(static_cast<int>(info->ssi_signo));
-                            if (!cancelled_)
-                                read_next();
-                        });
+    fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                   [this](const boost::system::error_code& ec) {
+                       if (ec || cancelled_)
+                           return;
+                       signalfd_siginfo info{};
+                       const auto n = ::read(fd_.native_handle(), &info, sizeof info);
+                       if (n == static_cast<ssize_t>(sizeof info))
+                           on_signal_(static_cast<int>(info.ssi_signo));
+                       if (!cancelled_)
+                           read_next();
+                   });
 }
 
 } // namespace sfbridge::bridge

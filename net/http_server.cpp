@@ -41,16 +41,33 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     // period on connections already open, are answered (then the connection closes).
     bool handing_over = false;
     std::unique_ptr<asio::steady_timer> idle_closer;
+    std::chrono::milliseconds handover_grace{1000};
     std::unordered_set<std::uint64_t> busy; // connections with a request being answered
     std::uint64_t next_id = 0;
     // Closes one connection's socket; removed when the connection ends.
     std::unordered_map<std::uint64_t, std::function<void()>> closers;
 
+    // Once the hand-over's grace has passed, the connections with no request being answered
+    // close.
+    static void arm_idle_closer(const std::shared_ptr<impl>& self) {
+        if (self->idle_closer)
+            return;
+        self->idle_closer = std::make_unique<asio::steady_timer>(self->ex, self->handover_grace);
+        self->idle_closer->async_wait([self](const boost::system::error_code& tec) {
+            if (tec)
+                return;
+            auto closers = self->closers;
+            for (auto& [id, close] : closers)
+                if (!self->busy.contains(id))
+                    close();
+        });
+    }
+
     void connection_ended(std::uint64_t id) {
         closers.erase(id);
         // Handing over: the last connection has ended, so nothing waits for the grace.
         if (handing_over && closers.empty() && idle_closer)
-            idle_closer->cancel();
+            idle_closer.reset(); // cancels its wait
     }
 
     template <class Stream>
@@ -147,6 +164,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             if (self->stopped)
                 co_return;                        // accepted just before the stop: not served
             const bool last = self->handing_over; // accepted before the hand-over: served
+            if (last)
+                arm_idle_closer(self); // a client that sends nothing does not hold the exit
             if (self->opts.max_connections > 0 &&
                 self->closers.size() >= self->opts.max_connections) {
                 socket.close(ec); // over the cap: the served connections keep their descriptors
@@ -217,17 +236,9 @@ int http_server::release_listener(std::chrono::milliseconds grace) {
     const int fd = impl_->acceptor.release(ec); // cancels the pending accept; does not close
     // Connections with a request being answered finish it; the others get `grace` to send
     // one (a client that connected just before), then close if they are still idle.
-    if (impl_->closers.empty())
-        return ec ? -1 : fd;
-    impl_->idle_closer = std::make_unique<asio::steady_timer>(impl_->ex, grace);
-    impl_->idle_closer->async_wait([self = impl_](const boost::system::error_code& tec) {
-        if (tec)
-            return;
-        auto closers = self->closers;
-        for (auto& [id, close] : closers)
-            if (!self->busy.contains(id))
-                close();
-    });
+    impl_->handover_grace = grace;
+    if (!impl_->closers.empty())
+        impl::arm_idle_closer(impl_);
     return ec ? -1 : fd;
 }
 
