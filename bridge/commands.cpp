@@ -43,8 +43,17 @@ hc_service_options api_options(const engine_config& cfg, const settings& s, cons
     o.connection.file = cfg.mappings;
     const auto& who = cfg.salesforce.auth.username.empty() ? cfg.salesforce.auth.client_id
                                                            : cfg.salesforce.auth.username;
-    o.connection.id = hc::name_uuid("sfbridge:connection:" + cfg.salesforce.auth.login_url + ":" +
-                                    who + ":" + cfg.schema);
+    // A Terraform configuration that managed Heroku Connect through herokux knows the add-on's
+    // and the app's ids: given, they are the connection's.
+    o.connection.id = s.get("SFBRIDGE_HEROKU_CONNECTION_ID");
+    o.connection.app_id = s.get("SFBRIDGE_HEROKU_APP_ID");
+    for (const auto& [name, value] : {std::pair{"SFBRIDGE_HEROKU_CONNECTION_ID", o.connection.id},
+                                      std::pair{"SFBRIDGE_HEROKU_APP_ID", o.connection.app_id}})
+        if (!value.empty() && !hc::is_uuid(value))
+            throw std::runtime_error(std::string(name) + " must be a UUID (8-4-4-4-12 hex digits)");
+    if (o.connection.id.empty())
+        o.connection.id = hc::name_uuid("sfbridge:connection:" + cfg.salesforce.auth.login_url +
+                                        ":" + who + ":" + cfg.schema);
     o.applying_import = take_applying_import();
     return o;
 }

@@ -123,6 +123,8 @@ void write_entry(json::writer& w, const connection_info& c, std::string_view app
     w.member("id", c.id).member("resource_name", resource_name(c));
     w.member("app_name", app.empty() ? std::string_view("sfbridge") : app);
     w.member("addon_type", "Sync");
+    if (!c.app_id.empty())
+        w.member("app_id", c.app_id);
     w.member("region_url", c.base_url).member("detail_url", detail);
     w.end_object();
 }
@@ -134,6 +136,8 @@ void write_connection(json::writer& w, const connection_info& c, const status_sn
     w.member("name", resource_name(c)).member("internal_name", resource_name(c));
     w.member("resource_name", resource_name(c));
     w.member("app_name", app.empty() ? std::string_view("sfbridge") : app);
+    if (!c.app_id.empty())
+        w.member("app_id", c.app_id);
     w.member("schema_name", c.schema).member("db_key", "DATABASE_URL");
     w.member("state", connection_state(s, importing));
     w.member("api_version", c.api_version);
@@ -234,6 +238,17 @@ std::string mapping_state(const mapping_snapshot& m) {
     if (m.reloading)
         return "RELOAD_TABLE";
     return "DATA_SYNCED";
+}
+
+bool is_uuid(std::string_view t) {
+    if (t.size() != 36)
+        return false;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? t[i] != '-' : !std::isxdigit(static_cast<unsigned char>(t[i])))
+            return false;
+    }
+    return true;
 }
 
 std::string name_uuid(std::string_view name) {

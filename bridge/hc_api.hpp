@@ -40,7 +40,8 @@ struct route {
 
 // What the process is, fixed at start.
 struct connection_info {
-    std::string id; // a UUID
+    std::string id;     // a UUID
+    std::string app_id; // the Heroku app's UUID, when configured (herokux stores it)
     std::string schema;
     std::string api_version;
     bool ordered_writes = true; // SFBRIDGE_WRITE_ALGORITHM=ordered: features.poll_db_no_merge
@@ -56,6 +57,9 @@ struct connection_info {
 // DATA_SYNCED once loaded, INITIAL during the first load, RELOAD_TABLE during a reload,
 // SYSTEM_ERROR while a load fails.
 [[nodiscard]] std::string mapping_state(const mapping_snapshot& m);
+
+// Whether `text` is a UUID in its canonical form (8-4-4-4-12 hexadecimal digits).
+[[nodiscard]] bool is_uuid(std::string_view text);
 
 // A name-based UUID (version 5, SHA-1, RFC 9562) in the URL namespace: stable ids for the
 // connection and its mappings across restarts.

@@ -27,7 +27,9 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_RETENTION_DAYS",
                                                "SFBRIDGE_ARCHIVE_AFTER",
                                                "SFBRIDGE_HTTP",
-                                               "SFBRIDGE_HTTP_TOKEN"};
+                                               "SFBRIDGE_HTTP_TOKEN",
+                                               "SFBRIDGE_HEROKU_CONNECTION_ID",
+                                               "SFBRIDGE_HEROKU_APP_ID"};
     return keys;
 }
 

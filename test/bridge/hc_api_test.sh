@@ -157,11 +157,22 @@ else bad "SIGTERM during the restart: still running"; tail -30 "$TMP/run.log"; k
 PID=
 mv "$TMP/run.log" "$TMP/run.2.log"
 
-# Without a token set, the API reads but does not change anything.
+# The ids a Terraform configuration knows, given as settings (and refused when not UUIDs); and
+# without a token set, the API reads but does not change anything.
+SFBRIDGE_HEROKU_APP_ID=not-a-uuid "$SFBRIDGE" run --mappings "$TMP/m.json" --schema "$SCHEMA" \
+    >"$TMP/bad-id.out" 2>&1
+rc=$?
+[[ $rc == 2 ]] && grep -q "SFBRIDGE_HEROKU_APP_ID must be a UUID" "$TMP/bad-id.out" \
+    && ok "an app id that is not a UUID: exit 2, says why" || bad "bad app id: $rc $(cat "$TMP/bad-id.out")"
+export SFBRIDGE_HEROKU_CONNECTION_ID=4f1c2b9e-8d3a-4e6f-9b70-1a2b3c4d5e6f
+export SFBRIDGE_HEROKU_APP_ID=0d4b6d6a-1b1e-4c3e-9a57-2f3d9e1c0b11
 start_sfbridge "$SFBRIDGE" "$TMP/m.json" ""
+unset SFBRIDGE_HEROKU_CONNECTION_ID SFBRIDGE_HEROKU_APP_ID
 H="http://$ADDR"
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$H/api/v3/connections?app=x")
 [[ $code == 200 ]] && ok "no token set: the connection is readable" || bad "no token, read: $code"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["results"][0]; assert c["id"] == c["addon_id"] == "4f1c2b9e-8d3a-4e6f-9b70-1a2b3c4d5e6f" and c["app_id"] == "0d4b6d6a-1b1e-4c3e-9a57-2f3d9e1c0b11", c' "$TMP/body" \
+    && ok "the configured connection and app ids are the answer's" || bad "ids: $(cat "$TMP/body")"
 id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["id"])' "$TMP/body")
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST --data @"$TMP/import.json" "$H/api/v3/connections/$id/actions/import")
 [[ $code == 403 ]] && grep -q "set SFBRIDGE_HTTP_TOKEN" "$TMP/body"     && ok "no token set: an import is refused (403, saying why)" || bad "no token, import: $code $(cat "$TMP/body")"

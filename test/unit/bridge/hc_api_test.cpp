@@ -123,6 +123,21 @@ TEST_CASE("hc api: routes are the paths and methods Heroku Connect's clients use
     }
 }
 
+TEST_CASE("hc api: a configured app id is given where herokux reads it, and UUIDs are checked") {
+    auto c = info();
+    CHECK_FALSE(has(parse(hc::connection_json(c, running(), "", false, false)), "app_id"));
+    c.app_id = "0d4b6d6a-1b1e-4c3e-9a57-2f3d9e1c0b11";
+    CHECK(str(at(parse(hc::connection_json(c, running(), "", false, false)), "app_id")) ==
+          c.app_id);
+    const auto auth = parse(hc::discovery_json(c, "my-app", true));
+    CHECK(str(at(at(auth, "connections").as_array()->at(0), "app_id")) == c.app_id);
+    CHECK(hc::is_uuid(c.app_id));
+    CHECK(hc::is_uuid(hc::name_uuid("x")));
+    CHECK_FALSE(hc::is_uuid("0d4b6d6a-1b1e-4c3e-9a57-2f3d9e1c0b1"));
+    CHECK_FALSE(hc::is_uuid("0d4b6d6a+1b1e-4c3e-9a57-2f3d9e1c0b11"));
+    CHECK_FALSE(hc::is_uuid("0d4b6d6a-1b1e-4c3e-9a57-2f3d9e1c0b1g"));
+}
+
 TEST_CASE("hc api: ids are name-based UUIDs (version 5), stable and distinct") {
     // Python: uuid.uuid5(uuid.NAMESPACE_URL, 'http://python.org/')
     CHECK(hc::name_uuid("http://python.org/") == "4c565f0d-3f5a-5890-b41b-20cf47701c5e");
