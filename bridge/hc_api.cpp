@@ -2,6 +2,7 @@
 
 #include "core/calendar.hpp"
 #include "core/json_writer.hpp"
+#include "core/text.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <openssl/evp.h>
@@ -16,13 +17,6 @@ namespace sfbridge::bridge::hc {
 namespace http = boost::beast::http;
 
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 std::string percent_decode(std::string_view s, bool query = true) {
     std::string out;
@@ -81,7 +75,7 @@ std::string config_json(const mappings::mapping& m) {
 
 const mapping_snapshot* find_snapshot(const status_snapshot& s, std::string_view object) {
     for (const auto& m : s.mappings)
-        if (iequal(m.object, object))
+        if (text::iequals(m.object, object))
             return &m;
     return nullptr;
 }
@@ -171,7 +165,7 @@ route parse_route(http::verb method, std::string_view target) {
             if (k == "app")
                 r.app = v;
             else if (k == "deep")
-                r.deep = iequal(v, "true") || v == "1"; // Python's requests sends True/False
+                r.deep = text::iequals(v, "true") || v == "1"; // Python's requests sends True/False
             query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         }
     }
@@ -276,10 +270,7 @@ std::string name_uuid(std::string_view name) {
 }
 
 std::string mapping_id(const connection_info& c, std::string_view object_name) {
-    std::string lower(object_name);
-    for (auto& ch : lower)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return name_uuid("sfbridge:mapping:" + c.id + ":" + lower);
+    return name_uuid("sfbridge:mapping:" + c.id + ":" + text::ascii_lower(object_name));
 }
 
 std::string object_of_mapping(const connection_info& c, std::string_view id) {
@@ -303,7 +294,7 @@ std::string base_url(const net::request& req) {
     proto = proto.substr(0, proto.find(','));
     while (!proto.empty() && proto.back() == ' ')
         proto.remove_suffix(1);
-    const std::string scheme = iequal(proto, "https") ? "https" : "http";
+    const std::string scheme = text::iequals(proto, "https") ? "https" : "http";
     return scheme + "://" + (clean(host) ? std::string(host) : std::string("127.0.0.1"));
 }
 
@@ -372,7 +363,7 @@ mappings::mapping_file merge_import(const mappings::mapping_file& current,
     auto out = current;
     for (const auto& m : imported.mappings) {
         const auto it = std::find_if(out.mappings.begin(), out.mappings.end(), [&](const auto& o) {
-            return iequal(o.object_name, m.object_name);
+            return text::iequals(o.object_name, m.object_name);
         });
         if (it != out.mappings.end())
             *it = m;

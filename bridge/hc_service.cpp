@@ -20,19 +20,28 @@ namespace sfbridge::bridge {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
+namespace {
+bool read_text(const std::string& path, std::string& out) {
+    std::ifstream in(path);
+    if (!in)
+        return false;
+    std::stringstream text;
+    text << in.rdbuf();
+    out = text.str();
+    return true;
+}
+} // namespace
+
 std::string previous_mappings_path(const std::string& path) {
     return path + ".sfbridge-previous";
 }
 
 bool restore_previous_mappings(const std::string& path) {
     const auto previous = previous_mappings_path(path);
-    std::ifstream in(previous);
-    if (!in)
+    std::string text, error;
+    if (!read_text(previous, text))
         return false;
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string error;
-    if (!replace_file(path, text.str(), error)) {
+    if (!replace_file(path, text, error)) {
         log::error("sfbridge", "the previous mapping file could not be put back",
                    {{"error", error}});
         return false;
@@ -175,14 +184,18 @@ void hc_service::request_ended() {
 }
 
 // The file as it is on disk now (an operator may have edited it since the start), or as it was
-// read at the start when it cannot be read now.
-mappings::mapping_file hc_service::current_file() const {
-    std::ifstream in(opts_.mappings_path);
-    std::stringstream text;
-    text << in.rdbuf();
+// read at the start when it cannot be read now; with its text, kept byte for byte for a
+// rollback.
+hc_service::mapping_file_on_disk hc_service::current_file() const {
+    mapping_file_on_disk out;
     std::vector<std::string> errors;
-    auto f = in ? mappings::read_mapping_file(text.str(), errors) : std::nullopt;
-    return f ? *f : opts_.connection.file;
+    std::optional<mappings::mapping_file> f;
+    if (read_text(opts_.mappings_path, out.text))
+        f = mappings::read_mapping_file(out.text, errors);
+    out.file = f ? *f : opts_.connection.file;
+    if (!f)
+        out.text = mappings::write_mapping_file(out.file);
+    return out;
 }
 
 asio::awaitable<net::response> hc_service::import_mappings(const net::request& req,
@@ -202,7 +215,8 @@ asio::awaitable<net::response> hc_service::import_mappings(const net::request& r
     };
     if (!imported)
         co_return refuse("the mapping file is not usable:", errors);
-    const auto current = current_file();
+    const auto disk = current_file();
+    const auto& current = disk.file;
     const auto merged = hc::merge_import(current, *imported);
     const std::string text = mappings::write_mapping_file(merged);
     if (text == mappings::write_mapping_file(current) && current == opts_.connection.file) {
@@ -237,14 +251,9 @@ asio::awaitable<net::response> hc_service::import_mappings(const net::request& r
     if (!res.errors.empty())
         co_return refuse("the mappings do not fit the org:", res.errors);
     std::string error;
-    // The file as it was is kept beside it, byte for byte: a start that fails on the new one
-    // goes back to it.
-    std::ifstream was(opts_.mappings_path);
-    std::stringstream was_text;
-    was_text << was.rdbuf();
+    // The file as it was is kept beside it: a start that fails on the new one goes back to it.
     if (opts_.mappings_path.empty() ||
-        !replace_file(previous_mappings_path(opts_.mappings_path),
-                      was ? was_text.str() : mappings::write_mapping_file(current), error) ||
+        !replace_file(previous_mappings_path(opts_.mappings_path), disk.text, error) ||
         !replace_file(opts_.mappings_path, text, error))
         co_return hc::error_reply(http::status::conflict,
                                   "the mapping file cannot be rewritten, so the import cannot be "

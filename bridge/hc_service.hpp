@@ -57,7 +57,11 @@ private:
                                                 const status_snapshot& s);
     boost::asio::awaitable<net::response> import_mappings(const net::request& req,
                                                           const status_snapshot& s);
-    [[nodiscard]] mappings::mapping_file current_file() const;
+    struct mapping_file_on_disk {
+        std::string text;
+        mappings::mapping_file file;
+    };
+    [[nodiscard]] mapping_file_on_disk current_file() const;
     struct in_flight {
         explicit in_flight(hc_service& h) : self(h) { ++self.in_flight_; }
         ~in_flight() { self.request_ended(); }

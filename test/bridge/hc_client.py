@@ -100,12 +100,15 @@ def django_import(endpoint, token, app, path, wait_interval):
     if status // 100 != 2:
         raise SystemExit(f"Failed to upload the mapping: {status}")
     states = []
+    deadline = time.monotonic() + 300  # django's --wait has none; a test must end
     while True:
         state = get_connection(endpoint, token, connection_id)["state"]
         states.append(state)
         if state != "IMPORT_CONFIGURATION":
             break
-        time.sleep(wait_interval)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"still IMPORT_CONFIGURATION after 300 s: {states[-3:]}")
+        time.sleep(wait_interval)  # the poll's interval, as import_mappings --wait-interval
     return status, body, states
 
 

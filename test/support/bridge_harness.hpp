@@ -261,22 +261,24 @@ pg_rows(pg::connection& c, const std::string& schema, const std::string& table,
     co_return out;
 }
 
-// Waits until Postgres holds exactly sfsim's ids, with the same LastName (for Contact).
-// Waits until sfsim's record `id` reads `want` ("Field=value|..."), as sim_rows shows it.
+// Waits until sfsim's record `id` reads `want` ("Field=value|..."), as sim_rows shows it, or
+// the deadline passes; returns what it read last.
 inline asio::awaitable<std::string> sim_record_becomes(harness& h, const std::string& object,
                                                        const std::vector<std::string>& fields,
                                                        const std::string& id,
                                                        const std::string& want, int seconds = 60) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     std::string got;
-    for (int i = 0; i < seconds * 10 && got != want; ++i) {
+    for (;;) {
         auto all = co_await sim_rows(h, object, fields);
         got = all[id];
-        if (got != want)
-            co_await sleep_ms(100);
+        if (got == want || std::chrono::steady_clock::now() > deadline)
+            co_return got;
+        co_await sleep_ms(100); // between polls, not for progress
     }
-    co_return got;
 }
 
+// Waits until Postgres holds exactly sfsim's ids, with the same LastName (for Contact).
 inline asio::awaitable<bool> converged(harness& h, pg::connection& c, const std::string& object,
                                        const std::string& field, int seconds = 30) {
     const std::vector<std::string> fields{field};
