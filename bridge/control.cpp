@@ -18,11 +18,14 @@ control::control(const sync_context& ctx, std::vector<std::unique_ptr<mapping_ru
 asio::awaitable<void> control::run() {
     pg::connection conn(ctx_.ex);
     backoff delays({std::chrono::seconds(2), std::chrono::seconds(30)});
+    bool baseline_read = false;
     while (!ctx_.stop.stopping()) {
         pg::diagnostics d;
         error_code ec;
-        if (!conn.is_open()) // (no co_await inside && or ?: : GCC 12 evaluates it regardless)
+        if (!conn.is_open()) { // (no co_await inside && or ?: : GCC 12 evaluates it regardless)
             ec = co_await conn.async_connect(ctx_.cfg.database_url, d);
+            baseline_read = false;
+        }
         if (ec) {
             conn.close();
             co_await ctx_.stop.sleep(delays.next());
@@ -42,9 +45,38 @@ asio::awaitable<void> control::run() {
                     m->reloading = true;
                     spawn_("reload " + m->m.object_name, reload(*m));
                 }
+        co_await tombstone_statistics(conn, baseline_read);
         co_await ctx_.stop.sleep(std::chrono::seconds(2));
     }
     conn.close();
+}
+
+asio::awaitable<void> control::tombstone_statistics(pg::connection& conn, bool& baseline_read) {
+    const std::string table = "_sfbridge_deleted";
+    pg::diagnostics d;
+    error_code ec;
+    if (baseline_read && ctx_.tombstones.due()) {
+        ctx_.tombstones.started();
+        ec = co_await conn.async_exec(state_sql::analyze(ctx_.cfg.schema, table), d);
+        if (ec) {
+            ctx_.tombstones.failed();
+            log::warn("sync", "ANALYZE of the tombstones failed", {{"error", d.summary()}});
+        } else {
+            log::debug("sync", "tombstones analyzed");
+            baseline_read = false; // what it saw
+        }
+    }
+    if (!ec && !baseline_read) {
+        pg::result r;
+        ec = co_await conn.async_query(state_sql::planner_rows(),
+                                       pg::params(ctx_.cfg.schema, table), r, d);
+        if (!ec && r.rows() == 1) {
+            ctx_.tombstones.analyzed(std::stod(std::string(r.value(0, 0))));
+            baseline_read = true;
+        }
+    }
+    if (ec && conn.is_broken())
+        conn.close();
 }
 
 asio::awaitable<bool> control::load(mapping_runtime& m, table_writer& w,

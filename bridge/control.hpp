@@ -14,7 +14,8 @@
 // The control plane while sfbridge runs: `sfbridge reload` requests (a look at _sfbridge_state
 // every 2 s rather than LISTEN: a listening session is woken by every NOTIFY in the database,
 // which at a few hundred notifications a second measurably lengthened the stream's tail
-// latency), each reload run while the rest streams on, and an ANALYZE after every load.
+// latency), each reload run while the rest streams on, an ANALYZE after every load, and one of
+// the tombstone table whenever it has grown enough (bridge/analyze_trigger).
 namespace sfbridge::bridge {
 
 class control {
@@ -39,6 +40,9 @@ public:
     boost::asio::awaitable<void> analyze(mapping_runtime& m);
 
 private:
+    // The tombstones' statistics on the control session: the rows the last ANALYZE saw (read
+    // once per session, and after each ANALYZE run here), and an ANALYZE when it is due.
+    boost::asio::awaitable<void> tombstone_statistics(pg::connection& conn, bool& baseline_read);
     boost::asio::awaitable<void> failed_attempt(mapping_runtime& m, table_writer& w,
                                                 std::string error);
 

@@ -52,7 +52,7 @@ asio::awaitable<bool> engine::start(std::string& error) {
         error = e.what();
         co_return false;
     }
-    ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, stop_});
+    ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, stop_, tombstones_});
     salesforce::diagnostics sd;
     if (auto ec = co_await rest_->async_login(sd)) {
         error = "Salesforce login at " + net::redact_url(cfg_.salesforce.auth.login_url) +

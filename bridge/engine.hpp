@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge/analyze_trigger.hpp"
 #include "bridge/engine_config.hpp"
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/status_snapshot.hpp"
@@ -77,6 +78,10 @@ private:
     boost::asio::any_io_executor ex_;
     engine_config cfg_;
     stop_source stop_;
+    // An ANALYZE of _sfbridge_deleted after 200 tombstones, then after half again as many as
+    // the last one saw (control runs it): the planner switches the tombstone lookup from a
+    // scan to the primary key between 200 and 500 rows.
+    analyze_trigger tombstones_{200, 0.5};
     std::unique_ptr<salesforce::rest_client> rest_;
     std::unique_ptr<sync_context> ctx_;
     std::vector<std::unique_ptr<mapping_runtime>> maps_;

@@ -243,6 +243,11 @@ std::string analyze(std::string_view schema, std::string_view mapped) {
     return "ANALYZE " + table(schema, mapped);
 }
 
+std::string planner_rows() {
+    return "SELECT c.reltuples::float8 FROM pg_class c JOIN pg_namespace n ON n.oid = "
+           "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2";
+}
+
 std::string failed_writes(std::string_view schema, bool by_table, bool by_id) {
     auto from = [&](std::string_view log, bool archived) {
         return "SELECT id, table_name, record_id, action, coalesce(sf_message, ''), "

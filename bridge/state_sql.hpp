@@ -98,6 +98,9 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string other_triggers();
 [[nodiscard]] std::string count_rows(std::string_view schema, std::string_view table);
 [[nodiscard]] std::string analyze(std::string_view schema, std::string_view table);
+// The rows a table held at its last ANALYZE or VACUUM (pg_class.reltuples, -1 when never):
+// parameters $1 the schema, $2 the table (names as stored, unquoted).
+[[nodiscard]] std::string planner_rows();
 
 // `sfbridge errors` and `sfbridge retry`: the trigger log's FAILED rows, optionally of one
 // table ($1) and one id (the next parameter), listed (id, table, record id, action, message,

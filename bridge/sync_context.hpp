@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge/analyze_trigger.hpp"
 #include "bridge/engine_config.hpp"
 #include "core/lifecycle.hpp"
 #include "salesforce/rest_client.hpp"
@@ -9,7 +10,8 @@
 #include <chrono>
 
 // What the engine's parts (provisioning, loads, polls, the stream, control) share: the one
-// executor, the configuration, the Salesforce client and the process's stop.
+// executor, the configuration, the Salesforce client, the process's stop, and the count of
+// tombstones written since their table's last ANALYZE (bridge/analyze_trigger).
 namespace sfbridge::bridge {
 
 // Every Postgres statement has a deadline (pg::connection's, 30 s). Statements over a whole
@@ -22,6 +24,7 @@ struct sync_context {
     const engine_config& cfg;
     salesforce::rest_client& rest;
     stop_source& stop;
+    analyze_trigger& tombstones;
 };
 
 } // namespace sfbridge::bridge

@@ -23,8 +23,10 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
             co_return make_error_code(write_errc::positions_unsure); // the owner reads them
         if (!ec)
             ec = co_await w.apply(b, p, pd);
-        if (!ec)
+        if (!ec) {
+            ctx.tombstones.added(b.deletes()); // each delete writes one (bridge/merge_sql)
             co_return ec;
+        }
         if (w.is_open() && classify_write_failure(ec) == write_failure::refused_row)
             co_return ec; // the same rows would be refused again: the caller isolates them
         log::warn(
