@@ -40,6 +40,7 @@ status_snapshot engine::snapshot() const {
         m.stats = rt->stats;
         m.inbound_latency = rt->inbound_latency;
         m.batch_rows = rt->batch_rows;
+        m.stages = rt->stages;
         if (rest_)
             m.api_calls_today = rest_->usage().calls_today(rt->m.object_name, day);
         s.mappings.push_back(std::move(m));

@@ -27,6 +27,17 @@ struct recorded_error {
     std::string message;
 };
 
+// Where a streamed change's time inside sfbridge goes, per stage, in seconds: `read` from the
+// reply that carried it being read to the event parsed (the Bayeux parse and the client's
+// queue), `batch` from there to its batch's transaction starting (the previous commit, the
+// drain, fetches on notify), `commit` that transaction (bridge/stream_ingest). So the next
+// regression is placed from /metrics in minutes.
+struct inbound_stages {
+    prometheus::histogram read{prometheus::stage_buckets()};
+    prometheus::histogram batch{prometheus::stage_buckets()};
+    prometheus::histogram commit{prometheus::stage_buckets()};
+};
+
 struct mapping_stats {
     static constexpr std::size_t recent_error_count = 5;
     std::string object;
@@ -84,7 +95,12 @@ struct mapping_runtime {
     // commit, each one's age goes into `inbound_latency` (Salesforce commit to Postgres commit,
     // in seconds, the clock offset taken off).
     std::vector<std::int64_t> batch_event_ms;
+    // And when each was received and parsed (steady clock), for `stages`.
+    std::vector<
+        std::pair<std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point>>
+        batch_stamps;
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};
+    inbound_stages stages;
     // Rows per stream transaction (a batch grows with the load while the previous commits).
     prometheus::histogram batch_rows{prometheus::batch_buckets()};
     std::int64_t deleted_high_water_ms = 0;

@@ -79,6 +79,18 @@ void inbound(prometheus::writer& w, const status_snapshot& s) {
         if (!m.channel.empty())
             w.sample("sfbridge_inbound_latency_seconds", {{"mapping", m.object}},
                      m.inbound_latency);
+    w.family("sfbridge_inbound_stage_seconds", "histogram",
+             "A streamed change's time in sfbridge by stage: read (reply read to event parsed), "
+             "batch (parsed to its transaction's start), commit (the transaction).");
+    for (const auto& m : s.mappings)
+        if (!m.channel.empty()) {
+            w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "read"}},
+                     m.stages.read);
+            w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "batch"}},
+                     m.stages.batch);
+            w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "commit"}},
+                     m.stages.commit);
+        }
     w.family("sfbridge_stream_batch_rows", "histogram",
              "Changes per stream transaction (one per batch, with its replay id).");
     for (const auto& m : s.mappings)

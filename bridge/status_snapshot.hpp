@@ -31,6 +31,7 @@ struct mapping_snapshot {
     mapping_stats stats;
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};
     prometheus::histogram batch_rows{prometheus::batch_buckets()};
+    inbound_stages stages;
 };
 
 struct status_sample {

@@ -154,7 +154,9 @@ asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
         co_return;
     }
     std::string error;
-    if (!reader_.read(item.data, ev_, error)) {
+    const bool read = reader_.read(item.data, ev_, error);
+    const auto parsed = std::chrono::steady_clock::now();
+    if (!read) {
         co_await record_error(writer_, *m, item.channel, item.replay_id, error, item.data);
         m->pending_replay = item.replay_id;
         co_return;
@@ -165,6 +167,8 @@ asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
         co_await handle_push_topic(*m, item);
     if (const auto t = calendar::parse_utc_datetime(ev_.created_date))
         m->batch_event_ms.push_back(*t);
+    if (item.received != std::chrono::steady_clock::time_point{})
+        m->batch_stamps.emplace_back(item.received, parsed);
     m->pending_replay = item.replay_id;
     ++in_batch_;
 }
@@ -282,6 +286,7 @@ asio::awaitable<void> stream_ingest::resume_from_stored() {
     for (auto& m : maps_) {
         m->batch->clear();
         m->batch_event_ms.clear();
+        m->batch_stamps.clear();
         m->pending_replay.reset();
         m->notify_ids.clear();
     }
@@ -309,9 +314,24 @@ asio::awaitable<void> stream_ingest::resume_from_stored() {
     client_->stop();
 }
 
+void stream_ingest::observe_stages(mapping_runtime& m,
+                                   std::chrono::steady_clock::time_point started) {
+    const auto committed = std::chrono::steady_clock::now();
+    auto seconds = [](std::chrono::steady_clock::duration d) {
+        return std::chrono::duration<double>(d).count();
+    };
+    for (const auto& [received, parsed] : m.batch_stamps) {
+        m.stages.read.observe(seconds(parsed - received));
+        m.stages.batch.observe(seconds(started - parsed));
+        m.stages.commit.observe(seconds(committed - started));
+    }
+    m.batch_stamps.clear();
+}
+
 asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     if (!m.notify_ids.empty())
         co_await fetch_notified(m);
+    const auto started = std::chrono::steady_clock::now();
     position_update pos;
     pos.replay_id = m.pending_replay;
     pos.event = true;
@@ -336,6 +356,7 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
                 static_cast<double>(std::max<std::int64_t>(0, now - (t - m.sf_clock_offset_ms))) /
                 1000.0);
         m.batch_event_ms.clear();
+        observe_stages(m, started);
         if (!m.batch->empty())
             m.batch_rows.observe(static_cast<double>(m.batch->size()));
         m.batch->clear();

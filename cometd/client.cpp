@@ -117,6 +117,7 @@ asio::awaitable<bool> client::send(net::http_connection& c, request_kind r, std:
         headers.emplace_back("Authorization", "Bearer " + token_);
     const auto ec = co_await c.async_request(net::http::verb::post, endpoint_.target,
                                              std::move(body), headers, res, diag, timeout);
+    replied_at_ = std::chrono::steady_clock::now();
     if (ec) {
         log::debug("cometd", "request failed", {{"what", diag.summary()}});
         session_.on_failure(r, diag.summary());
@@ -158,6 +159,7 @@ asio::awaitable<void> client::long_poll(std::string body, std::chrono::milliseco
     (void)co_await send(*poll_, request_kind::connect, std::move(body), timeout);
     if (!*alive)
         co_return;
+    const auto received = replied_at_; // nothing ran since send() set it
     long_poll_running_ = false;
     for (auto& e : session_.take_events()) {
         if (!e.replay_id) {
@@ -171,7 +173,12 @@ asio::awaitable<void> client::long_poll(std::string body, std::chrono::milliseco
                 continue; // already handed over in this client's life
             it->second = *e.replay_id;
         }
-        push({stream_item::kind::event, std::move(e.channel), *e.replay_id, std::move(e.data), {}});
+        push({stream_item::kind::event,
+              std::move(e.channel),
+              *e.replay_id,
+              std::move(e.data),
+              {},
+              received});
     }
     wake();
 }
@@ -231,11 +238,11 @@ asio::awaitable<error_code> client::run() {
         case action::kind::events_lost:
             log::warn("cometd", "events lost: the replay id is outside retention",
                       {{"channel", a->channel}});
-            push({stream_item::kind::events_lost, a->channel, 0, {}, a->message});
+            push({stream_item::kind::events_lost, a->channel, 0, {}, a->message, {}});
             break;
         case action::kind::fatal:
             log::error("cometd", "stream stopped", {{"reason", a->message}});
-            push({stream_item::kind::fatal, {}, 0, {}, a->message});
+            push({stream_item::kind::fatal, {}, 0, {}, a->message, {}});
             result = make_error_code(boost::system::errc::connection_refused);
             [[fallthrough]];
         case action::kind::done:

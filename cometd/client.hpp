@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -34,6 +35,9 @@ struct stream_item {
     std::int64_t replay_id = 0;
     std::string data;    // the event's data as the server sent it
     std::string message; // for events_lost and fatal
+    // When the reply that carried it was read (before the Bayeux messages were parsed): where
+    // the consumer's per-stage timing starts.
+    std::chrono::steady_clock::time_point received{};
 };
 
 struct client_config {
@@ -108,6 +112,7 @@ private:
     bool stopping_ = false;
     bool finished_ = false;
     bool long_poll_running_ = false;
+    std::chrono::steady_clock::time_point replied_at_{}; // of the last reply send() read
     bool waiting_for_room_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

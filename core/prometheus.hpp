@@ -48,6 +48,8 @@ private:
 [[nodiscard]] std::vector<double> latency_buckets();
 // Counts of rows per batch, from 1 to the largest batch sfbridge writes (max_batch 5000).
 [[nodiscard]] std::vector<double> batch_buckets();
+// Seconds, finer than latency_buckets: the stages of one change inside sfbridge (50 us up).
+[[nodiscard]] std::vector<double> stage_buckets();
 
 // Writes families one after another: family() once, then that family's samples. A name or
 // label name that is not valid is a programming error (std::invalid_argument).

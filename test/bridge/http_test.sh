@@ -78,6 +78,7 @@ curl -sf "${AUTH[@]}" "$H/metrics" >"$TMP/metrics"
 for series in 'sfbridge_build_info{version=' 'sfbridge_inbound_latency_seconds_count{mapping="Contact"} ' 'sfbridge_stream_connected{mapping="Contact"} 1' \
     'process_resident_memory_bytes ' 'process_open_fds ' '# TYPE sfbridge_polls_total counter' \
     'sfbridge_stream_batch_rows_count{mapping="Contact"} ' 'sfbridge_salesforce_retries_total{cause="lock"} ' \
+    'sfbridge_inbound_stage_seconds_count{mapping="Contact",stage="commit"} ' \
     'sfbridge_postgres_sessions_opened_total ' '# TYPE sfbridge_writeback_latency_seconds histogram'; do
     grep -qF "$series" "$TMP/metrics" && ok "metrics have $series" || bad "metrics lack $series"
 done

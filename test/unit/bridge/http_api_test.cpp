@@ -204,6 +204,10 @@ TEST_CASE("the metrics name every mapping's series and leave out what is unknown
     CHECK(has(R"(sfbridge_conflicts_total 1)"));
     CHECK(has(R"(sfbridge_inbound_latency_seconds_bucket{mapping="Contact",le="+Inf"} 0)"));
     CHECK(has(R"(process_resident_memory_bytes 4096)"));
+    CHECK(has("# TYPE sfbridge_inbound_stage_seconds histogram"));
+    CHECK(has(
+        R"(sfbridge_inbound_stage_seconds_bucket{mapping="Contact",stage="read",le="+Inf"} 0)"));
+    CHECK(has(R"(sfbridge_inbound_stage_seconds_count{mapping="Contact",stage="batch"} 0)"));
     CHECK(has("# TYPE sfbridge_polls_total counter"));
     // Account is polled only and has had no event: no stream or event-age series.
     CHECK_FALSE(has(R"(sfbridge_stream_connected{mapping="Account"} 0)"));
@@ -211,6 +215,22 @@ TEST_CASE("the metrics name every mapping's series and leave out what is unknown
           std::string::npos);
     const auto r = get("/metrics", running_snapshot());
     CHECK(r[http::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
+
+    // A commit of 0.3 ms falls in the bucket of 0.5 ms, not in that of 0.25 ms.
+    auto s = running_snapshot();
+    s.mappings[0].stages.commit.observe(0.0003);
+    const auto observed = bridge::metrics_text(s);
+    CHECK(
+        observed.find(
+            R"(sfbridge_inbound_stage_seconds_bucket{mapping="Contact",stage="commit",le="0.00025"} 0)") !=
+        std::string::npos);
+    CHECK(
+        observed.find(
+            R"(sfbridge_inbound_stage_seconds_bucket{mapping="Contact",stage="commit",le="0.0005"} 1)") !=
+        std::string::npos);
+    // Account is polled only: no stage series.
+    CHECK(observed.find(R"(sfbridge_inbound_stage_seconds_count{mapping="Account")") ==
+          std::string::npos);
 }
 
 TEST_CASE("the listen address is read with a clear error", "[unit][http]") {
