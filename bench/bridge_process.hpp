@@ -11,11 +11,15 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <netinet/in.h>
 #include <sstream>
 #include <string>
+#include <sys/socket.h>
 #include <vector>
 
 namespace sfbridge::bench {
@@ -40,12 +44,27 @@ inline asio::awaitable<void> sleep_ms(long ms) {
     co_await t.async_wait(asio::use_awaitable);
 }
 
-// sfbridge as a child process, pinned to a core, its log in a file.
+// A loopback port free at the time of asking (for a child's listener).
+inline std::uint16_t free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+// sfbridge as a child process, pinned to a core, its log in a file (and its HTTP endpoint on
+// `http_port`, unless 0).
 class sfbridge_process {
 public:
     sfbridge_process(const std::string& exe, const std::string& dsn, std::uint16_t sim_port,
                      const std::string& mappings_path, const std::string& log_path,
-                     const std::string& schema)
+                     const std::string& schema, std::uint16_t http_port = 0)
         : log_(log_path) {
         pid_ = fork();
         if (pid_ == 0) {
@@ -59,6 +78,10 @@ public:
             setenv("SALESFORCE_CLIENT_SECRET", "sfsim-client-secret", 1);
             setenv("SALESFORCE_USERNAME", "integration@sfsim.test", 1);
             setenv("SALESFORCE_PASSWORD", "sfsim-password", 1);
+            if (http_port != 0) {
+                const std::string http = "127.0.0.1:" + std::to_string(http_port);
+                setenv("SFBRIDGE_HTTP", http.c_str(), 1);
+            }
             std::vector<std::string> args{exe,        "run",  "--mappings",  mappings_path,
                                           "--schema", schema, "--log-level", "info"};
             std::vector<char*> argv;
@@ -95,6 +118,7 @@ public:
         return ss.str();
     }
     [[nodiscard]] bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+    [[nodiscard]] long pid() const noexcept { return pid_; }
 
 private:
     pid_t pid_ = -1;
@@ -149,6 +173,40 @@ inline asio::awaitable<void> exec(pg::connection& c, const std::string& sql) {
     pg::diagnostics d;
     if (co_await c.async_exec(sql, d))
         throw std::runtime_error(sql.substr(0, 200) + ": " + d.summary());
+}
+
+// User and system CPU time of a process, in seconds (0 once it is gone).
+inline double cpu_seconds(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')'); // the command may hold spaces
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14)
+            utime = std::stoull(f);
+        if (i == 15)
+            stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The CPU time of sfbridge's Postgres sessions (the same machine), by backend pid.
+inline asio::awaitable<std::map<long, double>> backend_cpu(pg::connection& c) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await c.async_query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'sfbridge'", r, d))
+        throw std::runtime_error(d.summary());
+    std::map<long, double> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        const long pid = std::stol(std::string(r.value(i, 0)));
+        out[pid] = cpu_seconds(pid);
+    }
+    co_return out;
 }
 
 inline double percentile(std::vector<double> v, double p) {

@@ -5,23 +5,25 @@
 //    in Postgres (a NOTIFY sent by a trigger arrives at commit), in microseconds: sfsim writes
 //    its clock into AssistantName at each save (SystemModstamp has milliseconds only, and two
 //    truncated clocks made the median jump between 1 and 2 ms for the same build);
+//  - a rate sweep: the same latency at each of several rates (500, 1,000, 2,000 and 5,000
+//    changes/s, 20 s each), with the CPU time sfbridge and its Postgres sessions spent per
+//    change, beside the first step's;
 //  - throughput: M changes (30% creates, 60% updates, 10% deletes) as fast as sfsim emits them,
 //    beside the ceiling for the same number of changes and mix written by COPY into a staging
-//    table and one merge per batch (sfbridge's own write path, without Salesforce);
+//    table and one merge per batch (sfbridge's own write path, without Salesforce:
+//    bench/inbound_ceiling);
 //  - memory: sfbridge's peak RSS through all of it (VmHWM).
 // Prints a table and writes the figures as JSON.
 //
 // Usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] [--seconds S]
-//                [--changes M] [--json FILE]      (SFBRIDGE_BENCH_PG_DSN: the database)
+//                [--changes M] [--sweep R1,R2,...|none] [--sweep-seconds S] [--json FILE]
+//                (SFBRIDGE_BENCH_PG_DSN: the database)
 
 #include "bench/bridge_process.hpp"
+#include "bench/inbound_ceiling.hpp"
+#include "bench/stage_metrics.hpp"
 #include "bench/support/http_client.hpp"
-#include "bridge/change_batch.hpp"
-#include "bridge/table_writer.hpp"
-#include "core/calendar.hpp"
-#include "mappings/ddl.hpp"
-#include "mappings/describe.hpp"
-#include "mappings/resolve.hpp"
+#include "mappings/types.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy_text.hpp"
 
@@ -35,7 +37,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 namespace asio = boost::asio;
@@ -49,131 +50,79 @@ namespace {
 struct options {
     std::string sfsim, sfbridge, json = "inbound.json";
     long rows = 1000000, rate = 500, seconds = 30, changes = 1000000;
+    std::vector<long> sweep{500, 1000, 2000, 5000};
+    long sweep_seconds = 20;
 };
 
 const char* usage = "usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] "
-                    "[--seconds S] [--changes M] [--json FILE]";
-
-const std::vector<std::string> fields{
-    "Id",         "FirstName",     "LastName",  "Email",          "Phone",
-    "Title",      "Department",    "Birthdate", "MailingCity",    "MailingCountry",
-    "LeadSource", "AssistantName", "IsDeleted", "SystemModstamp", "CreatedDate"};
+                    "[--seconds S] [--changes M] [--sweep R1,R2,...|none] [--sweep-seconds S] "
+                    "[--json FILE]";
 
 std::string mapping_file() {
     std::string f;
-    for (const auto& x : fields)
+    for (const auto& x : inbound_fields())
         f += (f.empty() ? "" : ",") + std::string("\"") + x + "\":{}";
     return R"({"version":1,"mappings":[{"object_name":"Contact","config":{"access":"read_only",)"
            R"("sf_notify_enabled":true,"sf_polling_seconds":3600,"fields":{)" +
            f + "}}}]}";
 }
 
+// One step of the rate sweep: latencies, and the CPU time sfbridge and its Postgres sessions
+// spent per change generated.
+struct step {
+    long rate = 0, generated = 0;
+    std::vector<double> latencies;
+    double sfbridge_cpu_us = 0, postgres_cpu_us = 0;
+};
+
 struct figures {
     double load_rows_s = 0, copy_rows_s = 0;
     long load_wait_ms = 0;
     long loaded = 0;
     std::vector<double> latencies;
+    // Of the same changes, p50 and p99 of each stage inside sfbridge (ms), from its /metrics.
+    std::map<std::string, std::pair<double, double>> stages;
+    std::vector<step> sweep;
     double throughput = 0, ceiling = 0, sim_emit = 0;
     long peak_rss_kb = 0;
 };
 
-// The ceiling: `changes` changes in the given mix written with sfbridge's own write path
-// (COPY into staging, one merge per batch of 5,000) into a copy of the table.
-asio::awaitable<double> ceiling(asio::io_context& io, const std::string& dsn, long changes,
-                                std::size_t existing) {
-    std::ifstream in(std::string(SFSIM_SCHEMA_DIR) + "/Contact.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string error;
-    auto d = mappings::parse_describe(ss.str(), error);
-    mappings::mapping m;
-    m.object_name = "Contact";
-    for (const auto& f : fields)
-        m.fields.emplace(f, mappings::json_value::object{});
-    std::vector<std::string> errors, warnings;
-    auto r = mappings::resolve_mapping(m, &*d, errors, warnings);
-    if (!r)
-        throw std::runtime_error("ceiling mapping: " + errors.front());
-    bridge::table_writer w(io.get_executor(), "bench_ceiling");
-    pg::diagnostics pd;
-    if (co_await w.open(dsn, pd))
-        throw std::runtime_error(pd.summary());
-    co_await exec(w.connection(), "DROP SCHEMA IF EXISTS bench_ceiling CASCADE");
-    co_await exec(w.connection(), mappings::ddl::setup_schema("bench_ceiling"));
-    const std::vector<std::string> none;
-    co_await exec(w.connection(), mappings::ddl::ensure_table("bench_ceiling", *r, none));
-    co_await exec(w.connection(), "INSERT INTO bench_ceiling._sfbridge_state (object_name, "
-                                  "table_name, schema_version) VALUES ('Contact', 'contact', 1)");
-    // Start from a table as large as sfbridge's.
-    std::mt19937_64 rng(7);
-    std::vector<std::string> live;
-    long serial = 0;
-    auto make = [&](const std::string& id, std::int64_t ms) {
-        salesforce::flat_record rec;
-        auto s = [&](const char* name, std::string v) {
-            rec.fields.push_back({name, mappings::sf_value_kind::json_string, std::move(v)});
-        };
-        const std::string n = std::to_string(rng() % 1000000);
-        s("Id", id);
-        s("FirstName", "First" + n);
-        s("LastName", "Last" + n);
-        s("Email", "c" + n + "@example.com");
-        s("Phone", "+1 555 " + n);
-        s("Title", "Title " + n);
-        s("Department", "Dept " + n);
-        s("Birthdate", "1980-01-01");
-        s("MailingCity", "City " + n);
-        s("MailingCountry", "Country");
-        s("LeadSource", "Web");
-        s("AssistantName", "Assistant " + n);
-        rec.fields.push_back({"IsDeleted", mappings::sf_value_kind::json_bool, "false"});
-        s("SystemModstamp", calendar::format_utc(ms, 'T', true));
-        s("CreatedDate", calendar::format_utc(ms, 'T', true));
-        return rec;
-    };
-    auto new_id = [&]() {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "003C%011ldAAA", ++serial);
-        return std::string(buf);
-    };
-    bridge::change_batch batch(*r);
-    bridge::row_issue issue;
-    bridge::position_update pos;
-    std::int64_t ms = now_ms() - 86400000;
-    for (std::size_t i = 0; i < existing; ++i) {
-        live.push_back(new_id());
-        (void)batch.add_record(make(live.back(), ms), issue);
-        if (batch.size() == 5000 || i + 1 == existing) {
-            if (co_await w.apply(batch, pos, pd))
-                throw std::runtime_error(pd.summary());
-            batch.clear();
-        }
-    }
+// Asks sfsim for `rate` changes a second for `seconds` and records each row's latency (the
+// trigger NOTIFYs sfsim's save time at commit). Receives until a second passes without one
+// after the generator's time is up, so a writer that falls behind shows in the tail rather
+// than in lost samples.
+asio::awaitable<long> measure(pg::connection& c, test::http_client& sim, long rate, long seconds,
+                              std::vector<double>& out) {
+    const long count = rate * seconds;
+    (void)co_await control(
+        sim, http::verb::post, "/__sim/generate",
+        R"({"object":"Contact","kind":"mixed","stamp_field":"AssistantName","count":)" +
+            std::to_string(count) + R"(,"rate":)" + std::to_string(rate) + "}");
     const auto start = clk::now();
-    for (long i = 0; i < changes; ++i) {
-        ++ms;
-        const auto pick = rng() % 100;
-        if (pick < 30 || live.empty()) {
-            live.push_back(new_id());
-            (void)batch.add_record(make(live.back(), ms), issue);
-        } else if (pick < 90) {
-            (void)batch.add_record(make(live[rng() % live.size()], ms), issue);
-        } else {
-            const std::size_t k = rng() % live.size();
-            batch.add_delete(live[k], calendar::format_utc(ms, ' ', false));
-            live[k] = live.back();
-            live.pop_back();
+    const auto quiet_from = start + std::chrono::seconds(seconds);
+    const auto give_up = quiet_from + std::chrono::seconds(60);
+    auto last = clk::now();
+    pg::diagnostics pd;
+    while (clk::now() < give_up) {
+        pg::notification n;
+        auto ec = co_await c.async_receive_notification(n, pd, std::chrono::milliseconds(250));
+        if (ec == boost::system::errc::timed_out) {
+            if (clk::now() > quiet_from && clk::now() - last > std::chrono::seconds(1))
+                break;
+            continue;
         }
-        if (batch.size() == 5000 || i + 1 == changes) {
-            pos.replay_id = i;
-            if (co_await w.apply(batch, pos, pd))
-                throw std::runtime_error(pd.summary());
-            batch.clear();
-        }
+        if (ec)
+            throw std::runtime_error(pd.summary());
+        const auto at = now_us();
+        last = clk::now();
+        std::int64_t saved = 0;
+        const auto [end, parse_ec] =
+            std::from_chars(n.payload.data(), n.payload.data() + n.payload.size(), saved);
+        if (parse_ec != std::errc() || end != n.payload.data() + n.payload.size())
+            throw std::runtime_error("latency: a row without sfsim's stamp: '" + n.payload + "'");
+        out.push_back(static_cast<double>(at - saved) / 1000.0);
     }
-    const double secs = std::chrono::duration<double>(clk::now() - start).count();
-    co_await exec(w.connection(), "DROP SCHEMA bench_ceiling CASCADE");
-    co_return static_cast<double>(changes) / secs;
+    co_return count;
 }
 
 asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
@@ -197,8 +146,10 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     const std::string mappings_path =
         "/tmp/sfbridge-bench-inbound-" + std::to_string(getpid()) + ".json";
     std::ofstream(mappings_path) << mapping_file();
+    const std::uint16_t http_port = free_port();
     sfbridge_process bridge(o.sfbridge, dsn, port, mappings_path, mappings_path + ".log",
-                            "bench_inbound");
+                            "bench_inbound", http_port);
+    test::http_client endpoint(io, http_port);
     std::fprintf(stderr, "sfbridge: initial load...\n");
     while (log_time(bridge.log(), "initial load done") < 0) {
         if (!bridge.alive())
@@ -222,7 +173,7 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     // The baseline: the same rows by plain COPY into a table of the same shape.
     {
         std::string cols;
-        for (const auto& f : fields)
+        for (const auto& f : inbound_fields())
             cols += (cols.empty() ? "" : ", ") +
                     (f == "Id" ? std::string("sfid") : mappings::column_name(f));
         pg::result rows;
@@ -272,25 +223,33 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         FOR EACH ROW EXECUTE FUNCTION bench_inbound.notify_commit();
         LISTEN bench_inbound)");
     co_await sleep_ms(1000); // the stream is up
-    g = co_await control(
-        sim, http::verb::post, "/__sim/generate",
-        R"({"object":"Contact","kind":"mixed","stamp_field":"AssistantName","count":)" +
-            std::to_string(o.rate * o.seconds) + R"(,"rate":)" + std::to_string(o.rate) + "}");
-    const auto until = clk::now() + std::chrono::seconds(o.seconds + 3);
-    while (clk::now() < until) {
-        pg::notification n;
-        auto ec = co_await c.async_receive_notification(n, pd, std::chrono::milliseconds(500));
-        if (ec == boost::system::errc::timed_out)
-            continue;
-        if (ec)
-            throw std::runtime_error(pd.summary());
-        const auto at = now_us();
-        std::int64_t saved = 0;
-        const auto [end, parse_ec] =
-            std::from_chars(n.payload.data(), n.payload.data() + n.payload.size(), saved);
-        if (parse_ec != std::errc() || end != n.payload.data() + n.payload.size())
-            throw std::runtime_error("latency: a row without sfsim's stamp: '" + n.payload + "'");
-        fig.latencies.push_back(static_cast<double>(at - saved) / 1000.0);
+    const auto stages0 =
+        parse_stages((co_await control(endpoint, http::verb::get, "/metrics", "")).body);
+    (void)co_await measure(c, sim, o.rate, o.seconds, fig.latencies);
+    const auto stages1 =
+        parse_stages((co_await control(endpoint, http::verb::get, "/metrics", "")).body);
+    for (const char* stage : {"read", "batch", "commit"})
+        fig.stages[stage] = {stage_quantile(stages1, stages0, stage, 0.5) * 1000,
+                             stage_quantile(stages1, stages0, stage, 0.99) * 1000};
+
+    // 2b. The rate sweep: the same, a step at each rate, with the CPU time spent per change.
+    for (const long rate : o.sweep) {
+        std::fprintf(stderr, "sweep: %ld changes/s for %ld s...\n", rate, o.sweep_seconds);
+        step st;
+        st.rate = rate;
+        const auto pg0 = co_await backend_cpu(c);
+        const double bridge0 = cpu_seconds(bridge.pid());
+        st.generated = co_await measure(c, sim, rate, o.sweep_seconds, st.latencies);
+        const double bridge1 = cpu_seconds(bridge.pid());
+        const auto pg1 = co_await backend_cpu(c);
+        double pg_spent = 0;
+        for (const auto& [pid, t] : pg1)
+            if (const auto it = pg0.find(pid); it != pg0.end())
+                pg_spent += t - it->second;
+        const double per = 1e6 / static_cast<double>(st.generated);
+        st.sfbridge_cpu_us = (bridge1 - bridge0) * per;
+        st.postgres_cpu_us = pg_spent * per;
+        fig.sweep.push_back(std::move(st));
     }
     co_await exec(c, "UNLISTEN bench_inbound; DROP TRIGGER bench_notify ON bench_inbound.contact");
 
@@ -370,6 +329,17 @@ int main(int argc, char** argv) {
             o.seconds = std::stol(v);
         else if (f == "--changes")
             o.changes = std::stol(v);
+        else if (f == "--sweep") {
+            o.sweep.clear();
+            for (std::size_t at = 0; v != "none" && at < v.size();) {
+                auto comma = v.find(',', at);
+                if (comma == std::string::npos)
+                    comma = v.size();
+                o.sweep.push_back(std::stol(v.substr(at, comma - at)));
+                at = comma + 1;
+            }
+        } else if (f == "--sweep-seconds")
+            o.sweep_seconds = std::stol(v);
         else if (f == "--json")
             o.json = v;
         else {
@@ -416,20 +386,58 @@ int main(int argc, char** argv) {
     std::printf(
         "latency at %ld/s for %ld s (ms)      p50 %.2f  p95 %.2f  p99 %.2f  max %.1f  (%zu rows)\n",
         o.rate, o.seconds, p50, p95, p99, mx, fig.latencies.size());
+    std::printf("  in sfbridge, by stage (ms)          read p50 %.3f p99 %.3f, batch p50 %.3f "
+                "p99 %.3f, commit p50 %.3f p99 %.3f\n",
+                fig.stages["read"].first, fig.stages["read"].second, fig.stages["batch"].first,
+                fig.stages["batch"].second, fig.stages["commit"].first,
+                fig.stages["commit"].second);
     std::printf("throughput, %ld mixed changes     %9.0f changes/s  COPY+merge ceiling %9.0f /s  "
                 "%5.2fx  (sfsim emitted %.0f/s)\n",
                 o.changes, fig.throughput, fig.ceiling, fig.throughput / fig.ceiling, fig.sim_emit);
     std::printf("sfbridge peak RSS                    %9.1f MB\n",
                 static_cast<double>(fig.peak_rss_kb) / 1024.0);
+    if (!fig.sweep.empty()) {
+        // The baseline of each step's CPU per change is the first step's, in the same run.
+        const auto& first = fig.sweep.front();
+        std::printf("rate sweep, %ld s a step on the %ld-row table (CPU per change generated; "
+                    "ratio: to the %ld/s step)\n",
+                    o.sweep_seconds, fig.loaded, first.rate);
+        std::printf("  rate/s   rows   p50 ms  p99 ms  max ms   sfbridge us (ratio)  "
+                    "Postgres us (ratio)\n");
+        for (const auto& st : fig.sweep) {
+            const double top = st.latencies.empty()
+                                   ? 0
+                                   : *std::max_element(st.latencies.begin(), st.latencies.end());
+            std::printf("  %6ld %6zu %8.2f %7.2f %7.1f   %9.1f (%5.2fx)  %9.1f (%5.2fx)\n", st.rate,
+                        st.latencies.size(), percentile(st.latencies, 0.50),
+                        percentile(st.latencies, 0.99), top, st.sfbridge_cpu_us,
+                        st.sfbridge_cpu_us / first.sfbridge_cpu_us, st.postgres_cpu_us,
+                        st.postgres_cpu_us / first.postgres_cpu_us);
+        }
+    }
     std::ofstream js(o.json);
     js << "{\"initial_load_rows_per_s\":" << fig.load_rows_s
        << ",\"plain_copy_rows_per_s\":" << fig.copy_rows_s << ",\"rows_loaded\":" << fig.loaded
        << ",\"first_rows_after_ms\":" << fig.load_wait_ms << ",\"latency_ms\":{\"p50\":" << p50
        << ",\"p95\":" << p95 << ",\"p99\":" << p99 << ",\"max\":" << mx
-       << ",\"samples\":" << fig.latencies.size() << "}"
+       << ",\"samples\":" << fig.latencies.size() << "},\"stages_ms\":{";
+    for (const char* stage : {"read", "batch", "commit"})
+        js << (stage[0] == 'r' ? "" : ",") << "\"" << stage
+           << "\":{\"p50\":" << fig.stages[stage].first << ",\"p99\":" << fig.stages[stage].second
+           << "}";
+    js << "}"
        << ",\"throughput_changes_per_s\":" << fig.throughput
        << ",\"ceiling_changes_per_s\":" << fig.ceiling << ",\"sfsim_emit_per_s\":" << fig.sim_emit
-       << ",\"peak_rss_mb\":" << static_cast<double>(fig.peak_rss_kb) / 1024.0 << "}\n";
+       << ",\"peak_rss_mb\":" << static_cast<double>(fig.peak_rss_kb) / 1024.0 << ",\"sweep\":[";
+    for (std::size_t i = 0; i < fig.sweep.size(); ++i) {
+        const auto& st = fig.sweep[i];
+        js << (i ? "," : "") << "{\"rate\":" << st.rate << ",\"rows\":" << st.latencies.size()
+           << ",\"p50_ms\":" << percentile(st.latencies, 0.50)
+           << ",\"p99_ms\":" << percentile(st.latencies, 0.99)
+           << ",\"sfbridge_cpu_us_per_change\":" << st.sfbridge_cpu_us
+           << ",\"postgres_cpu_us_per_change\":" << st.postgres_cpu_us << "}";
+    }
+    js << "]}\n";
     std::printf("figures written to %s\n", o.json.c_str());
     return 0;
 }
