@@ -39,6 +39,14 @@ inline std::int64_t now_ms() {
         .count();
 }
 
+// The benchmark's database (./scripts/bench starts a throwaway PostgreSQL and sets it).
+inline std::string bench_dsn() {
+    const char* dsn = std::getenv("SFBRIDGE_BENCH_PG_DSN");
+    if (!dsn)
+        throw std::runtime_error("SFBRIDGE_BENCH_PG_DSN is not set (run through ./scripts/bench)");
+    return dsn;
+}
+
 inline asio::awaitable<void> sleep_ms(long ms) {
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
     co_await t.async_wait(asio::use_awaitable);
@@ -51,10 +59,12 @@ inline std::uint16_t free_port() {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok)
         throw std::runtime_error("no free port");
-    close(fd);
     return ntohs(a.sin_port);
 }
 
@@ -194,12 +204,15 @@ inline double cpu_seconds(long pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// The CPU time of sfbridge's Postgres sessions (the same machine), by backend pid.
+// The CPU time of sfbridge's Postgres sessions (the same machine), by backend pid; not the
+// asking session's (the benchmark's connections carry the same application name).
 inline asio::awaitable<std::map<long, double>> backend_cpu(pg::connection& c) {
     pg::result r;
     pg::diagnostics d;
     if (co_await c.async_query(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'sfbridge'", r, d))
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'sfbridge' AND pid <> "
+            "pg_backend_pid()",
+            r, d))
         throw std::runtime_error(d.summary());
     std::map<long, double> out;
     for (int i = 0; i < r.rows(); ++i) {

@@ -21,6 +21,7 @@
 
 #include "bench/bridge_process.hpp"
 #include "bench/inbound_ceiling.hpp"
+#include "bench/inbound_figures.hpp"
 #include "bench/stage_metrics.hpp"
 #include "bench/support/http_client.hpp"
 #include "mappings/types.hpp"
@@ -44,15 +45,9 @@ namespace http = boost::beast::http;
 using namespace sfbridge;
 using clk = std::chrono::steady_clock;
 using namespace sfbridge::bench;
+using namespace sfbridge::bench::inbound;
 
 namespace {
-
-struct options {
-    std::string sfsim, sfbridge, json = "inbound.json";
-    long rows = 1000000, rate = 500, seconds = 30, changes = 1000000;
-    std::vector<long> sweep{500, 1000, 2000, 5000};
-    long sweep_seconds = 20;
-};
 
 const char* usage = "usage: inbound --sfsim PATH --sfbridge PATH [--rows N] [--rate R] "
                     "[--seconds S] [--changes M] [--sweep R1,R2,...|none] [--sweep-seconds S] "
@@ -67,47 +62,32 @@ std::string mapping_file() {
            f + "}}}]}";
 }
 
-// One step of the rate sweep: latencies, and the CPU time sfbridge and its Postgres sessions
-// spent per change generated.
-struct step {
-    long rate = 0, generated = 0;
-    std::vector<double> latencies;
-    double sfbridge_cpu_us = 0, postgres_cpu_us = 0;
-};
-
-struct figures {
-    double load_rows_s = 0, copy_rows_s = 0;
-    long load_wait_ms = 0;
-    long loaded = 0;
-    std::vector<double> latencies;
-    // Of the same changes, p50 and p99 of each stage inside sfbridge (ms), from its /metrics.
-    std::map<std::string, std::pair<double, double>> stages;
-    std::vector<step> sweep;
-    double throughput = 0, ceiling = 0, sim_emit = 0;
-    long peak_rss_kb = 0;
-};
-
 // Asks sfsim for `rate` changes a second for `seconds` and records each row's latency (the
-// trigger NOTIFYs sfsim's save time at commit). Receives until a second passes without one
-// after the generator's time is up, so a writer that falls behind shows in the tail rather
-// than in lost samples.
+// trigger NOTIFYs sfsim's save time at commit). Receives until sfsim's generator has finished
+// and two seconds have passed without a row, so a writer that falls behind shows in the tail rather
+// than in lost samples, and no step's changes spill into the next.
 asio::awaitable<long> measure(pg::connection& c, test::http_client& sim, long rate, long seconds,
                               std::vector<double>& out) {
     const long count = rate * seconds;
-    (void)co_await control(
+    const auto g = co_await control(
         sim, http::verb::post, "/__sim/generate",
         R"({"object":"Contact","kind":"mixed","stamp_field":"AssistantName","count":)" +
             std::to_string(count) + R"(,"rate":)" + std::to_string(rate) + "}");
-    const auto start = clk::now();
-    const auto quiet_from = start + std::chrono::seconds(seconds);
-    const auto give_up = quiet_from + std::chrono::seconds(60);
+    const std::string job = "/__sim/generate/" + bench::json_field(g.body, "generator");
+    const auto give_up = clk::now() + std::chrono::seconds(seconds + 120);
+    const std::size_t before = out.size();
+    bool generated = false;
     auto last = clk::now();
     pg::diagnostics pd;
     while (clk::now() < give_up) {
         pg::notification n;
         auto ec = co_await c.async_receive_notification(n, pd, std::chrono::milliseconds(250));
         if (ec == boost::system::errc::timed_out) {
-            if (clk::now() > quiet_from && clk::now() - last > std::chrono::seconds(1))
+            if (!generated) {
+                const auto status = co_await control(sim, http::verb::get, job, "");
+                generated = bench::json_field(status.body, "finished") == "true";
+            }
+            if (generated && clk::now() - last > std::chrono::seconds(2))
                 break;
             continue;
         }
@@ -122,87 +102,50 @@ asio::awaitable<long> measure(pg::connection& c, test::http_client& sim, long ra
             throw std::runtime_error("latency: a row without sfsim's stamp: '" + n.payload + "'");
         out.push_back(static_cast<double>(at - saved) / 1000.0);
     }
+    // Of the mix, 90% are creates and updates (each one row); deletes send nothing.
+    const auto rows = static_cast<long>(out.size() - before);
+    if (rows < count * 8 / 10)
+        throw std::runtime_error("latency: only " + std::to_string(rows) + " rows of " +
+                                 std::to_string(count) + " changes arrived");
     co_return count;
 }
 
-asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
-    const char* dsn_env = std::getenv("SFBRIDGE_BENCH_PG_DSN");
-    if (!dsn_env)
-        throw std::runtime_error("SFBRIDGE_BENCH_PG_DSN is not set (run through ./scripts/bench)");
-    const std::string dsn = dsn_env;
-    test::http_client sim(io, port);
-    pg::connection c(io.get_executor());
+// The baseline of the load: the same rows by plain COPY into a table of the same shape.
+asio::awaitable<double> copy_baseline(pg::connection& c) {
     pg::diagnostics pd;
-    if (co_await c.async_connect(dsn, pd))
+    std::string cols;
+    for (const auto& f : inbound_fields())
+        cols += (cols.empty() ? "" : ", ") +
+                (f == "Id" ? std::string("sfid") : mappings::column_name(f));
+    pg::result rows;
+    if (co_await c.async_query("SELECT " + cols + " FROM bench_inbound.contact", rows, pd))
         throw std::runtime_error(pd.summary());
-    co_await exec(c, "DROP SCHEMA IF EXISTS bench_inbound CASCADE");
-
-    // 1. Initial load through Bulk API 2.0.
-    std::fprintf(stderr, "seeding sfsim with %ld Contacts...\n", o.rows);
-    auto g = co_await control(sim, http::verb::post, "/__sim/generate",
-                              R"({"object":"Contact","kind":"create","count":)" +
-                                  std::to_string(o.rows) + R"(,"rate":0,"bulk":true})");
-    co_await wait_generated(sim, bench::json_field(g.body, "generator"));
-    const std::string mappings_path =
-        "/tmp/sfbridge-bench-inbound-" + std::to_string(getpid()) + ".json";
-    std::ofstream(mappings_path) << mapping_file();
-    const std::uint16_t http_port = free_port();
-    sfbridge_process bridge(o.sfbridge, dsn, port, mappings_path, mappings_path + ".log",
-                            "bench_inbound", http_port);
-    test::http_client endpoint(io, http_port);
-    std::fprintf(stderr, "sfbridge: initial load...\n");
-    while (log_time(bridge.log(), "initial load done") < 0) {
-        if (!bridge.alive())
-            throw std::runtime_error("sfbridge exited:\n" + bridge.log());
-        co_await sleep_ms(50);
+    std::string text;
+    for (int i = 0; i < rows.rows(); ++i) {
+        for (int k = 0; k < rows.columns(); ++k)
+            pg::copy_text::append_optional(text, rows.optional_value(i, k), k == 0);
+        pg::copy_text::end_row(text);
     }
-    // The first poll after the load re-reads the records changed in the overlap before it
-    // (here: all of them, just seeded); the latency phase starts once it is done.
-    while (log_time(bridge.log(), "caught up") < 0)
-        co_await sleep_ms(50);
-    const std::string log = bridge.log();
-    const double load_s = static_cast<double>(log_time(log, "initial load done") -
-                                              log_time(log, "msg=\"initial load\"")) /
-                          1000.0;
-    fig.loaded = std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact"));
-    fig.load_rows_s = static_cast<double>(fig.loaded) / load_s;
-    // Of the load's time, how much went by before sfsim's Bulk job answered with rows.
-    if (const auto at = log.find("first_rows_after_ms="); at != std::string::npos)
-        fig.load_wait_ms = std::stol(log.substr(at + 20));
+    rows = pg::result();
+    co_await exec(c, "CREATE TABLE bench_inbound.copy_baseline (LIKE bench_inbound.contact "
+                     "INCLUDING ALL)");
+    const auto start = clk::now();
+    if (co_await c.async_copy_start("COPY bench_inbound.copy_baseline (" + cols + ") FROM STDIN",
+                                    pd))
+        throw std::runtime_error(pd.summary());
+    for (std::size_t off = 0; off < text.size(); off += 1 << 20)
+        if (co_await c.async_copy_write(std::string_view(text).substr(off, 1 << 20), pd))
+            throw std::runtime_error(pd.summary());
+    std::uint64_t n = 0;
+    if (co_await c.async_copy_end(n, pd))
+        throw std::runtime_error(pd.summary());
+    const double rows_s =
+        static_cast<double>(n) / std::chrono::duration<double>(clk::now() - start).count();
+    co_await exec(c, "DROP TABLE bench_inbound.copy_baseline");
+    co_return rows_s;
+}
 
-    // The baseline: the same rows by plain COPY into a table of the same shape.
-    {
-        std::string cols;
-        for (const auto& f : inbound_fields())
-            cols += (cols.empty() ? "" : ", ") +
-                    (f == "Id" ? std::string("sfid") : mappings::column_name(f));
-        pg::result rows;
-        if (co_await c.async_query("SELECT " + cols + " FROM bench_inbound.contact", rows, pd))
-            throw std::runtime_error(pd.summary());
-        std::string text;
-        for (int i = 0; i < rows.rows(); ++i) {
-            for (int k = 0; k < rows.columns(); ++k)
-                pg::copy_text::append_optional(text, rows.optional_value(i, k), k == 0);
-            pg::copy_text::end_row(text);
-        }
-        rows = pg::result();
-        co_await exec(c, "CREATE TABLE bench_inbound.copy_baseline (LIKE bench_inbound.contact "
-                         "INCLUDING ALL)");
-        const auto start = clk::now();
-        if (co_await c.async_copy_start(
-                "COPY bench_inbound.copy_baseline (" + cols + ") FROM STDIN", pd))
-            throw std::runtime_error(pd.summary());
-        for (std::size_t off = 0; off < text.size(); off += 1 << 20)
-            if (co_await c.async_copy_write(std::string_view(text).substr(off, 1 << 20), pd))
-                throw std::runtime_error(pd.summary());
-        std::uint64_t n = 0;
-        if (co_await c.async_copy_end(n, pd))
-            throw std::runtime_error(pd.summary());
-        fig.copy_rows_s =
-            static_cast<double>(n) / std::chrono::duration<double>(clk::now() - start).count();
-        co_await exec(c, "DROP TABLE bench_inbound.copy_baseline");
-    }
-
+asio::awaitable<void> steady_state(pg::connection& c) {
     // Steady state: the autovacuum the load set off finishes, and a checkpoint writes out the
     // million rows' dirty buffers, before latency is measured (otherwise the first writes after
     // the load evict dirty pages themselves, and that is the load's cost, not streaming's).
@@ -212,9 +155,13 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         co_await sleep_ms(100);
     }
     co_await exec(c, "CHECKPOINT");
+}
 
-    // 2. Latency at a steady rate: a trigger NOTIFYs each row's save time in sfsim (microseconds,
-    // in AssistantName) at commit.
+// 2. Latency at a steady rate, then the rate sweep: a trigger NOTIFYs each row's save time in
+// sfsim (microseconds, in AssistantName) at commit.
+asio::awaitable<void> latency(pg::connection& c, test::http_client& sim,
+                              test::http_client& endpoint, long bridge_pid, const options& o,
+                              figures& fig) {
     std::fprintf(stderr, "latency: %ld changes/s for %ld s...\n", o.rate, o.seconds);
     co_await exec(
         c, R"(CREATE FUNCTION bench_inbound.notify_commit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -228,7 +175,7 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     (void)co_await measure(c, sim, o.rate, o.seconds, fig.latencies);
     const auto stages1 =
         parse_stages((co_await control(endpoint, http::verb::get, "/metrics", "")).body);
-    for (const char* stage : {"read", "batch", "commit"})
+    for (const char* stage : {"queue", "batch", "commit"})
         fig.stages[stage] = {stage_quantile(stages1, stages0, stage, 0.5) * 1000,
                              stage_quantile(stages1, stages0, stage, 0.99) * 1000};
 
@@ -238,9 +185,9 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         step st;
         st.rate = rate;
         const auto pg0 = co_await backend_cpu(c);
-        const double bridge0 = cpu_seconds(bridge.pid());
+        const double bridge0 = cpu_seconds(bridge_pid);
         st.generated = co_await measure(c, sim, rate, o.sweep_seconds, st.latencies);
-        const double bridge1 = cpu_seconds(bridge.pid());
+        const double bridge1 = cpu_seconds(bridge_pid);
         const auto pg1 = co_await backend_cpu(c);
         double pg_spent = 0;
         for (const auto& [pid, t] : pg1)
@@ -252,13 +199,16 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         fig.sweep.push_back(std::move(st));
     }
     co_await exec(c, "UNLISTEN bench_inbound; DROP TRIGGER bench_notify ON bench_inbound.contact");
+}
 
-    // 3. Throughput: M changes as fast as sfsim emits them.
+// 3. Throughput: M changes as fast as sfsim emits them.
+asio::awaitable<void> throughput(pg::connection& c, test::http_client& sim, const options& o,
+                                 figures& fig) {
     std::fprintf(stderr, "throughput: %ld changes...\n", o.changes);
     const auto t0 = clk::now();
-    g = co_await control(sim, http::verb::post, "/__sim/generate",
-                         R"({"object":"Contact","kind":"mixed","count":)" +
-                             std::to_string(o.changes) + R"(,"rate":0})");
+    const auto g = co_await control(sim, http::verb::post, "/__sim/generate",
+                                    R"({"object":"Contact","kind":"mixed","count":)" +
+                                        std::to_string(o.changes) + R"(,"rate":0})");
     co_await wait_generated(sim, bench::json_field(g.body, "generator"));
     fig.sim_emit =
         static_cast<double>(o.changes) / std::chrono::duration<double>(clk::now() - t0).count();
@@ -295,6 +245,55 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
     const double start_epoch = static_cast<double>(now_ms()) / 1000.0 -
                                std::chrono::duration<double>(clk::now() - t0).count();
     fig.throughput = static_cast<double>(o.changes) / (last - start_epoch);
+}
+
+asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
+    const std::string dsn = bench_dsn();
+    test::http_client sim(io, port);
+    pg::connection c(io.get_executor());
+    pg::diagnostics pd;
+    if (co_await c.async_connect(dsn, pd))
+        throw std::runtime_error(pd.summary());
+    co_await exec(c, "DROP SCHEMA IF EXISTS bench_inbound CASCADE");
+
+    // 1. Initial load through Bulk API 2.0.
+    std::fprintf(stderr, "seeding sfsim with %ld Contacts...\n", o.rows);
+    const auto g = co_await control(sim, http::verb::post, "/__sim/generate",
+                                    R"({"object":"Contact","kind":"create","count":)" +
+                                        std::to_string(o.rows) + R"(,"rate":0,"bulk":true})");
+    co_await wait_generated(sim, bench::json_field(g.body, "generator"));
+    const std::string mappings_path =
+        "/tmp/sfbridge-bench-inbound-" + std::to_string(getpid()) + ".json";
+    std::ofstream(mappings_path) << mapping_file();
+    const std::uint16_t http_port = free_port();
+    sfbridge_process bridge(o.sfbridge, dsn, port, mappings_path, mappings_path + ".log",
+                            "bench_inbound", http_port);
+    test::http_client endpoint(io, http_port);
+    std::fprintf(stderr, "sfbridge: initial load...\n");
+    while (log_time(bridge.log(), "initial load done") < 0) {
+        if (!bridge.alive())
+            throw std::runtime_error("sfbridge exited:\n" + bridge.log());
+        co_await sleep_ms(50);
+    }
+    // The first poll after the load re-reads the records changed in the overlap before it
+    // (here: all of them, just seeded); the latency phase starts once it is done.
+    while (log_time(bridge.log(), "caught up") < 0)
+        co_await sleep_ms(50);
+    const std::string log = bridge.log();
+    const double load_s = static_cast<double>(log_time(log, "initial load done") -
+                                              log_time(log, "msg=\"initial load\"")) /
+                          1000.0;
+    fig.loaded = std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact"));
+    fig.load_rows_s = static_cast<double>(fig.loaded) / load_s;
+    // Of the load's time, how much went by before sfsim's Bulk job answered with rows.
+    if (const auto at = log.find("first_rows_after_ms="); at != std::string::npos)
+        fig.load_wait_ms = std::stol(log.substr(at + 20));
+
+    fig.copy_rows_s = co_await copy_baseline(c);
+    co_await steady_state(c);
+    co_await latency(c, sim, endpoint, bridge.pid(), o, fig);
+
+    co_await throughput(c, sim, o, fig);
     fig.peak_rss_kb = bridge.peak_rss_kb();
     const std::size_t existing = static_cast<std::size_t>(
         std::stol(co_await scalar(c, "SELECT count(*) FROM bench_inbound.contact")));
@@ -372,72 +371,7 @@ int main(int argc, char** argv) {
     io.run();
     if (rc != 0)
         return rc;
-    const double p50 = percentile(fig.latencies, 0.50), p95 = percentile(fig.latencies, 0.95),
-                 p99 = percentile(fig.latencies, 0.99),
-                 mx = fig.latencies.empty()
-                          ? 0
-                          : *std::max_element(fig.latencies.begin(), fig.latencies.end());
-    std::printf(
-        "figure                                   value        baseline (same run)     ratio\n");
-    std::printf("initial load, Bulk 2.0 -> Postgres   %9.0f rows/s  plain COPY %9.0f rows/s  "
-                "%5.2fx  (%ld rows; the first after %ld ms)\n",
-                fig.load_rows_s, fig.copy_rows_s, fig.load_rows_s / fig.copy_rows_s, fig.loaded,
-                fig.load_wait_ms);
-    std::printf(
-        "latency at %ld/s for %ld s (ms)      p50 %.2f  p95 %.2f  p99 %.2f  max %.1f  (%zu rows)\n",
-        o.rate, o.seconds, p50, p95, p99, mx, fig.latencies.size());
-    std::printf("  in sfbridge, by stage (ms)          read p50 %.3f p99 %.3f, batch p50 %.3f "
-                "p99 %.3f, commit p50 %.3f p99 %.3f\n",
-                fig.stages["read"].first, fig.stages["read"].second, fig.stages["batch"].first,
-                fig.stages["batch"].second, fig.stages["commit"].first,
-                fig.stages["commit"].second);
-    std::printf("throughput, %ld mixed changes     %9.0f changes/s  COPY+merge ceiling %9.0f /s  "
-                "%5.2fx  (sfsim emitted %.0f/s)\n",
-                o.changes, fig.throughput, fig.ceiling, fig.throughput / fig.ceiling, fig.sim_emit);
-    std::printf("sfbridge peak RSS                    %9.1f MB\n",
-                static_cast<double>(fig.peak_rss_kb) / 1024.0);
-    if (!fig.sweep.empty()) {
-        // The baseline of each step's CPU per change is the first step's, in the same run.
-        const auto& first = fig.sweep.front();
-        std::printf("rate sweep, %ld s a step on the %ld-row table (CPU per change generated; "
-                    "ratio: to the %ld/s step)\n",
-                    o.sweep_seconds, fig.loaded, first.rate);
-        std::printf("  rate/s   rows   p50 ms  p99 ms  max ms   sfbridge us (ratio)  "
-                    "Postgres us (ratio)\n");
-        for (const auto& st : fig.sweep) {
-            const double top = st.latencies.empty()
-                                   ? 0
-                                   : *std::max_element(st.latencies.begin(), st.latencies.end());
-            std::printf("  %6ld %6zu %8.2f %7.2f %7.1f   %9.1f (%5.2fx)  %9.1f (%5.2fx)\n", st.rate,
-                        st.latencies.size(), percentile(st.latencies, 0.50),
-                        percentile(st.latencies, 0.99), top, st.sfbridge_cpu_us,
-                        st.sfbridge_cpu_us / first.sfbridge_cpu_us, st.postgres_cpu_us,
-                        st.postgres_cpu_us / first.postgres_cpu_us);
-        }
-    }
-    std::ofstream js(o.json);
-    js << "{\"initial_load_rows_per_s\":" << fig.load_rows_s
-       << ",\"plain_copy_rows_per_s\":" << fig.copy_rows_s << ",\"rows_loaded\":" << fig.loaded
-       << ",\"first_rows_after_ms\":" << fig.load_wait_ms << ",\"latency_ms\":{\"p50\":" << p50
-       << ",\"p95\":" << p95 << ",\"p99\":" << p99 << ",\"max\":" << mx
-       << ",\"samples\":" << fig.latencies.size() << "},\"stages_ms\":{";
-    for (const char* stage : {"read", "batch", "commit"})
-        js << (stage[0] == 'r' ? "" : ",") << "\"" << stage
-           << "\":{\"p50\":" << fig.stages[stage].first << ",\"p99\":" << fig.stages[stage].second
-           << "}";
-    js << "}"
-       << ",\"throughput_changes_per_s\":" << fig.throughput
-       << ",\"ceiling_changes_per_s\":" << fig.ceiling << ",\"sfsim_emit_per_s\":" << fig.sim_emit
-       << ",\"peak_rss_mb\":" << static_cast<double>(fig.peak_rss_kb) / 1024.0 << ",\"sweep\":[";
-    for (std::size_t i = 0; i < fig.sweep.size(); ++i) {
-        const auto& st = fig.sweep[i];
-        js << (i ? "," : "") << "{\"rate\":" << st.rate << ",\"rows\":" << st.latencies.size()
-           << ",\"p50_ms\":" << percentile(st.latencies, 0.50)
-           << ",\"p99_ms\":" << percentile(st.latencies, 0.99)
-           << ",\"sfbridge_cpu_us_per_change\":" << st.sfbridge_cpu_us
-           << ",\"postgres_cpu_us_per_change\":" << st.postgres_cpu_us << "}";
-    }
-    js << "]}\n";
+    report(o, fig);
     std::printf("figures written to %s\n", o.json.c_str());
     return 0;
 }

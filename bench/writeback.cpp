@@ -60,10 +60,7 @@ asio::awaitable<std::string> login(test::http_client& c) {
 }
 
 asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
-    const char* dsn_env = std::getenv("SFBRIDGE_BENCH_PG_DSN");
-    if (!dsn_env)
-        throw std::runtime_error("SFBRIDGE_BENCH_PG_DSN is not set (run through ./scripts/bench)");
-    const std::string dsn = dsn_env;
+    const std::string dsn = bench_dsn();
     test::http_client sim(io, port);
     test::http_client api(io, port);
     api.token = co_await login(api);

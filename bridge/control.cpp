@@ -6,6 +6,8 @@
 #include "core/backoff.hpp"
 #include "core/log.hpp"
 
+#include <cstdlib>
+
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
@@ -55,13 +57,17 @@ asio::awaitable<void> control::tombstone_statistics(pg::connection& conn, bool& 
     const std::string table = "_sfbridge_deleted";
     pg::diagnostics d;
     error_code ec;
-    if (baseline_read && ctx_.tombstones.due()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (baseline_read && ctx_.tombstones.due() && now >= next_analyze_) {
         ctx_.tombstones.started();
         ec = co_await conn.async_exec(state_sql::analyze(ctx_.cfg.schema, table), d);
         if (ec) {
+            // Not at every pass: a lock held by someone's VACUUM would make each one wait.
             ctx_.tombstones.failed();
+            next_analyze_ = now + analyze_delays_.next();
             log::warn("sync", "ANALYZE of the tombstones failed", {{"error", d.summary()}});
         } else {
+            analyze_delays_.reset();
             log::debug("sync", "tombstones analyzed");
             baseline_read = false; // what it saw
         }
@@ -70,9 +76,14 @@ asio::awaitable<void> control::tombstone_statistics(pg::connection& conn, bool& 
         pg::result r;
         ec = co_await conn.async_query(state_sql::planner_rows(),
                                        pg::params(ctx_.cfg.schema, table), r, d);
-        if (!ec && r.rows() == 1) {
-            ctx_.tombstones.analyzed(std::stod(std::string(r.value(0, 0))));
-            baseline_read = true;
+        if (!ec && r.rows() == 1 && !r.is_null(0, 0)) {
+            const std::string text(r.value(0, 0));
+            char* end = nullptr;
+            const double rows = std::strtod(text.c_str(), &end);
+            if (end != text.c_str()) {
+                ctx_.tombstones.analyzed(rows);
+                baseline_read = true;
+            }
         }
     }
     if (ec && conn.is_broken())

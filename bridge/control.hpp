@@ -3,6 +3,7 @@
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
+#include "core/backoff.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -49,6 +50,9 @@ private:
     const sync_context& ctx_;
     std::vector<std::unique_ptr<mapping_runtime>>& maps_;
     spawner spawn_;
+    // After a failed ANALYZE of the tombstones, the next try waits (2 s, doubling to 5 min).
+    backoff analyze_delays_{{std::chrono::seconds(2), std::chrono::minutes(5)}};
+    std::chrono::steady_clock::time_point next_analyze_{};
 };
 
 } // namespace sfbridge::bridge

@@ -27,13 +27,14 @@ struct recorded_error {
     std::string message;
 };
 
-// Where a streamed change's time inside sfbridge goes, per stage, in seconds: `read` from the
-// reply that carried it being read to the event parsed (the Bayeux parse and the client's
-// queue), `batch` from there to its batch's transaction starting (the previous commit, the
-// drain, fetches on notify), `commit` that transaction (bridge/stream_ingest). So the next
-// regression is placed from /metrics in minutes.
+// Where a streamed change's time inside sfbridge goes, per stage, in seconds: `queue` from the
+// reply that carried it being read to the event taken from the client's queue and parsed (it
+// waits there while the previous batch commits), `batch` from there to its batch's
+// transaction starting (the rest of the batch drained, fetches on notify), `commit` that
+// transaction, retries included (bridge/stream_ingest). So the next regression is placed from
+// /metrics in minutes.
 struct inbound_stages {
-    prometheus::histogram read{prometheus::stage_buckets()};
+    prometheus::histogram queue{prometheus::stage_buckets()};
     prometheus::histogram batch{prometheus::stage_buckets()};
     prometheus::histogram commit{prometheus::stage_buckets()};
 };

@@ -80,12 +80,13 @@ void inbound(prometheus::writer& w, const status_snapshot& s) {
             w.sample("sfbridge_inbound_latency_seconds", {{"mapping", m.object}},
                      m.inbound_latency);
     w.family("sfbridge_inbound_stage_seconds", "histogram",
-             "A streamed change's time in sfbridge by stage: read (reply read to event parsed), "
-             "batch (parsed to its transaction's start), commit (the transaction).");
+             "A streamed change's time in sfbridge by stage: queue (reply read to event taken "
+             "and parsed; waits while the previous batch commits), batch (parsed to its "
+             "transaction's start), commit (the transaction).");
     for (const auto& m : s.mappings)
         if (!m.channel.empty()) {
-            w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "read"}},
-                     m.stages.read);
+            w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "queue"}},
+                     m.stages.queue);
             w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "batch"}},
                      m.stages.batch);
             w.sample("sfbridge_inbound_stage_seconds", {{"mapping", m.object}, {"stage", "commit"}},

@@ -321,7 +321,7 @@ void stream_ingest::observe_stages(mapping_runtime& m,
         return std::chrono::duration<double>(d).count();
     };
     for (const auto& [received, parsed] : m.batch_stamps) {
-        m.stages.read.observe(seconds(parsed - received));
+        m.stages.queue.observe(seconds(parsed - received));
         m.stages.batch.observe(seconds(started - parsed));
         m.stages.commit.observe(seconds(committed - started));
     }

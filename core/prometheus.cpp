@@ -100,7 +100,8 @@ std::vector<double> latency_buckets() {
 }
 
 std::vector<double> stage_buckets() {
-    return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1};
+    return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+            0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5};
 }
 
 std::vector<double> batch_buckets() {

@@ -206,7 +206,7 @@ TEST_CASE("the metrics name every mapping's series and leave out what is unknown
     CHECK(has(R"(process_resident_memory_bytes 4096)"));
     CHECK(has("# TYPE sfbridge_inbound_stage_seconds histogram"));
     CHECK(has(
-        R"(sfbridge_inbound_stage_seconds_bucket{mapping="Contact",stage="read",le="+Inf"} 0)"));
+        R"(sfbridge_inbound_stage_seconds_bucket{mapping="Contact",stage="queue",le="+Inf"} 0)"));
     CHECK(has(R"(sfbridge_inbound_stage_seconds_count{mapping="Contact",stage="batch"} 0)"));
     CHECK(has("# TYPE sfbridge_polls_total counter"));
     // Account is polled only and has had no event: no stream or event-age series.
