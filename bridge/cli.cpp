@@ -68,6 +68,10 @@ settings (environment variables):
   SFBRIDGE_WRITE_ALGORITHM     ordered (default: each captured change is its own write, in
                                trigger-log order) or merged (pending changes to one record
                                become one write; the folded entries are marked MERGED)
+  SFBRIDGE_HEROKU_CONNECTION_ID  the UUID Heroku Connect's API (on the endpoint) gives as
+                               the connection's id; default: derived from the login, the
+                               user and the schema (docs/heroku-connect-api.md)
+  SFBRIDGE_HEROKU_APP_ID       the Heroku app's UUID it gives as app_id (none by default)
 Secrets are never printed or logged.
 )";
 
