@@ -25,6 +25,8 @@ const char* usage = R"(usage: sfsim [options]
   --schema FILE             a describe (or a JSON array of them) to add; repeatable
   --schema-dir DIR          the objects (default: the shipped Account, Contact, Lead,
                             Opportunity, Case, PushTopic and Sim_Everything__c)
+  --synthetic-objects N     add custom objects Sim_Object_1__c .. Sim_Object_N__c, each with
+                            Sim_Everything__c's fields (for scale tests; at most 3000)
   --seed N                  seed for ids, replay ids and generated data (default 1)
   --client-id ID            connected app consumer key (default sfsim-client-id)
   --client-secret SECRET    consumer secret (default sfsim-client-secret)
@@ -111,6 +113,8 @@ int main(int argc, char** argv) {
             cfg.schema_files.push_back(value);
         } else if (flag == "--schema-dir") {
             cfg.schema_dir = value;
+        } else if (flag == "--synthetic-objects") {
+            cfg.synthetic_objects = number<int>(flag, value);
         } else if (flag == "--seed") {
             cfg.seed = number<std::uint64_t>(flag, value);
         } else if (flag == "--client-id") {

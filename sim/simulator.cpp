@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "sim/answer_faults.hpp"
+#include "sim/synthetic.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +24,7 @@ simulator::simulator(asio::any_io_executor ex, simulator_config cfg)
     schema_.load_directory(cfg_.schema_dir);
     for (const auto& f : cfg_.schema_files)
         schema_.load_file(f);
+    add_synthetic_objects(schema_, cfg_.synthetic_objects);
     if (!schema_.find("PushTopic"))
         throw std::runtime_error("sfsim: the schema has no PushTopic object");
     data_ = std::make_unique<org>(schema_, cfg_.seed);

@@ -29,6 +29,7 @@ struct simulator_config {
     std::string tls_key_file;
     std::string schema_dir = SFSIM_SCHEMA_DIR;
     std::vector<std::string> schema_files; // added to (or replacing objects of) schema_dir
+    int synthetic_objects = 0;             // Sim_Object_<i>__c, i = 1..N (sim/synthetic.hpp)
     std::uint64_t seed = 1;
     auth_config auth;
     cometd_config cometd;

@@ -389,3 +389,29 @@ TEST_CASE("validation rules and row locks make chosen records fail", "[sim][rest
         CHECK(unlocked.status == 204);
     }());
 }
+
+TEST_CASE("synthetic objects are described, written and queried like the others", "[sim][rest]") {
+    sim_fixture f([](sim::simulator_config& cfg) { cfg.synthetic_objects = 3; });
+    auto c = f.client();
+    run(f.io, [&]() -> asio::awaitable<void> {
+        co_await f.login(c);
+        auto d = co_await c.call(http::verb::get, f.api("/sobjects/Sim_Object_3__c/describe"));
+        REQUIRE(d.status == 200);
+        auto dj = parse_json(d.body);
+        CHECK(str(dj->root["name"]) == "Sim_Object_3__c");
+        CHECK(str(dj->root["keyPrefix"]) == "b03");
+        auto created = co_await c.call(http::verb::post, f.api("/sobjects/Sim_Object_2__c"),
+                                       R"({"Name":"Two","Int__c":2})", json_headers());
+        REQUIRE(created.status == 201);
+        const std::string id = str(parse_json(created.body)->root["id"]);
+        CHECK(id.rfind("b02", 0) == 0);
+        auto q =
+            co_await c.call(http::verb::get, f.api("/query?q=SELECT+Id,Name+FROM+Sim_Object_2__c"));
+        REQUIRE(q.status == 200);
+        auto qj = parse_json(q.body);
+        CHECK(std::int64_t(qj->root["totalSize"]) == 1);
+        CHECK(str(qj->root["records"].at(0)["Id"]) == id);
+        auto none = co_await c.call(http::verb::get, f.api("/sobjects/Sim_Object_4__c/describe"));
+        CHECK(none.status == 404);
+    }());
+}
