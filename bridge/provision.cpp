@@ -152,13 +152,24 @@ asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const st
         error = "provisioning PushTopics failed: " + sd.summary();
         co_return false;
     }
+    std::string refused;
     for (const auto& t : topics)
         for (auto& m : maps)
-            if (m->m.object_name == t.object) {
+            if (m->m.object_name == t.object && t.over_limit) {
+                // Polled only (its channel stays empty): the start goes on.
+                refused += (refused.empty() ? "" : ", ") + t.object;
+                log_ready(schema, *m);
+            } else if (m->m.object_name == t.object) {
                 m->channel = "/topic/" + t.name;
                 m->fetch_on_notify = t.fetch_on_notify;
                 log_ready(schema, *m);
             }
+    if (!refused.empty())
+        log::warn("salesforce",
+                  "the org's PushTopic limit is reached: these mappings are polled, not streamed "
+                  "(delete PushTopics the org no longer uses, or stream them by Change Data "
+                  "Capture: \"sfbridge_stream\": \"cdc\")",
+                  {{"mappings", refused}});
     for (auto& m : maps)
         if (m->m.config.sf_notify_enabled && m->m.change_data_capture) {
             // Change Data Capture: nothing to provision (the object must be selected for CDC in

@@ -168,12 +168,17 @@ asio::awaitable<error_code> ensure_push_topics(rest_client& rest,
                                           diag);
             break;
         }
+        if (ec && a.what == topic_action::kind::create && diag.error_code == "LIMIT_EXCEEDED") {
+            out.push_back(provisioned_topic{a.object, a.name, a.fetch_on_notify, true});
+            diag = diagnostics{};
+            continue;
+        }
         if (ec) {
             diag.client_message = "PushTopic " + a.name + ": " + diag.client_message;
             co_return ec;
         }
         if (a.what != topic_action::kind::remove)
-            out.push_back(provisioned_topic{a.object, a.name, a.fetch_on_notify});
+            out.push_back(provisioned_topic{a.object, a.name, a.fetch_on_notify, false});
     }
     co_return error_code{};
 }

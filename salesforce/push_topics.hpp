@@ -43,6 +43,9 @@ struct provisioned_topic {
     std::string object;
     std::string name; // subscribe to /topic/<name>
     bool fetch_on_notify = false;
+    // Salesforce refused to create it (LIMIT_EXCEEDED: the org's PushTopic allocation, 40 to
+    // 100 by edition, is used up): there is nothing to subscribe to.
+    bool over_limit = false;
 };
 
 // hc_<Object> when it fits in 25 characters, else hc_<first 13>_<8 hex digits of a hash>.
@@ -62,7 +65,9 @@ inline constexpr std::string_view topic_description = "sfbridge: managed topic, 
 plan_push_topics(const std::vector<topic_spec>& desired,
                  const std::vector<existing_topic>& existing, std::vector<std::string>& errors);
 
-// Reads the org's hc_ topics, applies the plan, and returns what each spec subscribes to.
+// Reads the org's hc_ topics, applies the plan, and returns what each spec subscribes to. A
+// create refused for the org's PushTopic limit does not fail the rest: that spec comes back
+// `over_limit`, and the ones after it are still tried (an update or a smaller org may fit).
 boost::asio::awaitable<boost::system::error_code>
 ensure_push_topics(rest_client& rest, const std::vector<topic_spec>& desired,
                    std::vector<provisioned_topic>& out, diagnostics& diag);

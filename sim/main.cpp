@@ -45,6 +45,8 @@ const char* usage = R"(usage: sfsim [options]
                             (default select; unverified in the reference)
   --retention-hours H       PushTopic event retention (default 24; CDC keeps 3x)
   --retention-count N       events kept per channel at most (default 200000)
+  --push-topic-limit N      PushTopics the org allows; creating one more fails with
+                            LIMIT_EXCEEDED (default 100)
   --api-limit N             daily API requests before REQUEST_LIMIT_EXCEEDED (default 100000)
   --fault-unavailable       answer every request with HTTP 503
   --fault-fail-share X      answer this share (0..1) of requests with HTTP 503
@@ -152,6 +154,8 @@ int main(int argc, char** argv) {
             cfg.retention.change_event_age = cfg.retention.push_topic_age * 3;
         } else if (flag == "--retention-count") {
             cfg.retention.max_events_per_channel = number<std::size_t>(flag, value);
+        } else if (flag == "--push-topic-limit") {
+            cfg.retention.push_topic_limit = number<std::size_t>(flag, value);
         } else if (flag == "--api-limit") {
             cfg.api_daily_limit = number<long>(flag, value);
         } else if (flag == "--fault-unavailable") {

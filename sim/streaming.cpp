@@ -170,6 +170,13 @@ bool streaming::validate_push_topic(const object_def& pt, const record* existing
                 return fv.v;
         return existing ? existing->get(i) : value{};
     };
+    if (!existing && topics_.size() >= cfg_.push_topic_limit) {
+        err = {"LIMIT_EXCEEDED",
+               "The maximum number of PushTopics (" + std::to_string(cfg_.push_topic_limit) +
+                   ") for this organization has been reached",
+               {}};
+        return false;
+    }
     const value name = current("Name");
     if (const auto* s = std::get_if<std::string>(&name)) {
         if (s->size() > 25) {

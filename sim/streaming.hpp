@@ -27,6 +27,9 @@ struct retention_config {
     // What a PushTopic "deleted" event's sobject holds: the select fields (default) or only Id.
     // Unverified in the reference ("at least Id").
     bool deleted_events_id_only = false;
+    // The org's PushTopic allocation (40 to 100 by edition): a create past it is refused with
+    // LIMIT_EXCEEDED (the error's shape is unverified in the reference).
+    std::size_t push_topic_limit = 100;
 };
 
 struct stream_event {
