@@ -85,14 +85,18 @@ std::vector<topic_action> plan_push_topics(const std::vector<topic_spec>& desire
         }
         plan.push_back(std::move(a));
     }
+    // Removals first: at the org's PushTopic limit, the slot a dropped mapping frees is there
+    // for a new one.
+    std::vector<topic_action> removals;
     for (const auto& [name, t] : ours)
         if (!wanted.count(name)) {
             topic_action a;
             a.what = topic_action::kind::remove;
             a.id = t->id;
             a.name = name;
-            plan.push_back(std::move(a));
+            removals.push_back(std::move(a));
         }
+    plan.insert(plan.begin(), removals.begin(), removals.end());
     return plan;
 }
 
@@ -171,6 +175,7 @@ asio::awaitable<error_code> ensure_push_topics(rest_client& rest,
         if (ec && a.what == topic_action::kind::create && diag.error_code == "LIMIT_EXCEEDED") {
             out.push_back(provisioned_topic{a.object, a.name, a.fetch_on_notify, true});
             diag = diagnostics{};
+            ec = {}; // a `keep` after it assigns nothing
             continue;
         }
         if (ec) {

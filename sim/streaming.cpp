@@ -170,7 +170,10 @@ bool streaming::validate_push_topic(const object_def& pt, const record* existing
                 return fv.v;
         return existing ? existing->get(i) : value{};
     };
-    if (!existing && topics_.size() >= cfg_.push_topic_limit) {
+    std::size_t topics = 0; // inactive ones count too
+    for (const auto& r : data_.records(pt))
+        topics += r->deleted ? 0 : 1;
+    if (!existing && topics >= cfg_.push_topic_limit) {
         err = {"LIMIT_EXCEEDED",
                "The maximum number of PushTopics (" + std::to_string(cfg_.push_topic_limit) +
                    ") for this organization has been reached",

@@ -13,8 +13,8 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
         s.replace(at, from.size(), to);
 }
 
-// The value of the first "key": "value" pair, replaced (the describe's own keyPrefix comes
-// before any field's properties).
+// The value of the first "key": "value" pair, replaced (keyPrefix and labelPlural are the
+// object's own: no field has them).
 void replace_value(std::string& s, std::string_view key, std::string_view value) {
     const std::string quoted = "\"" + std::string(key) + "\"";
     const auto at = s.find(quoted);
@@ -41,6 +41,7 @@ std::string synthetic_describe(const object_def& t, std::string_view text, int i
     std::string s(text);
     const std::string prefix = synthetic_key_prefix(i);
     replace_value(s, "keyPrefix", prefix);
+    replace_value(s, "labelPlural", "Sim Objects " + std::to_string(i));
     replace_all(s, "/" + t.key_prefix + "/", "/" + prefix + "/"); // the new-record URL
     replace_all(s, t.name, synthetic_name(i));
     replace_all(s, t.label, "Sim Object " + std::to_string(i));
@@ -59,8 +60,14 @@ void add_synthetic_objects(schema& s, int n) {
     // The template's text has its API version as a marker: any version does here.
     const std::string text = t->describe("60.0");
     // Objects are held by pointer: `t` stays valid while `s` grows.
-    for (int i = 1; i <= n; ++i)
+    for (int i = 1; i <= n; ++i) {
+        // An object of --schema's by that name or key prefix would be replaced or shadowed.
+        if (s.find(synthetic_name(i)) || s.by_key_prefix(synthetic_key_prefix(i)))
+            throw std::runtime_error("--synthetic-objects: " + synthetic_name(i) +
+                                     " or key prefix " + synthetic_key_prefix(i) +
+                                     " is taken already");
         s.load_text(synthetic_describe(*t, text, i), synthetic_name(i));
+    }
 }
 
 } // namespace sfbridge::sim

@@ -491,3 +491,37 @@ TEST_CASE("PushTopic provisioning is idempotent and follows the mappings",
         CHECK(m["hc_Contact"] == "SELECT Id, SystemModstamp FROM Contact");
     }());
 }
+
+TEST_CASE("at the org's PushTopic limit, a refused create fails alone and removals free slots",
+          "[salesforce][pushtopic]") {
+    sim_fixture f([](sim::simulator_config& cfg) { cfg.retention.push_topic_limit = 2; });
+    salesforce::rest_client rest(f.io.get_executor(), config_for(f));
+    run(f.io, [&]() -> asio::awaitable<void> {
+        salesforce::diagnostics diag;
+        std::vector<salesforce::provisioned_topic> out;
+        std::vector<salesforce::topic_spec> specs{{"Account", {"Id", "Name"}},
+                                                  {"Lead", {"Id", "Company"}}};
+        auto ec = co_await salesforce::ensure_push_topics(rest, specs, out, diag);
+        REQUIRE_FALSE(ec);
+        // Contact's create is refused (two topics already); Account's and Lead's are kept after
+        // it: the refusal must not fail them.
+        specs = {{"Contact", {"Id", "LastName"}},
+                 {"Account", {"Id", "Name"}},
+                 {"Lead", {"Id", "Company"}}};
+        ec = co_await salesforce::ensure_push_topics(rest, specs, out, diag);
+        INFO(diag.summary());
+        REQUIRE_FALSE(ec);
+        REQUIRE(out.size() == 3);
+        CHECK(out[0].object == "Contact");
+        CHECK(out[0].over_limit);
+        CHECK_FALSE(out[1].over_limit);
+        CHECK_FALSE(out[2].over_limit);
+        // Lead's mapping is dropped: its topic is removed before Contact's is created.
+        specs = {{"Contact", {"Id", "LastName"}}, {"Account", {"Id", "Name"}}};
+        ec = co_await salesforce::ensure_push_topics(rest, specs, out, diag);
+        REQUIRE_FALSE(ec);
+        REQUIRE(out.size() == 2);
+        CHECK_FALSE(out[0].over_limit);
+        CHECK_FALSE(out[1].over_limit);
+    }());
+}

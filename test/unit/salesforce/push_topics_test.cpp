@@ -47,16 +47,17 @@ TEST_CASE("the PushTopic plan creates keeps updates and removes only its own top
     auto plan = plan_push_topics(desired, existing, errors);
     CHECK(errors.empty());
     REQUIRE(plan.size() == 3);
-    CHECK(plan[0].what == topic_action::kind::keep);
-    CHECK(plan[0].id == "0IF1");
-    CHECK(plan[1].what == topic_action::kind::create);
-    CHECK(plan[1].query == "SELECT Id, Company FROM Lead");
-    CHECK(plan[2].what == topic_action::kind::remove);
-    CHECK(plan[2].id == "0IF2");
+    // Removals first: at the org's limit, their slots are there for the creates.
+    CHECK(plan[0].what == topic_action::kind::remove);
+    CHECK(plan[0].id == "0IF2");
+    CHECK(plan[1].what == topic_action::kind::keep);
+    CHECK(plan[1].id == "0IF1");
+    CHECK(plan[2].what == topic_action::kind::create);
+    CHECK(plan[2].query == "SELECT Id, Company FROM Lead");
 
     existing[0].active = false;
     plan = plan_push_topics(desired, existing, errors);
-    CHECK(plan[0].what == topic_action::kind::update);
+    CHECK(plan[1].what == topic_action::kind::update);
 
     std::vector<topic_spec> bad{{"Contact; DROP", {"Id"}}};
     plan = plan_push_topics(bad, existing, errors);

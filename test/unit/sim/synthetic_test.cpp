@@ -25,6 +25,7 @@ TEST_CASE("synthetic objects are Sim_Everything__c under their own names and key
         CHECK(o->key_prefix == synthetic_key_prefix(i));
         CHECK(s.by_key_prefix(o->key_prefix) == o);
         CHECK(o->label == "Sim Object " + std::to_string(i));
+        CHECK(o->label_plural == "Sim Objects " + std::to_string(i));
         CHECK(o->custom);
         CHECK(o->fields.size() == everything.fields.size());
         CHECK(o->has_field("External_Id__c"));
@@ -58,4 +59,7 @@ TEST_CASE("synthetic objects out of range or without their template are refused"
     CHECK_FALSE(s.find("Sim_Object_1__c"));
     schema bare;
     CHECK_THROWS_WITH(add_synthetic_objects(bare, 1), Catch::Contains("Sim_Everything__c"));
+    // Added twice (or over an object of --schema's): refused, not replaced.
+    add_synthetic_objects(s, 2);
+    CHECK_THROWS_WITH(add_synthetic_objects(s, 2), Catch::Contains("taken already"));
 }
