@@ -79,7 +79,7 @@ TEST_CASE("replicas share the mappings evenly, each at most its share", "[unit][
     }
 }
 
-TEST_CASE("a replica that joins is given a share; one that dies leaves its share to the others",
+TEST_CASE("a replica that joins is given a share, and one that dies leaves its share to others",
           "[unit][leader]") {
     const auto maps = mappings(10);
     std::map<std::string, std::set<std::string>> leads;
