@@ -104,7 +104,7 @@ asio::awaitable<void> load_table(bridge::table_writer& w, const mappings::resolv
         live.push_back(gen.new_id());
         (void)batch.add_record(gen.make(live.back(), ms), issue);
         if (batch.size() == 20000 || i + 1 == existing) {
-            check(co_await w.load(batch, pd), pd);
+            check(co_await w.load(batch, 0, pd), pd);
             batch.clear();
         }
     }

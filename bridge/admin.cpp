@@ -101,6 +101,29 @@ asio::awaitable<int> loop_deaths(pg::connection& conn, const std::string& schema
     co_return 0;
 }
 
+// The replicas (issue 19): which are live (their lock session is connected) and what each leads.
+asio::awaitable<int> replicas(pg::connection& conn, const std::string& schema) {
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await conn.async_query(state_sql::replicas(schema), r, d)) {
+        if (d.sqlstate == "42P01") // a schema from before replicas
+            co_return 0;
+        log::error("sfbridge", "reading _sfbridge_replicas failed: " + d.summary());
+        co_return 2;
+    }
+    if (r.rows() > 0)
+        std::printf("\n%-36s %-5s %-19s %s\n", "replica (host-pid-id)", "", "heartbeat (UTC)",
+                    "leads");
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string leads = cell(r, i, 5);
+        if (leads.empty())
+            leads = "-";
+        std::printf("%-36s %-5s %-19s %s\n", cell(r, i, 0).c_str(), cell(r, i, 3).c_str(),
+                    cell(r, i, 4).c_str(), leads.c_str());
+    }
+    co_return 0;
+}
+
 asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
     pg::result r;
     pg::diagnostics d;
@@ -108,20 +131,25 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
         log::error("sfbridge", "no sfbridge state in schema " + schema + ": " + d.summary());
         co_return 2;
     }
-    std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n", "mapping", "state", "rows",
-                "last event (UTC)", "polled", "replay id", "errors");
+    std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s  %s\n", "mapping", "state", "rows",
+                "last event (UTC)", "polled", "replay id", "errors", "leader");
     for (int i = 0; i < r.rows(); ++i) {
         pg::result count;
         const auto cec =
             co_await conn.async_query(state_sql::count_rows(schema, r.value(i, 1)), count, d);
-        std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s\n", cell(r, i, 0).c_str(),
+        std::string leader = cell(r, i, 9);
+        if (leader.empty())
+            leader = "-";
+        std::printf("%-24s %-10s %10s  %-19s %10s %12s %6s  %s\n", cell(r, i, 0).c_str(),
                     cell(r, i, 2).c_str(), cec ? "?" : cell(count, 0, 0).c_str(),
                     cell(r, i, 3).c_str(), cell(r, i, 4).c_str(), cell(r, i, 5).c_str(),
-                    cell(r, i, 6).c_str());
+                    cell(r, i, 6).c_str(), leader.c_str());
         if (cell(r, i, 7) != "0" && !cell(r, i, 8).empty())
             std::printf("  load failed %s times in a row, last: %s\n", cell(r, i, 7).c_str(),
                         cell(r, i, 8).c_str());
     }
+    if (const int rc = co_await replicas(conn, schema))
+        co_return rc;
     co_return co_await loop_deaths(conn, schema);
 }
 

@@ -41,6 +41,11 @@ options:
   --max-batch N          changes per Postgres transaction (default 5000)
   --load-batch N         rows per COPY transaction of an initial load (default 20000)
   --load-connections N   connections an initial load writes on side by side, 1 or 2 (default 2)
+  --pg-connections N     Postgres connections of this process, whatever the number of
+                         mappings, besides the write-back's LISTEN and the lock session
+                         (default 8, at least 3; or SFBRIDGE_PG_CONNECTIONS)
+  --replica-id NAME      this process's name among replicas on one database, a random
+                         suffix added (default host-pid; or SFBRIDGE_REPLICA_ID)
   --shutdown-grace S     after SIGTERM, seconds for calls in flight to finish and record
                          (default 30, or SFBRIDGE_SHUTDOWN_GRACE); then it exits anyway
   --archive-after S      processed trigger-log entries move to _trigger_log_archive S
@@ -144,6 +149,19 @@ engine_config engine_options(const settings& s, const cli& c) {
     if (cfg.load_connections > 2)
         throw std::runtime_error("--load-connections expects 1 or 2, not " +
                                  std::to_string(cfg.load_connections));
+    cfg.pg_connections = static_cast<std::size_t>(
+        positive_number("--pg-connections (SFBRIDGE_PG_CONNECTIONS)",
+                        option_or_setting(c, "pg-connections", s, "SFBRIDGE_PG_CONNECTIONS", "8")));
+    if (cfg.pg_connections < 3)
+        throw std::runtime_error("--pg-connections expects at least 3 (the stream's writer, "
+                                 "control's session and one to share), not " +
+                                 std::to_string(cfg.pg_connections));
+    cfg.replica_id = option_or_setting(c, "replica-id", s, "SFBRIDGE_REPLICA_ID", "");
+    if (cfg.replica_id.size() > 36 ||
+        cfg.replica_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789._-") != std::string::npos)
+        throw std::runtime_error("--replica-id (SFBRIDGE_REPLICA_ID) expects at most 36 letters, "
+                                 "digits, '.', '_' or '-'");
     if (c.has("poll-interval-ms"))
         cfg.poll_interval = std::chrono::milliseconds(number_option(c, "poll-interval-ms", 1));
     cfg.shutdown_grace = std::chrono::seconds(positive_number(

@@ -3,6 +3,7 @@
 #include "bridge/initial_load.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/table_writer.hpp"
+#include "bridge/writer_pool.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
 
@@ -139,23 +140,28 @@ asio::awaitable<void> control::failed_attempt(mapping_runtime& m, table_writer& 
 asio::awaitable<void> control::reload(mapping_runtime& m) {
     log::info("sync", "reload requested: loading again while the rest runs on",
               {{"mapping", m.m.object_name}});
-    table_writer w(ctx_.ex, ctx_.cfg.schema);
-    co_await load(m, w, std::chrono::milliseconds(500));
-    w.connection().close();
+    auto w = co_await ctx_.pool->acquire(ctx_.stop); // held for the reload
+    if (w)
+        co_await load(m, *w, std::chrono::milliseconds(500));
     m.reloading = false;
 }
 
 asio::awaitable<void> control::analyze(mapping_runtime& m) {
-    table_writer w(ctx_.ex, ctx_.cfg.schema);
+    auto w = co_await ctx_.pool->acquire(ctx_.stop);
+    if (!w)
+        co_return;
     pg::diagnostics d;
-    auto ec = co_await w.open(ctx_.cfg.database_url, d);
-    w.connection().set_timeout(long_statement_deadline);
+    error_code ec;
+    if (!w->is_open())
+        ec = co_await w->open(ctx_.cfg.database_url, d);
+    const auto usual = w->connection().timeout();
+    w->connection().set_timeout(long_statement_deadline);
     if (!ec)
-        ec = co_await w.exec(state_sql::analyze(ctx_.cfg.schema, m.m.table), d);
+        ec = co_await w->exec(state_sql::analyze(ctx_.cfg.schema, m.m.table), d);
+    w->connection().set_timeout(usual);
     if (ec)
         log::warn("sync", "ANALYZE after the load failed",
                   {{"mapping", m.m.object_name}, {"error", d.summary()}});
-    w.connection().close();
 }
 
 } // namespace sfbridge::bridge

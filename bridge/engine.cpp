@@ -2,6 +2,7 @@
 
 #include "bridge/control.hpp"
 #include "bridge/initial_load.hpp"
+#include "bridge/leadership.hpp"
 #include "bridge/loop_death.hpp"
 #include "bridge/poller.hpp"
 #include "bridge/provision.hpp"
@@ -9,6 +10,8 @@
 #include "bridge/stream_ingest.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
+#include "bridge/writer_pool.hpp"
+#include "core/backoff.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
@@ -24,19 +27,18 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 engine::engine(asio::any_io_executor ex, engine_config cfg)
-    : ex_(std::move(ex)), cfg_(std::move(cfg)), stop_(ex_), started_ms_(calendar::now_ms()) {
-    stop_writeback_ = stop_.on_stop([this] {
-        if (writeback_)
-            writeback_->stop();
-    });
+    : ex_(std::move(ex)), cfg_(std::move(cfg)), stop_(ex_), wake_(ex_),
+      started_ms_(calendar::now_ms()) {
+    cfg_.replica_id = make_replica_id(cfg_.replica_id);
 }
 
 engine::~engine() = default;
 
 std::vector<mapping_stats> engine::stats() const {
     std::vector<mapping_stats> out;
-    for (const auto& m : maps_)
-        out.push_back(m->stats);
+    for (const auto* set : {&maps_, &standby_})
+        for (const auto& m : *set)
+            out.push_back(m->stats);
     return out;
 }
 
@@ -52,7 +54,6 @@ asio::awaitable<bool> engine::start(std::string& error) {
         error = e.what();
         co_return false;
     }
-    ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, stop_, tombstones_});
     salesforce::diagnostics sd;
     if (auto ec = co_await rest_->async_login(sd)) {
         error = "Salesforce login at " + net::redact_url(cfg_.salesforce.auth.login_url) +
@@ -80,14 +81,29 @@ asio::awaitable<bool> engine::start(std::string& error) {
         maps_.push_back(std::make_unique<mapping_runtime>(ex_, std::move(r)));
 
     stream_writer_ = std::make_unique<table_writer>(ex_, cfg_.schema);
+    // The stream's writer and control's session are two of the replica's connections.
+    pool_ = std::make_unique<writer_pool>(ex_, cfg_.schema,
+                                          std::max<std::size_t>(cfg_.pg_connections, 3) - 2);
     pg::diagnostics pd;
     if (co_await stream_writer_->open(cfg_.database_url, pd)) {
         error = "the database is unreachable: " + pd.summary();
         co_return false;
     }
+    // Every replica prepares every mapping's table and state row (under the DDL lock): a
+    // mapping it comes to lead later finds them ready. A reload asked for on the command line
+    // is noted in the state row here, and done by whichever replica leads the mapping.
     if (!co_await prepare_tables(*stream_writer_, cfg_, maps_, error))
         co_return false;
-    co_return co_await provision_channels(*rest_, cfg_.schema, maps_, error);
+    cfg_.reload.clear();
+    if (!co_await provision_channels(*rest_, cfg_.schema, maps_, error))
+        co_return false;
+    standby_ = std::move(maps_); // until led
+    maps_.clear();
+    co_return true;
+}
+
+std::string engine::running() const {
+    return gen_ ? gen_->stop.running() : std::string();
 }
 
 void engine::spawn(std::string name, asio::awaitable<void> loop) {
@@ -98,10 +114,13 @@ void engine::spawn(std::string name, asio::awaitable<void> loop) {
         co_await std::move(body);
     };
     const bool fail = !cfg_.fail_loop.empty() && cfg_.fail_loop == name;
+    // The loop counts in its generation, which it keeps alive until it has ended.
+    auto g = gen_;
     asio::co_spawn(
-        ex_, guarded(stop_.enter(name), std::move(loop), fail), [this, name](std::exception_ptr e) {
+        ex_, guarded(g->stop.enter(name), std::move(loop), fail),
+        [this, name, g](std::exception_ptr e) {
             if (!e) {
-                if (!stop_.stopping() && runs_until_stop(name)) {
+                if (!g->stop.stopping() && runs_until_stop(name)) {
                     log::error("sfbridge", "a loop ended before the stop", {{"loop", name}});
                     ended_loops_.push_back(name);
                 }
@@ -141,12 +160,21 @@ asio::awaitable<void> engine::load_until_loaded(mapping_runtime& m) {
               {{"mapping", m.m.object_name},
                {"attempts", static_cast<long long>(m.load_attempts)},
                {"error", m.load_error}});
-    table_writer w(ex_, cfg_.schema);
     m.reloading = true; // `sfbridge reload` must not start a second load beside this one
-    const bool loaded = co_await control_->load(m, w, std::chrono::seconds(5));
+    // An attempt at a time on a pooled session: a load failing for hours holds none between.
+    backoff delays({std::chrono::seconds(5), std::chrono::seconds(60)});
+    bool loaded = false;
+    while (!loaded && !gen_stopping()) {
+        auto w = co_await pool_->acquire(ctx_->stop);
+        if (!w)
+            break;
+        loaded = co_await control_->load(m, *w, std::chrono::seconds(5), 1);
+        w.reset();
+        if (!loaded)
+            co_await ctx_->stop.sleep(delays.next());
+    }
     m.reloading = false;
-    w.connection().close();
-    if (loaded && !stop_.stopping()) {
+    if (loaded && !gen_stopping()) {
         log::info("sync", "the mapping loaded after all", {{"mapping", m.m.object_name}});
         start_poller(m);
     }
@@ -173,10 +201,6 @@ void engine::start_loops() {
 
 asio::awaitable<void> engine::run() {
     running_ = true;
-    control_ = std::make_unique<control>(*ctx_, maps_,
-                                         [this](std::string name, asio::awaitable<void> loop) {
-                                             spawn(std::move(name), std::move(loop));
-                                         });
     {
         // `sfbridge status` tells that the process came back after a loop's death.
         pg::diagnostics pd;
@@ -184,16 +208,11 @@ asio::awaitable<void> engine::run() {
             log::warn("sfbridge", "could not note the start in _sfbridge_loops",
                       {{"error", pd.summary()}});
     }
-    {
-        auto loads = stop_.enter("loads"); // the loads count as a loop until they are done
-        co_await load_all();
-    }
-    if (!stop_.stopping())
-        start_loops();
-    // Wait for stop() and for every loop to wind down.
-    co_await stop_.wait_stopped();
+    // Leads what it can, runs it, follows the other replicas, until stop().
+    co_await lead_loop();
     if (stream_writer_)
         stream_writer_->connection().close();
+    pool_->close();
     log::info("sync", "stopped");
 }
 
@@ -214,8 +233,19 @@ asio::awaitable<void> engine::writeback_loop() {
             if (m->m.table == table)
                 m->request_poll();
     };
-    writeback_ = std::make_unique<writeback>(ex_, wc, resolved_, *rest_);
-    if (!stop_.stopping())
+    wc.replica = cfg_.replica_id;
+    wc.fenced = [this] { on_fenced(); };
+    for (const auto& r : resolved_)
+        wc.mapped_tables.push_back(r.table);
+    std::vector<mappings::resolved_mapping> led;
+    for (const auto& m : maps_) {
+        led.push_back(m->m);
+        if (m->m.read_write())
+            wc.leads[m->m.table] =
+                trigger_log::lead{m->m.object_name, ctx_->epoch_of(m->m.object_name)};
+    }
+    writeback_ = std::make_unique<writeback>(ex_, wc, std::move(led), *rest_);
+    if (!gen_stopping())
         co_await writeback_->run();
 }
 
@@ -229,9 +259,10 @@ bool engine::inbound_caught_up() const {
 // One org, one clock: the offset most recently measured by any mapping.
 std::int64_t engine::salesforce_clock_offset() const {
     const mapping_runtime* latest = nullptr;
-    for (const auto& m : maps_)
-        if (!latest || m->sf_clock_measured > latest->sf_clock_measured)
-            latest = m.get();
+    for (const auto* set : {&maps_, &standby_})
+        for (const auto& m : *set)
+            if (!latest || m->sf_clock_measured > latest->sf_clock_measured)
+                latest = m.get();
     return latest ? latest->sf_clock_offset_ms : 0;
 }
 

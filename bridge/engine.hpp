@@ -2,6 +2,7 @@
 
 #include "bridge/analyze_trigger.hpp"
 #include "bridge/engine_config.hpp"
+#include "bridge/leader_plan.hpp"
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/status_snapshot.hpp"
 #include "bridge/writeback.hpp"
@@ -10,7 +11,9 @@
 #include "salesforce/rest_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +22,12 @@
 // each mapping's initial load (initial_load), then one poll loop per mapping (poller), one
 // stream for every streamed mapping (stream_ingest), the write-back of read-write mappings
 // (writeback) and the control plane (control). docs/architecture.md draws how a change flows.
+//
+// Replicas (issue 19): several processes may run on one database. Each mapping's sync runs in
+// the one replica that leads it (bridge/leadership: an advisory lock and an epoch). The engine
+// runs the mappings it leads as one generation: when it takes a mapping or hands one over, the
+// generation stops (everything in flight committed), and a new one starts with the new set,
+// its positions read back from _sfbridge_state. A replica leading nothing idles as a standby.
 namespace sfbridge::bridge {
 
 struct sync_context;
@@ -26,6 +35,8 @@ class stream_ingest;
 class poller;
 class control;
 class table_writer;
+class leadership;
+class writer_pool;
 
 class engine {
 public:
@@ -53,13 +64,38 @@ public:
     [[nodiscard]] const writeback* writer() const noexcept { return writeback_.get(); }
     // The org's REST client: its API usage per mapping (for metrics and tests).
     [[nodiscard]] salesforce::api_usage& api_usage() noexcept { return rest_->usage(); }
+    // The shared sessions (null before start()): how many are open, for tests and metrics.
+    [[nodiscard]] const writer_pool* pool() const noexcept { return pool_.get(); }
     // The org's REST client once start() has made it (null before): for validating mappings
     // against the org's describes while running.
     [[nodiscard]] salesforce::rest_client* rest() noexcept { return rest_.get(); }
     // The loops still running (for the shutdown deadline's message).
-    [[nodiscard]] std::string running() const { return stop_.running(); }
+    [[nodiscard]] std::string running() const;
+    // This process's replica id, and the other live replicas as the last round saw them.
+    [[nodiscard]] const std::string& replica() const noexcept { return cfg_.replica_id; }
+    [[nodiscard]] const std::vector<replica_view>& other_replicas() const noexcept {
+        return others_;
+    }
 
 private:
+    // The mappings this replica leads, run as one generation (engine_leadership.cpp).
+    struct generation {
+        explicit generation(boost::asio::any_io_executor ex) : stop(std::move(ex)) {}
+        stop_source stop;
+        stop_source::registration with_process; // the process's stop stops it too
+        bool failed = false;                    // its start failed: the next round retries
+    };
+    boost::asio::awaitable<void> lead_loop();
+    // After a round: a new generation when the led set changed (false: the session is lost).
+    boost::asio::awaitable<bool> follow_round(const std::vector<std::string>& taken,
+                                              const std::vector<std::string>& surplus);
+    boost::asio::awaitable<void> start_generation();
+    boost::asio::awaitable<void> end_generation();
+    boost::asio::awaitable<void> start_syncing(); // the generation's loads, then its loops
+    boost::asio::awaitable<void> wait_round();
+    void on_fenced();
+    [[nodiscard]] bool gen_stopping() const noexcept { return !gen_ || gen_->stop.stopping(); }
+
     // Starts a loop the engine waits for at shutdown; an exception out of it is logged and
     // leaves io_context::run() as a loop_failed naming the loop (a programming error: the
     // process records it and exits non-zero; see loop_death.hpp).
@@ -83,10 +119,20 @@ private:
     // scan to the primary key between 200 and 500 rows.
     analyze_trigger tombstones_{200, 0.5};
     std::unique_ptr<salesforce::rest_client> rest_;
-    std::unique_ptr<sync_context> ctx_;
+    std::unique_ptr<sync_context> ctx_; // the generation's
+    // The mappings led (in the running generation) and the others; snapshot() shows both.
     std::vector<std::unique_ptr<mapping_runtime>> maps_;
+    std::vector<std::unique_ptr<mapping_runtime>> standby_;
+    std::unique_ptr<leadership> lead_;
+    std::shared_ptr<generation> gen_;
+    std::map<std::string, std::int64_t> epochs_; // of the generation's mappings
+    std::vector<replica_view> others_;
+    std::vector<std::string> last_others_; // ids seen in the round before: no hand-over on a blip
+    boost::asio::steady_timer wake_;       // the wait between rounds, ended by a fence
+    bool fenced_ = false;
     std::vector<mappings::resolved_mapping> resolved_;
     std::unique_ptr<table_writer> stream_writer_;
+    std::unique_ptr<writer_pool> pool_;
     std::unique_ptr<stream_ingest> stream_;
     std::vector<std::unique_ptr<poller>> pollers_;
     std::unique_ptr<control> control_;

@@ -16,6 +16,9 @@ namespace sfbridge::bridge {
 
 struct engine_config {
     std::string database_url;
+    // This process among the replicas on the database (bridge/leadership); made at start when
+    // empty.
+    std::string replica_id;
     std::string schema = "salesforce";
     salesforce::rest_config salesforce;
     mappings::mapping_file mappings;
@@ -26,6 +29,11 @@ struct engine_config {
     std::size_t load_batch = 20000;
     // Connections an initial load of an empty table writes on, side by side (1 or 2).
     std::size_t load_connections = 2;
+    // Postgres sessions of this replica besides its write-back's LISTEN session and its lock
+    // session, whatever the number of mappings: the stream's writer, control's session, and a
+    // pool of the rest that pollers, loads, reloads and ANALYZEs share (bridge/writer_pool).
+    // At least 3.
+    std::size_t pg_connections = 8;
     std::chrono::milliseconds poll_overlap{std::chrono::seconds(60)};
     std::optional<std::chrono::milliseconds> poll_interval; // overrides sf_polling_seconds
     // How often records Postgres refused are fetched again (refused_retry.hpp): this after an

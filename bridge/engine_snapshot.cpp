@@ -4,6 +4,7 @@
 #include "core/calendar.hpp"
 #include "pg/connection.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #ifndef SFBRIDGE_VERSION
@@ -23,9 +24,26 @@ status_snapshot engine::snapshot() const {
     s.postgres_sessions_opened = pg::connection::opened_total();
     const auto day = salesforce::api_usage::day_of(std::chrono::system_clock::now());
     const bool connected = stream_ && stream_->connected();
-    for (const auto& rt : maps_) {
+    s.replica = cfg_.replica_id;
+    for (const auto& r : others_)
+        s.other_replicas.push_back(r.id);
+    std::vector<const mapping_runtime*> all;
+    for (const auto* set : {&maps_, &standby_})
+        for (const auto& rt : *set)
+            all.push_back(rt.get());
+    std::sort(all.begin(), all.end(), [](const mapping_runtime* a, const mapping_runtime* b) {
+        return a->m.object_name < b->m.object_name;
+    });
+    for (const auto* rt : all) {
         mapping_snapshot m;
         m.object = rt->m.object_name;
+        m.led_here = std::find_if(maps_.begin(), maps_.end(),
+                                  [&](const auto& x) { return x.get() == rt; }) != maps_.end();
+        if (m.led_here)
+            m.leader = cfg_.replica_id;
+        for (const auto& r : others_)
+            if (std::find(r.leads.begin(), r.leads.end(), m.object) != r.leads.end())
+                m.leader = r.id;
         m.table = rt->m.table;
         m.channel = rt->channel;
         m.read_write = rt->m.read_write();

@@ -67,6 +67,12 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
     else
         w.string(m.channel);
     w.key("read_write").boolean(m.read_write);
+    w.key("led_here").boolean(m.led_here);
+    w.key("leader");
+    if (m.leader.empty())
+        w.null();
+    else
+        w.string(m.leader);
     w.key("loaded").boolean(m.loaded);
     w.key("load_attempts").integer(m.load_attempts);
     if (!m.load_error.empty())
@@ -165,6 +171,8 @@ bool ready(const status_snapshot& s, std::string& body) {
     for (const auto& l : s.dead_loops)
         why(l, "the loop ended");
     for (const auto& m : s.mappings) {
+        if (!m.led_here)
+            continue; // another replica's (or none yet): its readiness is that replica's
         // The load's error text stays on /status, behind the token: it can quote a value.
         if (!m.loaded)
             why(m.object, m.load_attempts > 0 ? "initial load failing (its error is on /status)"
@@ -185,6 +193,11 @@ std::string status_json(const status_snapshot& s) {
     w.member("version", s.version);
     w.member("state", s.stopping ? "stopping" : s.starting ? "starting" : "running");
     w.key("uptime_seconds").number(age_seconds(s, s.started_ms));
+    w.member("replica", s.replica);
+    w.key("other_replicas").begin_array();
+    for (const auto& r : s.other_replicas)
+        w.string(r);
+    w.end_array();
     w.key("mappings").begin_array();
     for (const auto& m : s.mappings)
         mapping_json(w, s, m);

@@ -1,10 +1,12 @@
 #include "bridge/initial_load.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/leadership_sql.hpp"
 #include "bridge/sf_clock.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/write_failure.hpp"
 #include "bridge/write_retry.hpp"
+#include "bridge/writer_pool.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
@@ -72,9 +74,9 @@ asio::awaitable<error_code> initial_load::begin() {
     const auto& schema = ctx_.cfg.schema;
     pg::diagnostics pd;
     pg::result r;
-    auto ec =
-        co_await w_.query(state_sql::mark_loading(schema),
-                          pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    auto ec = co_await fenced_query(w_, state_sql::mark_loading(schema),
+                                    pg::params(m_.m.object_name, calendar::format_pg(started_ms_)),
+                                    r, pd);
     if (ec)
         co_return ec;
     std::int64_t total = 0;
@@ -103,7 +105,8 @@ asio::awaitable<error_code> initial_load::begin() {
     // Loading into a table that has rows (a reload): the sfids seen are kept in
     // _sfbridge_seen, so that rows whose record Salesforce no longer has can be removed after.
     if (!fresh_)
-        ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
+        ec = co_await fenced_query(w_, state_sql::clear_seen(schema), pg::params(m_.m.object_name),
+                                   r, pd);
     co_return ec;
 }
 
@@ -141,10 +144,15 @@ asio::awaitable<error_code> initial_load::open_writers() {
         w_.allow_replica_load(replica);
         // A second connection only helps in replica mode: ALTER TABLE would make the two take
         // turns.
-        if (replica && ctx_.cfg.load_connections > 1) {
-            second_ = std::make_unique<table_writer>(ctx_.ex, ctx_.cfg.schema);
+        // Only when the replica's pool has a session free now (a load does not wait for one).
+        if (replica && ctx_.cfg.load_connections > 1 && ctx_.pool)
+            second_ = ctx_.pool->try_acquire();
+        if (second_) {
             pg::diagnostics od;
-            if (co_await second_->open(ctx_.cfg.database_url, od)) {
+            error_code oe;
+            if (!second_->is_open())
+                oe = co_await second_->open(ctx_.cfg.database_url, od);
+            if (oe) {
                 log::warn("sync", "the load's second connection failed; loading on one",
                           {{"error", od.summary()}});
                 second_.reset();
@@ -156,7 +164,7 @@ asio::awaitable<error_code> initial_load::open_writers() {
     }
     slots_.push_back({&w_, std::make_unique<buffers>(m_.m)});
     if (second_)
-        slots_.push_back({second_.get(), std::make_unique<buffers>(m_.m)});
+        slots_.push_back({&*second_, std::make_unique<buffers>(m_.m)});
     filling_ = std::make_unique<buffers>(m_.m);
     co_return error_code{};
 }
@@ -262,13 +270,15 @@ asio::awaitable<void> initial_load::write(slot& sl) {
     buffers& flushing = *sl.batch;
     if (fresh_) {
         pg::diagnostics ld;
-        e = co_await sl.writer->load(flushing.copy, ld);
+        e = co_await sl.writer->load(flushing.copy, ctx_.epoch_of(m_.m.object_name), ld);
         if (e)
             log::warn("sync", "initial load write failed", {{"error", ld.summary()}});
         // A record twice (23505), or one Postgres refuses: COPY cannot leave a row out, so
         // the next attempt merges, where a refused record fails alone.
         if (e && classify_write_failure(e) == write_failure::refused_row)
             m_.load_by_merge = true;
+        if (e && classify_write_failure(e) == write_failure::fenced && ctx_.fenced)
+            ctx_.fenced(); // another replica leads the mapping now
     } else {
         e = co_await write_merge(*sl.writer, flushing);
     }
@@ -297,8 +307,8 @@ asio::awaitable<error_code> initial_load::write_merge(table_writer& w, buffers& 
     });
     pg::diagnostics pd;
     pg::result r;
-    co_return co_await w.query(state_sql::insert_seen(ctx_.cfg.schema),
-                               pg::params(m_.m.object_name, pg::text_array(sfids)), r, pd);
+    co_return co_await fenced_query(w, state_sql::insert_seen(ctx_.cfg.schema),
+                                    pg::params(m_.m.object_name, pg::text_array(sfids)), r, pd);
 }
 
 asio::awaitable<error_code> initial_load::wait_writers(long most_busy) {
@@ -329,8 +339,11 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
         pg::result deleted;
         ec = co_await w_.exec("BEGIN", pd);
         if (!ec)
-            ec = co_await w_.query(state_sql::lock_mapping(),
-                                   pg::params(state_sql::lock_name(m_.m.object_name)), r, pd);
+            ec = co_await w_.query(
+                leadership_sql::fence(schema),
+                pg::params(m_.m.object_name,
+                           static_cast<long long>(ctx_.epoch_of(m_.m.object_name))),
+                r, pd);
         if (!ec)
             ec = co_await w_.query(
                 state_sql::delete_unseen(schema, m_.m.table),
@@ -338,12 +351,15 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
         if (!ec)
             ec = co_await w_.exec("COMMIT", pd);
         removed = ec ? 0 : static_cast<long>(deleted.affected_rows());
+        if (ec && classify_write_failure(ec) == write_failure::fenced && ctx_.fenced)
+            ctx_.fenced();
         total += static_cast<std::size_t>(removed);
     }
     if (!ec) {
         const auto usual = w_.connection().timeout();
         w_.connection().set_timeout(long_statement_deadline);
-        ec = co_await w_.query(state_sql::clear_seen(schema), pg::params(m_.m.object_name), r, pd);
+        ec = co_await fenced_query(w_, state_sql::clear_seen(schema), pg::params(m_.m.object_name),
+                                   r, pd);
         w_.connection().set_timeout(usual);
     }
     if (ec) {
@@ -357,12 +373,35 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
     co_return error_code{};
 }
 
+asio::awaitable<error_code> initial_load::fenced_query(table_writer& w, const std::string& sql,
+                                                       const pg::params& p, pg::result& r,
+                                                       pg::diagnostics& pd) {
+    auto ec = co_await w.exec("BEGIN", pd);
+    pg::result f;
+    const pg::params lead(m_.m.object_name,
+                          static_cast<long long>(ctx_.epoch_of(m_.m.object_name)));
+    if (!ec)
+        ec = co_await w.query(leadership_sql::shared_fence(ctx_.cfg.schema), lead, f, pd);
+    if (!ec)
+        ec = co_await w.query(sql, p, r, pd);
+    if (!ec)
+        ec = co_await w.exec("COMMIT", pd);
+    if (ec) {
+        if (classify_write_failure(ec) == write_failure::fenced && ctx_.fenced)
+            ctx_.fenced(); // another replica leads the mapping now
+        pg::diagnostics ignore;
+        if (w.is_open())
+            (void)co_await w.exec("ROLLBACK", ignore);
+    }
+    co_return ec;
+}
+
 asio::awaitable<error_code> initial_load::finish() {
     pg::diagnostics pd;
     pg::result r;
-    auto ec =
-        co_await w_.query(state_sql::mark_loaded(ctx_.cfg.schema),
-                          pg::params(m_.m.object_name, calendar::format_pg(started_ms_)), r, pd);
+    auto ec = co_await fenced_query(w_, state_sql::mark_loaded(ctx_.cfg.schema),
+                                    pg::params(m_.m.object_name, calendar::format_pg(started_ms_)),
+                                    r, pd);
     if (ec)
         co_return ec;
     m_.loaded = true;

@@ -4,6 +4,7 @@
 #include "bridge/mapping_runtime.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
+#include "bridge/writer_pool.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -63,6 +64,12 @@ private:
     // Waits until at most `most_busy` writers are busy; the first write error, if any.
     boost::asio::awaitable<boost::system::error_code> wait_writers(long most_busy);
     boost::asio::awaitable<boost::system::error_code> remove_unseen();
+    // One statement of the load's bookkeeping (its state row, the seen set) in a transaction
+    // of its own past the leadership fence (bridge/leadership_sql), shared: a former leader's
+    // clearing of the seen set cannot land in the next leader's reload.
+    boost::asio::awaitable<boost::system::error_code>
+    fenced_query(table_writer& w, const std::string& sql, const pg::params& p, pg::result& r,
+                 pg::diagnostics& pd);
     boost::asio::awaitable<boost::system::error_code> finish();
     [[nodiscard]] std::size_t size(const buffers& b) const {
         return fresh_ ? b.copy.size() : b.merge.size();
@@ -77,7 +84,7 @@ private:
     bool bulk_ = false;
     bool fresh_ = false; // an empty table: COPY, not merges
     std::size_t loaded_ = 0;
-    std::unique_ptr<table_writer> second_; // the load's second connection
+    writer_pool::lease second_; // the load's second connection, from the replica's pool
     std::vector<slot> slots_;
     std::unique_ptr<buffers> filling_;
     boost::system::error_code write_ec_;

@@ -67,6 +67,21 @@ struct mapping_runtime {
         return o;
     }
 
+    // What a sync run leaves behind, cleared before this replica leads the mapping again (its
+    // positions are read back from _sfbridge_state then; the figures are kept).
+    void reset_for_lead() {
+        loaded = reloading = load_by_merge = poll_now = false;
+        load_attempts = 0;
+        load_error.clear();
+        replay_id.reset();
+        pending_replay.reset();
+        batch_event_ms.clear();
+        batch_stamps.clear();
+        notify_ids.clear();
+        refused_cursor = 0;
+        batch = std::make_unique<change_batch>(m);
+    }
+
     // Asks the poll loop to poll at once (events lost, a fetch that failed, a CDC overflow).
     void request_poll() {
         poll_now = true;

@@ -32,6 +32,9 @@ double d(std::size_t v) {
 
 void inbound(prometheus::writer& w, const status_snapshot& s) {
     using m_t = const mapping_snapshot&;
+    per_mapping(w, s, "sfbridge_mapping_led", "gauge",
+                "1 while this replica leads the mapping (syncs it); 0 while another does.",
+                [](m_t m) { return m.led_here ? 1.0 : 0.0; });
     per_mapping(w, s, "sfbridge_mapping_loaded", "gauge",
                 "1 once the mapping's initial load has finished.",
                 [](m_t m) { return m.loaded ? 1.0 : 0.0; });

@@ -23,7 +23,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 poller::poller(const sync_context& ctx, mapping_runtime& m, std::function<void()> caught_up)
-    : ctx_(ctx), m_(m), w_(ctx.ex, ctx.cfg.schema), caught_up_(std::move(caught_up)),
+    : ctx_(ctx), m_(m), caught_up_(std::move(caught_up)),
       refused_(ctx.cfg.refused_retry, std::max<std::chrono::milliseconds>(
                                           ctx.cfg.refused_retry, std::chrono::minutes(10))) {}
 
@@ -44,8 +44,14 @@ asio::awaitable<void> poller::run() {
                 break;
         }
         m_.poll_now = false;
+        // A session from the replica's pool for this poll and what follows it, given back
+        // before the wait (writer_pool).
+        lease_ = co_await ctx_.pool->acquire(ctx_.stop);
+        if (!lease_)
+            break;
         const bool first = m_.stats.polls == 0;
         if (auto ec = co_await poll()) {
+            lease_.reset();
             retry_after = delays.next();
             log::warn("sync", "poll failed, will retry",
                       {{"mapping", m_.m.object_name}, {"error", ec.message()}});
@@ -62,16 +68,17 @@ asio::awaitable<void> poller::run() {
         retry_after.reset();
         delays.reset();
         co_await housekeeping();
-        if (auto ec = co_await reread_adopted(ctx_, w_, m_))
+        if (auto ec = co_await reread_adopted(ctx_, w(), m_))
             log::warn("sync",
                       "records the write-back adopted: reading them again failed, will retry",
                       {{"mapping", m_.m.object_name}, {"error", ec.message()}});
         if (refused_.due(std::chrono::steady_clock::now())) {
-            const bool still = co_await retry_refused(ctx_, w_, m_);
+            const bool still = co_await retry_refused(ctx_, w(), m_);
             refused_.done(std::chrono::steady_clock::now(), still);
         }
+        lease_.reset();
     }
-    w_.connection().close();
+    lease_.reset();
     log::debug("sync", "poll loop ended", {{"mapping", m_.m.object_name}});
 }
 
@@ -110,7 +117,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
                 co_return asio::error::operation_aborted;
             for (const auto& rec : p.records)
                 if (batch.add_record(rec, issue) != row_outcome::added)
-                    co_await record_error(w_, m_, poll_source, 0, issue, no_payload);
+                    co_await record_error(w(), m_, poll_source, 0, issue, no_payload);
             seen += p.records.size();
             if (batch.size() < ctx_.cfg.max_batch)
                 co_return error_code{};
@@ -143,16 +150,16 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
 asio::awaitable<error_code> poller::read_marks() {
     pg::diagnostics d;
     error_code ec;
-    if (!w_.is_open())
-        ec = co_await w_.open(ctx_.cfg.database_url, d);
-    if (!ec && !w_.positions_unsure())
+    if (!w().is_open())
+        ec = co_await w().open(ctx_.cfg.database_url, d);
+    if (!ec && !w().positions_unsure())
         co_return ec;
     std::map<std::string, stored_position> stored;
     if (!ec)
-        ec = co_await w_.read_positions(stored, d);
+        ec = co_await w().read_positions(stored, d);
     if (ec) {
-        if (w_.connection().is_broken())
-            w_.connection().close();
+        if (w().connection().is_broken())
+            w().connection().close();
         co_return ec;
     }
     if (const auto it = stored.find(m_.m.object_name); it != stored.end()) {
@@ -165,7 +172,7 @@ asio::awaitable<error_code> poller::read_marks() {
         m_.poll_high_water_ms = it->second.poll_high_water_ms;
         m_.deleted_high_water_ms = it->second.deleted_high_water_ms;
     }
-    w_.positions_confirmed();
+    w().positions_confirmed();
     co_return error_code{};
 }
 
@@ -173,9 +180,9 @@ asio::awaitable<error_code> poller::read_marks() {
 // so the high-water mark moves past it (polling stopped there at every poll before).
 asio::awaitable<error_code> poller::apply(const change_batch& batch, const position_update& pos) {
     std::vector<row_issue> refused;
-    const auto ec = co_await apply_isolating(ctx_, w_, batch, pos, refused);
+    const auto ec = co_await apply_isolating(ctx_, w(), batch, pos, refused);
     for (const auto& issue : refused)
-        co_await record_error(w_, m_, "poll", 0, issue, std::string());
+        co_await record_error(w(), m_, "poll", 0, issue, std::string());
     co_return ec;
 }
 
@@ -243,7 +250,7 @@ asio::awaitable<void> poller::housekeeping() {
     if (m_.last_prune != std::chrono::steady_clock::time_point{} && now - m_.last_prune < every)
         co_return;
     m_.last_prune = now;
-    if (!w_.connection().is_open())
+    if (!w().connection().is_open())
         co_return;
     const std::string& schema = ctx_.cfg.schema;
     const auto& object = m_.m.object_name;
@@ -272,7 +279,7 @@ asio::awaitable<bool> poller::prune(const std::string& what, const std::string& 
                                     const pg::params& p, std::size_t& rows) {
     pg::result r;
     pg::diagnostics d;
-    if (co_await w_.query(sql, p, r, d)) {
+    if (co_await w().query(sql, p, r, d)) {
         log::warn("sync", "pruning failed",
                   {{"mapping", m_.m.object_name}, {"what", what}, {"error", d.summary()}});
         co_return false;

@@ -4,6 +4,7 @@
 #include "bridge/refused_retry.hpp"
 #include "bridge/sync_context.hpp"
 #include "bridge/table_writer.hpp"
+#include "bridge/writer_pool.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -42,7 +43,8 @@ private:
 
     const sync_context& ctx_;
     mapping_runtime& m_;
-    table_writer w_;
+    table_writer& w() { return *lease_; }
+    writer_pool::lease lease_; // while a poll runs
     std::function<void()> caught_up_;
     refused_schedule refused_;
 };

@@ -1,5 +1,6 @@
 #include "bridge/provision.hpp"
 
+#include "bridge/leadership_sql.hpp"
 #include "bridge/state_sql.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
@@ -127,6 +128,8 @@ asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config& cfg,
                                      std::string& error) {
     pg::diagnostics pd;
     auto ec = co_await w.exec(mappings::ddl::setup_schema(cfg.schema), pd);
+    if (!ec)
+        ec = co_await w.exec(leadership_sql::setup(cfg.schema), pd);
     if (ec) {
         error = "creating the schema " + cfg.schema + " failed: " + pd.summary();
         co_return false;
@@ -135,6 +138,34 @@ asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config& cfg,
         if (!co_await prepare_mapping(w, cfg, *m, error))
             co_return false;
     w.positions_confirmed(); // every mapping's positions were just read on this session
+    co_return true;
+}
+
+// No DDL here: the tables were prepared at the start, and ALTERs or trigger changes on the
+// app's tables at every hand-over would wait behind the app's own transactions.
+asio::awaitable<bool> read_lead_state(table_writer& w, const engine_config& cfg,
+                                      std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                                      std::string& error) {
+    for (auto& m : maps) {
+        pg::diagnostics pd;
+        pg::result r;
+        if (co_await w.query(state_sql::lead_state(cfg.schema), pg::params(m->m.object_name), r,
+                             pd) ||
+            r.rows() != 1) {
+            error = "reading sfbridge's state for " + m->m.object_name + " failed: " + pd.summary();
+            co_return false;
+        }
+        // A reload asked for (`--reload` at a start, `sfbridge reload`) loads again.
+        m->loaded = r.value(0, 0) == "loaded";
+        m->replay_id.reset();
+        if (!r.is_null(0, 1) && r.value(0, 0) != "reload")
+            m->replay_id = std::stoll(std::string(r.value(0, 1)));
+        if (!r.is_null(0, 2))
+            m->poll_high_water_ms = std::stoll(std::string(r.value(0, 2)));
+        if (!r.is_null(0, 3))
+            m->deleted_high_water_ms = std::stoll(std::string(r.value(0, 3)));
+    }
+    w.positions_confirmed();
     co_return true;
 }
 

@@ -41,6 +41,11 @@ boost::asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config
                                             std::vector<std::unique_ptr<mapping_runtime>>& maps,
                                             std::string& error);
 
+// The led mappings' load state and positions, read back when a replica starts leading them.
+boost::asio::awaitable<bool> read_lead_state(table_writer& w, const engine_config& cfg,
+                                             std::vector<std::unique_ptr<mapping_runtime>>& maps,
+                                             std::string& error);
+
 // hc_ PushTopics for the mappings streamed that way, CDC channels for the others; each
 // streamed runtime gets its channel.
 boost::asio::awaitable<bool> provision_channels(salesforce::rest_client& rest,

@@ -42,6 +42,13 @@ std::string positions(std::string_view schema) {
            state(schema);
 }
 
+std::string lead_state(std::string_view schema) {
+    return "SELECT load_state, replay_id, "
+           "(extract(epoch from poll_high_water) * 1000)::bigint, "
+           "(extract(epoch from deleted_high_water) * 1000)::bigint FROM " +
+           state(schema) + " WHERE object_name = $1";
+}
+
 std::string forget_replay_id(std::string_view schema) {
     return "UPDATE " + state(schema) + " SET replay_id = NULL WHERE object_name = $1";
 }
@@ -83,9 +90,21 @@ std::string status(std::string_view schema) {
            "(SELECT count(*) FROM " +
            table(schema, "_sfbridge_errors") +
            " e WHERE e.object_name = s.object_name AND e.resolved_at IS NULL), load_attempts, "
-           "coalesce(load_error, '') "
+           "coalesce(load_error, ''), "
+           // (As JSON: a schema from before replicas has no such column.)
+           "coalesce(to_jsonb(s) ->> 'leader_replica', '') "
            "FROM " +
            state(schema) + " s ORDER BY object_name";
+}
+
+std::string replicas(std::string_view schema) {
+    return "SELECT r.replica_id, coalesce(r.host, ''), coalesce(r.pid::text, ''), "
+           "CASE WHEN EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = "
+           "'sfbridge-lock ' || r.replica_id) THEN 'live' ELSE 'gone' END, "
+           "to_char(r.heartbeat_at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS'), "
+           "coalesce(array_to_string(r.leads, ', '), '') FROM " +
+           table(schema, "_sfbridge_replicas") +
+           " r WHERE r.heartbeat_at > now() - interval '1 hour' ORDER BY 4 DESC, 1";
 }
 
 std::string record_loop_death(std::string_view schema) {
@@ -214,16 +233,12 @@ std::string insert_conflicts(std::string_view schema) {
            "x.lost)";
 }
 
-std::string lock_mapping() {
-    return "SELECT pg_advisory_xact_lock(hashtext($1))";
+std::string writer_lock_name(std::string_view schema, std::string_view object) {
+    return "sfbridge:" + std::string(schema) + ":" + std::string(object);
 }
 
-std::string lock_name(std::string_view object) {
-    return "sfbridge:" + std::string(object);
-}
-
-std::string mapping_lock_key(std::string_view object) {
-    return "hashtext(" + mappings::ddl::quote_literal(lock_name(object)) + ")";
+std::string mapping_lock_key(std::string_view schema, std::string_view object) {
+    return "hashtext(" + mappings::ddl::quote_literal(writer_lock_name(schema, object)) + ")";
 }
 
 std::string table_is_empty(std::string_view schema, std::string_view mapped) {

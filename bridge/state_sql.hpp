@@ -20,6 +20,9 @@ namespace sfbridge::bridge::state_sql {
 // replaced (a crash may have lost the last commits, see table_writer::positions_unsure).
 [[nodiscard]] std::string positions(std::string_view schema);
 // $1 object: forgets the stream position (a reload replays everything retained).
+// $1 object -> load state, replay id, poll and delete high-water marks (ms): what a replica
+// reads when it starts leading the mapping.
+[[nodiscard]] std::string lead_state(std::string_view schema);
 [[nodiscard]] std::string forget_replay_id(std::string_view schema);
 // $1 object, $2 when the load started (timestamp text).
 [[nodiscard]] std::string mark_loading(std::string_view schema);
@@ -35,6 +38,9 @@ namespace sfbridge::bridge::state_sql {
 // One row per mapping for `sfbridge status`: object, table, load_state, last event (UTC
 // text or '-'), seconds since the poll high-water mark ('N s ago' or '-'), replay id or '-',
 // error count, failed load attempts, the last load error ('' when none).
+// The replicas seen in the last hour: id, host, pid, live or gone (their lock session), last
+// heartbeat (UTC), what they lead.
+[[nodiscard]] std::string replicas(std::string_view schema);
 [[nodiscard]] std::string status(std::string_view schema);
 
 // $1 loop name, $2 error, $3 pid: a loop ended the process (counted per loop).
@@ -84,12 +90,12 @@ namespace sfbridge::bridge::state_sql {
 // kept values, lost values.
 [[nodiscard]] std::string insert_conflicts(std::string_view schema);
 
-// The advisory lock the stream writer and the write-back share per mapping; $1 its name
-// (lock_name).
-[[nodiscard]] std::string lock_mapping();
-[[nodiscard]] std::string lock_name(std::string_view object);
-// The lock's key for an object, for statements that take several locks in one text.
-[[nodiscard]] std::string mapping_lock_key(std::string_view object);
+// The advisory lock every writer of a mapping takes (the stream, the pollers, the loads, the
+// write-back; through bridge/leadership_sql's fence, or directly over the write-back's creates),
+// named by schema and object so that deployments in two schemas of one database never meet.
+[[nodiscard]] std::string writer_lock_name(std::string_view schema, std::string_view object);
+// Its key as SQL, for statements that take several locks in one text.
+[[nodiscard]] std::string mapping_lock_key(std::string_view schema, std::string_view object);
 
 // Questions about a mapping's table.
 [[nodiscard]] std::string table_is_empty(std::string_view schema, std::string_view table);

@@ -19,6 +19,9 @@ struct mapping_snapshot {
     std::string table;
     std::string channel; // empty: polled only
     bool read_write = false;
+    // The replica that leads it (this one's id when it syncs here), empty when none is known.
+    std::string leader;
+    bool led_here = false;
     bool loaded = false;
     bool reloading = false;
     int load_attempts = 0;
@@ -48,6 +51,8 @@ struct status_snapshot {
     std::int64_t started_ms = 0;
     bool starting = true; // login, describes, DDL not finished
     bool stopping = false;
+    std::string replica;                     // this process's replica id
+    std::vector<std::string> other_replicas; // live, as the last leadership round saw them
     // Loops that should run and do not (a loop that ended on its own).
     std::vector<std::string> dead_loops;
     std::vector<mapping_snapshot> mappings;

@@ -8,11 +8,17 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
 
 // What the engine's parts (provisioning, loads, polls, the stream, control) share: the one
 // executor, the configuration, the Salesforce client, the process's stop, and the count of
 // tombstones written since their table's last ANALYZE (bridge/analyze_trigger).
 namespace sfbridge::bridge {
+
+class writer_pool;
 
 // Every Postgres statement has a deadline (pg::connection's, 30 s). Statements over a whole
 // table or set that cannot be cut in chunks (clearing a reload's seen set, ANALYZE) get this
@@ -25,6 +31,20 @@ struct sync_context {
     salesforce::rest_client& rest;
     stop_source& stop;
     analyze_trigger& tombstones;
+    // The mappings this replica leads, with their epochs (bridge/leadership); null: no
+    // replicas (a mapping never led has epoch 0).
+    const std::map<std::string, std::int64_t>* epochs = nullptr;
+    // Told when Postgres refused a write for a stale epoch: another replica leads the mapping.
+    std::function<void()> fenced;
+    // The sessions pollers, loads, reloads and ANALYZEs borrow (bridge/writer_pool).
+    writer_pool* pool = nullptr;
+
+    [[nodiscard]] std::int64_t epoch_of(const std::string& object) const {
+        if (!epochs)
+            return 0;
+        const auto it = epochs->find(object);
+        return it == epochs->end() ? 0 : it->second;
+    }
 };
 
 } // namespace sfbridge::bridge

@@ -1,5 +1,6 @@
 #include "bridge/table_writer.hpp"
 
+#include "bridge/leadership_sql.hpp"
 #include "bridge/merge_sql.hpp"
 #include "bridge/state_sql.hpp"
 #include "core/log.hpp"
@@ -32,7 +33,7 @@ asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagn
     auto ec = co_await conn_.async_connect(dsn, diag);
     if (ec)
         co_return ec;
-    positions_unsure_ = true;
+    positions_unsure_ = !durable_;
     // hex marks this session as sfbridge's for the capture triggers (heroku-connect.md 1.7).
     // synchronous_commit off: a crash may lose the last few transactions, but each carries its
     // own stream position, so the position is lost with them and the events are fetched again:
@@ -40,8 +41,10 @@ asio::awaitable<error_code> table_writer::open(const std::string& dsn, pg::diagn
     // lock_timeout under the 30 s statement deadline: a merge waiting on the mapping's lock
     // (held by the write-back while Salesforce answers its creates) gets 55P03 and is retried
     // with backoff on the same session, instead of the deadline tearing the session down.
+    const std::string commit = durable_ ? "on" : "off";
     co_return co_await conn_.async_exec("SET xmlbinary = hex; SET application_name = 'sfbridge'; "
-                                        "SET synchronous_commit = off; SET lock_timeout = '20s'",
+                                        "SET synchronous_commit = " +
+                                            commit + "; SET lock_timeout = '20s'",
                                         diag);
 }
 
@@ -87,18 +90,39 @@ table_writer::read_positions(std::map<std::string, stored_position>& out, pg::di
 //    never see the table without them (ALTER TABLE locks it until COMMIT, which an empty table
 //    being loaded can afford, but which serialises parallel loads).
 //  - otherwise through the triggers.
+// The fence first (shared: the two load sessions run side by side), before any table lock: a
+// writer takes the mapping's lock before the table's rows, so the other order could deadlock.
+asio::awaitable<error_code> table_writer::begin_fenced(const std::string& object,
+                                                       std::int64_t epoch, pg::diagnostics& diag) {
+    auto ec = co_await conn_.async_exec("BEGIN", diag);
+    pg::result r;
+    if (!ec)
+        ec = co_await conn_.async_query(leadership_sql::shared_fence(schema_),
+                                        pg::params(object, static_cast<long long>(epoch)), r, diag);
+    co_return ec;
+}
+
 asio::awaitable<error_code> table_writer::begin_load(const mappings::resolved_mapping& m,
-                                                     load_mode& mode, pg::diagnostics& diag) {
+                                                     std::int64_t epoch, load_mode& mode,
+                                                     pg::diagnostics& diag) {
     const auto [table, status, logger] = load_names(schema_, m);
     mode = load_mode::triggers;
     for (load_mode want : {load_mode::replica, load_mode::alter}) {
         if (want < least_load_mode_ || (want == load_mode::replica && !replica_load_allowed_))
             continue;
         const std::string begin = want == load_mode::replica
-                                      ? "BEGIN; SET LOCAL session_replication_role = replica"
-                                      : "BEGIN; ALTER TABLE " + table + " DISABLE TRIGGER " +
-                                            status + ", DISABLE TRIGGER " + logger;
-        auto ec = co_await conn_.async_exec(begin, diag);
+                                      ? "SET LOCAL session_replication_role = replica"
+                                      : "ALTER TABLE " + table + " DISABLE TRIGGER " + status +
+                                            ", DISABLE TRIGGER " + logger;
+        auto ec = co_await begin_fenced(m.object_name, epoch, diag);
+        if (ec) {
+            if (conn_.is_open()) {
+                pg::diagnostics ignore;
+                (void)co_await conn_.async_exec("ROLLBACK", ignore);
+            }
+            co_return ec;
+        }
+        ec = co_await conn_.async_exec(begin, diag);
         if (!ec) {
             mode = want;
             co_return ec;
@@ -115,14 +139,15 @@ asio::awaitable<error_code> table_writer::begin_load(const mappings::resolved_ma
         least_load_mode_ = static_cast<load_mode>(static_cast<int>(want) + 1);
         diag = pg::diagnostics{};
     }
-    co_return co_await conn_.async_exec("BEGIN", diag);
+    co_return co_await begin_fenced(m.object_name, epoch, diag);
 }
 
-asio::awaitable<error_code> table_writer::load(const load_batch& batch, pg::diagnostics& diag) {
+asio::awaitable<error_code> table_writer::load(const load_batch& batch, std::int64_t epoch,
+                                               pg::diagnostics& diag) {
     const std::string_view text = batch.copy_text();
     const auto& m = batch.mapping();
     load_mode mode = load_mode::triggers;
-    auto ec = co_await begin_load(m, mode, diag);
+    auto ec = co_await begin_load(m, epoch, mode, diag);
     if (ec)
         co_return ec;
     ec = co_await conn_.async_copy_start(merge_sql::copy_into_table(schema_, m), diag);
@@ -189,7 +214,8 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
         else
             p.add(std::move(sql), std::move(args));
     };
-    p.add_prepared(state_sql::lock_mapping(), pg::params(state_sql::lock_name(m.object_name)));
+    p.add_prepared(leadership_sql::fence(schema_),
+                   pg::params(m.object_name, static_cast<long long>(pos.epoch)));
     if (!batch.empty() && !m.upsert_field) {
         // One statement: the merge over the rows as a VALUES list.
         pg::params args;
@@ -256,9 +282,12 @@ asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
         }
         co_return e;
     };
-    ec = co_await conn_.async_exec("BEGIN; SELECT pg_advisory_xact_lock(" +
-                                       state_sql::mapping_lock_key(m.object_name) + ")",
-                                   diag);
+    ec = co_await conn_.async_exec("BEGIN", diag);
+    pg::result fenced;
+    if (!ec) // the mapping's writer lock, and this replica's lead checked (leadership_sql)
+        ec = co_await conn_.async_query(
+            leadership_sql::fence(schema_),
+            pg::params(m.object_name, static_cast<long long>(pos.epoch)), fenced, diag);
     if (ec) // the BEGIN may have run: the transaction is open and aborted
         co_return co_await fail(ec);
     if (!batch.empty()) {

@@ -24,6 +24,9 @@ struct position_update {
     std::string poll_high_water;           // Postgres timestamp text, or empty
     std::string deleted_high_water;
     bool event = false; // the batch came from the stream: stamp last_event_at
+    // The mapping's leadership epoch this replica holds (bridge/leadership_sql): the write's
+    // transaction passes the fence with it first. 0 where no replica ever led the mapping.
+    std::int64_t epoch = 0;
 };
 
 // One mapping's positions as committed in _sfbridge_state.
@@ -47,14 +50,18 @@ public:
     // the database (or starts over, as a load does) and then clears it.
     [[nodiscard]] bool positions_unsure() const noexcept { return positions_unsure_; }
     void positions_confirmed() noexcept { positions_unsure_ = false; }
+    // Commits with synchronous_commit on (from the next open): a writer several mappings share
+    // (writer_pool), whose lost commits no single owner could tell. Never positions_unsure.
+    void set_durable(bool on) noexcept { durable_ = on; }
 
     // Applies the batch (which may be empty: then only the position moves).
     boost::asio::awaitable<boost::system::error_code>
     apply(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
-    // The initial load of an empty table: the batch's rows COPied straight into it.
-    boost::asio::awaitable<boost::system::error_code> load(const load_batch& batch,
-                                                           pg::diagnostics& diag);
+    // The initial load of an empty table: the batch's rows COPied straight into it, past the
+    // fence with the mapping's `epoch` (position_update::epoch).
+    boost::asio::awaitable<boost::system::error_code>
+    load(const load_batch& batch, std::int64_t epoch, pg::diagnostics& diag);
     // Whether a load may switch the triggers off with session_replication_role: only when the
     // table has no trigger but Heroku Connect's two (replica mode would skip any other) and
     // the role may set it. Should setting it still fail, the load falls back by itself.
@@ -86,7 +93,10 @@ private:
     enum class load_mode { replica, alter, triggers };
     // BEGIN, with the capture triggers off the best way allowed (`mode` says which).
     boost::asio::awaitable<boost::system::error_code>
-    begin_load(const mappings::resolved_mapping& m, load_mode& mode, pg::diagnostics& diag);
+    begin_load(const mappings::resolved_mapping& m, std::int64_t epoch, load_mode& mode,
+               pg::diagnostics& diag);
+    boost::asio::awaitable<boost::system::error_code>
+    begin_fenced(const std::string& object, std::int64_t epoch, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     apply_small(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
@@ -99,6 +109,7 @@ private:
     load_mode least_load_mode_ = load_mode::replica;
     bool replica_load_allowed_ = false;
     bool positions_unsure_ = false;
+    bool durable_ = false;
 };
 
 } // namespace sfbridge::bridge

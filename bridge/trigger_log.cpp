@@ -1,5 +1,6 @@
 #include "bridge/trigger_log.hpp"
 
+#include "bridge/leadership_sql.hpp"
 #include "bridge/state_sql.hpp"
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
@@ -22,10 +23,15 @@ std::string trigger_log::table(const std::string& name) const {
 asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
                                               const std::vector<std::int64_t>& held,
                                               std::set<std::int64_t>& kept, pg::diagnostics& d) {
+    // (Not a ?: in the co_await's expression: GCC 12 destroys its temporary twice.)
+    std::string name = "sfbridge-writeback";
+    if (!replica_.empty())
+        name = leadership_sql::writeback_session_name(replica_);
     auto ec = co_await conn_.async_connect(dsn, d);
     if (!ec)
         ec = co_await conn_.async_exec(
-            "SET xmlbinary = hex; SET application_name = 'sfbridge-writeback'; LISTEN " +
+            "SET xmlbinary = hex; SET application_name = " + mappings::ddl::quote_literal(name) +
+                "; LISTEN " +
                 mappings::quote_identifier(mappings::ddl::trigger_log_channel(schema_)),
             d);
     if (!ec && !held.empty())
@@ -36,23 +42,29 @@ asio::awaitable<error_code> trigger_log::open(const std::string& dsn,
     // write-back that is still connected (another sfbridge on this database) are left to it,
     // and so are the rows this session has just claimed again.
     if (!ec)
-        ec = co_await conn_.async_exec(
-            "UPDATE " + table("_trigger_log") +
-                " t SET state = 'NEW', sf_result = CASE WHEN t.sf_result = " +
-                std::to_string(sf_result_created) + " AND t.action = 'INSERT' THEN " +
-                std::to_string(sf_result_created) + " WHEN t.action IN ('INSERT', 'UPDATE') THEN " +
-                std::to_string(sf_result_unknown) +
-                " ELSE t.sf_result END, sf_message = CASE WHEN t.sf_result = " +
-                std::to_string(sf_result_created) +
-                " THEN t.sf_message WHEN t.action = 'INSERT' THEN '" +
-                std::string(unknown_message) + "' WHEN t.action = 'UPDATE' THEN '" +
-                std::string(update_unknown_message) +
-                "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
-                "FROM pg_backend_pid() AND NOT EXISTS "
-                "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
-                "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid())",
-            d);
+        ec = co_await requeue_orphans(d);
     co_return ec;
+}
+
+// PENDING rows whose claiming session is gone (a replica that died or lost its lead) back to
+// NEW, marked unknown where they may have reached Salesforce: at each open, and every few
+// seconds (a next leader's write-back finds the rows of a former leader that ended after it).
+asio::awaitable<error_code> trigger_log::requeue_orphans(pg::diagnostics& d) {
+    co_return co_await conn_.async_exec(
+        "UPDATE " + table("_trigger_log") +
+            " t SET state = 'NEW', sf_result = CASE WHEN t.sf_result = " +
+            std::to_string(sf_result_created) + " AND t.action = 'INSERT' THEN " +
+            std::to_string(sf_result_created) + " WHEN t.action IN ('INSERT', 'UPDATE') THEN " +
+            std::to_string(sf_result_unknown) +
+            " ELSE t.sf_result END, sf_message = CASE WHEN t.sf_result = " +
+            std::to_string(sf_result_created) +
+            " THEN t.sf_message WHEN t.action = 'INSERT' THEN '" + std::string(unknown_message) +
+            "' WHEN t.action = 'UPDATE' THEN '" + std::string(update_unknown_message) +
+            "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
+            "FROM pg_backend_pid() AND NOT EXISTS "
+            "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
+            "a.application_name LIKE 'sfbridge-writeback%' AND a.pid <> pg_backend_pid())",
+        d);
 }
 
 // The session lost with these rows may live on in Postgres (after a network cut it lasts until
@@ -63,20 +75,25 @@ asio::awaitable<error_code> trigger_log::reclaim(const std::vector<std::int64_t>
     pg::result r;
     auto ec = co_await conn_.async_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND "
-        "application_name = 'sfbridge-writeback' AND pid <> pg_backend_pid()",
+        "application_name LIKE 'sfbridge-writeback%' AND pid <> pg_backend_pid()",
         pg::params(static_cast<long>(last_backend_)), r, d);
     std::vector<std::optional<std::string>> ids;
     for (auto id : held)
         ids.push_back(std::to_string(id));
+    // Only rows of mappings this replica still leads: a former leader reconnecting after the
+    // next leader ended its session takes nothing back (the rows are the next leader's).
+    pg::params args(text_array(ids), static_cast<long>(last_backend_));
+    const std::string led = led_filter("t.table_name", 3, args);
     if (!ec)
         ec = co_await conn_.async_query(
             "UPDATE " + table("_trigger_log") +
                 " t SET state = 'PENDING', processed_tx = pg_backend_pid(), updated_at = now() "
                 "WHERE t.id = ANY($1::int[]) AND (t.state = 'NEW' OR (t.state = 'PENDING' AND NOT "
                 "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
-                "a.application_name = 'sfbridge-writeback' AND a.pid <> pg_backend_pid() AND "
-                "a.pid <> $2))) RETURNING t.id",
-            pg::params(text_array(ids), static_cast<long>(last_backend_)), r, d);
+                "a.application_name LIKE 'sfbridge-writeback%' AND a.pid <> pg_backend_pid() AND "
+                "a.pid <> $2)))" +
+                led + " RETURNING t.id",
+            args, r, d);
     for (int i = 0; !ec && i < r.rows(); ++i)
         kept.insert(std::stoll(std::string(r.value(i, 0))));
     co_return ec;
@@ -107,21 +124,27 @@ asio::awaitable<error_code> trigger_log::claim(std::size_t limit,
                                                std::vector<writeback_entry>& out,
                                                pg::diagnostics& d) {
     const std::string tlog = table("_trigger_log");
+    pg::params args(static_cast<long>(limit), text_array(std::vector<std::optional<std::string>>(
+                                                  skipped.begin(), skipped.end())));
+    const std::string led = led_filter("n.table_name", 3, args);
+    // Not a record whose older row another session still holds (a former leader's, before it
+    // is requeued): the record's writes go out in order.
+    const std::string in_order = " AND NOT EXISTS (SELECT 1 FROM " + tlog +
+                                 " o WHERE o.table_name = n.table_name AND o.record_id = "
+                                 "n.record_id AND o.id < n.id AND o.state = 'PENDING' AND "
+                                 "o.processed_tx IS DISTINCT FROM pg_backend_pid())";
     pg::result r;
     auto ec = co_await conn_.async_query(
-        "WITH c AS (SELECT id FROM " + tlog +
-            " WHERE state = 'NEW' AND NOT (table_name = ANY($2::text[])) ORDER BY id LIMIT $1 "
-            "FOR UPDATE SKIP LOCKED) UPDATE " +
-            tlog +
+        "WITH c AS (SELECT n.id FROM " + tlog +
+            " n WHERE n.state = 'NEW' AND NOT (n.table_name = ANY($2::text[]))" + led + in_order +
+            " ORDER BY n.id LIMIT $1 FOR UPDATE SKIP LOCKED) UPDATE " + tlog +
             " t SET state = 'PENDING', updated_at = now(), processed_tx = pg_backend_pid() FROM c "
             "WHERE t.id = c.id RETURNING t.id, t.action, t.table_name, coalesce(t.record_id, 0), "
             "coalesce(t.sfid, ''), coalesce(t.\"values\", ''), coalesce(t.old, ''), "
             "to_char(t.created_at AT TIME ZONE 'utc', 'YYYY-MM-DD HH24:MI:SS.MS'), "
             "coalesce(t.sf_result, 0), coalesce((extract(epoch FROM t.created_at) * 1000)::bigint, "
             "0)",
-        pg::params(static_cast<long>(limit), text_array(std::vector<std::optional<std::string>>(
-                                                 skipped.begin(), skipped.end()))),
-        r, d);
+        args, r, d);
     if (ec)
         co_return ec;
     for (int i = 0; i < r.rows(); ++i) {
@@ -159,8 +182,53 @@ asio::awaitable<error_code> trigger_log::lock_mappings(const std::vector<std::st
     std::string sql;
     for (const auto& o : objects) // one statement each: taken in order, never half a statement
         sql += (sql.empty() ? "" : "; ") + std::string("SELECT pg_advisory_lock(") +
-               state_sql::mapping_lock_key(o) + ")";
-    co_return co_await conn_.async_exec(sql, d);
+               state_sql::mapping_lock_key(schema_, o) + ")";
+    auto ec = co_await conn_.async_exec(sql, d);
+    // Held now: the epochs cannot move on until the locks go, so a check passed here holds
+    // while the creates are sent and their outcomes recorded.
+    std::vector<std::string> tables;
+    for (const auto& [t, l] : leads_)
+        if (std::find(objects.begin(), objects.end(), l.object) != objects.end())
+            tables.push_back(t);
+    if (!ec)
+        ec = co_await fence(tables, d);
+    co_return ec;
+}
+
+// A replica claims only the rows of the mappings it leads, and none once another replica has
+// taken the mapping (its epoch moved on); rows of tables no mapping names, any replica (they
+// fail alone). Empty without leads (a write-back alone). Adds three parameters from `first`.
+std::string trigger_log::led_filter(const std::string& column, int first, pg::params& args) const {
+    if (leads_.empty())
+        return {};
+    std::vector<std::optional<std::string>> tables, epochs;
+    for (const auto& [t, l] : leads_) {
+        tables.emplace_back(t);
+        epochs.emplace_back(std::to_string(l.epoch));
+    }
+    args.add(text_array(tables))
+        .add(text_array(epochs))
+        .add(text_array(std::vector<std::optional<std::string>>(mapped_.begin(), mapped_.end())));
+    const auto n = [&](int i) { return "$" + std::to_string(first + i); };
+    return " AND (" + column + " IN (SELECT l.t FROM unnest(" + n(0) + "::text[], " + n(1) +
+           "::bigint[]) AS l(t, e) JOIN " + table("_sfbridge_state") +
+           " s ON s.table_name = l.t AND s.leader_epoch = l.e) OR NOT (" + column + " = ANY(" +
+           n(2) + "::text[])))";
+}
+
+asio::awaitable<error_code> trigger_log::fence(const std::vector<std::string>& tables,
+                                               pg::diagnostics& d) {
+    for (const auto& t : tables) {
+        const auto it = leads_.find(t);
+        if (it == leads_.end())
+            continue;
+        pg::result r;
+        if (auto ec = co_await conn_.async_query(
+                leadership_sql::fence(schema_),
+                pg::params(it->second.object, static_cast<long long>(it->second.epoch)), r, d))
+            co_return ec;
+    }
+    co_return error_code{};
 }
 
 asio::awaitable<error_code> trigger_log::begin(pg::diagnostics& d) {

@@ -38,6 +38,22 @@ public:
     // trigger log's are compared in one clock.
     void set_salesforce_clock_offset(std::int64_t ms) noexcept { sf_clock_offset_ms_ = ms; }
     void close() { conn_.close(); }
+    // Replicas (issue 19): this replica's id, in the session's application name (a next leader
+    // ends the write-back sessions of a replica whose lock session is gone), and the mappings it
+    // leads, by table, with their epochs. With leads set, a claim takes only those tables' rows
+    // while their epoch holds, and every recording of outcomes and every insert's lock passes
+    // the fence (bridge/leadership_sql). Without (a write-back alone, in tests), neither.
+    struct lead {
+        std::string object;
+        std::int64_t epoch = 0;
+    };
+    void set_replica(std::string replica) { replica_ = std::move(replica); }
+    // `mapped`: every mapped table; rows of other tables (no mapping, no leader) are claimed by
+    // any replica and fail alone.
+    void set_leads(std::map<std::string, lead> by_table, std::vector<std::string> mapped) {
+        leads_ = std::move(by_table);
+        mapped_ = std::move(mapped);
+    }
     // Ends a notification wait at once (the stop).
     void cancel_wait() { conn_.cancel_notification_wait(); }
 
@@ -53,6 +69,8 @@ public:
                                                            const std::vector<std::int64_t>& held,
                                                            std::set<std::int64_t>& kept,
                                                            pg::diagnostics& diag);
+    // PENDING rows of sessions that are gone, back to NEW (marked unknown where sent).
+    boost::asio::awaitable<boost::system::error_code> requeue_orphans(pg::diagnostics& diag);
     // Up to `limit` NEW rows, now PENDING, in id order; none of the `skipped` tables.
     boost::asio::awaitable<boost::system::error_code> claim(std::size_t limit,
                                                             const std::vector<std::string>& skipped,
@@ -190,6 +208,13 @@ private:
     std::string schema_;
     std::int64_t sf_clock_offset_ms_ = 0;
     int last_backend_ = 0; // the session before a reconnect, ended if it lingers
+    std::string replica_;
+    std::map<std::string, lead> leads_;
+    std::vector<std::string> mapped_;
+    [[nodiscard]] std::string led_filter(const std::string& column, int first,
+                                         pg::params& args) const;
+    boost::asio::awaitable<boost::system::error_code> fence(const std::vector<std::string>& tables,
+                                                            pg::diagnostics& diag);
 };
 
 } // namespace sfbridge::bridge

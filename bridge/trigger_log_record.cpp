@@ -5,6 +5,7 @@
 #include "bridge/trigger_log.hpp"
 #include "mappings/ddl.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -24,7 +25,14 @@ bool refused_for_its_data(const std::string& sqlstate) {
 asio::awaitable<error_code>
 trigger_log::record_statements(const std::vector<writeback_entry*>& done, pg::diagnostics& d) {
     const auto log = trigger_log_outcomes(done);
+    std::vector<std::string> tables;
+    for (const auto* e : done)
+        if (std::find(tables.begin(), tables.end(), e->table) == tables.end())
+            tables.push_back(e->table);
+    std::sort(tables.begin(), tables.end()); // the writer locks in one order
     pg::result r;
+    if (auto ec = co_await fence(tables, d))
+        co_return ec;
     auto ec = co_await conn_.async_query(
         "UPDATE " + table("_trigger_log") +
             " t SET state = x.state, sf_message = x.msg, sfid = coalesce(x.sfid, t.sfid), "

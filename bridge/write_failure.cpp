@@ -8,6 +8,8 @@ namespace sfbridge::bridge {
 
 write_failure classify_write_failure(const boost::system::error_code& ec) {
     const std::string sqlstate = pg::sqlstate_of(ec);
+    if (sqlstate == "SB001") // bridge/leadership_sql::fenced_sqlstate (pure: no include)
+        return write_failure::fenced;
     const std::string_view cls = std::string_view(sqlstate).substr(0, 2);
     if (cls == "22" || cls == "23" || cls == "P0")
         return write_failure::refused_row;

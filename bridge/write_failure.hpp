@@ -17,6 +17,10 @@ enum class write_failure : unsigned char {
     // by someone), a failure of the client. The batch is retried as it is, and nothing in it
     // is a data error.
     transient,
+    // Another replica has taken the mapping over (SQLSTATE SB001 from the epoch fence,
+    // bridge/leadership_sql): nothing of this replica's may be written for it any more. Not
+    // retried; the engine stops the mapping's sync.
+    fenced,
 };
 
 [[nodiscard]] write_failure classify_write_failure(const boost::system::error_code& ec);

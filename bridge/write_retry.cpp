@@ -11,8 +11,10 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writer& w,
-                                             const change_batch& b, const position_update& p,
+                                             const change_batch& b, const position_update& pos,
                                              pg::diagnostics& pd) {
+    position_update p = pos;
+    p.epoch = ctx.epoch_of(b.mapping().object_name);
     backoff delays({std::chrono::milliseconds(200), std::chrono::seconds(5)});
     for (int attempt = 1;; ++attempt) {
         pd.clear();
@@ -29,6 +31,13 @@ asio::awaitable<error_code> apply_with_retry(const sync_context& ctx, table_writ
         }
         if (w.is_open() && classify_write_failure(ec) == write_failure::refused_row)
             co_return ec; // the same rows would be refused again: the caller isolates them
+        if (classify_write_failure(ec) == write_failure::fenced) {
+            log::warn("sync", "another replica leads the mapping now: this one stops writing it",
+                      {{"mapping", b.mapping().object_name}});
+            if (ctx.fenced)
+                ctx.fenced();
+            co_return ec;
+        }
         log::warn(
             "postgres", "write failed, retrying",
             {{"error", pd.summary().empty() ? ec.message() : pd.summary()}, {"attempt", attempt}});

@@ -2,6 +2,7 @@
 // keep the outcomes across a lost Postgres session and a stop.
 #include "bridge/writeback.hpp"
 
+#include "bridge/leadership_sql.hpp"
 #include "core/backoff.hpp"
 #include "core/calendar.hpp"
 #include "core/log.hpp"
@@ -19,7 +20,23 @@ using boost::system::error_code;
 writeback::writeback(asio::any_io_executor ex, writeback_config cfg,
                      std::vector<mappings::resolved_mapping> maps, salesforce::rest_client& rest)
     : ex_(ex), cfg_(std::move(cfg)), maps_(std::move(maps)), rest_(rest), log_(ex, cfg_.schema),
-      pause_(ex) {}
+      pause_(ex) {
+    log_.set_replica(cfg_.replica);
+    log_.set_leads(cfg_.leads, cfg_.mapped_tables);
+}
+
+// Another replica leads a mapping of this batch now: nothing more is sent or recorded (each
+// recording would fail the fence again); the rows stay PENDING until this session ends, then
+// the new leader's write-back takes them (requeue_orphans) and looks for the records of the
+// creates among them before sending anything.
+void writeback::check_fenced(const pg::diagnostics& d) {
+    if (d.sqlstate != leadership_sql::fenced_sqlstate)
+        return;
+    stop();
+    stop_deadline_ = std::chrono::steady_clock::now();
+    if (cfg_.fenced)
+        cfg_.fenced();
+}
 
 const mappings::resolved_mapping* writeback::mapping_for(const std::string& table) const {
     for (const auto& m : maps_)
@@ -54,6 +71,7 @@ asio::awaitable<error_code> writeback::record(const std::vector<entry*>& done, b
         co_return error_code{};
     pg::diagnostics d;
     auto ec = co_await log_.record(done, in_transaction, d, refused);
+    check_fenced(d);
     if (ec)
         log::warn("writeback",
                   "recording outcomes failed; they are kept and recorded once "
@@ -96,6 +114,7 @@ asio::awaitable<bool> writeback::process(std::vector<entry>& batch) {
             objects.push_back(mapping_for(table)->object_name);
         pg::diagnostics d;
         if (co_await log_.lock_mappings(objects, d)) {
+            check_fenced(d);
             co_await log_.rollback(); // the locks taken, if any, go
             co_return true;
         }
@@ -379,6 +398,15 @@ asio::awaitable<void> writeback::run() {
                                              std::chrono::minutes(1))) {
             last_archive_ = std::chrono::steady_clock::now();
             co_await log_.archive(cfg_.archive_after, cfg_.failed_kept);
+        }
+        // Rows a session that is gone still holds (another replica's, which ended after this
+        // session opened) go back to the queue within seconds.
+        if (std::chrono::steady_clock::now() - last_requeue_ > std::chrono::seconds(5)) {
+            last_requeue_ = std::chrono::steady_clock::now();
+            pg::diagnostics od;
+            if (co_await log_.requeue_orphans(od))
+                log::warn("writeback", "requeueing rows of ended sessions failed",
+                          {{"error", od.summary()}});
         }
         // Outcomes Postgres refused for their rows go with each new batch, and every sweep.
         std::vector<entry> batch = std::move(carried_);

@@ -74,6 +74,13 @@ struct writeback_config {
     // Records of this mapped table were adopted (queued in _sfbridge_reread): its poller is
     // asked to read them again now rather than at its next poll.
     std::function<void(const std::string& table)> adopted;
+    // Replicas (issue 19): this replica's id and the mappings it leads, by table, with their
+    // epochs (trigger_log::set_leads); `fenced` is told when Postgres refused a write because
+    // another replica has taken a mapping over (the engine stops at once).
+    std::string replica;
+    std::map<std::string, trigger_log::lead> leads;
+    std::vector<std::string> mapped_tables; // all of the mapping file's
+    std::function<void()> fenced;
 };
 
 // A write Salesforce refused, as the status page lists it (the newest few are kept).
@@ -125,6 +132,8 @@ public:
     using entry = writeback_entry;
 
 private:
+    // Tells cfg_.fenced when Postgres refused a write for a stale epoch.
+    void check_fenced(const pg::diagnostics& d);
     // Each step returns true when something met a transient failure (those entries stay
     // pending and the batch is sent again after a backoff).
     boost::asio::awaitable<bool> process(std::vector<entry>& batch);
@@ -179,6 +188,7 @@ private:
     bool waiting_for_inbound_ = false;
     writeback_stats stats_;
     std::chrono::steady_clock::time_point last_archive_{};
+    std::chrono::steady_clock::time_point last_requeue_{};
     std::chrono::steady_clock::time_point queue_counted_{};
     std::chrono::steady_clock::duration queue_count_took_{};
     struct parked {

@@ -45,6 +45,10 @@ bool connection::rewrap_socket() {
 }
 
 void connection::teardown(state next) noexcept {
+    if (counted_) {
+        --open_now_;
+        counted_ = false;
+    }
     release_socket();
     if (conn_) {
         PQfinish(conn_);

@@ -61,6 +61,11 @@ public:
     // Sessions opened by this process so far (one thread, no lock): more than the connections
     // it keeps means reconnects, which metrics show.
     [[nodiscard]] static std::uint64_t opened_total() noexcept { return opened_total_; }
+    // Sessions of this process connected now, and the most at once since reset_peak(): what
+    // its share of the server's max_connections is (tests of bounded connections, metrics).
+    [[nodiscard]] static std::size_t open_now() noexcept { return open_now_; }
+    [[nodiscard]] static std::size_t open_peak() noexcept { return open_peak_; }
+    static void reset_peak() noexcept { open_peak_ = open_now_; }
 
     explicit connection(asio::any_io_executor ex);
     ~connection();
@@ -132,6 +137,9 @@ public:
 
 private:
     static inline std::uint64_t opened_total_ = 0;
+    static inline std::size_t open_now_ = 0;
+    static inline std::size_t open_peak_ = 0;
+    bool counted_ = false; // in open_now_
     enum class state { closed, connecting, idle, busy, copy_in, broken };
     class op_scope;
     using wait_type = asio::posix::descriptor_base::wait_type;

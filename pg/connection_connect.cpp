@@ -4,6 +4,8 @@
 #include "pg/connection_internal.hpp"
 #include "pg/dsn.hpp"
 
+#include <algorithm>
+
 namespace sfbridge::pg {
 
 using detail::field_of;
@@ -74,6 +76,8 @@ asio::awaitable<error_code> connection::async_connect(std::string_view dsn, diag
     state_ = state::idle;
     log::debug("pg", "connected", {{"backend_pid", PQbackendPID(conn_)}});
     ++opened_total_;
+    counted_ = true;
+    open_peak_ = std::max(open_peak_, ++open_now_);
     co_return error_code{};
 }
 

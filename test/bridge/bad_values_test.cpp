@@ -1,6 +1,7 @@
 // Values and rows Postgres cannot take as Salesforce sends them (issue 15, items 4 and 5): a
 // NUL in text, rows refused by a constraint or an app trigger, a transient failure. Each test
 // ends with a change made after the fault arriving, and the engine still running.
+#include "bridge/state_sql.hpp"
 #include "core/json_writer.hpp"
 #include "test/support/bridge_harness.hpp"
 
@@ -466,8 +467,9 @@ TEST_CASE("a statement timeout on the mapping's lock is rolled back before the r
             // The mapping's lock held elsewhere: "BEGIN; SELECT pg_advisory_xact_lock(...)" of
             // a large batch times out after its BEGIN ran (found by the chaos campaign: every
             // retry then failed with 25P02 on the aborted transaction).
-            co_await must_exec(holder, "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sfbridge:"
-                                       "Contact'))");
+            co_await must_exec(holder,
+                               "BEGIN; SELECT pg_advisory_xact_lock(" +
+                                   bridge::state_sql::mapping_lock_key(h.schema, "Contact") + ")");
             std::string body = "[";
             for (int i = 0; i < 200; ++i)
                 body += std::string(i ? "," : "") + R"({"LastName":"Locked )" + std::to_string(i) +

@@ -843,8 +843,9 @@ namespace {
 // idle_in_transaction_session_timeout would) once sfsim has applied `count` writes whose
 // answer it holds back.
 asio::awaitable<void> kill_writeback_session(pg::connection& app) {
+    // (The engine's write-back session is named after its replica: sfbridge-writeback <id>.)
     co_await must_query(app, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                             "application_name = 'sfbridge-writeback'");
+                             "application_name LIKE 'sfbridge-writeback %'");
 }
 std::vector<std::string> fields_LastName_Email() {
     return {"LastName", "Email"};

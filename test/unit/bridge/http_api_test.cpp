@@ -23,6 +23,8 @@ bridge::status_snapshot running_snapshot() {
     a.table = "contact";
     a.channel = "/topic/hc_Contact";
     a.read_write = true;
+    a.led_here = true;
+    a.leader = "host-1-abcdef";
     a.loaded = true;
     a.stream_connected = true;
     a.replay_id = 42;
@@ -36,6 +38,8 @@ bridge::status_snapshot running_snapshot() {
     bridge::mapping_snapshot b;
     b.object = "Account";
     b.table = "account";
+    b.led_here = true;
+    b.leader = "host-1-abcdef";
     b.loaded = true; // polled only: no stream to wait for
     s.mappings = {a, b};
     s.has_writeback = true;
@@ -76,6 +80,14 @@ TEST_CASE("readiness waits for every load and every stream, and says what is mis
                       R"x({"what":"Account","reason":"initial load failing (its error is on )x"
                       R"x(/status)"}],"ready":false})x");
     CHECK(r.body().find("describe failed") == std::string::npos); // the text needs the token
+
+    // A mapping another replica leads is that replica's to load and stream: a standby is ready.
+    s = running_snapshot();
+    s.mappings[1].led_here = false;
+    s.mappings[1].leader = "host-2-123456";
+    s.mappings[1].loaded = false;
+    r = get("/readyz", s);
+    CHECK(r.result() == http::status::ok);
 
     s = running_snapshot();
     s.starting = true;

@@ -86,10 +86,10 @@ TEST_CASE("state SQL quotes every identifier", "[unit][state_sql]") {
 
 TEST_CASE("the mapping lock is one key for the stream, loads and the write-back",
           "[unit][state_sql]") {
-    CHECK(sql::lock_mapping() == "SELECT pg_advisory_xact_lock(hashtext($1))");
-    CHECK(sql::lock_name("Contact") == "sfbridge:Contact");
-    CHECK(sql::mapping_lock_key("Contact") == "hashtext('sfbridge:Contact')");
-    CHECK(sql::mapping_lock_key("O'Brien__c") == "hashtext('sfbridge:O''Brien__c')");
+    CHECK(sql::writer_lock_name("salesforce", "Contact") == "sfbridge:salesforce:Contact");
+    CHECK(sql::mapping_lock_key("salesforce", "Contact") ==
+          "hashtext('sfbridge:salesforce:Contact')");
+    CHECK(sql::mapping_lock_key("s", "O'Brien__c") == "hashtext('sfbridge:s:O''Brien__c')");
 }
 
 TEST_CASE("failed-write filters number their parameters in order", "[unit][state_sql]") {

@@ -53,3 +53,10 @@ TEST_CASE("a replaced session is the writer's own error, retried and never a ref
     CHECK(std::string(ec.category().name()) == "sfbridge.write");
     CHECK(ec.message().find("positions") != std::string::npos);
 }
+
+TEST_CASE("a write refused by the leadership fence is neither a row's fault nor retried",
+          "[unit][bridge]") {
+    // SB001: _sfbridge_lead's refusal (bridge/leadership_sql), another replica leads the mapping.
+    CHECK(classify_write_failure(pg::make_sqlstate_error("SB001")) == write_failure::fenced);
+    CHECK(classify_write_failure(pg::make_sqlstate_error("SB002")) == write_failure::transient);
+}
