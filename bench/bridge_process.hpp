@@ -7,6 +7,8 @@
 #include "core/calendar.hpp"
 #include "pg/connection.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -74,7 +76,8 @@ class sfbridge_process {
 public:
     sfbridge_process(const std::string& exe, const std::string& dsn, std::uint16_t sim_port,
                      const std::string& mappings_path, const std::string& log_path,
-                     const std::string& schema, std::uint16_t http_port = 0)
+                     const std::string& schema, std::uint16_t http_port = 0,
+                     const std::vector<std::pair<std::string, std::string>>& env = {})
         : log_(log_path) {
         pid_ = fork();
         if (pid_ == 0) {
@@ -88,6 +91,8 @@ public:
             setenv("SALESFORCE_CLIENT_SECRET", "sfsim-client-secret", 1);
             setenv("SALESFORCE_USERNAME", "integration@sfsim.test", 1);
             setenv("SALESFORCE_PASSWORD", "sfsim-password", 1);
+            for (const auto& [k, v] : env)
+                setenv(k.c_str(), v.c_str(), 1);
             if (http_port != 0) {
                 const std::string http = "127.0.0.1:" + std::to_string(http_port);
                 setenv("SFBRIDGE_HTTP", http.c_str(), 1);
@@ -104,6 +109,14 @@ public:
         }
     }
     ~sfbridge_process() { stop(); }
+    // SIGKILL, and reaped.
+    void kill_now() {
+        if (pid_ <= 0)
+            return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
     int stop() {
         if (pid_ <= 0)
             return 0;
@@ -148,6 +161,36 @@ inline std::int64_t log_time(const std::string& log, const std::string& needle) 
     if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
         return -1;
     return ((calendar::days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + ms;
+}
+
+// An OAuth token from sfsim for its REST API (the benchmarks' own queries).
+inline asio::awaitable<std::string> sim_login(test::http_client& c) {
+    std::map<std::string, std::string> h;
+    h["Content-Type"] = "application/x-www-form-urlencoded";
+    auto r =
+        co_await c.call(http::verb::post, "/services/oauth2/token",
+                        "grant_type=password&client_id=sfsim-client-id&client_secret=sfsim-"
+                        "client-secret&username=integration@sfsim.test&password=sfsim-password",
+                        h);
+    co_return json_field(r.body, "access_token");
+}
+
+// Runs a benchmark's coroutine to its end; its result, or 1 after printing what it threw.
+inline int run_to_end(asio::io_context& io, const char* name, asio::awaitable<int> body) {
+    int rc = 1;
+    asio::co_spawn(io, std::move(body), [&](std::exception_ptr e, int r) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                std::fprintf(stderr, "%s: %s\n", name, x.what());
+            }
+            return;
+        }
+        rc = r;
+    });
+    io.run();
+    return rc;
 }
 
 inline asio::awaitable<test::http_reply> control(test::http_client& c, http::verb v,

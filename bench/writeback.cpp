@@ -48,22 +48,11 @@ long live_contacts(const std::string& stats) {
     return at == std::string::npos ? 0 : std::stol(stats.substr(at + needle.size()));
 }
 
-asio::awaitable<std::string> login(test::http_client& c) {
-    std::map<std::string, std::string> h;
-    h["Content-Type"] = "application/x-www-form-urlencoded";
-    auto r =
-        co_await c.call(http::verb::post, "/services/oauth2/token",
-                        "grant_type=password&client_id=sfsim-client-id&client_secret=sfsim-"
-                        "client-secret&username=integration@sfsim.test&password=sfsim-password",
-                        h);
-    co_return json_field(r.body, "access_token");
-}
-
 asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t port, figures& fig) {
     const std::string dsn = bench_dsn();
     test::http_client sim(io, port);
     test::http_client api(io, port);
-    api.token = co_await login(api);
+    api.token = co_await sim_login(api);
     pg::connection c(io.get_executor());
     pg::diagnostics pd;
     if (co_await c.async_connect(dsn, pd))
@@ -232,19 +221,7 @@ int main(int argc, char** argv) {
     bench::sfsim_process sim(o.sfsim, 0,
                              {"--connect-timeout", "20000", "--retention-count", "5000000"});
     asio::io_context io(1);
-    int rc = 1;
-    asio::co_spawn(io, run(io, o, sim.port(), fig), [&](std::exception_ptr e, int r) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                std::fprintf(stderr, "writeback: %s\n", x.what());
-            }
-            return;
-        }
-        rc = r;
-    });
-    io.run();
+    const int rc = run_to_end(io, "writeback", run(io, o, sim.port(), fig));
     if (rc != 0)
         return rc;
     const double p50 = percentile(fig.latency, 0.5), p95 = percentile(fig.latency, 0.95),

@@ -77,6 +77,8 @@ settings (environment variables):
                                the connection's id; default: derived from the login, the
                                user and the schema (docs/heroku-connect-api.md)
   SFBRIDGE_HEROKU_APP_ID       the Heroku app's UUID it gives as app_id (none by default)
+  SFBRIDGE_REPLICA_ID          --replica-id (a pod's name, say)
+  SFBRIDGE_PG_CONNECTIONS      --pg-connections
 Secrets are never printed or logged.
 )";
 

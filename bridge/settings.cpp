@@ -29,7 +29,9 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_HTTP",
                                                "SFBRIDGE_HTTP_TOKEN",
                                                "SFBRIDGE_HEROKU_CONNECTION_ID",
-                                               "SFBRIDGE_HEROKU_APP_ID"};
+                                               "SFBRIDGE_HEROKU_APP_ID",
+                                               "SFBRIDGE_REPLICA_ID",
+                                               "SFBRIDGE_PG_CONNECTIONS"};
     return keys;
 }
 
