@@ -79,6 +79,9 @@ settings (environment variables):
   SFBRIDGE_HEROKU_APP_ID       the Heroku app's UUID it gives as app_id (none by default)
   SFBRIDGE_REPLICA_ID          --replica-id (a pod's name, say)
   SFBRIDGE_PG_CONNECTIONS      --pg-connections
+  SFBRIDGE_LOCK_DATABASE_URL   where the replica's lock session connects (default DATABASE_URL):
+                               straight to Postgres when DATABASE_URL is a pgbouncer in
+                               transaction mode
 Secrets are never printed or logged.
 )";
 
@@ -159,6 +162,7 @@ engine_config engine_options(const settings& s, const cli& c) {
                                  "control's session and one to share), not " +
                                  std::to_string(cfg.pg_connections));
     cfg.replica_id = option_or_setting(c, "replica-id", s, "SFBRIDGE_REPLICA_ID", "");
+    cfg.lock_database_url = s.get("SFBRIDGE_LOCK_DATABASE_URL", "");
     if (cfg.replica_id.size() > 36 ||
         cfg.replica_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                          "0123456789._-") != std::string::npos)

@@ -76,6 +76,8 @@ public:
     [[nodiscard]] const std::vector<replica_view>& other_replicas() const noexcept {
         return others_;
     }
+    // Writes Postgres refused because another replica had taken a mapping over (the fence).
+    [[nodiscard]] std::size_t fenced_refusals() const noexcept { return fenced_refusals_; }
 
 private:
     // The mappings this replica leads, run as one generation (engine_leadership.cpp).
@@ -130,6 +132,7 @@ private:
     std::vector<std::string> last_others_; // ids seen in the round before: no hand-over on a blip
     boost::asio::steady_timer wake_;       // the wait between rounds, ended by a fence
     bool fenced_ = false;
+    std::size_t fenced_refusals_ = 0;
     std::vector<mappings::resolved_mapping> resolved_;
     std::unique_ptr<table_writer> stream_writer_;
     std::unique_ptr<writer_pool> pool_;

@@ -19,6 +19,9 @@ struct engine_config {
     // This process among the replicas on the database (bridge/leadership); made at start when
     // empty.
     std::string replica_id;
+    // Where the lock session connects, when not to database_url: straight to Postgres when the
+    // other sessions go through pgbouncer in transaction mode (advisory locks are per session).
+    std::string lock_database_url;
     std::string schema = "salesforce";
     salesforce::rest_config salesforce;
     mappings::mapping_file mappings;

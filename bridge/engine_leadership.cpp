@@ -39,11 +39,13 @@ asio::awaitable<void> engine::lead_loop() {
         names.push_back(m->m.object_name);
     log::info("leadership", "replica started", {{"replica", cfg_.replica_id}});
     backoff delays({std::chrono::seconds(1), std::chrono::seconds(10)});
+    const std::string lock_url =
+        cfg_.lock_database_url.empty() ? cfg_.database_url : cfg_.lock_database_url;
     while (!stop_.stopping()) {
         pg::diagnostics pd;
         error_code ec;
         if (!lead_->is_open())
-            ec = co_await lead_->connect(cfg_.database_url, pd);
+            ec = co_await lead_->connect(lock_url, pd);
         leadership_round round;
         if (!ec && !fenced_)
             ec = co_await lead_->round(names, round, pd);
@@ -108,6 +110,7 @@ asio::awaitable<void> engine::wait_round() {
 }
 
 void engine::on_fenced() {
+    ++fenced_refusals_;
     fenced_ = true;
     if (gen_)
         gen_->stop.stop(); // no more writes from this replica for any mapping

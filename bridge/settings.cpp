@@ -31,7 +31,8 @@ const std::vector<std::string>& settings::known_keys() {
                                                "SFBRIDGE_HEROKU_CONNECTION_ID",
                                                "SFBRIDGE_HEROKU_APP_ID",
                                                "SFBRIDGE_REPLICA_ID",
-                                               "SFBRIDGE_PG_CONNECTIONS"};
+                                               "SFBRIDGE_PG_CONNECTIONS",
+                                               "SFBRIDGE_LOCK_DATABASE_URL"};
     return keys;
 }
 

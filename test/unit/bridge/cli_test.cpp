@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 using namespace sfbridge::bridge;
 
 namespace {
@@ -100,4 +102,28 @@ TEST_CASE("the engine's options come from settings and the command line", "[unit
     CHECK_THROWS_WITH(load_mappings(parse({"run"})), "--mappings FILE is required");
     CHECK_THROWS_WITH(load_mappings(parse({"run", "--mappings", "/nonexistent/m.json"})),
                       "cannot read /nonexistent/m.json");
+}
+
+TEST_CASE("a replica's name and its Postgres connections come from the environment or options",
+          "[unit][cli]") {
+    ::setenv("SFBRIDGE_REPLICA_ID", "pod-7", 1);
+    ::setenv("SFBRIDGE_PG_CONNECTIONS", "5", 1);
+    auto s = base();
+    s.load_environment();
+    ::unsetenv("SFBRIDGE_REPLICA_ID");
+    ::unsetenv("SFBRIDGE_PG_CONNECTIONS");
+    const auto cfg = engine_options(s, parse({"run"}));
+    CHECK(cfg.replica_id == "pod-7");
+    CHECK(cfg.pg_connections == 5);
+    const auto opts =
+        engine_options(base(), parse({"run", "--replica-id", "node-a", "--pg-connections", "12"}));
+    CHECK(opts.replica_id == "node-a");
+    CHECK(opts.pg_connections == 12);
+    const auto defaults = engine_options(base(), parse({"run"}));
+    CHECK(defaults.replica_id.empty()); // the engine makes host-pid-suffix
+    CHECK(defaults.pg_connections == 8);
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--pg-connections", "2"})),
+                      Catch::Contains("at least 3"));
+    CHECK_THROWS_WITH(engine_options(base(), parse({"run", "--replica-id", "a b"})),
+                      Catch::Contains("--replica-id"));
 }
