@@ -6,6 +6,10 @@
 #include "mappings/ddl.hpp"
 #include "salesforce/push_topics.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -127,9 +131,26 @@ asio::awaitable<bool> prepare_tables(table_writer& w, const engine_config& cfg,
                                      std::vector<std::unique_ptr<mapping_runtime>>& maps,
                                      std::string& error) {
     pg::diagnostics pd;
-    auto ec = co_await w.exec(mappings::ddl::setup_schema(cfg.schema), pd);
-    if (!ec)
-        ec = co_await w.exec(leadership_sql::setup(cfg.schema), pd);
+    error_code ec;
+    // Another replica's write-back may be using the tables the DDL locks: a deadlock (or a lock
+    // wait past lock_timeout) picks one side, and the start tries again rather than failing.
+    for (int attempt = 1; attempt <= 5; ++attempt) {
+        pd.clear();
+        ec = co_await w.exec(mappings::ddl::setup_schema(cfg.schema), pd);
+        if (!ec)
+            ec = co_await w.exec(leadership_sql::setup(cfg.schema), pd);
+        const bool contended =
+            pd.sqlstate == "40P01" || pd.sqlstate == "40001" || pd.sqlstate == "55P03";
+        if (!ec || !contended || !w.is_open())
+            break;
+        pg::diagnostics ignore;
+        (void)co_await w.exec("ROLLBACK", ignore);
+        log::info("sync", "the schema's set-up met another session's locks; trying again",
+                  {{"attempt", attempt}, {"error", pd.summary()}});
+        asio::steady_timer pause(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(200 * attempt));
+        co_await pause.async_wait(asio::use_awaitable);
+    }
     if (ec) {
         error = "creating the schema " + cfg.schema + " failed: " + pd.summary();
         co_return false;

@@ -203,13 +203,8 @@ TEST_CASE("a leader cut off from its lock session is fenced while the standby ta
             // One replica leads; the other stands by, running.
             CHECK(h.running);
             CHECK(b.running);
-            std::size_t leading = 0;
-            for (int i = 0; i < 600 && leading != 1; ++i) {
-                leading = led_here(*h.engine) + led_here(*b.engine);
-                if (leading != 1)
-                    co_await sleep_ms(50);
-            }
-            CHECK(leading == 1);
+            ok = co_await one_leads(*h.engine, *b.engine);
+            CHECK(ok);
             co_await b.stop();
             co_await h.stop();
         }(),

@@ -1,7 +1,7 @@
 #pragma once
 
 // Replicas in one test (issue 19): more engines on the harness's io_context and database.
-#include "test/support/bridge_harness.hpp"
+#include "test/support/writeback_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 
@@ -72,6 +72,59 @@ inline asio::awaitable<bool> leads_soon(const bridge::engine& e, std::size_t n) 
         co_await sleep_ms(50);
     }
     UNSCOPED_INFO("the replica syncs " << led_here(e) << " mappings, not " << n);
+    co_return false;
+}
+
+// The app's writes in a failover test: `n` rows named app-1..app-n, each third one followed by
+// a second version of the row before it ("app-<i> v2"); `at(i)` runs after row i.
+template <class F>
+asio::awaitable<void> app_burst(pg::connection& app, const std::string& table, int n, F at) {
+    for (int i = 1; i <= n; ++i) {
+        co_await must_exec(app, "INSERT INTO " + table + " (lastname) VALUES ('app-" +
+                                    std::to_string(i) + "')");
+        if (i % 3 == 0)
+            co_await must_exec(app, "UPDATE " + table + " SET lastname = 'app-" +
+                                        std::to_string(i - 1) + " v2' WHERE lastname = 'app-" +
+                                        std::to_string(i - 1) + "'");
+        co_await at(i);
+    }
+}
+
+// After app_burst(n): nothing waits in the trigger log, the table equals sfsim, each app row is
+// one record in Salesforce with its last version, and no sfid is in two rows.
+inline asio::awaitable<void> app_burst_synced(harness& h, pg::connection& app,
+                                              const std::string& table, int n) {
+    bool ok = co_await eventually(
+        app, "SELECT count(*) FROM " + h.schema + "._trigger_log WHERE state <> 'SUCCESS'", "0",
+        120);
+    CHECK(ok);
+    ok = co_await converged(h, app, "Contact", "LastName", 120);
+    CHECK(ok);
+    const std::vector<std::string> fields{"LastName"};
+    const auto records = co_await sim_rows(h, "Contact", fields);
+    std::map<std::string, int> app_records;
+    for (const auto& [id, row] : records)
+        if (row.rfind("LastName=app-", 0) == 0)
+            ++app_records[row];
+    CHECK(app_records.size() == static_cast<std::size_t>(n));
+    for (const auto& [row, count] : app_records) {
+        INFO(row);
+        CHECK(count == 1);
+    }
+    auto v2 = co_await must_query(app, "SELECT count(*) FROM " + table +
+                                           " WHERE lastname LIKE 'app-% v2'");
+    CHECK(v2.value(0, 0) == std::to_string(n / 3));
+    auto dup = co_await must_query(app, "SELECT count(*) - count(DISTINCT sfid) FROM " + table);
+    CHECK(dup.value(0, 0) == "0");
+}
+
+// Waits until exactly one of the two engines leads the mapping.
+inline asio::awaitable<bool> one_leads(const bridge::engine& a, const bridge::engine& b) {
+    for (int i = 0; i < 600; ++i) {
+        if (led_here(a) + led_here(b) == 1)
+            co_return true;
+        co_await sleep_ms(50);
+    }
     co_return false;
 }
 
