@@ -202,8 +202,8 @@ asio::awaitable<std::string> kill_leaders(const options& o, pg::connection& c,
                                [&](const replica& r) { return lead.rfind(r.name + "-", 0) == 0; });
         if (it == rs.end())
             throw std::runtime_error("no running replica leads Contact (leader: " + lead + ")");
+        it->p->kill_now(); // reaped: nothing of its can commit after this
         const auto killed_at = co_await db_now_ms(c);
-        it->p->kill_now();
         rs.erase(it);
         while (true) {
             first = co_await first_change_after(c, killed_at);

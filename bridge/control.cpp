@@ -140,9 +140,17 @@ asio::awaitable<void> control::failed_attempt(mapping_runtime& m, table_writer& 
 asio::awaitable<void> control::reload(mapping_runtime& m) {
     log::info("sync", "reload requested: loading again while the rest runs on",
               {{"mapping", m.m.object_name}});
-    auto w = co_await ctx_.pool->acquire(ctx_.stop); // held for the reload
-    if (w)
-        co_await load(m, *w, std::chrono::milliseconds(500));
+    // A pooled session per attempt: a reload failing for hours holds none between attempts.
+    backoff delays({std::chrono::milliseconds(500), std::chrono::seconds(60)});
+    for (bool loaded = false; !loaded && !ctx_.stop.stopping();) {
+        auto w = co_await ctx_.pool->acquire(ctx_.stop);
+        if (!w)
+            break;
+        loaded = co_await load(m, *w, std::chrono::milliseconds(500), 1);
+        w.reset();
+        if (!loaded)
+            co_await ctx_.stop.sleep(delays.next());
+    }
     m.reloading = false;
 }
 

@@ -235,8 +235,9 @@ asio::awaitable<void> engine::writeback_loop() {
     };
     wc.replica = cfg_.replica_id;
     wc.fenced = [this] { on_fenced(); };
-    for (const auto& r : resolved_)
-        wc.mapped_tables.push_back(r.table);
+    for (const auto& r : resolved_) // rows of read-only tables fail as not mapped, as before
+        if (r.read_write())
+            wc.mapped_tables.push_back(r.table);
     std::vector<mappings::resolved_mapping> led;
     for (const auto& m : maps_) {
         led.push_back(m->m);
@@ -252,7 +253,7 @@ asio::awaitable<void> engine::writeback_loop() {
 // A mapping whose load keeps failing does not hold the write-back of the others.
 bool engine::inbound_caught_up() const {
     return std::all_of(maps_.begin(), maps_.end(), [](const auto& m) {
-        return !m->m.read_write() || m->stats.polls > 0 || (!m->loaded && m->load_attempts > 0);
+        return !m->m.read_write() || m->polled_since_lead || (!m->loaded && m->load_attempts > 0);
     });
 }
 

@@ -158,8 +158,11 @@ asio::awaitable<void> engine::start_syncing() {
     error_code ec;
     if (!stream_writer_->is_open())
         ec = co_await stream_writer_->open(cfg_.database_url, pd);
-    if (!ec && !co_await read_lead_state(*stream_writer_, cfg_, maps_, error))
-        ec = make_error_code(boost::system::errc::io_error);
+    if (!ec) {
+        const bool read = co_await read_lead_state(*stream_writer_, cfg_, maps_, error);
+        if (!read)
+            ec = make_error_code(boost::system::errc::io_error);
+    }
     if (ec) {
         // The leads are kept; the next round starts the generation again.
         log::warn("leadership", "reading the led mappings' state failed; trying again",

@@ -70,7 +70,7 @@ struct mapping_runtime {
     // What a sync run leaves behind, cleared before this replica leads the mapping again (its
     // positions are read back from _sfbridge_state then; the figures are kept).
     void reset_for_lead() {
-        loaded = reloading = load_by_merge = poll_now = false;
+        loaded = reloading = load_by_merge = poll_now = polled_since_lead = false;
         load_attempts = 0;
         load_error.clear();
         replay_id.reset();
@@ -130,6 +130,9 @@ struct mapping_runtime {
     std::vector<std::string> notify_ids;
     boost::asio::steady_timer poll_timer;
     bool poll_now = false;
+    // A poll has completed since this replica last started leading the mapping: the inbound
+    // side has caught up (the write-back waits for it, to see conflicts made meanwhile).
+    bool polled_since_lead = false;
     mapping_stats stats;
 };
 

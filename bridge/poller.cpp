@@ -47,9 +47,9 @@ asio::awaitable<void> poller::run() {
         // A session from the replica's pool for this poll and what follows it, given back
         // before the wait (writer_pool).
         lease_ = co_await ctx_.pool->acquire(ctx_.stop);
-        if (!lease_)
+        if (!lease_ || ctx_.stop.stopping())
             break;
-        const bool first = m_.stats.polls == 0;
+        const bool first = !m_.polled_since_lead;
         if (auto ec = co_await poll()) {
             lease_.reset();
             retry_after = delays.next();
@@ -62,6 +62,7 @@ asio::awaitable<void> poller::run() {
                       {{"mapping", m_.m.object_name},
                        {"records", static_cast<unsigned long>(m_.stats.polled)}});
         ++m_.stats.polls;
+        m_.polled_since_lead = true;
         m_.last_poll_ms = calendar::now_ms();
         if (first && caught_up_)
             caught_up_();

@@ -63,7 +63,8 @@ asio::awaitable<error_code> trigger_log::requeue_orphans(pg::diagnostics& d) {
             "' ELSE t.sf_message END WHERE state = 'PENDING' AND t.processed_tx IS DISTINCT "
             "FROM pg_backend_pid() AND NOT EXISTS "
             "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
-            "a.application_name LIKE 'sfbridge-writeback%' AND a.pid <> pg_backend_pid())",
+            "a.datname = current_database() AND a.application_name LIKE 'sfbridge-writeback%' AND "
+            "a.pid <> pg_backend_pid())",
         d);
 }
 
@@ -90,7 +91,8 @@ asio::awaitable<error_code> trigger_log::reclaim(const std::vector<std::int64_t>
                 " t SET state = 'PENDING', processed_tx = pg_backend_pid(), updated_at = now() "
                 "WHERE t.id = ANY($1::int[]) AND (t.state = 'NEW' OR (t.state = 'PENDING' AND NOT "
                 "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = t.processed_tx AND "
-                "a.application_name LIKE 'sfbridge-writeback%' AND a.pid <> pg_backend_pid() AND "
+                "a.datname = current_database() AND a.application_name LIKE 'sfbridge-writeback%' "
+                "AND a.pid <> pg_backend_pid() AND "
                 "a.pid <> $2)))" +
                 led + " RETURNING t.id",
             args, r, d);

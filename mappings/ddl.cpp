@@ -3,6 +3,8 @@
 #include "mappings/types.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 namespace sfbridge::mappings::ddl {
@@ -49,20 +51,38 @@ void trigger_log_table(std::string& s, std::string_view schema, std::string_view
 void index(std::string& s, std::string_view schema, std::string_view table,
            std::string_view index_name, std::string_view columns, std::string_view where = {},
            bool unique = false) {
+    // Only when missing: CREATE INDEX IF NOT EXISTS takes its SHARE lock on the table before it
+    // looks, which waits for the app's open writes and holds back the next ones, at every start
+    // of every replica.
+    s += "DO $sfbridge_index$ BEGIN IF to_regclass(" +
+         quote_literal(quote_identifier(schema) + "." + quote_identifier(index_name)) +
+         ") IS NULL THEN ";
     s += unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " : "CREATE INDEX IF NOT EXISTS ";
     s += quote_identifier(index_name);
     s += " ON " + qualified(schema, table) + " (" + std::string(columns) + ")";
     if (!where.empty())
         s += " WHERE " + std::string(where);
-    s += ";\n";
+    s += "; END IF; END $sfbridge_index$;\n";
 }
 
 // (Re)creates a trigger: the same statement pair whether the table is new or adopted from
-// Heroku Connect, whose trigger has the same name and behaviour.
+// Heroku Connect, whose trigger has the same name and behaviour. Only when it is not already
+// this definition (a comment on the trigger carries a hash of it): DROP TRIGGER locks the table
+// against the app's writes, and every start of every replica runs this.
 void trigger(std::string& s, std::string_view name, const std::string& table,
              std::string_view spec) {
-    s += "DROP TRIGGER IF EXISTS " + quote_identifier(name) + " ON " + table + ";\n";
-    s += "CREATE TRIGGER " + quote_identifier(name) + " " + std::string(spec) + ";\n";
+    std::uint64_t h = 0xcbf29ce484222325ULL; // FNV-1a: fixed across builds
+    for (const unsigned char c : std::string(name) + "\n" + std::string(spec))
+        h = (h ^ c) * 0x100000001b3ULL;
+    char tag[32];
+    std::snprintf(tag, sizeof tag, "sfbridge %016llx", static_cast<unsigned long long>(h));
+    const std::string n = quote_identifier(name);
+    s += "DO $sfbridge_trigger$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = " +
+         quote_literal(table) + "::regclass AND tgname = " + quote_literal(name) +
+         " AND obj_description(oid, 'pg_trigger') = " + quote_literal(tag) +
+         ") THEN DROP TRIGGER IF EXISTS " + n + " ON " + table + "; CREATE TRIGGER " + n + " " +
+         std::string(spec) + "; COMMENT ON TRIGGER " + n + " ON " + table + " IS " +
+         quote_literal(tag) + "; END IF; END $sfbridge_trigger$;\n";
 }
 } // namespace
 

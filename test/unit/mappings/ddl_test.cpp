@@ -31,3 +31,26 @@ TEST_CASE("a varchar column narrower than its field is widened, nothing else is 
     lengths["lastname"] = 0; // not a varchar (made text by hand): left alone
     CHECK(mappings::ddl::widen_columns("salesforce", m, lengths).empty());
 }
+
+TEST_CASE("a trigger is recreated only when its definition differs from the one in place",
+          "[unit][ddl]") {
+    const auto m = contact();
+    const std::vector<std::string> existing;
+    const auto a = mappings::ddl::ensure_table("salesforce", m, existing);
+    // Each trigger in a block that checks the comment sfbridge leaves on it (a hash of the
+    // definition), then drops, creates and comments it only when that is missing or different.
+    CHECK(a.find("obj_description(oid, 'pg_trigger') = 'sfbridge ") != std::string::npos);
+    CHECK(a.find("THEN DROP TRIGGER IF EXISTS \"hc_contact_status_trigger\" ON "
+                 "\"salesforce\".\"contact\"; CREATE TRIGGER") != std::string::npos);
+    CHECK(
+        a.find("COMMENT ON TRIGGER \"hc_contact_status_trigger\" ON \"salesforce\".\"contact\" IS "
+               "'sfbridge ") != std::string::npos);
+    // The same definition gives the same tag, another schema's another.
+    CHECK(mappings::ddl::ensure_table("salesforce", m, existing) == a);
+    const auto b = mappings::ddl::ensure_table("crm", m, existing);
+    const auto tag = [](const std::string& sql) {
+        const auto at = sql.find("IS 'sfbridge ");
+        return sql.substr(at, 30);
+    };
+    CHECK(tag(a) != tag(b));
+}
