@@ -82,6 +82,9 @@ void session::start() {
 }
 
 void session::handshake() {
+    // A new session subscribes every channel again once handshaken.
+    subscribe_batches_.clear();
+    subscribe_in_flight_ = false;
     state_ = state::handshaking;
     client_id_.clear();
     std::string body;
@@ -105,12 +108,14 @@ void session::handshake() {
 void session::subscribe(const std::vector<std::string>& channels) {
     if (state_ != state::connected)
         state_ = state::subscribing;
-    std::string body;
-    json::writer w(body);
-    w.begin_array();
+    // Batches of whole messages, each request under the server's size limit (a message that
+    // alone is larger goes alone, and the server's 413 says so).
+    std::string body = "[";
     for (const auto& ch : channels) {
         auto it = committed_.find(ch);
         const std::int64_t from = it == committed_.end() ? -1 : it->second;
+        std::string one;
+        json::writer w(one);
         w.begin_object().member("channel", "/meta/subscribe").member("clientId", client_id_);
         w.member("subscription", ch);
         w.key("ext")
@@ -123,14 +128,30 @@ void session::subscribe(const std::vector<std::string>& channels) {
         const std::string id = next_id();
         subscribe_ids_[id] = ch;
         w.member("id", id).end_object();
+        if (body.size() > 1 && body.size() + 1 + one.size() + 1 > cfg_.max_request_bytes) {
+            subscribe_batches_.push_back(body + "]");
+            body = "[";
+        }
+        body += (body.size() > 1 ? "," : "") + one;
     }
-    w.end_array();
+    if (body.size() > 1)
+        subscribe_batches_.push_back(body + "]");
+    if (!subscribe_in_flight_)
+        send_next_subscribe();
+}
+
+// One batch in flight at a time: the next goes out when the last one's reply was taken in.
+void session::send_next_subscribe() {
+    subscribe_in_flight_ = !subscribe_batches_.empty();
+    if (!subscribe_in_flight_)
+        return;
     pending_.push_back({action::kind::send,
                         request_kind::subscribe,
-                        std::move(body),
+                        std::move(subscribe_batches_.front()),
                         cfg_.control_timeout,
                         {},
                         {}});
+    subscribe_batches_.pop_front();
 }
 
 void session::connect() {
@@ -170,6 +191,10 @@ void session::connect() {
 }
 
 void session::backoff(std::chrono::milliseconds initial, request_kind then) {
+    if (then == request_kind::subscribe) { // every channel is subscribed again after the wait
+        subscribe_batches_.clear();
+        subscribe_in_flight_ = false;
+    }
     ++failures_;
     state_ = state::backing_off;
     after_backoff_ = then;
@@ -401,6 +426,11 @@ void session::on_reply(request_kind r, unsigned status, const std::vector<messag
                 return;
             }
             fail("cannot subscribe to " + m.subscription + ": " + m.error);
+            return;
+        }
+        subscribe_in_flight_ = false;
+        if (!subscribe_batches_.empty()) {
+            send_next_subscribe();
             return;
         }
         if (state_ == state::subscribing) {

@@ -34,6 +34,9 @@ struct session_config {
     // A connect goes out without room for events when the last reply is this old, so that the
     // server's 40-second reconnect window never passes.
     std::chrono::milliseconds reconnect_window{30000};
+    // Salesforce refuses a request past 32,768 bytes ("413 Maximum Request Size Exceeded"):
+    // subscriptions go out in batches under it, one batch at a time.
+    std::size_t max_request_bytes = 32768;
 };
 
 enum class request_kind { handshake, subscribe, connect, disconnect };
@@ -107,6 +110,7 @@ private:
     };
     void handshake();
     void subscribe(const std::vector<std::string>& channels);
+    void send_next_subscribe();
     void connect();
     void backoff(std::chrono::milliseconds initial, request_kind then);
     void rehandshake();
@@ -129,6 +133,8 @@ private:
     std::uint64_t message_id_ = 0;
     std::map<request_kind, std::string> sent_id_;      // handshake, connect, disconnect
     std::map<std::string, std::string> subscribe_ids_; // message id -> channel
+    std::deque<std::string> subscribe_batches_;        // request bodies not sent yet
+    bool subscribe_in_flight_ = false;
     int failures_ = 0;
     int auth_refreshes_ = 0;
     bool busy_ = false; // the last failure was the concurrent-user limit

@@ -524,3 +524,58 @@ TEST_CASE("replies are matched to requests by id", "[unit][cometd]") {
     auto lost = t.expect(kind::events_lost);
     CHECK(lost.channel == "/topic/a");
 }
+
+TEST_CASE("hundreds of channels subscribe in batches under Salesforce's 32,768-byte request "
+          "limit, one batch at a time, then connect",
+          "[unit][cometd]") {
+    std::vector<std::string> channels;
+    for (int i = 1; i <= 300; ++i)
+        channels.push_back("/topic/hc_Sim_Object_" + std::to_string(i) + "__c");
+    script t(channels);
+    t.s.start();
+    t.expect(kind::send, request_kind::handshake);
+    t.reply(request_kind::handshake,
+            R"([{"channel":"/meta/handshake","clientId":"c1","successful":true}])");
+    std::size_t subscribed = 0, batches = 0;
+    while (subscribed < channels.size()) {
+        auto sub = t.expect(kind::send, request_kind::subscribe);
+        t.nothing_more(); // the next batch waits for this one's reply
+        ++batches;
+        CHECK(sub.body.size() <= 32768);
+        CHECK(sub.body.front() == '[');
+        CHECK(sub.body.back() == ']');
+        auto sent = t.parse(sub.body);
+        REQUIRE_FALSE(sent.empty());
+        std::string reply = "[";
+        for (const auto& m : sent) {
+            CHECK(m.subscription == channels[subscribed]); // in order, none twice
+            ++subscribed;
+            reply += std::string(reply.size() > 1 ? "," : "") +
+                     R"({"channel":"/meta/subscribe","id":")" + m.id + R"(","subscription":")" +
+                     m.subscription + R"(","successful":true})";
+        }
+        CHECK_FALSE(t.s.connected());
+        t.reply(request_kind::subscribe, reply + "]");
+    }
+    CHECK(batches >= 2);
+    t.expect(kind::send, request_kind::connect);
+    t.nothing_more();
+    CHECK(t.s.connected());
+
+    // A batch refused with 503 backs off, then every channel is subscribed again from the
+    // first batch.
+    script u(channels);
+    u.s.start();
+    u.expect(kind::send, request_kind::handshake);
+    u.reply(request_kind::handshake,
+            R"([{"channel":"/meta/handshake","clientId":"c1","successful":true}])");
+    u.expect(kind::send, request_kind::subscribe);
+    u.reply(request_kind::subscribe,
+            R"([{"channel":"/meta/subscribe","successful":false,"error":"503::Server busy"}])");
+    u.expect(kind::sleep);
+    u.nothing_more();
+    u.s.on_sleep_done();
+    auto again = u.expect(kind::send, request_kind::subscribe);
+    CHECK(u.parse(again.body).front().subscription == channels.front());
+    u.nothing_more();
+}
