@@ -59,6 +59,7 @@ void leadership::close() noexcept {
     conn_.close();
     leads_.clear();
     held_.clear();
+    unclaimed_.clear();
 }
 
 asio::awaitable<error_code> leadership::connect(const std::string& dsn, pg::diagnostics& diag) {
@@ -108,7 +109,12 @@ asio::awaitable<error_code> leadership::round(const std::vector<std::string>& ma
         }
         out.others.push_back(std::move(v));
     }
-    const auto plan = plan_leadership(mappings, replica_view{replica_, led()}, out.others);
+    const auto plan =
+        plan_leadership(mappings, replica_view{replica_, led()}, out.others, unclaimed_);
+    std::map<std::string, int> rounds;
+    for (const auto& m : plan.unclaimed)
+        rounds[m] = unclaimed_[m] + 1;
+    unclaimed_ = std::move(rounds);
     out.share = plan.share;
     out.surplus = plan.release;
     for (const auto& object : plan.acquire) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,7 @@ private:
     std::map<std::string, std::int64_t> leads_;
     std::map<std::string, bool> held_; // locks held whose epoch is not incremented yet
     std::chrono::steady_clock::time_point last_prune_{};
+    std::map<std::string, int> unclaimed_; // rounds in a row each was unclaimed (leader_plan)
 };
 
 // This process's replica id: `name` (a pod's name, say; at most 36 characters) or the host name

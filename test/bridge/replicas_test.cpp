@@ -11,6 +11,8 @@
 #include "test/support/replica_support.hpp"
 #include "test/support/writeback_support.hpp"
 
+#include <array>
+
 using namespace sfbridge;
 using namespace sfbridge::test;
 namespace asio = boost::asio;
@@ -114,6 +116,109 @@ TEST_CASE("two replicas share ten mappings evenly and the one left takes them al
         std::chrono::seconds(600));
 }
 
+namespace {
+
+// The replicas' leads, as counts sorted ("3,3,4"), from the state rows.
+std::string lead_counts_sql(const harness& h) {
+    return "SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) n FROM " + h.schema +
+           "._sfbridge_state WHERE leader_replica IS NOT NULL GROUP BY leader_replica) x";
+}
+
+// The state rows give the replicas `counts` leads, each replica syncs what its rows say and
+// sees the others live, the same in three looks a second apart (no hand-over under way).
+asio::awaitable<bool> settled(harness& h, pg::connection& app,
+                              const std::array<const bridge::engine*, 3>& engines,
+                              const std::string& counts) {
+    int agreeing = 0;
+    for (int i = 0; i < 120 && agreeing < 3; ++i) {
+        co_await sleep_ms(1000);
+        auto r = co_await must_query(app, lead_counts_sql(h));
+        bool ok = r.value(0, 0) == counts;
+        for (const auto* e : engines) {
+            auto rows = co_await must_query(app, "SELECT count(*) FROM " + h.schema +
+                                                     "._sfbridge_state WHERE leader_replica = '" +
+                                                     e->replica() + "'");
+            ok = ok && std::to_string(led_here(*e)) == rows.value(0, 0) &&
+                 e->snapshot().other_replicas.size() == engines.size() - 1;
+        }
+        agreeing = ok ? agreeing + 1 : 0;
+    }
+    UNSCOPED_INFO("the leads did not settle on " << counts);
+    co_return agreeing == 3;
+}
+
+std::size_t rows_loaded(const bridge::engine& e, const std::string& object) {
+    for (const auto& m : e.snapshot().mappings)
+        if (m.object == object)
+            return m.stats.rows_loaded;
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("replicas joining take their share until three share ten mappings evenly and a reload "
+          "is done once by the mapping's leader",
+          "[bridge][replicas]") {
+    harness h([](sim::simulator_config& c) { c.synthetic_objects = 10; });
+    replica b(h), c(h);
+    run(
+        h.f.io,
+        [&]() -> asio::awaitable<void> {
+            pg::connection app(h.f.io.get_executor());
+            co_await must_connect(app);
+            const auto cfgs = two_replicas(h, synthetic_mappings(10));
+            auto third = cfgs.second;
+            third.replica_id = "replica-c";
+            // One replica alone leads every mapping.
+            co_await h.start(cfgs.first);
+            bool ok = co_await eventually(app, lead_counts_sql(h), "10", 90);
+            REQUIRE(ok);
+            ok = co_await leads_soon(*h.engine, 10);
+            REQUIRE(ok);
+            co_await write_both_ways(h, app, 10, "one");
+            co_await all_synced(h, app, 10, 2);
+
+            // A second joins and takes half; a third joins and takes its share.
+            co_await b.start(cfgs.second);
+            ok = co_await eventually(app, lead_counts_sql(h), "5,5", 90);
+            REQUIRE(ok);
+            co_await c.start(third);
+            const std::array<const bridge::engine*, 3> engines{h.engine.get(), b.engine.get(),
+                                                               c.engine.get()};
+            ok = co_await settled(h, app, engines, "3,3,4");
+            REQUIRE(ok);
+            co_await write_both_ways(h, app, 10, "two");
+            co_await all_synced(h, app, 10, 4);
+
+            // `sfbridge reload` of one mapping: its leader loads it again, the others do not.
+            const std::string object = synthetic(7);
+            std::size_t before = 0;
+            for (const auto* e : engines)
+                before += rows_loaded(*e, object);
+            co_await must_exec(app, "UPDATE " + h.schema +
+                                        "._sfbridge_state SET load_state = 'reload' WHERE "
+                                        "object_name = '" +
+                                        object + "'");
+            ok = co_await eventually(app,
+                                     "SELECT load_state FROM " + h.schema +
+                                         "._sfbridge_state WHERE object_name = '" + object + "'",
+                                     "loaded", 90);
+            REQUIRE(ok);
+            std::size_t after = 0;
+            for (const auto* e : engines) {
+                after += rows_loaded(*e, object);
+                CHECK(e->fenced_refusals() == 0);
+            }
+            // Its four records, loaded once: twice would be eight.
+            CHECK(after - before == 4);
+            co_await write_both_ways(h, app, 10, "three");
+            co_await all_synced(h, app, 10, 6);
+            co_await c.stop();
+            co_await b.stop();
+        }(),
+        std::chrono::seconds(600));
+}
+
 TEST_CASE("a leader cut off from its lock session is fenced while the standby takes over and no "
           "write is lost or made twice",
           "[bridge][replicas]") {
@@ -182,6 +287,14 @@ TEST_CASE("a leader cut off from its lock session is fenced while the standby ta
             const std::vector<std::string> fields{"LastName"};
             const auto records = co_await sim_rows(h, "Contact", fields);
             CHECK(records.size() == 90); // each INSERT one record, none twice
+            std::map<std::string, int> by_name;
+            for (const auto& [id, row] : records)
+                ++by_name[row];
+            CHECK(by_name.size() == 90);
+            for (const auto& [row, count] : by_name) {
+                INFO(row);
+                CHECK(count == 1);
+            }
             auto v2 = co_await must_query(app, "SELECT count(*) FROM " + contact +
                                                    " WHERE lastname LIKE '% v2'");
             CHECK(v2.value(0, 0) == "20");
@@ -202,7 +315,7 @@ TEST_CASE("a leader cut off from its lock session is fenced while the standby ta
 
             // One replica leads; the other stands by, running.
             CHECK(h.running);
-            CHECK(b.running);
+            CHECK(*b.running);
             ok = co_await one_leads(*h.engine, *b.engine);
             CHECK(ok);
             co_await b.stop();

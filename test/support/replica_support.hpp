@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include <memory>
 #include <utility>
 
 namespace sfbridge::test {
@@ -13,20 +14,22 @@ namespace sfbridge::test {
 struct replica {
     harness& h;
     std::unique_ptr<bridge::engine> engine;
-    bool running = false;
+    // Shared with run()'s completion, which may come after this replica is gone (an engine that
+    // did not stop in time is left to the harness's io_context).
+    std::shared_ptr<bool> running = std::make_shared<bool>(false);
 
     explicit replica(harness& owner) : h(owner) {}
     replica(const replica&) = delete;
     replica& operator=(const replica&) = delete;
     // As harness::~harness: never destroyed under its own loops.
     ~replica() {
-        if (!engine || !running || h.f.io.stopped())
+        if (!engine || !*running || h.f.io.stopped())
             return;
         engine->stop();
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (running && std::chrono::steady_clock::now() < until)
+        while (*running && std::chrono::steady_clock::now() < until)
             h.f.io.run_one_for(std::chrono::milliseconds(100));
-        if (running)
+        if (*running)
             (void)engine.release();
     }
 
@@ -36,14 +39,14 @@ struct replica {
         const bool ok = co_await engine->start(error);
         INFO(error);
         REQUIRE(ok);
-        running = true;
-        asio::co_spawn(h.f.io, engine->run(), [this](std::exception_ptr) { running = false; });
+        *running = true;
+        asio::co_spawn(h.f.io, engine->run(), [r = running](std::exception_ptr) { *r = false; });
     }
     asio::awaitable<void> stop() {
         engine->stop();
-        for (int i = 0; i < 3000 && running; ++i)
+        for (int i = 0; i < 3000 && *running; ++i)
             co_await sleep_ms(10);
-        REQUIRE_FALSE(running);
+        REQUIRE_FALSE(*running);
     }
 };
 
