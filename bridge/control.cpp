@@ -132,7 +132,9 @@ asio::awaitable<void> control::failed_attempt(mapping_runtime& m, table_writer& 
     pg::diagnostics d;
     pg::result r;
     if (co_await w.query(state_sql::load_failed(ctx_.cfg.schema),
-                         pg::params(m.m.object_name, error), r, d))
+                         pg::params(m.m.object_name, error,
+                                    static_cast<long long>(ctx_.epoch_of(m.m.object_name))),
+                         r, d))
         log::warn("sync", "recording the failed load failed",
                   {{"mapping", m.m.object_name}, {"error", d.summary()}});
 }

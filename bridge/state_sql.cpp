@@ -67,10 +67,12 @@ std::string mark_loaded(std::string_view schema) {
 }
 
 std::string load_failed(std::string_view schema) {
-    // A requested reload stays requested: its loop goes on retrying.
+    // A requested reload stays requested: its loop goes on retrying. Only while the epoch is
+    // the caller's: a former leader's failure must not mark the new leader's load as failing.
     return "UPDATE " + state(schema) +
            " SET load_state = CASE WHEN load_state = 'reload' THEN 'reload' ELSE 'failing' END, "
-           "load_attempts = load_attempts + 1, load_error = $2 WHERE object_name = $1";
+           "load_attempts = load_attempts + 1, load_error = $2 WHERE object_name = $1 AND "
+           "leader_epoch = $3::bigint";
 }
 
 std::string reload_requests(std::string_view schema) {

@@ -29,7 +29,7 @@ namespace sfbridge::bridge::state_sql {
 // $1 object, $2 when the load started: loaded, and both high-water marks at that time.
 [[nodiscard]] std::string mark_loaded(std::string_view schema);
 // A failed load: state `failing` (a requested reload stays `reload`), one more attempt, the
-// error. $1 object, $2 error.
+// error. $1 object, $2 error, $3 the caller's leadership epoch (nothing changes when it moved on).
 [[nodiscard]] std::string load_failed(std::string_view schema);
 // $1 object... : the objects `sfbridge reload` asked for.
 [[nodiscard]] std::string reload_requests(std::string_view schema);

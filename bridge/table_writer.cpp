@@ -108,7 +108,8 @@ asio::awaitable<error_code> table_writer::begin_load(const mappings::resolved_ma
     const auto [table, status, logger] = load_names(schema_, m);
     mode = load_mode::triggers;
     for (load_mode want : {load_mode::replica, load_mode::alter}) {
-        if (want < least_load_mode_ || (want == load_mode::replica && !replica_load_allowed_))
+        if (want == load_mode::replica ? replica_refused_ || !replica_load_allowed_
+                                       : alter_refused_.count(table) > 0)
             continue;
         const std::string begin = want == load_mode::replica
                                       ? "SET LOCAL session_replication_role = replica"
@@ -136,7 +137,11 @@ asio::awaitable<error_code> table_writer::begin_load(const mappings::resolved_ma
                 ? "loading without session_replication_role (not allowed to this role)"
                 : "loading with the triggers on (the table is not sfbridge's to alter)";
         log::info("sync", what, {{"table", m.table}, {"detail", diag.summary()}});
-        least_load_mode_ = static_cast<load_mode>(static_cast<int>(want) + 1);
+        // Remembered only when refused for the role's rights (a lock timeout may pass).
+        if (diag.sqlstate == "42501" && want == load_mode::replica)
+            replica_refused_ = true;
+        else if (diag.sqlstate == "42501")
+            alter_refused_.insert(table);
         diag = pg::diagnostics{};
     }
     co_return co_await begin_fenced(m.object_name, epoch, diag);

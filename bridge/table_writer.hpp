@@ -105,8 +105,10 @@ private:
     std::set<std::string> staged_; // staging tables created on this session
     std::string copy_buf_;
     // How a load switches the capture triggers off, best first; a way refused once is not
-    // tried again on this session.
-    load_mode least_load_mode_ = load_mode::replica;
+    // tried again on this session: session_replication_role for any table (the role's right),
+    // ALTER TABLE for that table (its owner's). A pooled session loads many mappings.
+    bool replica_refused_ = false;
+    std::set<std::string> alter_refused_;
     bool replica_load_allowed_ = false;
     bool positions_unsure_ = false;
     bool durable_ = false;
