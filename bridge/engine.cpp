@@ -81,6 +81,11 @@ asio::awaitable<bool> engine::start(std::string& error) {
         maps_.push_back(std::make_unique<mapping_runtime>(ex_, std::move(r)));
 
     stream_writer_ = std::make_unique<table_writer>(ex_, cfg_.schema);
+    // The stream's statements, prepared for every mapping: past the default 64 (some ten
+    // mappings), each small batch of the others was parsed and planned again, and with two
+    // hundred mappings streaming the writer fell behind (bench/scale).
+    stream_writer_->connection().set_statement_capacity(64 + table_writer::statements_per_mapping *
+                                                                 resolved_.size());
     // The stream's writer and control's session are two of the replica's connections.
     pool_ = std::make_unique<writer_pool>(ex_, cfg_.schema,
                                           std::max<std::size_t>(cfg_.pg_connections, 3) - 2);

@@ -127,10 +127,49 @@ asio::awaitable<error_code> stream_ingest::run_client(const cometd::client_confi
 }
 
 asio::awaitable<void> stream_ingest::flush_all(bool with_fetches) {
+    std::vector<mapping_runtime*> due, group;
     for (auto& m : maps_)
-        if (!resubscribe_ &&
-            (m->pending_replay || !m->batch->empty() || (with_fetches && !m->notify_ids.empty())))
+        if (m->pending_replay || !m->batch->empty() || (with_fetches && !m->notify_ids.empty()))
+            due.push_back(m.get());
+    for (auto* m : due)
+        if (m->notify_ids.empty() && m->batch->size() <= table_writer::small_batch)
+            group.push_back(m);
+    if (group.size() > 1 && !resubscribe_) {
+        const bool done = co_await flush_group(group);
+        if (done)
+            std::erase_if(due, [&](const mapping_runtime* m) {
+                return std::find(group.begin(), group.end(), m) != group.end();
+            });
+    }
+    for (auto* m : due)
+        if (!resubscribe_)
             (void)co_await flush(*m);
+}
+
+asio::awaitable<bool> stream_ingest::flush_group(const std::vector<mapping_runtime*>& group) {
+    if (!writer_.is_open() || writer_.positions_unsure())
+        co_return false; // flush() reopens, and reads the positions back
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<table_writer::group_item> items;
+    for (auto* m : group) {
+        position_update pos;
+        pos.replay_id = m->pending_replay;
+        pos.event = true;
+        pos.epoch = ctx_.epoch_of(m->m.object_name);
+        items.push_back({m->batch.get(), pos});
+    }
+    pg::diagnostics d;
+    if (auto ec = co_await writer_.apply_group(items, d)) {
+        log::debug(
+            "streaming", "a grouped flush failed; flushing each mapping alone",
+            {{"mappings", static_cast<unsigned long>(group.size())}, {"error", d.summary()}});
+        if (writer_.connection().is_broken())
+            writer_.connection().close();
+        co_return false;
+    }
+    for (auto* m : group)
+        committed(*m, started);
+    co_return true;
 }
 
 asio::awaitable<void> stream_ingest::handle(const cometd::stream_item& item) {
@@ -346,27 +385,31 @@ asio::awaitable<error_code> stream_ingest::flush(mapping_runtime& m) {
     for (const auto& issue : refused)
         co_await record_error(writer_, m, m.channel, m.pending_replay.value_or(0), issue,
                               std::string());
-    if (!ec) {
-        m.stats.events += m.batch->size();
-        const auto now = calendar::now_ms();
-        if (!m.batch->empty())
-            m.last_event_ms = now;
-        for (const auto t : m.batch_event_ms)
-            m.inbound_latency.observe(
-                static_cast<double>(std::max<std::int64_t>(0, now - (t - m.sf_clock_offset_ms))) /
-                1000.0);
-        m.batch_event_ms.clear();
-        observe_stages(m, started);
-        if (!m.batch->empty())
-            m.batch_rows.observe(static_cast<double>(m.batch->size()));
-        m.batch->clear();
-        if (m.pending_replay) {
-            m.replay_id = m.pending_replay;
-            client_->set_committed(m.channel, *m.pending_replay);
-        }
-        m.pending_replay.reset();
-    }
+    if (!ec)
+        committed(m, started);
     co_return ec;
+}
+
+// What a committed batch leaves: its figures, and the replay id it carried as committed.
+void stream_ingest::committed(mapping_runtime& m, std::chrono::steady_clock::time_point started) {
+    m.stats.events += m.batch->size();
+    const auto now = calendar::now_ms();
+    if (!m.batch->empty())
+        m.last_event_ms = now;
+    for (const auto t : m.batch_event_ms)
+        m.inbound_latency.observe(
+            static_cast<double>(std::max<std::int64_t>(0, now - (t - m.sf_clock_offset_ms))) /
+            1000.0);
+    m.batch_event_ms.clear();
+    observe_stages(m, started);
+    if (!m.batch->empty())
+        m.batch_rows.observe(static_cast<double>(m.batch->size()));
+    m.batch->clear();
+    if (m.pending_replay) {
+        m.replay_id = m.pending_replay;
+        client_->set_committed(m.channel, *m.pending_replay);
+    }
+    m.pending_replay.reset();
 }
 
 } // namespace sfbridge::bridge

@@ -47,6 +47,11 @@ private:
                                                      const cometd::stream_item& item);
     boost::asio::awaitable<void> flush_all(bool with_fetches);
     boost::asio::awaitable<boost::system::error_code> flush(mapping_runtime& m);
+    // The mappings with a small batch and nothing to fetch, in one transaction (see
+    // table_writer::apply_group); true when they committed, false when each must be flushed
+    // alone (nothing was written).
+    boost::asio::awaitable<bool> flush_group(const std::vector<mapping_runtime*>& group);
+    void committed(mapping_runtime& m, std::chrono::steady_clock::time_point started);
     // The batch committed: each change's time by stage into the mapping's histograms.
     static void observe_stages(mapping_runtime& m, std::chrono::steady_clock::time_point started);
     boost::asio::awaitable<void> fetch_notified(mapping_runtime& m);

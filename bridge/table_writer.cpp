@@ -7,6 +7,7 @@
 #include "mappings/ddl.hpp"
 #include "mappings/types.hpp"
 
+#include <stdexcept>
 #include <tuple>
 
 namespace sfbridge::bridge {
@@ -210,9 +211,45 @@ pg::params state_params(const std::string& object, const position_update& pos) {
 asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
                                                       const position_update& pos,
                                                       pg::diagnostics& diag) {
+    pg::pipeline p;
+    add_small(p, batch, pos);
+    p.sync();
+    pg::pipeline_result out;
+    co_return co_await conn_.async_execute(p, out, diag);
+}
+
+asio::awaitable<error_code> table_writer::apply_group(const std::vector<group_item>& items,
+                                                      pg::diagnostics& diag) {
+    pg::pipeline p;
+    for (const auto& it : items) {
+        if (it.batch->size() > small_batch)
+            throw std::logic_error("apply_group: a batch larger than small_batch");
+        if (auto ec = co_await ensure_stage(*it.batch, diag))
+            co_return ec;
+        add_small(p, *it.batch, it.pos);
+    }
+    p.sync(); // one implicit transaction: every statement up to the sync
+    pg::pipeline_result out;
+    co_return co_await conn_.async_execute(p, out, diag);
+}
+
+asio::awaitable<error_code> table_writer::ensure_stage(const change_batch& batch,
+                                                       pg::diagnostics& diag) {
+    const auto& m = batch.mapping();
+    // A small batch merges from a VALUES list; only COPY and the upsert field's path stage.
+    // (Creating two hundred staging tables at the stream's first events stalled it for seconds.)
+    if (batch.empty() || staged_.count(m.table) || (batch.size() <= small_batch && !m.upsert_field))
+        co_return error_code{};
+    auto ec = co_await conn_.async_exec(merge_sql::create_stage(m), diag);
+    if (!ec)
+        staged_.insert(m.table);
+    co_return ec;
+}
+
+void table_writer::add_small(pg::pipeline& p, const change_batch& batch,
+                             const position_update& pos) {
     const auto& m = batch.mapping();
     const bool prepare = batch.size() <= prepared_batch;
-    pg::pipeline p;
     auto add = [&](std::string sql, pg::params args) {
         if (prepare)
             p.add_prepared(std::move(sql), std::move(args));
@@ -261,21 +298,14 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
         }
     }
     p.add_prepared(state_update_sql(schema_), state_params(m.object_name, pos));
-    p.sync();
-    pg::pipeline_result out;
-    co_return co_await conn_.async_execute(p, out, diag);
 }
 
 asio::awaitable<error_code> table_writer::apply(const change_batch& batch,
                                                 const position_update& pos, pg::diagnostics& diag) {
     const auto& m = batch.mapping();
-    error_code ec;
-    if (!batch.empty() && !staged_.count(m.table)) {
-        ec = co_await conn_.async_exec(merge_sql::create_stage(m), diag);
-        if (ec)
-            co_return ec;
-        staged_.insert(m.table);
-    }
+    error_code ec = co_await ensure_stage(batch, diag);
+    if (ec)
+        co_return ec;
     if (batch.size() <= small_batch)
         co_return co_await apply_small(batch, pos, diag);
     // Every writer of a mapping (the stream, the poller, a second sfbridge) takes the mapping's

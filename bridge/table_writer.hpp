@@ -58,6 +58,18 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     apply(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
 
+    // Several mappings' small batches (each at most small_batch rows) in one transaction and
+    // one round trip, each behind its own fence, in the order given: all commit or none does.
+    // The stream's flush with many mappings, each with a few changes, would otherwise pay a
+    // round trip and a commit per mapping. Nothing is retried or isolated here: on an error
+    // the caller applies them one by one.
+    struct group_item {
+        const change_batch* batch;
+        position_update pos;
+    };
+    boost::asio::awaitable<boost::system::error_code>
+    apply_group(const std::vector<group_item>& items, pg::diagnostics& diag);
+
     // The initial load of an empty table: the batch's rows COPied straight into it, past the
     // fence with the mapping's `epoch` (position_update::epoch).
     boost::asio::awaitable<boost::system::error_code>
@@ -88,6 +100,10 @@ public:
     // over half of a one-row transaction. Each size is a statement of its own, so larger
     // batches, where that cost is shared by many rows, are sent unnamed.
     static constexpr std::size_t prepared_batch = 4;
+    // The statements a mapping's small batches prepare: a merge for each size up to
+    // prepared_batch, or the staging insert for each size and the merge's statements (a mapping
+    // with an upsert field). A session's statement cache is sized by it.
+    static constexpr std::size_t statements_per_mapping = 2 * prepared_batch;
 
 private:
     enum class load_mode { replica, alter, triggers };
@@ -99,6 +115,11 @@ private:
     begin_fenced(const std::string& object, std::int64_t epoch, pg::diagnostics& diag);
     boost::asio::awaitable<boost::system::error_code>
     apply_small(const change_batch& batch, const position_update& pos, pg::diagnostics& diag);
+    // apply_small's statements, added to `p` (no sync).
+    void add_small(pg::pipeline& p, const change_batch& batch, const position_update& pos);
+    // The staging table of an upsert-field mapping, created once per session.
+    boost::asio::awaitable<boost::system::error_code> ensure_stage(const change_batch& batch,
+                                                                   pg::diagnostics& diag);
 
     pg::connection conn_;
     std::string schema_;

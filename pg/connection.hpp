@@ -133,6 +133,9 @@ public:
     [[nodiscard]] PGconn* native_handle() const noexcept { return conn_; }
     // How many statements are prepared on this session (see pipeline::add_prepared).
     [[nodiscard]] std::size_t prepared_statements() const noexcept { return prepared_.size(); }
+    // How many statements this session prepares at most (64 unless set); the rest run
+    // unprepared. Kept across reconnects.
+    void set_statement_capacity(std::size_t n) noexcept { prepared_.set_capacity(n); }
     [[nodiscard]] asio::any_io_executor get_executor() const noexcept { return executor_; }
 
 private:

@@ -32,6 +32,9 @@ public:
 
     [[nodiscard]] std::size_t size() const noexcept { return names_.size(); }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    // Statements past the capacity run unprepared (parsed and planned at each execution); one
+    // already prepared stays.
+    void set_capacity(std::size_t c) noexcept { capacity_ = c; }
 
 private:
     struct text_hash {
