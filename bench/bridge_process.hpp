@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sstream>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <vector>
 
@@ -81,6 +82,7 @@ public:
         : log_(log_path) {
         pid_ = fork();
         if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); // a benchmark that crashes leaves no child behind
             pin_to_cpu(1);
             FILE* f = std::freopen(log_path.c_str(), "w", stderr);
             (void)f;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdexcept>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -35,6 +36,7 @@ public:
             throw std::runtime_error("pipe failed");
         pid_ = fork();
         if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); // a benchmark that crashes leaves no child behind
             pin_to_cpu(cpu);
             dup2(fds[1], 1);
             close(fds[0]);

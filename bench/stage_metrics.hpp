@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -9,7 +10,8 @@
 // as read off its /metrics, and quantiles over the changes between two scrapes.
 namespace sfbridge::bench {
 
-// By stage: the buckets' upper bounds and cumulative counts, in order (the last is +Inf).
+// By stage: the buckets' upper bounds and cumulative counts, in order (the last is +Inf),
+// summed over the mappings.
 using stage_buckets = std::map<std::string, std::vector<std::pair<double, double>>>;
 
 inline stage_buckets parse_stages(const std::string& metrics) {
@@ -29,8 +31,16 @@ inline stage_buckets parse_stages(const std::string& metrics) {
         const std::string stage =
             line.substr(stage_at + 7, line.find('"', stage_at + 7) - stage_at - 7);
         const std::string le = line.substr(le_at + 4, line.find('"', le_at + 4) - le_at - 4);
-        out[stage].emplace_back(le == "+Inf" ? 1e300 : std::stod(le),
-                                std::stod(line.substr(close + 2)));
+        const double bound = le == "+Inf" ? 1e300 : std::stod(le);
+        const double count = std::stod(line.substr(close + 2));
+        // Summed over the mappings: each has its own series, with the same bounds.
+        auto& buckets = out[stage];
+        const auto it = std::find_if(buckets.begin(), buckets.end(),
+                                     [&](const auto& b) { return b.first == bound; });
+        if (it == buckets.end())
+            buckets.emplace_back(bound, count);
+        else
+            it->second += count;
     }
     return out;
 }
