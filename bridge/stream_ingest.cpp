@@ -134,6 +134,11 @@ asio::awaitable<void> stream_ingest::flush_all(bool with_fetches) {
     for (auto* m : due)
         if (m->notify_ids.empty() && m->batch->size() <= table_writer::small_batch)
             group.push_back(m);
+    // The writer locks in the order the write-back takes them (by table: its creates'
+    // lock_mappings), so that the two never wait for each other crosswise.
+    std::sort(group.begin(), group.end(), [](const mapping_runtime* a, const mapping_runtime* b) {
+        return a->m.table < b->m.table;
+    });
     if (group.size() > 1 && !resubscribe_) {
         const bool done = co_await flush_group(group);
         if (done)
