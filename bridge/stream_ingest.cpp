@@ -172,8 +172,10 @@ asio::awaitable<bool> stream_ingest::flush_group(const std::vector<mapping_runti
             writer_.connection().close();
         co_return false;
     }
-    for (auto* m : group)
+    for (auto* m : group) {
+        ctx_.tombstones.added(m->batch->deletes()); // each delete writes one (bridge/merge_sql)
         committed(*m, started);
+    }
     co_return true;
 }
 

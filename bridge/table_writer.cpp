@@ -221,6 +221,12 @@ asio::awaitable<error_code> table_writer::apply_small(const change_batch& batch,
 asio::awaitable<error_code> table_writer::apply_group(const std::vector<group_item>& items,
                                                       pg::diagnostics& diag) {
     pg::pipeline p;
+    // A lock held elsewhere (the write-back over its creates, an app's row) is not waited for
+    // here: the group would hold the other mappings' locks and rows meanwhile, and several
+    // waits could pass the operation's deadline. It fails at once instead, and the caller's
+    // one-by-one path waits as it always did.
+    p.add_prepared("SELECT set_config('lock_timeout', '" + std::to_string(group_lock_wait.count()) +
+                   "ms', true)");
     for (const auto& it : items) {
         if (it.batch->size() > small_batch)
             throw std::logic_error("apply_group: a batch larger than small_batch");

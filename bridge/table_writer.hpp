@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -61,8 +62,8 @@ public:
     // Several mappings' small batches (each at most small_batch rows) in one transaction and
     // one round trip, each behind its own fence, in the order given: all commit or none does.
     // The stream's flush with many mappings, each with a few changes, would otherwise pay a
-    // round trip and a commit per mapping. Nothing is retried or isolated here: on an error
-    // the caller applies them one by one.
+    // round trip and a commit per mapping. No lock is waited for longer than group_lock_wait,
+    // and nothing is retried or isolated here: on an error the caller applies them one by one.
     struct group_item {
         const change_batch* batch;
         position_update pos;
@@ -101,9 +102,11 @@ public:
     // batches, where that cost is shared by many rows, are sent unnamed.
     static constexpr std::size_t prepared_batch = 4;
     // The statements a mapping's small batches prepare: a merge for each size up to
-    // prepared_batch, or the staging insert for each size and the merge's statements (a mapping
-    // with an upsert field). A session's statement cache is sized by it.
-    static constexpr std::size_t statements_per_mapping = 2 * prepared_batch;
+    // prepared_batch, or the staging insert for each size and the merge's five statements (a
+    // mapping with an upsert field). A session's statement cache is sized by it.
+    static constexpr std::size_t statements_per_mapping = prepared_batch + 5;
+    // How long apply_group waits for any one lock before it fails (55P03).
+    static constexpr std::chrono::milliseconds group_lock_wait{200};
 
 private:
     enum class load_mode { replica, alter, triggers };

@@ -1,6 +1,7 @@
 // The stream's grouped flush (table_writer::apply_group): several mappings' batches and
 // positions in one transaction, each behind its own fence, all committed or none.
 #include "bridge/change_batch.hpp"
+#include "bridge/state_sql.hpp"
 #include "bridge/table_writer.hpp"
 #include "bridge/write_failure.hpp"
 #include "test/support/writeback_support.hpp"
@@ -10,7 +11,7 @@ using namespace sfbridge::test;
 namespace asio = boost::asio;
 
 TEST_CASE("a grouped flush commits every mapping's position in one transaction, and a stale "
-          "epoch in one of them commits none",
+          "epoch in one of them or a lock held elsewhere commits none",
           "[bridge]") {
     harness h;
     run(
@@ -71,6 +72,21 @@ TEST_CASE("a grouped flush commits every mapping's position in one transaction, 
             CHECK(d.sqlstate == "SB001");
             r = co_await must_query(app, replay_ids);
             CHECK(r.value(0, 0) == "Account=9002,Contact=9001");
+
+            // A lock held elsewhere (here: the write-back's over Account's creates) is not
+            // waited for: the group fails at once and nothing of it commits.
+            pg::connection other(h.f.io.get_executor());
+            co_await must_connect(other);
+            co_await must_exec(other, "SELECT pg_advisory_lock(" +
+                                          bridge::state_sql::mapping_lock_key(h.schema, "Account") +
+                                          ")");
+            const auto waits = group(9151, 0); // (named: GCC 12 and temporaries in co_await)
+            d = pg::diagnostics{};
+            ec = co_await w.apply_group(waits, d);
+            CHECK(d.sqlstate == "55P03");
+            r = co_await must_query(app, replay_ids);
+            CHECK(r.value(0, 0) == "Account=9002,Contact=9001");
+            other.close(); // the lock goes with the session
 
             // The session goes on.
             d = pg::diagnostics{};
