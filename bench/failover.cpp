@@ -275,17 +275,26 @@ asio::awaitable<int> run(asio::io_context& io, const options& o, std::uint16_t p
         std::rethrow_exception(failure);
 
     co_await wait_generated(sim, generator);
+    // Settled: nothing waits in the trigger log and the two sides agree (the last echoes and
+    // deletes stream in), or two minutes have passed; then the differences are what is left.
     const auto settle = clk::now() + std::chrono::seconds(120);
-    while (clk::now() < settle) {
+    while (true) {
         const auto waiting = co_await scalar(c, std::string("SELECT count(*) FROM ") + schema +
                                                     "._trigger_log WHERE state IN ('NEW', "
                                                     "'PENDING')");
-        if (waiting == "0")
+        fig.out_lost = fig.out_duplicated = fig.in_lost = fig.in_extra = fig.in_duplicated = 0;
+        co_await count_differences(c, api, fig);
+        const bool agree = waiting == "0" && fig.out_lost == 0 && fig.out_duplicated == 0 &&
+                           fig.in_lost == 0 && fig.in_extra == 0 && fig.in_duplicated == 0;
+        if (agree)
             break;
-        co_await sleep_ms(200);
+        if (clk::now() > settle) {
+            std::fprintf(stderr, "failover: not settled after 120 s (%s rows still waiting)\n",
+                         waiting.c_str());
+            break;
+        }
+        co_await sleep_ms(500);
     }
-    co_await sleep_ms(5000); // the last echoes and deletes stream in
-    co_await count_differences(c, api, fig);
     co_return 0;
 }
 
