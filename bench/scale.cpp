@@ -27,7 +27,6 @@
 #include "bench/stage_metrics.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <charconv>
@@ -199,6 +198,19 @@ asio::awaitable<int> mappings_polled(test::http_client& endpoint) {
 }
 
 // Each change's latency, in ms, from N generators of rate/N updates a second for `seconds`.
+// The completion of the bench's background coroutines: what one throws is printed and ends
+// the run (figures taken without it would be wrong), never lost.
+void exit_on_exception(std::exception_ptr e) {
+    if (!e)
+        return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        std::fprintf(stderr, "scale: a background task failed: %s\n", x.what());
+    }
+    std::_Exit(1);
+}
+
 // The generators, started by a coroutine of their own while the notifications are read (a
 // NOTIFY read late would count as latency). Shared with it, so a step that throws leaves
 // nothing dangling.
@@ -240,7 +252,7 @@ asio::awaitable<void> latency(asio::io_context& io, pg::connection& listen, test
     auto g = std::make_shared<generators>();
     auto starter = std::make_shared<test::http_client>(io, sim_port);
     asio::co_spawn(co_await asio::this_coro::executor,
-                   start_generators(g, starter, o, n, each, count), asio::detached);
+                   start_generators(g, starter, o, n, each, count), exit_on_exception);
     const auto& jobs = g->jobs;
     const auto give_up = clk::now() + std::chrono::seconds(o.seconds + 120);
     auto last = clk::now();
@@ -334,7 +346,7 @@ asio::awaitable<step_figures> run_step(asio::io_context& io, const options& o, s
                             {{"SFBRIDGE_PG_CONNECTIONS", std::to_string(o.pg_connections)}});
     sampler->pid = bridge.pid();
     sampler->port = dsn_port(bench_dsn());
-    asio::co_spawn(io, sample_sessions(sampler), asio::detached);
+    asio::co_spawn(io, sample_sessions(sampler), exit_on_exception);
     test::http_client endpoint(io, http_port);
     // 1. Loaded: every mapping's state row says so, and each has polled once since.
     co_await wait_until(c, "SELECT to_regclass('" + schema + "._sfbridge_state') IS NOT NULL", "t",
