@@ -52,10 +52,8 @@ TEST_CASE("SIGKILL at random points during 50000 changes loses and duplicates no
         [&]() -> asio::awaitable<void> {
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
-            co_await h.send(
-                http::verb::post, "/__sim/generate",
+            co_await h.generate(
                 R"({"object":"Contact","kind":"create","count":5000,"rate":0,"bulk":true})");
-            co_await sleep_ms(300);
             co_await h.send(http::verb::post, "/__sim/generate",
                             R"({"object":"Contact","kind":"mixed","count":50000,"rate":4000})");
             std::mt19937 rng(std::random_device{}());
@@ -137,7 +135,7 @@ void killed_mid_batch(bool upsert) {
             };
             for (const auto& sql : writes) {
                 child b(h, mappings);
-                for (int i = 0; i < 200; ++i) { // the schema exists once sfbridge has started
+                for (int i = 0; i < 1200; ++i) { // the schema exists once sfbridge has started
                     auto r = co_await must_query(c, "SELECT to_regclass('" + t + "') IS NOT NULL");
                     if (r.value(0, 0) == "t")
                         break;

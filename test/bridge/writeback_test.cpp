@@ -52,7 +52,7 @@ TEST_CASE("inserts updates and deletes from SQL reach Salesforce and report back
             co_await must_exec(app,
                                "BEGIN; UPDATE " + t + " SET title = 'First'; UPDATE " + t +
                                    " SET title = 'Second', email = 'second@example.com'; COMMIT");
-            for (int i = 0; i < 100; ++i) {
+            for (int i = 0; i < 1200; ++i) { // a minute
                 rec = co_await sim_record(h, sfid, contact_fields());
                 if (rec.find("Title=Second") != std::string::npos)
                     break;
@@ -71,7 +71,7 @@ TEST_CASE("inserts updates and deletes from SQL reach Salesforce and report back
             CHECK(title.value(0, 1) == "second@example.com");
 
             co_await must_exec(app, "DELETE FROM " + t);
-            for (int i = 0; i < 100 && !rec.empty(); ++i) {
+            for (int i = 0; i < 1200 && !rec.empty(); ++i) { // a minute
                 co_await sleep_ms(50);
                 rec = co_await sim_record(h, sfid, contact_fields());
             }

@@ -96,6 +96,26 @@ struct harness {
         INFO(target << ": " << r.body);
         REQUIRE(r.status < 300);
     }
+
+    // Starts one of sfsim's generators (POST /__sim/generate) and waits until it has made
+    // every change it was asked for: records meant to exist before the next step do.
+    asio::awaitable<void> generate(std::string body) {
+        std::map<std::string, std::string> headers;
+        headers["Content-Type"] = "application/json";
+        auto r =
+            co_await control.call(http::verb::post, "/__sim/generate", std::move(body), headers);
+        INFO(r.body);
+        REQUIRE(r.status < 300);
+        const auto job = std::to_string(std::int64_t(parse_json(r.body)->root["generator"]));
+        for (int i = 0; i < 6000; ++i) { // two minutes
+            auto st = co_await control.call(http::verb::get, "/__sim/generate/" + job);
+            auto d = parse_json(st.body);
+            if (bool(d->root["finished"]))
+                co_return;
+            co_await sleep_ms(20);
+        }
+        FAIL("sfsim's generator " << job << " did not finish");
+    }
 };
 
 inline std::string mapping_json(const std::string& object, const std::vector<std::string>& fields,
@@ -278,10 +298,24 @@ inline asio::awaitable<std::string> sim_record_becomes(harness& h, const std::st
     }
 }
 
-// Waits until Postgres holds exactly sfsim's ids, with the same LastName (for Contact).
+// Waits until `sql` (one row, one column) returns `want`.
+inline asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql,
+                                        const std::string& want, int seconds = 30) {
+    std::string got;
+    for (int i = 0; i < seconds * 20; ++i) {
+        auto r = co_await must_query(c, sql);
+        got = r.rows() && !r.is_null(0, 0) ? std::string(r.value(0, 0)) : "NULL";
+        if (got == want)
+            co_return true;
+        co_await sleep_ms(50);
+    }
+    UNSCOPED_INFO(sql << " gave " << got << ", not " << want);
+    co_return false;
+}
+
+// Waits until Postgres holds exactly sfsim's ids, with the same values of `fields`.
 inline asio::awaitable<bool> converged(harness& h, pg::connection& c, const std::string& object,
-                                       const std::string& field, int seconds = 30) {
-    const std::vector<std::string> fields{field};
+                                       const std::vector<std::string>& fields, int seconds = 30) {
     std::map<std::string, std::string> want, got;
     for (int i = 0; i < seconds * 10; ++i) {
         want = co_await sim_rows(h, object, fields);
@@ -307,6 +341,12 @@ inline asio::awaitable<bool> converged(harness& h, pg::connection& c, const std:
         }
     }
     co_return false;
+}
+
+inline asio::awaitable<bool> converged(harness& h, pg::connection& c, const std::string& object,
+                                       const std::string& field, int seconds = 30) {
+    const std::vector<std::string> fields{field};
+    co_return co_await converged(h, c, object, fields, seconds);
 }
 
 } // namespace sfbridge::test

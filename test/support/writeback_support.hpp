@@ -28,19 +28,4 @@ inline std::string sim_everything_upserted() {
       "upsert_field":"External_Id__c","fields":{"Id":{},"Name":{},"External_Id__c":{}}}}]})";
 }
 
-// Waits until `sql` (one row, one column) returns `want`.
-inline boost::asio::awaitable<bool> eventually(pg::connection& c, const std::string& sql,
-                                               const std::string& want, int seconds = 30) {
-    std::string got;
-    for (int i = 0; i < seconds * 20; ++i) {
-        auto r = co_await must_query(c, sql);
-        got = r.rows() && !r.is_null(0, 0) ? std::string(r.value(0, 0)) : "NULL";
-        if (got == want)
-            co_return true;
-        co_await sleep_ms(50);
-    }
-    UNSCOPED_INFO(sql << " gave " << got << ", not " << want);
-    co_return false;
-}
-
 } // namespace sfbridge::test
