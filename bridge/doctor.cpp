@@ -110,7 +110,7 @@ asio::awaitable<void> check_push_topics(salesforce::rest_client& rest, const res
                                         int limit, std::vector<finding>& out) {
     std::set<std::string> needed;
     for (const auto& m : res.mappings)
-        if (m.config.sf_notify_enabled && !m.change_data_capture)
+        if (m.config.sf_notify_enabled && !m.options.change_data_capture)
             needed.insert(salesforce::push_topic_name(m.object_name));
     if (needed.empty())
         co_return;
@@ -197,9 +197,9 @@ asio::awaitable<void> check_salesforce(const settings& s, const mappings::mappin
     std::vector<std::string> cdc;
     bool push_topics = false;
     for (const auto& m : res.mappings) {
-        if (m.config.sf_notify_enabled && m.change_data_capture)
+        if (m.config.sf_notify_enabled && m.options.change_data_capture)
             cdc.push_back(m.object_name);
-        push_topics = push_topics || (m.config.sf_notify_enabled && !m.change_data_capture);
+        push_topics = push_topics || (m.config.sf_notify_enabled && !m.options.change_data_capture);
     }
     if (!cdc.empty()) // (no co_await after &&: GCC 12)
         co_await check_cdc(rest, cdc, out);

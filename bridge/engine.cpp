@@ -233,7 +233,7 @@ asio::awaitable<void> engine::writeback_loop() {
     wc.algorithm = cfg_.writes;
     wc.inbound_caught_up = [this] { return inbound_caught_up(); };
     wc.salesforce_clock_offset = [this] { return salesforce_clock_offset(); };
-    wc.adopted = [this](const std::string& table) {
+    wc.reread_queued = [this](const std::string& table) {
         for (auto& m : maps_)
             if (m->m.table == table)
                 m->request_poll();

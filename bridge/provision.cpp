@@ -195,7 +195,7 @@ asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const st
                                          std::string& error) {
     std::vector<salesforce::topic_spec> specs;
     for (auto& m : maps)
-        if (m->m.config.sf_notify_enabled && !m->m.change_data_capture)
+        if (m->m.config.sf_notify_enabled && !m->m.options.change_data_capture)
             specs.push_back(salesforce::topic_spec{m->m.object_name, m->m.field_names()});
     std::vector<salesforce::provisioned_topic> topics;
     salesforce::diagnostics sd;
@@ -223,7 +223,7 @@ asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const st
                   "Capture: \"sfbridge_stream\": \"cdc\")",
                   {{"mappings", refused}});
     for (auto& m : maps)
-        if (m->m.config.sf_notify_enabled && m->m.change_data_capture) {
+        if (m->m.config.sf_notify_enabled && m->m.options.change_data_capture) {
             // Change Data Capture: nothing to provision (the object must be selected for CDC in
             // Setup; subscribing fails otherwise, and polling still keeps the table right).
             m->channel = mappings::change_event_channel(m->m.object_name);

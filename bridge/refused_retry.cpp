@@ -151,7 +151,9 @@ asio::awaitable<error_code> reread_adopted(const sync_context& ctx, table_writer
         if (auto ec = co_await w.query(state_sql::forget_reread(w.schema()),
                                        pg::params(m.m.table, pg::text_array(queued)), r, d))
             co_return ec;
-        log::info("sync", "records the write-back adopted are read again from Salesforce",
+        log::info("sync",
+                  "records the write-back queued are read again from Salesforce (adopted, or "
+                  "changed in fields never written back)",
                   {{"mapping", m.m.object_name},
                    {"records", static_cast<unsigned long>(ids.size())},
                    {"in_the_batch", static_cast<unsigned long>(batch.size())}});

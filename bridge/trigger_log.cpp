@@ -458,6 +458,7 @@ asio::awaitable<error_code> trigger_log::mark_unknown(const std::vector<writebac
 
 asio::awaitable<error_code> trigger_log::record_conflicts(const mappings::resolved_mapping& m,
                                                           const std::vector<write_conflict>& cs,
+                                                          const std::vector<std::string>& reread,
                                                           pg::diagnostics& d) {
     std::vector<std::optional<std::string>> rids, sfids, logs, fields, winners, kept, lost;
     for (const auto& k : cs) {
@@ -470,11 +471,16 @@ asio::awaitable<error_code> trigger_log::record_conflicts(const mappings::resolv
         lost.push_back(k.lost);
     }
     pg::result r;
-    co_return co_await conn_.async_query(
+    auto ec = co_await conn_.async_query(
         state_sql::insert_conflicts(schema_),
         pg::params(m.object_name, m.table, text_array(rids), text_array(sfids), text_array(logs),
                    text_array(fields), text_array(winners), text_array(kept), text_array(lost)),
         r, d);
+    if (ec || reread.empty())
+        co_return ec;
+    std::vector<std::optional<std::string>> ids(reread.begin(), reread.end());
+    co_return co_await conn_.async_query(state_sql::queue_reread(schema_),
+                                         pg::params(m.table, text_array(ids)), r, d);
 }
 
 asio::awaitable<void> trigger_log::archive(std::chrono::seconds after, std::chrono::seconds kept) {

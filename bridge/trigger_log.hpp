@@ -171,9 +171,12 @@ public:
     boost::asio::awaitable<boost::system::error_code>
     record(const std::vector<writeback_entry*>& done, bool in_transaction, pg::diagnostics& diag,
            std::vector<writeback_entry*>* refused = nullptr);
+    // Conflicts into _sfbridge_conflicts; the records of `reread` are queued to be read again
+    // from Salesforce (by the mapping's poller), to put Salesforce's values back in their rows.
     boost::asio::awaitable<boost::system::error_code>
     record_conflicts(const mappings::resolved_mapping& m,
-                     const std::vector<write_conflict>& conflicts, pg::diagnostics& diag);
+                     const std::vector<write_conflict>& conflicts,
+                     const std::vector<std::string>& reread, pg::diagnostics& diag);
     // Processed rows older than `after` move to _trigger_log_archive.
     // Moves processed entries to the archive `after` their last update; FAILED entries (which
     // Heroku Connect's documented error query and monitors read in _trigger_log) and the IGNORE

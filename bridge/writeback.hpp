@@ -71,9 +71,10 @@ struct writeback_config {
     // when unset or never measured): conflict detection and the lookup of lost creates compare
     // Salesforce's times with the trigger log's in one clock.
     std::function<std::int64_t()> salesforce_clock_offset;
-    // Records of this mapped table were adopted (queued in _sfbridge_reread): its poller is
-    // asked to read them again now rather than at its next poll.
-    std::function<void(const std::string& table)> adopted;
+    // Records of this mapped table were queued in _sfbridge_reread (adopted, or changed by the
+    // app in fields the mapping never writes back): its poller is asked to read them again now
+    // rather than at its next poll.
+    std::function<void(const std::string& table)> reread_queued;
     // Replicas (issue 19): this replica's id and the mappings it leads, by table, with their
     // epochs (trigger_log::set_leads); `fenced` is told when Postgres refused a write because
     // another replica has taken a mapping over (the engine stops at once).

@@ -184,11 +184,22 @@ struct update_plan {
     std::vector<std::string> order; // sfids, by first entry
     std::map<std::string, std::vector<record_change>> per_record;
     std::vector<write_conflict> conflicts;
+    // App changes of columns the mapping never writes back (sfbridge_read_only_fields), recorded
+    // as conflicts Salesforce won: the row gets Salesforce's value again when the record is read.
+    std::vector<write_conflict> read_only;
 };
 // `rows` by record id. Entries whose row is gone are ignored; without an sfid anywhere, failed.
+// Columns in `read_only` are taken out of each change (into `read_only`); a change of nothing
+// else sends nothing and succeeds.
 [[nodiscard]] update_plan plan_updates(const std::vector<writeback_entry*>& es,
                                        const std::map<std::int64_t, current_row>& rows,
-                                       write_algorithm algorithm);
+                                       write_algorithm algorithm,
+                                       const std::set<std::string>& read_only = {});
+// Takes the columns in `read_only` out of one change, each a conflict Salesforce won (its value
+// as `old` has it); false when nothing is left to send (the entry then succeeds).
+bool keep_read_only(const std::set<std::string>& read_only, writeback_entry& e,
+                    const std::string& sfid, hstore_pairs& values,
+                    std::vector<write_conflict>& out);
 // After a merged plan's writes: an entry merged into a write that went through is MERGED; into
 // one Salesforce refused, FAILED with its reason; into one still pending, pending again (the
 // next attempt plans and merges it anew).

@@ -6,6 +6,7 @@
 #include "mappings/soql.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace sfbridge::bridge {
 
@@ -215,15 +216,31 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
     if (const auto suspects = suspected_conflicts(es, rows); !suspects.empty())
         if (co_await log_.sent_values(m.table, suspects, es, rows, d))
             co_return true;
-    auto plan = plan_updates(es, rows, cfg_.algorithm);
+    std::set<std::string> read_only;
+    for (const auto& f : m.fields)
+        if (f.app_read_only)
+            read_only.insert(f.column);
+    auto plan = plan_updates(es, rows, cfg_.algorithm, read_only);
+    std::vector<std::string> reread;
+    for (const auto& k : plan.read_only) {
+        log::info("writeback",
+                  "the app changed a field this mapping never writes back: Salesforce's value "
+                  "stays, and comes back into the row",
+                  {{"mapping", m.object_name}, {"sfid", k.sfid}, {"field", k.field}});
+        if (reread.empty() || reread.back() != k.sfid)
+            reread.push_back(k.sfid);
+        plan.conflicts.push_back(k);
+    }
     if (!plan.conflicts.empty()) {
         for (const auto& k : plan.conflicts)
-            log::warn("writeback", "conflict: Salesforce and the app changed the same field",
-                      {{"mapping", m.object_name},
-                       {"sfid", k.sfid},
-                       {"field", k.field},
-                       {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
-        if (co_await log_.record_conflicts(m, plan.conflicts, d)) {
+            if (!read_only.contains(k.field))
+                log::warn(
+                    "writeback", "conflict: Salesforce and the app changed the same field",
+                    {{"mapping", m.object_name},
+                     {"sfid", k.sfid},
+                     {"field", k.field},
+                     {"winner", k.salesforce_won ? "salesforce (later)" : "postgres (later)"}});
+        if (co_await log_.record_conflicts(m, plan.conflicts, reread, d)) {
             // Nothing of these updates is sent before their conflicts are recorded: the losing
             // values would be gone with no trace (seed 1070). The batch goes again, judged anew.
             log::warn("writeback", "recording conflicts failed; the updates wait",
@@ -231,6 +248,8 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
             for (auto* e : es)
                 if (e->outcome == writeback_entry::result::conflict)
                     e->outcome = writeback_entry::result::pending;
+            for (const auto& k : plan.read_only) // those that had nothing else to send
+                k.e->outcome = writeback_entry::result::pending;
             co_return true;
         }
         note_conflicts(m, plan.conflicts);
@@ -256,6 +275,10 @@ asio::awaitable<bool> writeback::send_updates(const mappings::resolved_mapping& 
             break;
     }
     settle_merged(es);
+    // Once the other fields of those changes are in Salesforce: a record read before would
+    // bring their old values back into the row until the echo.
+    if (!reread.empty() && cfg_.reread_queued)
+        cfg_.reread_queued(m.table);
     co_return transient;
 }
 

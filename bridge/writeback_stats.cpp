@@ -30,9 +30,9 @@ void writeback::recorded(const std::vector<entry*>& done) {
     for (auto* e : done)
         if (e->replaces_echo && !e->new_sfid.empty())
             adopted.insert(e->table);
-    if (cfg_.adopted)
+    if (cfg_.reread_queued)
         for (const auto& table : adopted)
-            cfg_.adopted(table);
+            cfg_.reread_queued(table);
     for (auto* e : done) {
         e->recorded = true;
         if (const auto* m = mapping_for(e->table); m && e->captured_ms > 0) {

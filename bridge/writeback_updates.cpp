@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 namespace sfbridge::bridge {
@@ -161,9 +162,39 @@ void merge(std::vector<record_change>& changes) {
 }
 } // namespace
 
+bool keep_read_only(const std::set<std::string>& read_only, writeback_entry& e,
+                    const std::string& sfid, hstore_pairs& values,
+                    std::vector<write_conflict>& out) {
+    if (read_only.empty())
+        return !values.empty();
+    hstore_pairs before;
+    std::string error;
+    if (!parse_hstore(e.old, before, error))
+        before.clear(); // a helper without the old row: Salesforce's value is not known here
+    std::erase_if(values, [&](const auto& kv) {
+        if (!read_only.contains(kv.first))
+            return false;
+        const auto* was = get(before, kv.first);
+        if (!was || *was != kv.second) {
+            write_conflict k;
+            k.e = &e;
+            k.sfid = sfid;
+            k.field = kv.first;
+            k.salesforce_won = true;
+            k.kept = was ? *was : std::nullopt;
+            k.lost = kv.second;
+            out.push_back(std::move(k));
+        }
+        return true;
+    });
+    if (values.empty())
+        e.outcome = writeback_entry::result::success; // nothing in it for Salesforce to take
+    return !values.empty();
+}
+
 update_plan plan_updates(const std::vector<writeback_entry*>& es,
-                         const std::map<std::int64_t, current_row>& rows,
-                         write_algorithm algorithm) {
+                         const std::map<std::int64_t, current_row>& rows, write_algorithm algorithm,
+                         const std::set<std::string>& read_only) {
     update_plan plan;
     for (auto* e : es) {
         std::string sfid = e->sfid;
@@ -192,6 +223,8 @@ update_plan plan_updates(const std::vector<writeback_entry*>& es,
             e->fail("SFBRIDGE_BAD_VALUE", error);
             continue;
         }
+        if (!keep_read_only(read_only, *e, sfid, values, plan.read_only))
+            continue;
         auto [it, fresh] = plan.per_record.try_emplace(sfid);
         if (fresh)
             plan.order.push_back(sfid);

@@ -82,6 +82,23 @@ bool is_system_field(std::string_view name) {
             return true;
     return false;
 }
+
+// sfbridge_read_only_fields: each must be a mapped field; it is synced in, never written back.
+void apply_read_only_fields(resolved_mapping& r, const std::string& where,
+                            std::vector<std::string>& errors) {
+    for (const auto& name : r.options.read_only_fields) {
+        auto it = std::find_if(r.fields.begin(), r.fields.end(), [&](const mapped_field& f) {
+            return text::iequals(f.sf.info.name, name);
+        });
+        if (it == r.fields.end()) {
+            errors.push_back(where + ": sfbridge_read_only_fields: " + name +
+                             " is not a mapped field");
+            continue;
+        }
+        it->app_read_only = true;
+        it->writable_on_create = it->writable_on_update = false;
+    }
+}
 } // namespace
 
 std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_describe* d,
@@ -100,6 +117,7 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
     }
     resolved_mapping r;
     r.config = m;
+    r.options = read_mapping_options(m, errors);
     r.object_name = d->name;
     r.table = column_name(d->name);
 
@@ -209,14 +227,10 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
     if (r.upsert_field)
         add_index(r.field(*r.upsert_field)->column, true);
 
-    if (auto it = m.extra_config.find("sfbridge_stream"); it != m.extra_config.end()) {
-        const std::string* v = it->second.as_string();
-        if (v && *v == "cdc")
-            r.change_data_capture = true;
-        else if (!v || *v != "pushtopic")
-            errors.push_back(where + ": sfbridge_stream must be \"pushtopic\" (the default) or "
-                                     "\"cdc\" (Change Data Capture)");
-    }
+    apply_read_only_fields(r, where, errors);
+    if (r.soft_deletes() && !r.has_isdeleted)
+        errors.push_back(where + ": sfbridge_deletes soft: " + d->name +
+                         " has no IsDeleted field to keep deleted records by");
 
     if (errors.size() != errors_before)
         return std::nullopt;

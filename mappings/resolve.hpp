@@ -2,6 +2,7 @@
 
 #include "mappings/describe.hpp"
 #include "mappings/mapping_file.hpp"
+#include "mappings/options.hpp"
 
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@ struct mapped_field {
     std::string pg_type;             // varchar(80), double precision, ...
     bool writable_on_create = false; // a read-write mapping may send it on insert
     bool writable_on_update = false; // ... and on update
+    // Listed in sfbridge_read_only_fields (or "sfbridge_write": false): synced in, never sent.
+    bool app_read_only = false;
 };
 
 // A Heroku Connect `<relationship>__r__<externalidfield>` column: the app writes a parent's
@@ -49,13 +52,15 @@ struct resolved_mapping {
     std::vector<index_spec> indexes; // sfid and systemmodstamp first
     bool has_isdeleted = false;
     std::optional<std::string> upsert_field; // API name, checked to be an external id
-    // Stream the object's Change Data Capture channel instead of an hc_ PushTopic: the
-    // mapping's config says "sfbridge_stream": "cdc" (an sfbridge key; Heroku Connect keeps
-    // unknown keys, and so does the export).
-    bool change_data_capture = false;
+    // Its sfbridge_ options (options.hpp): Change Data Capture instead of a PushTopic, soft
+    // deletes, fields never written back.
+    mapping_options options;
 
     [[nodiscard]] bool read_write() const noexcept {
         return config.access == access_mode::read_write;
+    }
+    [[nodiscard]] bool soft_deletes() const noexcept {
+        return options.deletes == delete_mode::soft;
     }
     [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
     [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;

@@ -522,3 +522,39 @@ TEST_CASE("outcomes: a create whose record was found deleted since takes its row
     CHECK(gone[0].table == "t");
     CHECK(gone[0].record_ids == std::vector<std::optional<std::string>>{"8"});
 }
+
+TEST_CASE("an app change of a field never written back is not sent, and Salesforce's value wins",
+          "[unit][writeback]") {
+    auto m = everything();
+    const std::string a = "a00000000000001AAA", b = "a00000000000002AAA";
+    const std::set<std::string> read_only{"text__c"};
+    std::vector<writeback_entry> es{
+        // Only the read-only field: nothing to send.
+        entry(1, "UPDATE", m.table, 1, R"("text__c"=>"app")", a, R"("text__c"=>"sf", "name"=>"N")"),
+        // With a writable one: only that goes.
+        entry(2, "UPDATE", m.table, 2, R"("name"=>"B2", "text__c"=>NULL)", b,
+              R"("name"=>"B1", "text__c"=>"kept")")};
+    auto plan = bridge::plan_updates(pointers(es), {}, bridge::write_algorithm::ordered, read_only);
+    CHECK(es[0].outcome == result::success);
+    CHECK(es[1].pending());
+    CHECK(plan.order == std::vector<std::string>{b});
+    auto r0 = bridge::plan_update_round(m, plan, 0, {});
+    CHECK(r0.records == std::vector<std::string>{R"({"Id":")" + b + R"(","Name":"B2"})"});
+    // Each a conflict Salesforce won, keeping the value the row had before.
+    REQUIRE(plan.read_only.size() == 2);
+    CHECK(plan.read_only[0].e == &es[0]);
+    CHECK(plan.read_only[0].sfid == a);
+    CHECK(plan.read_only[0].field == "text__c");
+    CHECK(plan.read_only[0].salesforce_won);
+    CHECK(plan.read_only[0].kept == std::optional<std::string>("sf"));
+    CHECK(plan.read_only[0].lost == std::optional<std::string>("app"));
+    CHECK(plan.read_only[1].kept == std::optional<std::string>("kept"));
+    CHECK_FALSE(plan.read_only[1].lost.has_value());
+    CHECK(plan.conflicts.empty());
+
+    // Without read-only columns, the same changes are sent whole.
+    std::vector<writeback_entry> again{entry(3, "UPDATE", m.table, 1, R"("text__c"=>"app")", a)};
+    auto plain = bridge::plan_updates(pointers(again), {}, bridge::write_algorithm::ordered);
+    CHECK(plain.read_only.empty());
+    CHECK(bridge::plan_update_round(m, plain, 0, {}).records.size() == 1);
+}

@@ -200,10 +200,72 @@ TEST_CASE("a mapping may stream its Change Data Capture channel", "[unit][mappin
     CHECK(change_event_channel("Sim_Everything__c") == "/data/Sim_Everything__ChangeEvent");
     std::vector<std::string> errors, warnings;
     auto m = make("Contact", {"Id", "LastName"});
-    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings)->change_data_capture);
+    CHECK_FALSE(
+        resolve_mapping(m, describe_of("Contact"), errors, warnings)->options.change_data_capture);
     m.extra_config["sfbridge_stream"] = json_value(std::string("cdc"));
-    CHECK(resolve_mapping(m, describe_of("Contact"), errors, warnings)->change_data_capture);
+    CHECK(
+        resolve_mapping(m, describe_of("Contact"), errors, warnings)->options.change_data_capture);
     m.extra_config["sfbridge_stream"] = json_value(std::string("carrier pigeon"));
     CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
     CHECK(mentions(errors, "mapping Contact", "sfbridge_stream"));
+}
+
+TEST_CASE("fields named read-only are synced in and never written back", "[unit][mappings]") {
+    std::vector<std::string> errors, warnings;
+    auto m = make("Contact", {"Id", "LastName", "Email", "Phone"}, access_mode::read_write);
+    m.extra_config["sfbridge_read_only_fields"] = json_value(json_value::array{"email"});
+    m.fields["Phone"] = json_value(json_value::object{{"sfbridge_write", json_value(false)}});
+    auto r = resolve_mapping(m, describe_of("Contact"), errors, warnings);
+    INFO((errors.empty() ? std::string() : errors[0]));
+    REQUIRE(r);
+    CHECK(r->field("LastName")->writable_on_update);
+    CHECK_FALSE(r->field("LastName")->app_read_only);
+    for (const char* name : {"Email", "Phone"}) {
+        INFO(name);
+        CHECK(r->field(name)->app_read_only);
+        CHECK_FALSE(r->field(name)->writable_on_create);
+        CHECK_FALSE(r->field(name)->writable_on_update);
+    }
+    CHECK(r->options.read_only_fields.size() == 2);
+
+    // Kept through an export and a new import, as Heroku Connect keeps keys it does not know.
+    mapping_file f;
+    f.mappings.push_back(m);
+    std::vector<std::string> read_errors;
+    auto again = read_mapping_file(write_mapping_file(f), read_errors);
+    REQUIRE(again);
+    CHECK(again->mappings[0] == m);
+
+    // A field that is not mapped, a list that is not one, a misspelt option: named errors.
+    errors.clear();
+    m.extra_config["sfbridge_read_only_fields"] = json_value(json_value::array{"Title"});
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "mapping Contact", "Title is not a mapped field"));
+    errors.clear();
+    m.extra_config["sfbridge_read_only_fields"] = json_value(std::string("Email"));
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "sfbridge_read_only_fields", "list of field names"));
+    errors.clear();
+    m.extra_config.erase("sfbridge_read_only_fields");
+    m.fields["Phone"] = json_value(json_value::object{{"sfbridge_write", json_value("no")}});
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "field Phone", "sfbridge_write must be true or false"));
+    errors.clear();
+    m.fields["Phone"] = json_value(json_value::object{});
+    m.extra_config["sfbridge_readonly"] = json_value(true);
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "mapping Contact", "unknown option sfbridge_readonly"));
+}
+
+TEST_CASE("a mapping may keep deleted records' rows", "[unit][mappings]") {
+    std::vector<std::string> errors, warnings;
+    auto m = make("Contact", {"Id", "LastName"});
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings)->soft_deletes());
+    m.extra_config["sfbridge_deletes"] = json_value("soft");
+    CHECK(resolve_mapping(m, describe_of("Contact"), errors, warnings)->soft_deletes());
+    m.extra_config["sfbridge_deletes"] = json_value("hard");
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings)->soft_deletes());
+    m.extra_config["sfbridge_deletes"] = json_value("sometimes");
+    CHECK_FALSE(resolve_mapping(m, describe_of("Contact"), errors, warnings));
+    CHECK(mentions(errors, "mapping Contact", "sfbridge_deletes must be"));
 }
