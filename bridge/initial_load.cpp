@@ -346,7 +346,7 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
                 r, pd);
         if (!ec)
             ec = co_await w_.query(
-                state_sql::delete_unseen(schema, m_.m.table),
+                state_sql::delete_unseen(schema, m_.m.table, m_.m.soft_deletes()),
                 pg::params(m_.m.object_name, calendar::format_pg(started_ms_), chunk), deleted, pd);
         if (!ec)
             ec = co_await w_.exec("COMMIT", pd);
@@ -368,7 +368,9 @@ asio::awaitable<error_code> initial_load::remove_unseen() {
         co_return ec;
     }
     if (total > 0)
-        log::info("sync", "reload removed rows Salesforce no longer has",
+        log::info("sync",
+                  m_.m.soft_deletes() ? "reload marked deleted the rows Salesforce no longer has"
+                                      : "reload removed rows Salesforce no longer has",
                   {{"mapping", m_.m.object_name}, {"rows", static_cast<unsigned long>(total)}});
     co_return error_code{};
 }

@@ -52,6 +52,7 @@ merge_parts merge_statements(std::string_view schema, const mappings::resolved_m
     const std::string tomb = quote_identifier(schema) + "._sfbridge_deleted";
     const std::string obj = mappings::ddl::quote_literal(m.object_name);
     const std::string& stage = source;
+    const std::string deleted_at = quote_identifier(mappings::deleted_at_column);
     std::string cols, s_cols, updates, old_row, new_row;
     for (const auto& f : m.fields) {
         const std::string c = quote_identifier(f.column);
@@ -90,7 +91,8 @@ merge_parts merge_statements(std::string_view schema, const mappings::resolved_m
                " d WHERE d.object_name = " + obj +
                " AND d.sfid = s.sfid AND d.systemmodstamp > s.systemmodstamp)"
                " ON CONFLICT (sfid) DO UPDATE SET " +
-               updates + ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE (" + t +
+               updates + (m.soft_deletes() ? ", " + deleted_at + " = NULL" : std::string()) +
+               ", _hc_lastop = 'SYNCED', _hc_err = NULL WHERE (" + t +
                ".systemmodstamp IS NULL OR " + t +
                ".systemmodstamp <= EXCLUDED.systemmodstamp)"
                // The same version again (a replayed event, an overlapping poll, the echo of
@@ -100,10 +102,19 @@ merge_parts merge_statements(std::string_view schema, const mappings::resolved_m
     p.untomb = "DELETE FROM " + tomb + " d USING " + stage +
                " s WHERE s._op = 'u' AND d.object_name = " + obj +
                " AND d.sfid = s.sfid AND d.systemmodstamp <= s.systemmodstamp";
-    // Deletes, unless the row is newer than the delete.
-    p.remove = "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'd' AND " + t +
-               ".sfid = s.sfid AND (" + t + ".systemmodstamp IS NULL OR " + t +
-               ".systemmodstamp <= s.systemmodstamp)";
+    // Deletes, unless the row is newer than the delete. Soft (sfbridge_deletes): the row stays,
+    // marked deleted at the delete's SystemModstamp; an undelete (an upsert) clears the mark.
+    const std::string newer_than_row = t + ".sfid = s.sfid AND (" + t +
+                                       ".systemmodstamp IS NULL OR " + t +
+                                       ".systemmodstamp <= s.systemmodstamp)";
+    if (m.soft_deletes())
+        p.remove = "UPDATE " + t + " SET isdeleted = true, systemmodstamp = s.systemmodstamp, " +
+                   deleted_at + " = s.systemmodstamp, _hc_lastop = 'SYNCED', _hc_err = NULL FROM " +
+                   stage + " s WHERE s._op = 'd' AND " + newer_than_row + " AND " + t +
+                   ".isdeleted IS NOT TRUE";
+    else
+        p.remove =
+            "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'd' AND " + newer_than_row;
     p.tomb = "INSERT INTO " + tomb + " (object_name, sfid, systemmodstamp) SELECT " + obj +
              ", s.sfid, s.systemmodstamp FROM " + stage +
              " s WHERE s._op = 'd' ON CONFLICT (object_name, sfid) DO UPDATE SET systemmodstamp = "

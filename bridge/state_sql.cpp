@@ -179,13 +179,20 @@ std::string insert_seen(std::string_view schema) {
            " (object_name, sfid) SELECT $1, unnest($2::text[])";
 }
 
-std::string delete_unseen(std::string_view schema, std::string_view mapped) {
+std::string delete_unseen(std::string_view schema, std::string_view mapped, bool soft) {
     const std::string t = table(schema, mapped);
-    return "DELETE FROM " + t + " WHERE ctid = ANY(ARRAY(SELECT u.ctid FROM " + t +
-           " u WHERE u.sfid IS NOT NULL AND u.systemmodstamp < $2::timestamp AND NOT EXISTS "
-           "(SELECT 1 FROM " +
-           table(schema, "_sfbridge_seen") +
-           " s WHERE s.object_name = $1 AND s.sfid = u.sfid) LIMIT $3))";
+    const std::string rows =
+        "ctid = ANY(ARRAY(SELECT u.ctid FROM " + t +
+        " u WHERE u.sfid IS NOT NULL AND u.systemmodstamp < $2::timestamp AND NOT EXISTS "
+        "(SELECT 1 FROM " +
+        table(schema, "_sfbridge_seen") + " s WHERE s.object_name = $1 AND s.sfid = u.sfid)" +
+        (soft ? " AND u.isdeleted IS NOT TRUE" : "") + " LIMIT $3))";
+    if (!soft)
+        return "DELETE FROM " + t + " WHERE " + rows;
+    // Gone from Salesforce, recycle bin and all, when the load ran: kept, marked deleted then.
+    return "UPDATE " + t + " SET isdeleted = true, " +
+           mappings::quote_identifier(mappings::deleted_at_column) +
+           " = $2::timestamp, _hc_lastop = 'SYNCED', _hc_err = NULL WHERE " + rows;
 }
 
 std::string prune_tombstones(std::string_view schema) {

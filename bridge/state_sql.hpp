@@ -74,7 +74,8 @@ namespace sfbridge::bridge::state_sql {
 // $1 object, $2 when the load started, $3 at most this many: rows whose record the reload did
 // not see and that no change since then touched (their record is gone from Salesforce). Run
 // until it deletes fewer than $3: one statement per chunk keeps each within its deadline.
-[[nodiscard]] std::string delete_unseen(std::string_view schema, std::string_view table);
+[[nodiscard]] std::string delete_unseen(std::string_view schema, std::string_view table,
+                                        bool soft = false);
 
 // $1 object, $2 retention in seconds.
 [[nodiscard]] std::string prune_tombstones(std::string_view schema);

@@ -388,6 +388,8 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
                 s += "    " + quote_identifier(f.column) + " " + f.pg_type + ",\n";
         for (const auto& r : m.references)
             s += "    " + quote_identifier(r.column) + " character varying(255),\n";
+        if (m.soft_deletes())
+            s += "    " + quote_identifier(deleted_at_column) + " timestamp without time zone,\n";
         s += "    sfid character varying(18) COLLATE \"ucs_basic\",\n"
              "    id serial NOT NULL,\n"
              "    _hc_lastop character varying(32),\n"
@@ -407,6 +409,9 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
             if (!has(r.column))
                 s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(r.column) +
                      " character varying(255);\n";
+        if (m.soft_deletes() && !has(deleted_at_column))
+            s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(deleted_at_column) +
+                 " timestamp without time zone;\n";
         for (std::string_view sys : {"_hc_lastop", "_hc_err"})
             if (!has(std::string(sys)))
                 s += "ALTER TABLE " + table + " ADD COLUMN " + std::string(sys) +

@@ -33,3 +33,22 @@ TEST_CASE("a small batch merges in one statement over a VALUES list", "[unit][br
     CHECK(sql.find("_tomb AS (INSERT INTO \"salesforce\"._sfbridge_deleted") != std::string::npos);
     CHECK(sql.find("_sfbridge_stage_") == std::string::npos);
 }
+
+TEST_CASE("soft deletes mark the row, and an upsert clears the mark", "[unit][bridge]") {
+    auto m = contact();
+    const std::string hard = bridge::merge_sql::merge("salesforce", m);
+    CHECK(hard.find("DELETE FROM \"salesforce\".\"contact\" USING") != std::string::npos);
+    CHECK(hard.find("sfbridge_deleted_at") == std::string::npos);
+    m.options.deletes = mappings::delete_mode::soft;
+    for (const auto& sql : {bridge::merge_sql::merge("salesforce", m),
+                            bridge::merge_sql::merge_values("salesforce", m, 2)}) {
+        INFO(sql);
+        CHECK(sql.find("DELETE FROM \"salesforce\".\"contact\"") == std::string::npos);
+        CHECK(sql.find("UPDATE \"salesforce\".\"contact\" SET isdeleted = true, systemmodstamp = "
+                       "s.systemmodstamp, \"sfbridge_deleted_at\" = s.systemmodstamp") !=
+              std::string::npos);
+        CHECK(sql.find("\"contact\".isdeleted IS NOT TRUE") != std::string::npos);
+        CHECK(sql.find(", \"sfbridge_deleted_at\" = NULL, _hc_lastop = 'SYNCED'") !=
+              std::string::npos);
+    }
+}

@@ -82,6 +82,12 @@ TEST_CASE("state SQL quotes every identifier", "[unit][state_sql]") {
                    R"(FROM "salesforce"."account" u WHERE u.sfid IS NOT NULL)"));
     CHECK(has(del, "LIMIT $3))")); // a chunk at a time
     CHECK(parameters(del) == 3);
+    // Soft deletes: the same rows, marked rather than removed, once.
+    const auto soft = sql::delete_unseen("salesforce", "account", true);
+    CHECK(has(soft, R"(UPDATE "salesforce"."account" SET isdeleted = true, )"
+                    R"("sfbridge_deleted_at" = $2::timestamp)"));
+    CHECK(has(soft, "u.isdeleted IS NOT TRUE LIMIT $3))"));
+    CHECK(parameters(soft) == 3);
 }
 
 TEST_CASE("the mapping lock is one key for the stream, loads and the write-back",

@@ -54,3 +54,23 @@ TEST_CASE("a trigger is recreated only when its definition differs from the one 
     };
     CHECK(tag(a) != tag(b));
 }
+
+TEST_CASE("a mapping with soft deletes gets its deleted-at column, made or added",
+          "[unit][mappings]") {
+    auto m = contact();
+    CHECK(mappings::ddl::ensure_table("salesforce", m, {}).find("sfbridge_deleted_at") ==
+          std::string::npos);
+    m.options.deletes = mappings::delete_mode::soft;
+    CHECK(mappings::ddl::ensure_table("salesforce", m, {})
+              .find("    \"sfbridge_deleted_at\" timestamp without time zone,\n") !=
+          std::string::npos);
+    const std::vector<std::string> existing{"sfid",           "lastname",   "email",  "isdeleted",
+                                            "systemmodstamp", "_hc_lastop", "_hc_err"};
+    const auto alter = mappings::ddl::ensure_table("salesforce", m, existing);
+    CHECK(alter.find("ALTER TABLE \"salesforce\".\"contact\" ADD COLUMN \"sfbridge_deleted_at\" "
+                     "timestamp without time zone;") != std::string::npos);
+    auto with = existing;
+    with.push_back("sfbridge_deleted_at");
+    CHECK(mappings::ddl::ensure_table("salesforce", m, with).find("sfbridge_deleted_at") ==
+          std::string::npos);
+}
