@@ -114,8 +114,31 @@ change_batch change_batch::part(std::size_t from, std::size_t to) const {
 }
 
 void change_batch::add_delete(std::string_view sfid, std::string_view when) {
+    add_removal('d', sfid, when);
+}
+
+void change_batch::add_leave(std::string_view sfid, std::string_view when) {
+    add_removal('x', sfid, when);
+}
+
+bool change_batch::removal_of(char op, const salesforce::flat_record& r) {
+    const auto* id = r.get("Id");
+    const auto* stamp = r.get("SystemModstamp");
+    const auto* f = m_->field("SystemModstamp");
+    std::optional<std::string> when;
+    std::string error;
+    if (!id || !stamp || !f ||
+        mappings::to_postgres(f->sf.info, stamp->kind, stamp->raw, when, error) !=
+            mappings::conversion::ok ||
+        !when)
+        return false;
+    add_removal(op, id->raw, *when);
+    return true;
+}
+
+void change_batch::add_removal(char op, std::string_view sfid, std::string_view when) {
     entry e;
-    e.op = 'd';
+    e.op = op;
     e.values.resize(m_->fields.size());
     e.values[sfid_col_] = std::string(sfid);
     e.values[modstamp_col_] = std::string(when);
@@ -123,9 +146,9 @@ void change_batch::add_delete(std::string_view sfid, std::string_view when) {
 }
 
 void change_batch::copy_text(std::string& out) const {
-    const char op_text[2][2] = {"u", "d"};
     for (const auto& e : entries_) {
-        pg::copy_text::append_field(out, op_text[e.op == 'd' ? 1 : 0], true);
+        const char op_text[2] = {e.op, '\0'};
+        pg::copy_text::append_field(out, op_text, true);
         for (const auto& v : e.values) {
             if (v)
                 pg::copy_text::append_field(out, *v, false);

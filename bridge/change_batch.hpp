@@ -33,6 +33,13 @@ public:
                             const salesforce::csv_rows& rows, std::size_t r, row_issue& issue);
     // A delete at `when` (Postgres timestamp text, UTC).
     void add_delete(std::string_view sfid, std::string_view when);
+    // A record that no longer matches the mapping's row filter since its change at `when`: its
+    // row goes, as for a delete, but never kept as a soft delete (the record was not deleted).
+    void add_leave(std::string_view sfid, std::string_view when);
+    // The same from a record of a query for Id and SystemModstamp; false when either is
+    // missing or unreadable (nothing added).
+    bool add_delete_of(const salesforce::flat_record& r) { return removal_of('d', r); }
+    bool add_leave_of(const salesforce::flat_record& r) { return removal_of('x', r); }
 
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
     [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
@@ -72,6 +79,8 @@ private:
         std::vector<std::optional<std::string>> values; // per mapped column
     };
     void put(entry e);
+    void add_removal(char op, std::string_view sfid, std::string_view when);
+    bool removal_of(char op, const salesforce::flat_record& r);
     bool convert(std::size_t col, mappings::sf_value_kind kind, std::string_view raw, entry& e,
                  row_issue& issue) const;
     row_outcome finish(entry e, const char* missing, row_issue& issue);

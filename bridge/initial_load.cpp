@@ -81,7 +81,9 @@ asio::awaitable<error_code> initial_load::begin() {
         co_return ec;
     std::int64_t total = 0;
     ec = co_await ctx_.rest.query(
-        "SELECT COUNT() FROM " + m_.m.object_name, false, 0,
+        "SELECT COUNT() FROM " + m_.m.object_name +
+            mappings::soql::filter_clause(m_.m.filter_soql(), false),
+        false, 0,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
             total = p.total_size;
             co_return error_code{};
@@ -171,7 +173,8 @@ asio::awaitable<error_code> initial_load::open_writers() {
 
 asio::awaitable<error_code> initial_load::fetch() {
     std::string soql_error;
-    auto soql = mappings::soql::select_all(m_.m.object_name, m_.m.field_names(), soql_error);
+    auto soql = mappings::soql::select_all(m_.m.object_name, m_.m.field_names(), soql_error,
+                                           m_.m.filter_soql());
     if (!soql)
         co_return salesforce::errc::api_error;
     // Not `co_return bulk_ ? co_await ... : co_await ...`: GCC 12 ran both branches of that

@@ -43,7 +43,7 @@ namespace {
 // the VALUES list of a one-statement merge.
 struct merge_parts {
     std::string link; // empty without an upsert field
-    std::string upsert, untomb, remove, tomb;
+    std::string upsert, untomb, remove, leave, tomb;
 };
 
 merge_parts merge_statements(std::string_view schema, const mappings::resolved_mapping& m,
@@ -107,17 +107,24 @@ merge_parts merge_statements(std::string_view schema, const mappings::resolved_m
     const std::string newer_than_row = t + ".sfid = s.sfid AND (" + t +
                                        ".systemmodstamp IS NULL OR " + t +
                                        ".systemmodstamp <= s.systemmodstamp)";
-    if (m.soft_deletes())
+    // A record that left the row filter ('x') goes like a hard delete, soft deletes or not.
+    if (m.soft_deletes()) {
         p.remove = "UPDATE " + t + " SET isdeleted = true, systemmodstamp = s.systemmodstamp, " +
                    deleted_at + " = s.systemmodstamp, _hc_lastop = 'SYNCED', _hc_err = NULL FROM " +
                    stage + " s WHERE s._op = 'd' AND " + newer_than_row + " AND " + t +
                    ".isdeleted IS NOT TRUE";
-    else
+        if (m.options.filter)
+            p.leave = "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'x' AND " +
+                      newer_than_row;
+    } else {
         p.remove =
-            "DELETE FROM " + t + " USING " + stage + " s WHERE s._op = 'd' AND " + newer_than_row;
+            "DELETE FROM " + t + " USING " + stage + " s WHERE s._op <> 'u' AND " + newer_than_row;
+    }
+    // The tombstone keeps an older version of the record (a late event, an overlapping poll)
+    // from bringing the row back; a newer one (an undelete, a record back in the filter) wins.
     p.tomb = "INSERT INTO " + tomb + " (object_name, sfid, systemmodstamp) SELECT " + obj +
              ", s.sfid, s.systemmodstamp FROM " + stage +
-             " s WHERE s._op = 'd' ON CONFLICT (object_name, sfid) DO UPDATE SET systemmodstamp = "
+             " s WHERE s._op <> 'u' ON CONFLICT (object_name, sfid) DO UPDATE SET systemmodstamp = "
              "GREATEST(" +
              tomb + ".systemmodstamp, EXCLUDED.systemmodstamp)";
     return p;
@@ -127,7 +134,7 @@ merge_parts merge_statements(std::string_view schema, const mappings::resolved_m
 std::string merge(std::string_view schema, const mappings::resolved_mapping& m) {
     const auto p = merge_statements(schema, m, stage_table(m));
     std::string s;
-    for (const std::string* part : {&p.link, &p.upsert, &p.untomb, &p.remove, &p.tomb})
+    for (const std::string* part : {&p.link, &p.upsert, &p.untomb, &p.remove, &p.leave, &p.tomb})
         if (!part->empty())
             s += *part + ";\n";
     return s;
@@ -151,9 +158,10 @@ std::string merge_values(std::string_view schema, const mappings::resolved_mappi
     const auto p = merge_statements(schema, m, "_src");
     // Data-modifying CTEs all run, on one snapshot: safe because a batch names each record
     // once (change_batch keeps the newest version), so no two parts touch the same row.
+    const std::string leave = p.leave.empty() ? std::string() : "), _leave AS (" + p.leave;
     return "WITH _src (" + names + ") AS (VALUES " + values + "), _upsert AS (" + p.upsert +
-           "), _untomb AS (" + p.untomb + "), _remove AS (" + p.remove + "), _tomb AS (" + p.tomb +
-           ") SELECT 1";
+           "), _untomb AS (" + p.untomb + "), _remove AS (" + p.remove + leave + "), _tomb AS (" +
+           p.tomb + ") SELECT 1";
 }
 
 } // namespace sfbridge::bridge::merge_sql

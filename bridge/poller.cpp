@@ -101,8 +101,8 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     const std::int64_t from =
         std::max<std::int64_t>(0, m_.poll_high_water_ms - ctx_.cfg.poll_overlap.count());
     std::string err;
-    auto soql =
-        mappings::soql::modstamp_window(m_.m.object_name, m_.m.field_names(), from, to, err);
+    auto soql = mappings::soql::modstamp_window(m_.m.object_name, m_.m.field_names(), from, to, err,
+                                                m_.m.filter_soql());
     if (!soql)
         co_return salesforce::errc::api_error;
     const auto opts = m_.calls();
@@ -128,6 +128,8 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
             co_return e;
         },
         sd, opts);
+    if (!ec && m_.m.options.filter)
+        ec = co_await poll_leavers(from, to, batch);
     if (ec)
         co_return ec;
     position_update pos;
@@ -187,6 +189,40 @@ asio::awaitable<error_code> poller::apply(const change_batch& batch, const posit
     co_return ec;
 }
 
+// Records changed in the window that do not match the row filter (any more): their rows go.
+// In the same batch as the window's changes, so the high-water mark moves past both or neither.
+asio::awaitable<error_code> poller::poll_leavers(std::int64_t from, std::int64_t to,
+                                                 change_batch& batch) {
+    const std::string q = "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
+                          " WHERE SystemModstamp >= " + mappings::soql::datetime(from) +
+                          " AND SystemModstamp <= " + mappings::soql::datetime(to) +
+                          mappings::soql::filter_clause(m_.m.filter_soql(), true, true);
+    std::size_t left = 0;
+    co_return co_await query_stamps(q, false, batch, left, &change_batch::add_leave_of);
+}
+
+asio::awaitable<error_code>
+poller::query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
+                     bool (change_batch::*add)(const salesforce::flat_record&)) {
+    const auto opts = m_.calls();
+    salesforce::diagnostics sd;
+    co_return co_await ctx_.rest.query(
+        soql, all, 2000,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            for (const auto& rec : p.records)
+                count += (batch.*add)(rec) ? 1 : 0;
+            // In batches of --max-batch, as changes are: one transaction per batch keeps each
+            // within its deadline (the high-water mark moves with the last one only).
+            if (batch.size() < ctx_.cfg.max_batch)
+                co_return error_code{};
+            const position_update none;
+            auto e = co_await apply(batch, none);
+            batch.clear();
+            co_return e;
+        },
+        sd, opts);
+}
+
 // queryAll sees the records in the recycle bin.
 asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
     const std::int64_t from =
@@ -195,37 +231,9 @@ asio::awaitable<error_code> poller::poll_deletes(std::int64_t to) {
         "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
         " WHERE IsDeleted = true AND SystemModstamp >= " + mappings::soql::datetime(from) +
         " AND SystemModstamp <= " + mappings::soql::datetime(to);
-    const auto opts = m_.calls();
-    salesforce::diagnostics sd;
     change_batch dels(m_.m);
     std::size_t deleted = 0;
-    const auto& stamp_info = m_.m.field("SystemModstamp")->sf.info;
-    auto ec = co_await ctx_.rest.query(
-        q, true, 2000,
-        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
-            for (const auto& rec : p.records) {
-                const auto* id = rec.get("Id");
-                const auto* stamp = rec.get("SystemModstamp");
-                std::optional<std::string> when;
-                std::string e;
-                if (id && stamp &&
-                    mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) ==
-                        mappings::conversion::ok &&
-                    when) {
-                    dels.add_delete(id->raw, *when);
-                    ++deleted;
-                }
-            }
-            // In batches of --max-batch, as changes are: one transaction per batch keeps each
-            // within its deadline (the high-water mark moves with the last one only).
-            if (dels.size() < ctx_.cfg.max_batch)
-                co_return error_code{};
-            const position_update none;
-            auto e = co_await apply(dels, none);
-            dels.clear();
-            co_return e;
-        },
-        sd, opts);
+    auto ec = co_await query_stamps(q, true, dels, deleted, &change_batch::add_delete_of);
     if (ec)
         co_return ec;
     position_update pos;

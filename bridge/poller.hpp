@@ -35,6 +35,13 @@ private:
     boost::asio::awaitable<boost::system::error_code> read_marks();
     boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
+    boost::asio::awaitable<boost::system::error_code>
+    poll_leavers(std::int64_t from, std::int64_t to, change_batch& batch);
+    // Queries Id and SystemModstamp of records (queryAll when `all`), each added to `batch` by
+    // `add`, the batch applied whenever it holds --max-batch entries.
+    boost::asio::awaitable<boost::system::error_code>
+    query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
+                 bool (change_batch::*add)(const salesforce::flat_record&));
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
                                                             const position_update& pos);
     boost::asio::awaitable<void> housekeeping();

@@ -213,7 +213,9 @@ asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const st
                 log_ready(schema, *m);
             } else if (m->m.object_name == t.object) {
                 m->channel = "/topic/" + t.name;
-                m->fetch_on_notify = t.fetch_on_notify;
+                // With a row filter, Salesforce decides which notified records match (and which
+                // left): each is fetched through the filter.
+                m->fetch_on_notify = t.fetch_on_notify || m->m.options.filter.has_value();
                 log_ready(schema, *m);
             }
     if (!refused.empty())
@@ -227,6 +229,7 @@ asio::awaitable<bool> provision_channels(salesforce::rest_client& rest, const st
             // Change Data Capture: nothing to provision (the object must be selected for CDC in
             // Setup; subscribing fails otherwise, and polling still keeps the table right).
             m->channel = mappings::change_event_channel(m->m.object_name);
+            m->fetch_on_notify = m->m.options.filter.has_value();
             log_ready(schema, *m);
         }
     co_return true;

@@ -16,7 +16,8 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 std::string refused_query(const std::string& object, const std::vector<std::string>& fields,
-                          const std::vector<std::string>& ids, bool with_isdeleted) {
+                          const std::vector<std::string>& ids, bool with_isdeleted,
+                          const std::string& filter) {
     std::string soql = "SELECT ";
     for (std::size_t i = 0; i < fields.size(); ++i)
         soql += (i ? ", " : "") + fields[i];
@@ -26,7 +27,9 @@ std::string refused_query(const std::string& object, const std::vector<std::stri
     soql += " FROM " + object + " WHERE Id IN (";
     for (std::size_t i = 0; i < ids.size(); ++i)
         soql += (i ? "," : "") + mappings::soql::quote(ids[i]);
-    return soql + ")";
+    // A record outside the row filter is not brought into the table (the poll of its change
+    // removed its row, or will).
+    return soql + ")" + mappings::soql::filter_clause(filter, true);
 }
 
 namespace {
@@ -53,7 +56,6 @@ asio::awaitable<error_code> refused_ids(table_writer& w, mapping_runtime& m,
 // The records as Salesforce has them now: changes, and deletes for those in the recycle bin.
 asio::awaitable<error_code> fetch(const sync_context& ctx, table_writer& w, mapping_runtime& m,
                                   const std::vector<std::string>& ids, change_batch& batch) {
-    const auto& stamp_info = m.m.field("SystemModstamp")->sf.info;
     const std::string retry_source = "retry", no_payload;
     const salesforce::rest_client::page_handler on_page =
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
@@ -67,17 +69,13 @@ asio::awaitable<error_code> fetch(const sync_context& ctx, table_writer& w, mapp
                     co_await record_error(w, m, retry_source, 0, issue, no_payload);
                 continue;
             }
-            std::optional<std::string> when;
-            std::string e;
-            if (mappings::to_postgres(stamp_info, stamp->kind, stamp->raw, when, e) ==
-                    mappings::conversion::ok &&
-                when)
-                batch.add_delete(id->raw, *when);
+            (void)batch.add_delete_of(rec);
         }
         co_return error_code{};
     };
     salesforce::diagnostics sd;
-    const auto soql = refused_query(m.m.object_name, m.m.field_names(), ids, m.m.has_isdeleted);
+    const auto soql = refused_query(m.m.object_name, m.m.field_names(), ids, m.m.has_isdeleted,
+                                    m.m.filter_soql());
     co_return co_await ctx.rest.query(soql, m.m.has_isdeleted, 2000, on_page, sd, m.calls());
 }
 

@@ -20,10 +20,12 @@ namespace sfbridge::bridge {
 inline constexpr std::size_t refused_per_retry = 200;
 
 // The SOQL of one attempt: the mapped fields of these records, with IsDeleted when the object
-// has it (queried with queryAll, so that a refused delete is retried as a delete).
+// has it (queried with queryAll, so that a refused delete is retried as a delete); only those
+// matching `filter`, the mapping's row filter as SOQL, when there is one.
 [[nodiscard]] std::string refused_query(const std::string& object,
                                         const std::vector<std::string>& fields,
-                                        const std::vector<std::string>& ids, bool with_isdeleted);
+                                        const std::vector<std::string>& ids, bool with_isdeleted,
+                                        const std::string& filter = {});
 
 // When the next attempt is due: `base` after an attempt that left nothing refused, twice the
 // last wait (up to `most`) while records are still refused.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace sfbridge::bridge {
 
@@ -287,11 +288,13 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
         select_len += f.size() + 2;
     const std::size_t per_query =
         select_len >= 5000 ? 10 : std::min<std::size_t>(200, (6000 - select_len) / 24);
+    const std::string filter = m.m.filter_soql();
     auto queries = mappings::soql::by_ids(m.m.object_name, m.m.field_names(), m.notify_ids,
-                                          std::max<std::size_t>(per_query, 10), err);
+                                          std::max<std::size_t>(per_query, 10), err, filter);
     const auto opts = m.calls();
     row_issue issue;
     const std::string no_payload;
+    std::set<std::string> fetched;
     for (const auto& q : queries.value_or(std::vector<std::string>{})) {
         backoff delays({std::chrono::milliseconds(400), std::chrono::seconds(10)});
         error_code ec;
@@ -300,9 +303,12 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
             ec = co_await ctx_.rest.query(
                 q, false, 0,
                 [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
-                    for (const auto& rec : p.records)
+                    for (const auto& rec : p.records) {
+                        if (const auto* id = rec.get("Id"); id && !filter.empty())
+                            fetched.insert(id->raw);
                         if (m.batch->add_record(rec, issue) != row_outcome::added)
                             co_await record_error(writer_, m, m.channel, 0, issue, no_payload);
+                    }
                     co_return error_code{};
                 },
                 sd, opts);
@@ -317,7 +323,43 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
             m.request_poll();
         }
     }
+    if (!filter.empty()) {
+        std::vector<std::string> others;
+        for (const auto& id : m.notify_ids)
+            if (!fetched.contains(id))
+                others.push_back(id);
+        if (!others.empty())
+            co_await fetch_leavers(m, others, std::max<std::size_t>(per_query, 10));
+    }
     m.notify_ids.clear();
+}
+
+// Notified records the row filter did not return: those that no longer match it leave the table
+// (at the SystemModstamp of the change that took them out); the rest were deleted meanwhile,
+// which their own events or the poll bring.
+asio::awaitable<void> stream_ingest::fetch_leavers(mapping_runtime& m,
+                                                   const std::vector<std::string>& ids,
+                                                   std::size_t per_query) {
+    std::string err;
+    const auto queries =
+        mappings::soql::by_ids(m.m.object_name, {"Id", "SystemModstamp"}, ids, per_query, err);
+    for (const auto& base : queries.value_or(std::vector<std::string>{})) {
+        const std::string q = base + mappings::soql::filter_clause(m.m.filter_soql(), true, true);
+        salesforce::diagnostics sd;
+        const auto ec = co_await ctx_.rest.query(
+            q, false, 0,
+            [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+                for (const auto& rec : p.records)
+                    (void)m.batch->add_leave_of(rec);
+                co_return error_code{};
+            },
+            sd, m.calls());
+        if (ec) {
+            log::warn("sync", "fetching records that left the filter failed; polling now",
+                      {{"mapping", m.m.object_name}, {"error", ec.message()}});
+            m.request_poll();
+        }
+    }
 }
 
 // The writer's session was replaced (a restart, a lost connection, a server crash). A crash

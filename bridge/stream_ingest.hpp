@@ -55,6 +55,8 @@ private:
     // The batch committed: each change's time by stage into the mapping's histograms.
     static void observe_stages(mapping_runtime& m, std::chrono::steady_clock::time_point started);
     boost::asio::awaitable<void> fetch_notified(mapping_runtime& m);
+    boost::asio::awaitable<void>
+    fetch_leavers(mapping_runtime& m, const std::vector<std::string>& ids, std::size_t per_query);
     boost::asio::awaitable<void> resume_from_stored();
     mapping_runtime* by_channel(const std::string& channel);
 

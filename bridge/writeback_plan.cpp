@@ -129,6 +129,24 @@ namespace {
 const mappings::mapped_field* upsert_field(const mappings::resolved_mapping& m) {
     return m.upsert_field ? m.field(*m.upsert_field) : nullptr;
 }
+// Whether an app's new row matches the mapping's row filter (true without one).
+bool inside_filter(const mappings::resolved_mapping& m, const hstore_pairs& values) {
+    if (!m.options.filter)
+        return true;
+    return mappings::filter_matches(
+        *m.options.filter,
+        [&](std::string_view field) -> std::optional<std::string> {
+            const auto* f = m.field(field);
+            for (const auto& [column, value] : values)
+                if (f && column == f->column)
+                    return value;
+            return std::nullopt;
+        },
+        [&](std::string_view field) -> const mappings::field_describe* {
+            const auto* f = m.field(field);
+            return f ? &f->sf : nullptr;
+        });
+}
 bool has_value(const hstore_pairs& values, const std::string& column) {
     return std::any_of(values.begin(), values.end(), [&](const auto& kv) {
         return kv.first == column && kv.second && !kv.second->empty();
@@ -149,6 +167,13 @@ insert_plan plan_inserts(const mappings::resolved_mapping& m,
         if (!parse_hstore(e->values, values, error) ||
             !record_json(m, values, true, json, error, any)) {
             e->fail("SFBRIDGE_BAD_VALUE", error);
+            continue;
+        }
+        if (!inside_filter(m, values)) {
+            // Synced, the record would leave the table at once: the app's row would vanish.
+            e->fail("SFBRIDGE_OUTSIDE_FILTER",
+                    "the row does not match the mapping's sfbridge_filter (" +
+                        m.options.filter_text + "); nothing was sent to Salesforce");
             continue;
         }
         const bool upsert = ext && has_value(values, ext->column);

@@ -29,6 +29,21 @@ void read_deletes(const json_value& v, const std::string& where, mapping_options
                                  "record's row is removed) or \"soft\" (the row stays, marked)");
 }
 
+void read_filter(const json_value& v, const std::string& where, mapping_options& o,
+                 std::vector<std::string>& errors) {
+    const std::string* s = v.as_string();
+    if (!s || s->empty()) {
+        errors.push_back(where + ": sfbridge_filter must be a SOQL condition, such as "
+                                 "\"Status__c = 'Active' AND Region__c IN ('EU', 'US')\"");
+        return;
+    }
+    std::string error;
+    o.filter = parse_filter(*s, error);
+    o.filter_text = *s;
+    if (!o.filter)
+        errors.push_back(where + ": sfbridge_filter: " + error);
+}
+
 void add_read_only(mapping_options& o, const std::string& name) {
     if (std::none_of(o.read_only_fields.begin(), o.read_only_fields.end(),
                      [&](const std::string& x) { return text::iequals(x, name); }))
@@ -90,10 +105,12 @@ mapping_options read_mapping_options(const mapping& m, std::vector<std::string>&
             read_deletes(v, where, o, errors);
         else if (key == "sfbridge_read_only_fields")
             read_read_only_fields(v, where, o, errors);
+        else if (key == "sfbridge_filter")
+            read_filter(v, where, o, errors);
         else
             errors.push_back(where + ": unknown option " + key +
-                             " (sfbridge knows sfbridge_stream, sfbridge_deletes and "
-                             "sfbridge_read_only_fields)");
+                             " (sfbridge knows sfbridge_stream, sfbridge_deletes, "
+                             "sfbridge_read_only_fields and sfbridge_filter)");
     }
     for (const auto& [field, options] : m.fields)
         read_field_options(field, options, where, o, errors);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "mappings/filter.hpp"
 #include "mappings/mapping_file.hpp"
 
 #include <cstdint>
@@ -26,6 +27,10 @@ struct mapping_options {
     std::vector<std::string> read_only_fields;
     // "sfbridge_deletes": "hard" (the default) or "soft".
     delete_mode deletes = delete_mode::hard;
+    // "sfbridge_filter": a SOQL condition only the records that match are synced by (parsed
+    // here; resolve checks it against the mapped fields).
+    std::optional<filter_node> filter;
+    std::string filter_text; // as the file gives it
 };
 
 // Reads the sfbridge_ keys of `m`. Each error names the mapping and the key; an sfbridge_ key

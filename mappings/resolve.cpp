@@ -14,6 +14,10 @@ const mapped_field* resolved_mapping::field(std::string_view api_name) const noe
     return nullptr;
 }
 
+std::string resolved_mapping::filter_soql() const {
+    return options.filter ? mappings::filter_soql(*options.filter) : std::string();
+}
+
 const mapped_field* resolved_mapping::by_column(std::string_view column) const noexcept {
     for (const auto& f : fields)
         if (f.column == column)
@@ -98,6 +102,20 @@ void apply_read_only_fields(resolved_mapping& r, const std::string& where,
         it->app_read_only = true;
         it->writable_on_create = it->writable_on_update = false;
     }
+}
+
+// sfbridge_filter: it reads mapped fields only, each with literals of its type.
+void check_mapping_filter(resolved_mapping& r, const std::string& where,
+                          std::vector<std::string>& errors) {
+    if (!r.options.filter)
+        return;
+    std::string error;
+    const auto mapped = [&](std::string_view name) -> const field_describe* {
+        const mapped_field* f = r.field(name);
+        return f ? &f->sf : nullptr;
+    };
+    if (!check_filter(*r.options.filter, mapped, error))
+        errors.push_back(where + ": sfbridge_filter: " + error);
 }
 } // namespace
 
@@ -228,6 +246,7 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
         add_index(r.field(*r.upsert_field)->column, true);
 
     apply_read_only_fields(r, where, errors);
+    check_mapping_filter(r, where, errors);
     if (r.soft_deletes() && !r.has_isdeleted)
         errors.push_back(where + ": sfbridge_deletes soft: " + d->name +
                          " has no IsDeleted field to keep deleted records by");

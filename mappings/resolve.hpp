@@ -62,6 +62,8 @@ struct resolved_mapping {
     [[nodiscard]] bool soft_deletes() const noexcept {
         return options.deletes == delete_mode::soft;
     }
+    // The row filter as SOQL (sfbridge_filter), empty without one.
+    [[nodiscard]] std::string filter_soql() const;
     [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
     [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;
     [[nodiscard]] const reference_column*

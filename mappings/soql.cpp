@@ -47,29 +47,39 @@ std::string datetime(std::int64_t epoch_ms) {
     return calendar::format_utc(epoch_ms, 'T', true);
 }
 
+std::string filter_clause(std::string_view filter, bool after_condition, bool negate) {
+    if (filter.empty())
+        return {};
+    const std::string f(filter);
+    return (after_condition ? " AND " : " WHERE ") + (negate ? "(NOT (" + f + "))" : "(" + f + ")");
+}
+
 std::optional<std::string> select_all(std::string_view object,
-                                      const std::vector<std::string>& fields, std::string& error) {
+                                      const std::vector<std::string>& fields, std::string& error,
+                                      std::string_view filter) {
     auto list = select_list(object, fields, error);
     if (!list)
         return std::nullopt;
-    return "SELECT " + *list + " FROM " + std::string(object);
+    return "SELECT " + *list + " FROM " + std::string(object) + filter_clause(filter, false);
 }
 
 std::optional<std::string> modstamp_window(std::string_view object,
                                            const std::vector<std::string>& fields,
                                            std::int64_t from_ms, std::int64_t to_ms,
-                                           std::string& error) {
+                                           std::string& error, std::string_view filter) {
     auto base = select_all(object, fields, error);
     if (!base)
         return std::nullopt;
     return *base + " WHERE SystemModstamp >= " + datetime(from_ms) +
-           " AND SystemModstamp <= " + datetime(to_ms) + " ORDER BY SystemModstamp ASC, Id ASC";
+           " AND SystemModstamp <= " + datetime(to_ms) + filter_clause(filter, true) +
+           " ORDER BY SystemModstamp ASC, Id ASC";
 }
 
 std::optional<std::vector<std::string>> by_ids(std::string_view object,
                                                const std::vector<std::string>& fields,
                                                const std::vector<std::string>& ids,
-                                               std::size_t batch, std::string& error) {
+                                               std::size_t batch, std::string& error,
+                                               std::string_view filter) {
     auto base = select_all(object, fields, error);
     if (!base)
         return std::nullopt;
@@ -78,7 +88,7 @@ std::optional<std::vector<std::string>> by_ids(std::string_view object,
         std::string q = *base + " WHERE Id IN (";
         for (std::size_t i = start; i < ids.size() && i < start + batch; ++i)
             q += (i == start ? "" : ", ") + quote(ids[i]);
-        out.push_back(q + ")");
+        out.push_back(q + ")" + filter_clause(filter, true));
     }
     return out;
 }

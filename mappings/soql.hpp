@@ -20,18 +20,27 @@ namespace sfbridge::mappings::soql {
 // Whether a name is a plain API name (core/api_name.hpp).
 using sfbridge::is_api_name;
 
-// Each returns nullopt when a name is not an API name (with `error` saying which).
-[[nodiscard]] std::optional<std::string>
-select_all(std::string_view object, const std::vector<std::string>& fields, std::string& error);
+// Each returns nullopt when a name is not an API name (with `error` saying which). `filter`,
+// when not empty, is a mapping's row filter as SOQL (filter.hpp): only matching records.
+[[nodiscard]] std::optional<std::string> select_all(std::string_view object,
+                                                    const std::vector<std::string>& fields,
+                                                    std::string& error,
+                                                    std::string_view filter = {});
 // Records changed in [from, to], in SystemModstamp then Id order, for polling with an overlap.
 [[nodiscard]] std::optional<std::string> modstamp_window(std::string_view object,
                                                          const std::vector<std::string>& fields,
                                                          std::int64_t from_ms, std::int64_t to_ms,
-                                                         std::string& error);
+                                                         std::string& error,
+                                                         std::string_view filter = {});
 // Records by id, split so that each query names at most `batch` ids.
 [[nodiscard]] std::optional<std::vector<std::string>> by_ids(std::string_view object,
                                                              const std::vector<std::string>& fields,
                                                              const std::vector<std::string>& ids,
-                                                             std::size_t batch, std::string& error);
+                                                             std::size_t batch, std::string& error,
+                                                             std::string_view filter = {});
+// " WHERE (filter)" or " AND (filter)" after a condition; "" without a filter. `negate` selects
+// the records outside it instead: those that left the filter with their last change.
+[[nodiscard]] std::string filter_clause(std::string_view filter, bool after_condition,
+                                        bool negate = false);
 
 } // namespace sfbridge::mappings::soql

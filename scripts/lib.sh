@@ -67,7 +67,7 @@ build_preset() {
 run_fuzzers() {
     local seconds=$1
     local targets=(cometd_message hstore push_event query_page mapping_file answers describe csv
-                   gzip http_headers values config_file)
+                   gzip http_headers values config_file filter)
     local each=$(( seconds / ${#targets[@]} ))
     (( each >= 2 )) || each=2
     log_step "fuzzing ${#targets[@]} parsers for ${each}s each (clang, libFuzzer, ASan, UBSan)"

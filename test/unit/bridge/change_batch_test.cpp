@@ -82,3 +82,21 @@ TEST_CASE("a change batch splits into parts that keep their entries", "[unit][br
     rest.copy_text(parts);
     CHECK(parts == whole);
 }
+
+TEST_CASE("a record that left the row filter is a removal of its own, read from Id and "
+          "SystemModstamp",
+          "[unit][bridge]") {
+    const auto m = contact();
+    bridge::change_batch b(m);
+    bridge::row_issue issue;
+    REQUIRE(b.add_record(record("003A", "In", "2024-01-31T10:00:00.000Z"), issue) == added);
+    CHECK(b.add_leave_of(record("003A", "Out", "2024-01-31T10:00:01.000Z")));
+    CHECK(b.add_delete_of(record("003B", "Gone", "2024-01-31T10:00:02.000+0000")));
+    CHECK_FALSE(b.add_leave_of(record("003C", "bad stamp", "yesterday")));
+    CHECK(b.size() == 2);
+    CHECK(b.deletes() == 2);
+    std::string copy;
+    b.copy_text(copy);
+    CHECK(copy == "x\t003A\t\\N\t\\N\t2024-01-31 10:00:01.000\n"
+                  "d\t003B\t\\N\t\\N\t2024-01-31 10:00:02.000\n");
+}

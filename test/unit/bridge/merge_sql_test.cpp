@@ -52,3 +52,23 @@ TEST_CASE("soft deletes mark the row, and an upsert clears the mark", "[unit][br
               std::string::npos);
     }
 }
+
+TEST_CASE("a record that left the row filter loses its row, soft deletes or not",
+          "[unit][bridge]") {
+    auto m = contact();
+    std::string error;
+    m.options.filter = mappings::parse_filter("LastName != null", error);
+    REQUIRE(m.options.filter);
+    const std::string hard = bridge::merge_sql::merge("salesforce", m);
+    CHECK(hard.find("DELETE FROM \"salesforce\".\"contact\" USING \"_sfbridge_stage_contact\" s "
+                    "WHERE s._op <> 'u'") != std::string::npos);
+    CHECK(hard.find("s WHERE s._op <> 'u' ON CONFLICT") != std::string::npos); // tombstoned
+    m.options.deletes = mappings::delete_mode::soft;
+    for (const auto& sql : {bridge::merge_sql::merge("salesforce", m),
+                            bridge::merge_sql::merge_values("salesforce", m, 2)}) {
+        INFO(sql);
+        CHECK(sql.find("s WHERE s._op = 'd' AND") != std::string::npos);
+        CHECK(sql.find("DELETE FROM \"salesforce\".\"contact\" USING") != std::string::npos);
+        CHECK(sql.find("s WHERE s._op = 'x' AND") != std::string::npos);
+    }
+}
