@@ -20,6 +20,10 @@ usage:
                                                50, the org edition's PushTopic limit)
   sfbridge mappings import --mappings FILE     validate, create the tables and PushTopics, exit
   sfbridge mappings export --mappings FILE     print the file in canonical form
+  sfbridge mappings add OBJECT (--fields A,B | --all) [--access read_only|read_write]
+           --mappings FILE                     add a mapping from the object's describe
+  sfbridge mappings plan --mappings FILE       what a run would do (tables, PushTopics, loads,
+                                               API calls a day), changing nothing
   sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
                                                starts within 2 s, else the next start does)
   sfbridge status                              per mapping: state, rows, last event, lag, errors
@@ -91,8 +95,8 @@ cli parse_args(int argc, const char* const* argv) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") {
             c.options["help"] = "1";
-        } else if (a == "--json") { // a flag, of `status`
-            c.options["json"] = "1";
+        } else if (a == "--json" || a == "--all") { // flags, of `status` and `mappings add`
+            c.options[a.substr(2)] = "1";
         } else if (a.rfind("--", 0) == 0) {
             if (i + 1 >= argc)
                 throw std::runtime_error("option " + a + " needs a value");

@@ -201,7 +201,11 @@ int cmd_mappings(const settings& s, const cli& c) {
         return validate(s, c);
     if (sub == "import")
         return cmd_run(s, c, true);
-    throw std::runtime_error("mappings: expected validate, import or export");
+    if (sub == "add")
+        return cmd_mappings_add(s, c);
+    if (sub == "plan")
+        return cmd_mappings_plan(s, c);
+    throw std::runtime_error("mappings: expected add, plan, validate, import or export");
 }
 
 int cmd_tail(const settings& s, const cli& c) {

@@ -9,6 +9,9 @@ namespace sfbridge::bridge {
 
 int cmd_run(const settings& s, const cli& c, bool import_only);
 int cmd_mappings(const settings& s, const cli& c);
+// `mappings add OBJECT` and `mappings plan` (bridge/mappings_commands.cpp).
+int cmd_mappings_add(const settings& s, const cli& c);
+int cmd_mappings_plan(const settings& s, const cli& c);
 int cmd_tail(const settings& s, const cli& c);
 
 } // namespace sfbridge::bridge

@@ -82,7 +82,8 @@ asio::awaitable<error_code> initial_load::begin() {
     std::int64_t total = 0;
     ec = co_await ctx_.rest.query(
         "SELECT COUNT() FROM " + m_.m.object_name +
-            mappings::soql::filter_clause(m_.m.filter_soql(), false),
+            mappings::soql::filter_clause(m_.m.filter_soql(),
+                                          mappings::soql::filter_position::whole_where),
         false, 0,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
             total = p.total_size;

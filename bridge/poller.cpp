@@ -110,15 +110,19 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     change_batch batch(m_.m);
     row_issue issue;
     std::size_t seen = 0;
+    std::unordered_set<std::string> matched; // with a row filter: the window's records in it
     const std::string poll_source = "poll", no_payload;
     auto ec = co_await ctx_.rest.query(
         *soql, false, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
             if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
                 co_return asio::error::operation_aborted;
-            for (const auto& rec : p.records)
+            for (const auto& rec : p.records) {
+                if (const auto* id = rec.get("Id"); id && m_.m.options.filter)
+                    matched.insert(id->raw);
                 if (batch.add_record(rec, issue) != row_outcome::added)
                     co_await record_error(w(), m_, poll_source, 0, issue, no_payload);
+            }
             seen += p.records.size();
             if (batch.size() < ctx_.cfg.max_batch)
                 co_return error_code{};
@@ -129,7 +133,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
         },
         sd, opts);
     if (!ec && m_.m.options.filter)
-        ec = co_await poll_leavers(from, to, batch);
+        ec = co_await poll_leavers(from, to, matched, batch);
     if (ec)
         co_return ec;
     position_update pos;
@@ -189,28 +193,43 @@ asio::awaitable<error_code> poller::apply(const change_batch& batch, const posit
     co_return ec;
 }
 
-// Records changed in the window that do not match the row filter (any more): their rows go.
-// In the same batch as the window's changes, so the high-water mark moves past both or neither.
+// Records changed in the window that the filtered query did not return: they do not match the
+// row filter (any more), and their rows go. Found as a difference, not by a query of NOT
+// (filter), so how Salesforce treats nulls under NOT, != or NOT IN cannot leave a row behind.
+// In the same batch as the window's changes: the high-water mark moves past both or neither.
 asio::awaitable<error_code> poller::poll_leavers(std::int64_t from, std::int64_t to,
+                                                 const std::unordered_set<std::string>& matched,
                                                  change_batch& batch) {
     const std::string q = "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
                           " WHERE SystemModstamp >= " + mappings::soql::datetime(from) +
-                          " AND SystemModstamp <= " + mappings::soql::datetime(to) +
-                          mappings::soql::filter_clause(m_.m.filter_soql(), true, true);
+                          " AND SystemModstamp <= " + mappings::soql::datetime(to);
     std::size_t left = 0;
-    co_return co_await query_stamps(q, false, batch, left, &change_batch::add_leave_of);
+    auto ec = co_await query_stamps(q, false, batch, left, &change_batch::add_leave_of, &matched);
+    if (!ec && left)
+        log::debug("sync", "records left the row filter",
+                   {{"mapping", m_.m.object_name}, {"records", static_cast<unsigned long>(left)}});
+    co_return ec;
 }
 
 asio::awaitable<error_code>
 poller::query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
-                     bool (change_batch::*add)(const salesforce::flat_record&)) {
+                     bool (change_batch::*add)(const salesforce::flat_record&),
+                     const std::unordered_set<std::string>* skip) {
     const auto opts = m_.calls();
     salesforce::diagnostics sd;
     co_return co_await ctx_.rest.query(
         soql, all, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
-            for (const auto& rec : p.records)
-                count += (batch.*add)(rec) ? 1 : 0;
+            for (const auto& rec : p.records) {
+                const auto* id = rec.get("Id");
+                if (skip && id && skip->contains(id->raw))
+                    continue;
+                if ((batch.*add)(rec))
+                    ++count;
+                else
+                    log::warn("sync", "a record without a readable Id and SystemModstamp; skipped",
+                              {{"mapping", m_.m.object_name}});
+            }
             // In batches of --max-batch, as changes are: one transaction per batch keeps each
             // within its deadline (the high-water mark moves with the last one only).
             if (batch.size() < ctx_.cfg.max_batch)

@@ -9,6 +9,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <string>
+#include <unordered_set>
 
 // One mapping's SystemModstamp polling: every sf_polling_seconds (or at once when asked), the
 // records changed since the high-water mark less an overlap, and (queryAll) the records
@@ -36,12 +38,14 @@ private:
     boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code>
-    poll_leavers(std::int64_t from, std::int64_t to, change_batch& batch);
+    poll_leavers(std::int64_t from, std::int64_t to, const std::unordered_set<std::string>& matched,
+                 change_batch& batch);
     // Queries Id and SystemModstamp of records (queryAll when `all`), each added to `batch` by
-    // `add`, the batch applied whenever it holds --max-batch entries.
+    // `add` unless its Id is in `skip`, the batch applied whenever it holds --max-batch entries.
     boost::asio::awaitable<boost::system::error_code>
     query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
-                 bool (change_batch::*add)(const salesforce::flat_record&));
+                 bool (change_batch::*add)(const salesforce::flat_record&),
+                 const std::unordered_set<std::string>* skip = nullptr);
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
                                                             const position_update& pos);
     boost::asio::awaitable<void> housekeeping();

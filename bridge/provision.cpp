@@ -77,13 +77,11 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
         error = "creating the table for " + m.m.object_name + " failed: " + pd.summary();
         co_return false;
     }
-    std::string columns;
-    for (const auto& f : m.m.fields)
-        columns += (columns.empty() ? "" : ",") + f.column;
+    const std::string columns = state_sql::load_signature(m.m);
     bool reload =
         std::find(cfg.reload.begin(), cfg.reload.end(), m.m.object_name) != cfg.reload.end();
-    // A changed column set loads the table again (new columns are filled), as Heroku Connect's
-    // RESYNC does; a reload asked for clears it first.
+    // A changed column set or row filter loads the table again (new columns are filled), as
+    // Heroku Connect's RESYNC does; a reload asked for clears it first.
     pg::result r;
     ec = co_await w.query(
         state_sql::upsert_state(cfg.schema),

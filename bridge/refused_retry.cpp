@@ -29,7 +29,8 @@ std::string refused_query(const std::string& object, const std::vector<std::stri
         soql += (i ? "," : "") + mappings::soql::quote(ids[i]);
     // A record outside the row filter is not brought into the table (the poll of its change
     // removed its row, or will).
-    return soql + ")" + mappings::soql::filter_clause(filter, true);
+    return soql + ")" +
+           mappings::soql::filter_clause(filter, mappings::soql::filter_position::after_condition);
 }
 
 namespace {

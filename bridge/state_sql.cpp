@@ -23,6 +23,15 @@ std::string failed_where(bool by_table, bool by_id) {
 }
 } // namespace
 
+std::string load_signature(const mappings::resolved_mapping& m) {
+    std::string columns;
+    for (const auto& f : m.fields)
+        columns += (columns.empty() ? "" : ",") + f.column;
+    if (m.options.filter)
+        columns += " WHERE " + m.filter_soql();
+    return columns;
+}
+
 std::string upsert_state(std::string_view schema) {
     return "INSERT INTO " + state(schema) +
            " AS s (object_name, table_name, schema_version, columns) VALUES ($1, $2, $3, $4) "

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "mappings/resolve.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -9,6 +11,11 @@
 // a parameter ($n, documented on each function). The schema must already be a plain identifier
 // (mappings::ddl::is_valid_schema_name).
 namespace sfbridge::bridge::state_sql {
+
+// What a loaded table was loaded as, kept in _sfbridge_state.columns: the mapped columns, and
+// the row filter when there is one. When it changes, the table loads again: new columns are
+// filled, and a changed filter brings in the records it now admits and removes the others.
+[[nodiscard]] std::string load_signature(const mappings::resolved_mapping& m);
 
 // One mapping's state row, created or updated at start. $1 object, $2 table, $3 schema
 // version, $4 the column list, $5 reload asked for (boolean). A changed column list makes the

@@ -129,23 +129,28 @@ namespace {
 const mappings::mapped_field* upsert_field(const mappings::resolved_mapping& m) {
     return m.upsert_field ? m.field(*m.upsert_field) : nullptr;
 }
-// Whether an app's new row matches the mapping's row filter (true without one).
-bool inside_filter(const mappings::resolved_mapping& m, const hstore_pairs& values) {
+// Whether an app's new row is surely outside the mapping's row filter. A field the app left
+// empty that Salesforce fills on create (an owner, a picklist's default) is not known until the
+// record exists, so a part of the filter over it does not refuse the row.
+bool outside_filter(const mappings::resolved_mapping& m, const hstore_pairs& values) {
     if (!m.options.filter)
-        return true;
-    return mappings::filter_matches(
+        return false;
+    const auto result = mappings::filter_matches(
         *m.options.filter,
-        [&](std::string_view field) -> std::optional<std::string> {
+        [&](std::string_view field) {
+            mappings::filter_value v;
             const auto* f = m.field(field);
             for (const auto& [column, value] : values)
                 if (f && column == f->column)
-                    return value;
-            return std::nullopt;
+                    v.value = value;
+            v.known = v.value || !f || !f->sf.defaulted_on_create;
+            return v;
         },
         [&](std::string_view field) -> const mappings::field_describe* {
             const auto* f = m.field(field);
             return f ? &f->sf : nullptr;
         });
+    return result == mappings::filter_result::no_match;
 }
 bool has_value(const hstore_pairs& values, const std::string& column) {
     return std::any_of(values.begin(), values.end(), [&](const auto& kv) {
@@ -169,7 +174,7 @@ insert_plan plan_inserts(const mappings::resolved_mapping& m,
             e->fail("SFBRIDGE_BAD_VALUE", error);
             continue;
         }
-        if (!inside_filter(m, values)) {
+        if (outside_filter(m, values)) {
             // Synced, the record would leave the table at once: the app's row would vanish.
             e->fail("SFBRIDGE_OUTSIDE_FILTER",
                     "the row does not match the mapping's sfbridge_filter (" +

@@ -88,6 +88,8 @@ std::optional<object_describe> parse_describe(std::string_view json, std::string
         fd.unique = flag(*f, "unique", false);
         fd.id_lookup = flag(*f, "idLookup", false);
         fd.calculated = flag(*f, "calculated", false);
+        fd.filterable = flag(*f, "filterable", true);
+        fd.defaulted_on_create = flag(*f, "defaultedOnCreate", false);
         fd.deprecated_and_hidden = flag(*f, "deprecatedAndHidden", false);
         fd.compound_field_name = str(*f, "compoundFieldName");
         fd.relationship_name = str(*f, "relationshipName");

@@ -21,6 +21,8 @@ struct field_describe {
     bool unique = false;
     bool id_lookup = false;
     bool calculated = false;
+    bool filterable = true;           // may appear in a WHERE clause
+    bool defaulted_on_create = false; // Salesforce gives it a value when a create leaves it out
     bool deprecated_and_hidden = false;
     std::string compound_field_name; // BillingAddress for BillingCity
     std::string relationship_name;   // Account for AccountId

@@ -215,6 +215,10 @@ private:
                 return std::nullopt;
             n.children.push_back(std::move(*next));
         }
+        for (const auto& c : n.children)
+            if (k == filter_node::kind::or_ && c.k == filter_node::kind::and_ && !c.grouped)
+                return fail("AND and OR mixed without parentheses: Salesforce refuses that; "
+                            "write (A AND B) OR C, or A AND (B OR C)");
         return n;
     }
     std::optional<filter_node> disjunction() {
@@ -264,6 +268,7 @@ private:
                 return fail("a ')' is missing at " + std::to_string(cur_.at));
             if (!advance())
                 return std::nullopt;
+            n->grouped = true;
             return n;
         }
         if (cur_.k != token::kind::name)

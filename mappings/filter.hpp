@@ -34,6 +34,7 @@ struct filter_node {
     std::string field;                 // API name, as the describe spells it once checked
     std::string op;                    // compare: = != < <= > >= ("<>" is read as "!=")
     std::vector<filter_literal> values;
+    bool grouped = false; // written in parentheses (AND and OR mix only so)
 };
 
 // Parses `text`; nullopt with `error` naming what is wrong and where (the character offset).
@@ -49,19 +50,26 @@ struct filter_node {
 check_filter(filter_node& n, const std::function<const field_describe*(std::string_view)>& mapped,
              std::string& error);
 
-// The condition as SOQL, for a WHERE clause (parenthesised where precedence needs it).
+// The condition as SOQL, for a WHERE clause: every AND, OR and NOT inside another in
+// parentheses.
 [[nodiscard]] std::string filter_soql(const filter_node& n);
 
-// Whether a row matches the condition, with SOQL's meaning: `=`, `!=`, IN and LIKE on text
-// ignore (ASCII) case; a null field fails every test but `= null`, `!=` and NOT IN. `value_of`
-// gives a checked field's value as Postgres text (booleans t/f, timestamps
-// "2024-01-31 10:00:00.123"), nullopt for NULL, and `describe_of` its describe.
-[[nodiscard]] bool
-filter_matches(const filter_node& n,
-               const std::function<std::optional<std::string>(std::string_view)>& value_of,
-               const std::function<const field_describe*(std::string_view)>& describe_of);
+// A row's field for filter_matches: its value as Postgres text or NULL, or not known yet (a
+// field the app left empty that Salesforce fills on create).
+struct filter_value {
+    bool known = true;
+    std::optional<std::string> value;
+};
+enum class filter_result { match, no_match, unknown };
 
-// The fields the condition reads, each once, in order of appearance.
-[[nodiscard]] std::vector<std::string> filter_fields(const filter_node& n);
+// Whether a row matches the condition, with SOQL's meaning: `=`, `!=`, IN and LIKE on text
+// ignore (ASCII) case; an empty text is null, a null checkbox false (`= null` on one is
+// `= false`); a null field fails every test but `= null`, `!=` and NOT IN. A part over a field
+// not known is unknown, and AND, OR and NOT carry unknowns as Kleene's logic does (false AND
+// unknown is false). Values are Postgres text (booleans t/f, timestamps
+// "2024-01-31 10:00:00.123"); `describe_of` gives a field's describe.
+[[nodiscard]] filter_result
+filter_matches(const filter_node& n, const std::function<filter_value(std::string_view)>& value_of,
+               const std::function<const field_describe*(std::string_view)>& describe_of);
 
 } // namespace sfbridge::mappings

@@ -175,28 +175,18 @@ bool in_list(value_class c, const std::optional<std::string>& v, const filter_no
 
 } // namespace
 
-bool filter_matches(const filter_node& n,
-                    const std::function<std::optional<std::string>(std::string_view)>& value_of,
-                    const std::function<const field_describe*(std::string_view)>& describe_of) {
-    switch (n.k) {
-    case filter_node::kind::and_:
-        for (const auto& c : n.children)
-            if (!filter_matches(c, value_of, describe_of))
-                return false;
-        return true;
-    case filter_node::kind::or_:
-        for (const auto& c : n.children)
-            if (filter_matches(c, value_of, describe_of))
-                return true;
-        return false;
-    case filter_node::kind::not_:
-        return !filter_matches(n.children.front(), value_of, describe_of);
-    default:
-        break;
-    }
-    const field_describe* f = describe_of(n.field);
-    const value_class c = f ? classify(f->info) : value_class::text;
-    const std::optional<std::string> v = value_of(n.field);
+namespace {
+filter_result of(bool b) {
+    return b ? filter_result::match : filter_result::no_match;
+}
+
+// One predicate over a known value (or NULL). Text compares as Salesforce stores it: an empty
+// string is null there; a checkbox is never null (null reads as false, `= null` as `= false`).
+bool predicate(const filter_node& n, value_class c, std::optional<std::string> v) {
+    if (c == value_class::text && v && v->empty())
+        v.reset();
+    if (c == value_class::boolean && !v)
+        v = "f";
     switch (n.k) {
     case filter_node::kind::in:
         return in_list(c, v, n);
@@ -207,13 +197,50 @@ bool filter_matches(const filter_node& n,
     default:
         break;
     }
-    const filter_literal& lit = n.values.front();
+    filter_literal lit = n.values.front();
+    if (c == value_class::boolean && lit.k == filter_literal::kind::null)
+        lit = filter_literal{filter_literal::kind::boolean, "false", {}};
     if (lit.k == filter_literal::kind::null)
         return n.op == "=" ? !v : (n.op == "!=" ? v.has_value() : false);
     if (!v)
         return n.op == "!="; // a null field differs from every value
     const auto cmp = compare(c, *v, lit);
     return cmp && compare_holds(n.op, *cmp);
+}
+} // namespace
+
+filter_result
+filter_matches(const filter_node& n, const std::function<filter_value(std::string_view)>& value_of,
+               const std::function<const field_describe*(std::string_view)>& describe_of) {
+    switch (n.k) {
+    case filter_node::kind::and_:
+    case filter_node::kind::or_: {
+        // Kleene's logic: a false part decides an AND, a true part an OR, whatever is unknown.
+        const auto decides =
+            n.k == filter_node::kind::and_ ? filter_result::no_match : filter_result::match;
+        bool unknown = false;
+        for (const auto& c : n.children) {
+            const auto r = filter_matches(c, value_of, describe_of);
+            if (r == decides)
+                return r;
+            unknown = unknown || r == filter_result::unknown;
+        }
+        return unknown ? filter_result::unknown
+                       : (decides == filter_result::match ? filter_result::no_match
+                                                          : filter_result::match);
+    }
+    case filter_node::kind::not_: {
+        const auto r = filter_matches(n.children.front(), value_of, describe_of);
+        return r == filter_result::unknown ? r : of(r == filter_result::no_match);
+    }
+    default:
+        break;
+    }
+    const field_describe* f = describe_of(n.field);
+    const filter_value v = value_of(n.field);
+    if (!v.known)
+        return filter_result::unknown;
+    return of(predicate(n, f ? classify(f->info) : value_class::text, v.value));
 }
 
 } // namespace sfbridge::mappings

@@ -42,9 +42,31 @@ bool suits(value_class c, filter_literal::kind k) {
     return false;
 }
 
+// Whether a string literal as written holds \% or \_ (a backslash escaping the next character).
+bool escapes_wildcard(std::string_view raw) {
+    for (std::size_t i = 0; i + 1 < raw.size(); ++i)
+        if (raw[i] == '\\') {
+            if (raw[i + 1] == '%' || raw[i + 1] == '_')
+                return true;
+            ++i;
+        }
+    return false;
+}
+
 bool check_predicate(filter_node& n, const field_describe& f, std::string& error) {
     const value_class c = classify(f.info);
     n.field = f.info.name;
+    if (f.calculated) {
+        error = n.field + " is a formula field: its value changes without the record changing "
+                          "(no event, no new SystemModstamp), so records would enter and leave "
+                          "the filter unseen";
+        return false;
+    }
+    if (!f.filterable) {
+        error = n.field + " cannot be filtered on in Salesforce (long text areas, encrypted "
+                          "fields and the like cannot appear in a WHERE clause)";
+        return false;
+    }
     if (n.k == filter_node::kind::like && c != value_class::text) {
         error = "LIKE needs a text field, and " + n.field + " is a " + f.info.type;
         return false;
@@ -63,6 +85,10 @@ bool check_predicate(filter_node& n, const field_describe& f, std::string& error
             }
             continue;
         }
+        if (n.k != filter_node::kind::like && escapes_wildcard(v.raw)) {
+            error = n.field + ": \\% and \\_ escape LIKE's wildcards, and mean nothing elsewhere";
+            return false;
+        }
         if (!suits(c, v.k)) {
             error = n.field + " is a " + f.info.type + " field: compare it with " + expects(c) +
                     ", not " + (v.k == filter_literal::kind::string ? "'" + v.raw + "'" : v.text);
@@ -74,18 +100,6 @@ bool check_predicate(filter_node& n, const field_describe& f, std::string& error
 
 std::string soql_literal(const filter_literal& v) {
     return v.k == filter_literal::kind::string ? "'" + v.raw + "'" : v.text;
-}
-
-void collect(const filter_node& n, std::vector<std::string>& out) {
-    if (!n.field.empty()) {
-        bool seen = false;
-        for (const auto& f : out)
-            seen = seen || f == n.field;
-        if (!seen)
-            out.push_back(n.field);
-    }
-    for (const auto& c : n.children)
-        collect(c, out);
 }
 
 } // namespace
@@ -110,60 +124,40 @@ bool check_filter(filter_node& n,
 }
 
 namespace {
-// Binding strength: OR < AND < NOT < a predicate. A child weaker than its place needs
-// parentheses; no others are written, so the SOQL nests no deeper than the text it came from.
-int strength(const filter_node& n) {
-    switch (n.k) {
-    case filter_node::kind::or_:
-        return 1;
-    case filter_node::kind::and_:
-        return 2;
-    case filter_node::kind::not_:
-        return 3;
-    default:
-        return 4;
-    }
+bool compound(const filter_node& n) {
+    return n.k == filter_node::kind::and_ || n.k == filter_node::kind::or_ ||
+           n.k == filter_node::kind::not_;
 }
 
-std::string soql_of(const filter_node& n, int place) {
+// Salesforce wants parentheses around every AND, OR or NOT inside another (it refuses
+// "A AND B OR C", and reads "A AND NOT B" less reliably than "A AND (NOT B)").
+std::string part(const filter_node& n) {
+    return compound(n) ? "(" + filter_soql(n) + ")" : filter_soql(n);
+}
+} // namespace
+
+std::string filter_soql(const filter_node& n) {
     std::string out;
     switch (n.k) {
     case filter_node::kind::and_:
     case filter_node::kind::or_:
         for (const auto& c : n.children)
-            out += (out.empty() ? "" : (n.k == filter_node::kind::and_ ? " AND " : " OR ")) +
-                   soql_of(c, strength(n));
-        break;
+            out +=
+                (out.empty() ? "" : (n.k == filter_node::kind::and_ ? " AND " : " OR ")) + part(c);
+        return out;
     case filter_node::kind::not_:
-        out = "NOT " + soql_of(n.children.front(), 3);
-        break;
+        return "NOT " + part(n.children.front());
     case filter_node::kind::compare:
-        out = n.field + " " + n.op + " " + soql_literal(n.values.front());
-        break;
+        return n.field + " " + n.op + " " + soql_literal(n.values.front());
     case filter_node::kind::like:
-        out = n.field + " LIKE " + soql_literal(n.values.front());
-        break;
+        return n.field + " LIKE " + soql_literal(n.values.front());
     case filter_node::kind::in:
-    case filter_node::kind::not_in: {
-        std::string list;
-        for (const auto& v : n.values)
-            list += (list.empty() ? "" : ", ") + soql_literal(v);
-        out = n.field + (n.k == filter_node::kind::in ? " IN (" : " NOT IN (") + list + ")";
+    case filter_node::kind::not_in:
         break;
     }
-    }
-    return strength(n) < place ? "(" + out + ")" : out;
-}
-} // namespace
-
-std::string filter_soql(const filter_node& n) {
-    return soql_of(n, 0);
-}
-
-std::vector<std::string> filter_fields(const filter_node& n) {
-    std::vector<std::string> out;
-    collect(n, out);
-    return out;
+    for (const auto& v : n.values)
+        out += (out.empty() ? "" : ", ") + soql_literal(v);
+    return n.field + (n.k == filter_node::kind::in ? " IN (" : " NOT IN (") + out + ")";
 }
 
 } // namespace sfbridge::mappings

@@ -37,6 +37,12 @@ void read_filter(const json_value& v, const std::string& where, mapping_options&
                                  "\"Status__c = 'Active' AND Region__c IN ('EU', 'US')\"");
         return;
     }
+    if (s->size() > max_filter_length) {
+        // The stream's fetches carry it in their URLs, under Salesforce's 16 KB limit.
+        errors.push_back(where + ": sfbridge_filter is longer than " +
+                         std::to_string(max_filter_length) + " characters");
+        return;
+    }
     std::string error;
     o.filter = parse_filter(*s, error);
     o.filter_text = *s;

@@ -38,6 +38,9 @@ struct mapping_options {
 [[nodiscard]] mapping_options read_mapping_options(const mapping& m,
                                                    std::vector<std::string>& errors);
 
+// The longest sfbridge_filter accepted, in characters.
+inline constexpr std::size_t max_filter_length = 2000;
+
 // The column a soft delete stamps with the record's deletion time.
 inline constexpr const char* deleted_at_column = "sfbridge_deleted_at";
 

@@ -47,11 +47,11 @@ std::string datetime(std::int64_t epoch_ms) {
     return calendar::format_utc(epoch_ms, 'T', true);
 }
 
-std::string filter_clause(std::string_view filter, bool after_condition, bool negate) {
+std::string filter_clause(std::string_view filter, filter_position at) {
     if (filter.empty())
         return {};
-    const std::string f(filter);
-    return (after_condition ? " AND " : " WHERE ") + (negate ? "(NOT (" + f + "))" : "(" + f + ")");
+    return (at == filter_position::after_condition ? " AND (" : " WHERE (") + std::string(filter) +
+           ")";
 }
 
 std::optional<std::string> select_all(std::string_view object,
@@ -60,7 +60,8 @@ std::optional<std::string> select_all(std::string_view object,
     auto list = select_list(object, fields, error);
     if (!list)
         return std::nullopt;
-    return "SELECT " + *list + " FROM " + std::string(object) + filter_clause(filter, false);
+    return "SELECT " + *list + " FROM " + std::string(object) +
+           filter_clause(filter, filter_position::whole_where);
 }
 
 std::optional<std::string> modstamp_window(std::string_view object,
@@ -71,7 +72,8 @@ std::optional<std::string> modstamp_window(std::string_view object,
     if (!base)
         return std::nullopt;
     return *base + " WHERE SystemModstamp >= " + datetime(from_ms) +
-           " AND SystemModstamp <= " + datetime(to_ms) + filter_clause(filter, true) +
+           " AND SystemModstamp <= " + datetime(to_ms) +
+           filter_clause(filter, filter_position::after_condition) +
            " ORDER BY SystemModstamp ASC, Id ASC";
 }
 
@@ -88,7 +90,7 @@ std::optional<std::vector<std::string>> by_ids(std::string_view object,
         std::string q = *base + " WHERE Id IN (";
         for (std::size_t i = start; i < ids.size() && i < start + batch; ++i)
             q += (i == start ? "" : ", ") + quote(ids[i]);
-        out.push_back(q + ")" + filter_clause(filter, true));
+        out.push_back(q + ")" + filter_clause(filter, filter_position::after_condition));
     }
     return out;
 }

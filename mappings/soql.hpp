@@ -38,9 +38,9 @@ using sfbridge::is_api_name;
                                                              const std::vector<std::string>& ids,
                                                              std::size_t batch, std::string& error,
                                                              std::string_view filter = {});
-// " WHERE (filter)" or " AND (filter)" after a condition; "" without a filter. `negate` selects
-// the records outside it instead: those that left the filter with their last change.
-[[nodiscard]] std::string filter_clause(std::string_view filter, bool after_condition,
-                                        bool negate = false);
+// " WHERE (filter)" for a query without a WHERE, " AND (filter)" after a condition; "" without
+// a filter.
+enum class filter_position { whole_where, after_condition };
+[[nodiscard]] std::string filter_clause(std::string_view filter, filter_position at);
 
 } // namespace sfbridge::mappings::soql

@@ -100,13 +100,10 @@ std::vector<topic_action> plan_push_topics(const std::vector<topic_spec>& desire
     return plan;
 }
 
-asio::awaitable<error_code> ensure_push_topics(rest_client& rest,
-                                               const std::vector<topic_spec>& desired,
-                                               std::vector<provisioned_topic>& out,
-                                               diagnostics& diag) {
-    out.clear();
-    std::vector<existing_topic> existing;
-    auto ec = co_await rest.query(
+asio::awaitable<error_code>
+list_push_topics(rest_client& rest, std::vector<existing_topic>& existing, diagnostics& diag) {
+    existing.clear();
+    co_return co_await rest.query(
         "SELECT Id, Name, Query, IsActive, Description FROM PushTopic WHERE Name LIKE 'hc\\_%'",
         false, 0,
         [&](query_page& page) -> asio::awaitable<error_code> {
@@ -126,6 +123,15 @@ asio::awaitable<error_code> ensure_push_topics(rest_client& rest,
             co_return error_code{};
         },
         diag);
+}
+
+asio::awaitable<error_code> ensure_push_topics(rest_client& rest,
+                                               const std::vector<topic_spec>& desired,
+                                               std::vector<provisioned_topic>& out,
+                                               diagnostics& diag) {
+    out.clear();
+    std::vector<existing_topic> existing;
+    auto ec = co_await list_push_topics(rest, existing, diag);
     if (ec)
         co_return ec;
 

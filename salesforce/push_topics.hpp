@@ -65,6 +65,10 @@ inline constexpr std::string_view topic_description = "sfbridge: managed topic, 
 plan_push_topics(const std::vector<topic_spec>& desired,
                  const std::vector<existing_topic>& existing, std::vector<std::string>& errors);
 
+// The org's hc_ topics, sfbridge's and anyone else's.
+boost::asio::awaitable<boost::system::error_code>
+list_push_topics(rest_client& rest, std::vector<existing_topic>& existing, diagnostics& diag);
+
 // Reads the org's hc_ topics, applies the plan, and returns what each spec subscribes to. A
 // create refused for the org's PushTopic limit does not fail the rest: that spec comes back
 // `over_limit`, and the ones after it are still tried (an update or a smaller org may fit).

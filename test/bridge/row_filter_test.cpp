@@ -112,7 +112,7 @@ TEST_CASE("a row filter follows records out of and back into it by polling alone
     run(h.f.io, records_move(h, path::polling), std::chrono::seconds(180));
 }
 
-TEST_CASE("an app's new row outside the row filter is refused and nothing is sent; one inside "
+TEST_CASE("an app's new row outside the row filter is refused and nothing is sent, one inside "
           "is written, and an update that moves a row out is sent and the row leaves",
           "[bridge][writeback][row_filter]") {
     harness h;

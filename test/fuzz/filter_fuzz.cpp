@@ -15,12 +15,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return error.empty() ? (std::abort(), 0) : 0; // a refusal always says why
     const std::string soql = filter_soql(*n);
     const auto again = parse_filter(soql, error);
-    if (!again || filter_soql(*again) != soql)
+    // Written out, every inner AND, OR and NOT is in parentheses: past the parser's depth limit
+    // for a condition near it (that is the one way the SOQL may not read back).
+    if (!again && error.find("nests more than") == std::string::npos)
+        std::abort(); // the SOQL written out cannot be read
+    if (again && filter_soql(*again) != soql)
         std::abort(); // the SOQL written out does not read back to itself
     field_describe text;
     text.info.type = "string";
     (void)filter_matches(
-        *n, [](std::string_view f) -> std::optional<std::string> { return std::string(f); },
+        *n,
+        [](std::string_view f) {
+            return filter_value{f.size() % 3 != 0, std::string(f)};
+        },
         [&](std::string_view) { return &text; });
     return 0;
 }

@@ -37,8 +37,9 @@ std::string error_of(const std::string& text) {
     return error;
 }
 
-// Whether a row (column values by API name, as Postgres prints them) matches `text`.
-bool row_matches(const std::string& text, const std::map<std::string, std::string>& row) {
+// Whether a row (column values by API name, as Postgres prints them; "?" for a field not
+// known) matches `text`.
+filter_result row_test(const std::string& text, const std::map<std::string, std::string>& row) {
     std::string error;
     auto n = checked(text, error);
     INFO(text << ": " << error);
@@ -46,11 +47,18 @@ bool row_matches(const std::string& text, const std::map<std::string, std::strin
     const auto* d = describe_of("Sim_Everything__c");
     return filter_matches(
         *n,
-        [&](std::string_view f) -> std::optional<std::string> {
+        [&](std::string_view f) {
             const auto it = row.find(std::string(f));
-            return it == row.end() ? std::nullopt : std::optional<std::string>(it->second);
+            if (it == row.end())
+                return filter_value{true, std::nullopt};
+            return it->second == "?" ? filter_value{false, std::nullopt}
+                                     : filter_value{true, it->second};
         },
         [&](std::string_view f) { return d->field(f); });
+}
+
+bool row_matches(const std::string& text, const std::map<std::string, std::string>& row) {
+    return row_test(text, row) == filter_result::match;
 }
 } // namespace
 
@@ -60,18 +68,21 @@ TEST_CASE("a row filter is read as SOQL's WHERE and written out again, names as 
     CHECK(soql_of("text__c = 'Active' AND picklist__c IN ('EU','US')") ==
           "Text__c = 'Active' AND Picklist__c IN ('EU', 'US')");
     CHECK(soql_of("Number__c >= 10 or not (Checkbox__c = true)") ==
-          "Number__c >= 10 OR NOT Checkbox__c = true");
-    // Parentheses where precedence needs them only.
-    CHECK(soql_of("NOT (Int__c = 1 OR Int__c = 2) AND (Int__c = 3 OR Int__c = 4 AND Int__c = 5)") ==
-          "NOT (Int__c = 1 OR Int__c = 2) AND (Int__c = 3 OR Int__c = 4 AND Int__c = 5)");
+          "Number__c >= 10 OR (NOT Checkbox__c = true)");
+    // Every AND, OR and NOT inside another in parentheses, as Salesforce wants them.
+    CHECK(soql_of("NOT (Int__c = 1 OR Int__c = 2) AND (Int__c = 3 OR (Int__c = 4 AND Int__c = "
+                  "5))") ==
+          "(NOT (Int__c = 1 OR Int__c = 2)) AND (Int__c = 3 OR (Int__c = 4 AND Int__c = 5))");
     CHECK(soql_of("(Int__c = 1 AND Int__c = 2) OR NOT NOT Int__c = 3") ==
-          "Int__c = 1 AND Int__c = 2 OR NOT NOT Int__c = 3");
+          "(Int__c = 1 AND Int__c = 2) OR (NOT (NOT Int__c = 3))");
+    CHECK(soql_of("((Int__c = 1))") == "Int__c = 1");
     CHECK(soql_of("Text__c <> null") == "Text__c != null");
     CHECK(soql_of("Text__c NOT IN ('a', null)") == "Text__c NOT IN ('a', null)");
     CHECK(soql_of("Text__c LIKE 'Acme\\_%'") == "Text__c LIKE 'Acme\\_%'");
     CHECK(soql_of("Text__c = 'O\\'Brien'") == "Text__c = 'O\\'Brien'");
     CHECK(soql_of("Date__c > 2024-01-31 AND DateTime__c < 2024-01-31T10:00:00Z") ==
           "Date__c > 2024-01-31 AND DateTime__c < 2024-01-31T10:00:00.000Z");
+    CHECK(soql_of("Text__c = 'a\\\\%'") == "Text__c = 'a\\\\%'"); // a backslash, then %
     CHECK(soql_of("Int__c = -5 AND Currency__c < 1.5") == "Int__c = -5 AND Currency__c < 1.5");
     CHECK(soql_of("(Text__c = 'a' OR Text__c = 'b') AND Int__c = 1") ==
           "(Text__c = 'a' OR Text__c = 'b') AND Int__c = 1");
@@ -97,6 +108,13 @@ TEST_CASE("a row filter that cannot work is refused, saying why", "[unit][mappin
     CHECK_THAT(error_of("Number__c < null"), Catch::Contains("null can only be compared"));
     CHECK_THAT(error_of("Date__c = 2024-01-31T10:00:00Z"), Catch::Contains("a date (2024"));
     CHECK_THAT(error_of("Time__c = '10:00'"), Catch::Contains("time fields"));
+    CHECK_THAT(error_of("Formula__c = 'x'"), Catch::Contains("Formula__c is a formula field"));
+    CHECK_THAT(error_of("LongTextArea__c = 'x'"), Catch::Contains("cannot be filtered on"));
+    CHECK_THAT(error_of("Int__c = 1 AND Int__c = 2 OR Int__c = 3"),
+               Catch::Contains("AND and OR mixed without parentheses"));
+    CHECK_THAT(error_of("Int__c = 1 OR Int__c = 2 AND Int__c = 3"),
+               Catch::Contains("AND and OR mixed without parentheses"));
+    CHECK_THAT(error_of("Text__c = 'a\\%'"), Catch::Contains("escape LIKE's wildcards"));
     CHECK_THAT(error_of("Text__c ~ 'a'"), Catch::Contains("unexpected character '~'"));
     CHECK_THAT(error_of(std::string(100000, '(')), Catch::Contains("nests more than 64"));
     CHECK_THAT(error_of(std::string(100, '(') + "Int__c = 1" + std::string(100, ')')),
@@ -140,14 +158,29 @@ TEST_CASE("a row is tested against a filter as Salesforce tests the record",
     CHECK_FALSE(row_matches("Text__c = null", row));
 }
 
+TEST_CASE("a row's empty text is null, a null checkbox false, and a field Salesforce has not "
+          "filled yet is unknown",
+          "[unit][mappings][filter]") {
+    const std::map<std::string, std::string> row = {
+        {"Text__c", ""}, {"Picklist__c", "?"}, {"Int__c", "3"}};
+    CHECK(row_matches("Text__c = null", row));
+    CHECK(row_matches("Checkbox__c = false AND Checkbox__c = null", row));
+    CHECK_FALSE(row_matches("Checkbox__c != null", row));
+    CHECK(row_test("Picklist__c = 'EU'", row) == filter_result::unknown);
+    CHECK(row_test("NOT Picklist__c = 'EU'", row) == filter_result::unknown);
+    CHECK(row_test("Picklist__c = 'EU' AND Int__c = 4", row) == filter_result::no_match);
+    CHECK(row_test("Picklist__c = 'EU' OR Int__c = 3", row) == filter_result::match);
+    CHECK(row_test("Picklist__c = 'EU' AND Int__c = 3", row) == filter_result::unknown);
+    CHECK(row_test("Picklist__c = 'EU' OR Int__c = 4", row) == filter_result::unknown);
+}
+
 TEST_CASE("a LIKE over a long value stays linear", "[unit][mappings][filter]") {
     std::map<std::string, std::string> row = {{"Text__c", std::string(131072, 'a')}};
     CHECK_FALSE(row_matches("Text__c LIKE '%a%a%a%a%a%a%a%b'", row));
     CHECK(row_matches("Text__c LIKE '%a%a%a%a%a%a%a%'", row));
 }
 
-TEST_CASE("queries carry the row filter; the complement finds the records that left it",
-          "[unit][mappings][filter]") {
+TEST_CASE("queries carry the row filter", "[unit][mappings][filter]") {
     std::string error;
     CHECK(soql::select_all("Contact", {"Id", "Email"}, error, "Email != null") ==
           "SELECT Id, Email FROM Contact WHERE (Email != null)");
@@ -158,8 +191,8 @@ TEST_CASE("queries carry the row filter; the complement finds the records that l
     REQUIRE(by_ids);
     CHECK(by_ids->front() ==
           "SELECT Id FROM Contact WHERE Id IN ('003000000000001AAA') AND (A = 1)");
-    CHECK(soql::filter_clause("A = 1", true, true) == " AND (NOT (A = 1))");
-    CHECK(soql::filter_clause("", true, true).empty());
+    CHECK(soql::filter_clause("A = 1", soql::filter_position::after_condition) == " AND (A = 1)");
+    CHECK(soql::filter_clause("", soql::filter_position::whole_where).empty());
     CHECK(soql::select_all("Contact", {"Id"}, error) == "SELECT Id FROM Contact");
 }
 
