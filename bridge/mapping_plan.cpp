@@ -85,11 +85,11 @@ std::string load_line(const plan_settings& s, const mapping_now& x, std::int64_t
     if (x.table.loaded && !x.table.fields_changed)
         return "initial load: none, loaded already";
     const std::string why =
-        x.table.fields_changed ? "loads again (its fields changed): " : "initial load: ";
+        x.table.fields_changed ? "loads again (its fields or filter changed): " : "initial load: ";
     if (!x.records)
         return why + "records not counted";
     const std::int64_t n = *x.records;
-    const bool bulk = static_cast<std::size_t>(n) > s.bulk_threshold;
+    const bool bulk = static_cast<std::size_t>(n) >= s.bulk_threshold; // as initial_load
     // REST: a count, then a page per 2,000 records. Bulk 2.0: the count, create, a few state
     // polls and a results page per 50,000 records or so (the server's choice).
     const std::int64_t used = bulk ? 1 + 1 + 3 + (n + 49999) / 50000 : 1 + (n + 1999) / 2000;
@@ -121,7 +121,8 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
         out << "  polling: every " << m.config.sf_polling_seconds << " s, " << grouped(day)
             << " API calls a day";
         if (m.options.filter)
-            out << " (with the row filter's complement query), and a query per streamed batch";
+            out << " (with the row filter's query of the window's Ids), and a query per streamed "
+                   "batch";
         out << "\n";
     }
     for (const auto& a : org.topics)
@@ -131,7 +132,7 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
     out << "API calls: " << grouped(polling) << " a day for polling";
     if (loads)
         out << ", and about " << grouped(loads) << " once for the loads";
-    if (org.daily_api_max) {
+    if (org.daily_api_max && *org.daily_api_max > 0) {
         out << "; the org allows " << grouped(*org.daily_api_max) << " a day";
         if (org.daily_api_remaining)
             out << " (" << grouped(*org.daily_api_remaining) << " left now)";

@@ -28,6 +28,7 @@ struct mapping_now {
 
 struct org_now {
     std::vector<salesforce::topic_action> topics; // salesforce::plan_push_topics over the org's
+    std::vector<std::string> topic_errors;        // ... what it could not plan
     std::optional<std::int64_t> daily_api_max, daily_api_remaining;
 };
 
@@ -37,7 +38,7 @@ struct plan_settings {
 };
 
 // Salesforce API calls a day of a mapping's polling: per poll, the changes query, the deletes
-// query where the object has IsDeleted, and the row filter's complement query.
+// query where the object has IsDeleted, and with a row filter the query of the window's Ids.
 [[nodiscard]] std::int64_t polling_calls_per_day(const mappings::resolved_mapping& m);
 
 // The report: per mapping, its table (create, add, widen, up to date), its PushTopic, its

@@ -15,10 +15,14 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace sfbridge::bridge {
 
@@ -50,22 +54,36 @@ mappings::mapping_file existing_file(const std::string& path) {
     return load_mappings(c);
 }
 
-// Written next to the file and renamed over it: a crash leaves the old file or the new one.
+// Written to a new file beside it, flushed to disk with the original's mode, and renamed over
+// it (through a symlink, to its target): a crash leaves the old file or the new one.
 void write_file(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out)
-            throw std::runtime_error("cannot write " + tmp);
+    namespace fs = std::filesystem;
+    const fs::path target = fs::exists(path) ? fs::canonical(path) : fs::absolute(path);
+    std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX"));
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0)
+        throw std::runtime_error("cannot write beside " + target.string());
+    const mode_t mode =
+        fs::exists(target) ? static_cast<mode_t>(fs::status(target).permissions()) : 0644;
+    bool ok = ::fchmod(fd, mode) == 0;
+    for (std::size_t done = 0; ok && done < text.size();) {
+        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        ok = n > 0;
+        done += ok ? static_cast<std::size_t>(n) : 0;
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-        throw std::runtime_error("cannot replace " + path);
+    ok = ok && ::fsync(fd) == 0;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok || std::rename(tmp.c_str(), target.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot write " + target.string());
+    }
+    if (const int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY); dir >= 0) {
+        (void)::fsync(dir); // the rename itself, on disk
+        ::close(dir);
+    }
 }
 
-// Logs in (a failure throws): the first step of each command's one coroutine (run_sync leaves
-// its io_context stopped, so each command runs one).
+// Logs in (a failure throws): the first step of each command's coroutine.
 asio::awaitable<void> login(salesforce::rest_client& rest) {
     salesforce::diagnostics d;
     if (co_await rest.async_login(d))
@@ -183,8 +201,9 @@ asio::awaitable<void> read_org(salesforce::rest_client& rest, std::vector<mappin
                 co_return boost::system::error_code{};
             },
             d);
-        if (ec)
-            throw std::runtime_error("counting " + x.m->object_name + " failed: " + d.summary());
+        if (ec) // the plan says the records were not counted
+            std::cerr << "warning: counting " << x.m->object_name << " failed: " << d.summary()
+                      << "\n";
     }
     std::vector<salesforce::existing_topic> existing;
     if (co_await salesforce::list_push_topics(rest, existing, d))
@@ -193,8 +212,7 @@ asio::awaitable<void> read_org(salesforce::rest_client& rest, std::vector<mappin
     for (const auto& x : ms)
         if (x.m->config.sf_notify_enabled && !x.m->options.change_data_capture)
             specs.push_back(salesforce::topic_spec{x.m->object_name, x.m->field_names()});
-    std::vector<std::string> errors;
-    org.topics = salesforce::plan_push_topics(specs, existing, errors);
+    org.topics = salesforce::plan_push_topics(specs, existing, org.topic_errors);
     salesforce::rest_response r;
     if (co_await rest.async_call(http::verb::get, rest.data_path("/limits"), std::string(), r, d))
         co_return; // the report goes without the org's limit
@@ -235,7 +253,9 @@ int plan(const settings& s, const cli& c) {
         std::cerr << "warning: " << w << "\n";
     for (const auto& e : res.errors)
         std::cerr << "error: " << e << "\n";
-    if (!res.errors.empty())
+    for (const auto& e : org.topic_errors) // a run would fail on these
+        std::cerr << "error: PushTopics: " << e << "\n";
+    if (!res.errors.empty() || !org.topic_errors.empty())
         return 2;
     plan_settings ps;
     ps.schema = cfg.schema;

@@ -110,9 +110,17 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
     change_batch batch(m_.m);
     row_issue issue;
     std::size_t seen = 0;
-    std::unordered_set<std::string> matched; // with a row filter: the window's records in it
+    std::unordered_set<std::string> matched;      // with a row filter: the window's records in it
+    std::vector<salesforce::flat_record> changed; // ... and every record changed in the window
     const std::string poll_source = "poll", no_payload;
-    auto ec = co_await ctx_.rest.query(
+    // Read before the filtered query: a change that becomes visible between the two is then
+    // missing from this list, never from the filtered one (which would make it a leaver).
+    error_code ec;
+    if (m_.m.options.filter)
+        ec = co_await window_ids(from, to, changed);
+    if (ec)
+        co_return ec;
+    ec = co_await ctx_.rest.query(
         *soql, false, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
             if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
@@ -133,7 +141,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
         },
         sd, opts);
     if (!ec && m_.m.options.filter)
-        ec = co_await poll_leavers(from, to, matched, batch);
+        ec = co_await remove_leavers(changed, matched, batch);
     if (ec)
         co_return ec;
     position_update pos;
@@ -193,37 +201,61 @@ asio::awaitable<error_code> poller::apply(const change_batch& batch, const posit
     co_return ec;
 }
 
+// The Id and SystemModstamp of every record changed in the window, the row filter aside.
+asio::awaitable<error_code> poller::window_ids(std::int64_t from, std::int64_t to,
+                                               std::vector<salesforce::flat_record>& out) {
+    const std::string q = "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
+                          " WHERE SystemModstamp >= " + mappings::soql::datetime(from) +
+                          " AND SystemModstamp <= " + mappings::soql::datetime(to);
+    salesforce::diagnostics sd;
+    co_return co_await ctx_.rest.query(
+        q, false, 2000,
+        [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            if (ctx_.stop.stopping())
+                co_return asio::error::operation_aborted;
+            out.insert(out.end(), p.records.begin(), p.records.end());
+            co_return error_code{};
+        },
+        sd, m_.calls());
+}
+
 // Records changed in the window that the filtered query did not return: they do not match the
 // row filter (any more), and their rows go. Found as a difference, not by a query of NOT
 // (filter), so how Salesforce treats nulls under NOT, != or NOT IN cannot leave a row behind.
 // In the same batch as the window's changes: the high-water mark moves past both or neither.
-asio::awaitable<error_code> poller::poll_leavers(std::int64_t from, std::int64_t to,
-                                                 const std::unordered_set<std::string>& matched,
-                                                 change_batch& batch) {
-    const std::string q = "SELECT Id, SystemModstamp FROM " + m_.m.object_name +
-                          " WHERE SystemModstamp >= " + mappings::soql::datetime(from) +
-                          " AND SystemModstamp <= " + mappings::soql::datetime(to);
+asio::awaitable<error_code>
+poller::remove_leavers(const std::vector<salesforce::flat_record>& changed,
+                       const std::unordered_set<std::string>& matched, change_batch& batch) {
     std::size_t left = 0;
-    auto ec = co_await query_stamps(q, false, batch, left, &change_batch::add_leave_of, &matched);
-    if (!ec && left)
+    for (const auto& rec : changed) {
+        const auto* id = rec.get("Id");
+        if (!id || matched.contains(id->raw) || !batch.add_leave_of(rec))
+            continue;
+        ++left;
+        if (batch.size() < ctx_.cfg.max_batch)
+            continue;
+        const position_update none;
+        if (auto ec = co_await apply(batch, none))
+            co_return ec;
+        batch.clear();
+    }
+    if (left)
         log::debug("sync", "records left the row filter",
                    {{"mapping", m_.m.object_name}, {"records", static_cast<unsigned long>(left)}});
-    co_return ec;
+    co_return error_code{};
 }
 
 asio::awaitable<error_code>
 poller::query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
-                     bool (change_batch::*add)(const salesforce::flat_record&),
-                     const std::unordered_set<std::string>* skip) {
+                     bool (change_batch::*add)(const salesforce::flat_record&)) {
     const auto opts = m_.calls();
     salesforce::diagnostics sd;
     co_return co_await ctx_.rest.query(
         soql, all, 2000,
         [&](salesforce::query_page& p) -> asio::awaitable<error_code> {
+            if (ctx_.stop.stopping()) // the high-water mark does not move: the next start polls
+                co_return asio::error::operation_aborted;
             for (const auto& rec : p.records) {
-                const auto* id = rec.get("Id");
-                if (skip && id && skip->contains(id->raw))
-                    continue;
                 if ((batch.*add)(rec))
                     ++count;
                 else

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 // One mapping's SystemModstamp polling: every sf_polling_seconds (or at once when asked), the
 // records changed since the high-water mark less an overlap, and (queryAll) the records
@@ -38,14 +39,15 @@ private:
     boost::asio::awaitable<boost::system::error_code> poll_changes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code> poll_deletes(std::int64_t to);
     boost::asio::awaitable<boost::system::error_code>
-    poll_leavers(std::int64_t from, std::int64_t to, const std::unordered_set<std::string>& matched,
-                 change_batch& batch);
+    window_ids(std::int64_t from, std::int64_t to, std::vector<salesforce::flat_record>& out);
+    boost::asio::awaitable<boost::system::error_code>
+    remove_leavers(const std::vector<salesforce::flat_record>& changed,
+                   const std::unordered_set<std::string>& matched, change_batch& batch);
     // Queries Id and SystemModstamp of records (queryAll when `all`), each added to `batch` by
-    // `add` unless its Id is in `skip`, the batch applied whenever it holds --max-batch entries.
+    // `add`, the batch applied whenever it holds --max-batch entries.
     boost::asio::awaitable<boost::system::error_code>
     query_stamps(const std::string& soql, bool all, change_batch& batch, std::size_t& count,
-                 bool (change_batch::*add)(const salesforce::flat_record&),
-                 const std::unordered_set<std::string>* skip = nullptr);
+                 bool (change_batch::*add)(const salesforce::flat_record&));
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
                                                             const position_update& pos);
     boost::asio::awaitable<void> housekeeping();

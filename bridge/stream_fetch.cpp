@@ -37,6 +37,7 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
     row_issue issue;
     const std::string no_payload;
     std::set<std::string> fetched;
+    bool all_fetched = true;
     for (const auto& q : queries.value_or(std::vector<std::string>{})) {
         backoff delays({std::chrono::milliseconds(400), std::chrono::seconds(10)});
         error_code ec;
@@ -59,13 +60,16 @@ asio::awaitable<void> stream_ingest::fetch_notified(mapping_runtime& m) {
             co_await ctx_.stop.sleep(delays.next());
         }
         if (ec) {
+            all_fetched = false;
             // The poll from the high-water mark covers these records: run it now.
             log::warn("sync", "fetching notified records failed; polling now to catch up",
                       {{"mapping", m.m.object_name}, {"error", ec.message()}});
             m.request_poll();
         }
     }
-    if (!filter.empty()) {
+    // Only when every filtered fetch answered: an Id a failed one asked for is no leaver (the
+    // poll asked for above decides it).
+    if (!filter.empty() && all_fetched && !ctx_.stop.stopping()) {
         std::vector<std::string> others;
         for (const auto& id : m.notify_ids)
             if (!fetched.contains(id))

@@ -55,9 +55,14 @@ std::optional<built_mapping> build_mapping(const object_describe& d, const mappi
         if (const auto* f = d.field(always))
             out.m.fields.emplace(f->info.name, json_value::object{});
     if (req.all) {
-        for (const auto& f : d.fields)
-            if (f.compound_field_name.empty() || !d.field(f.compound_field_name))
-                take(d, f, out); // parts come with their compound field
+        for (const auto& f : d.fields) {
+            // Parts of an address or location come with it; Contact's FirstName and LastName
+            // name Name as their compound field too, but Name is a plain string.
+            const field_describe* parent =
+                f.compound_field_name.empty() ? nullptr : d.field(f.compound_field_name);
+            if (!parent || !compound(*parent))
+                take(d, f, out);
+        }
         return out;
     }
     for (const auto& name : req.fields) {

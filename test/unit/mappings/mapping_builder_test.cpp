@@ -58,6 +58,20 @@ TEST_CASE("--all maps every field that can be synced and says what it left out",
     CHECK(errors.empty());
 }
 
+TEST_CASE("--all on Contact keeps FirstName and LastName, whose compound field is the plain "
+          "Name",
+          "[unit][mappings][mapping_builder]") {
+    std::string error;
+    mapping_request req;
+    req.all = true;
+    req.access = access_mode::read_write;
+    const auto b = build_mapping(*describe_of("Contact"), req, error);
+    REQUIRE(b);
+    for (const char* name : {"FirstName", "LastName", "Name", "MailingCity"})
+        CHECK(b->m.fields.count(name) == 1);
+    CHECK(b->m.fields.count("MailingAddress") == 0);
+}
+
 TEST_CASE("a field the describe does not list is an error that says why it may be missing",
           "[unit][mappings][mapping_builder]") {
     std::string error;
