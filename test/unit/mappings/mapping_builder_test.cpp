@@ -38,7 +38,7 @@ TEST_CASE("a mapping is built from a describe with the fields asked for and the 
     CHECK(errors.empty());
 }
 
-TEST_CASE("--all maps every field that can be synced and says what it left out",
+TEST_CASE("mapping all fields takes every one that can be synced and says what it left out",
           "[unit][mappings][mapping_builder]") {
     std::string error;
     mapping_request req;
@@ -58,7 +58,7 @@ TEST_CASE("--all maps every field that can be synced and says what it left out",
     CHECK(errors.empty());
 }
 
-TEST_CASE("--all on Contact keeps FirstName and LastName, whose compound field is the plain "
+TEST_CASE("mapping all of Contact keeps FirstName and LastName, whose compound field is the plain "
           "Name",
           "[unit][mappings][mapping_builder]") {
     std::string error;
