@@ -1,7 +1,6 @@
 #include "bridge/mapping_plan.hpp"
 
 #include "mappings/ddl.hpp"
-#include "mappings/options.hpp"
 
 #include <sstream>
 
@@ -29,13 +28,7 @@ int varchar_length(const std::string& pg_type) {
 // The columns a run would add, and the varchar columns it would widen.
 std::string table_line(const plan_settings& s, const mapping_now& x) {
     const auto& m = *x.m;
-    std::vector<std::pair<std::string, std::string>> wanted;
-    for (const auto& f : m.fields)
-        wanted.emplace_back(f.column, f.pg_type);
-    for (const auto& r : m.references)
-        wanted.emplace_back(r.column, "varchar(255)");
-    if (m.soft_deletes())
-        wanted.emplace_back(mappings::deleted_at_column, "timestamp");
+    const auto wanted = mappings::ddl::mapped_columns(m);
     const std::string name = s.schema + "." + m.table;
     if (!x.table.exists)
         return "table " + name + ": create, " + std::to_string(wanted.size()) + " mapped columns";

@@ -375,6 +375,17 @@ std::string setup_schema(std::string_view schema) {
     return s;
 }
 
+std::vector<std::pair<std::string, std::string>> mapped_columns(const resolved_mapping& m) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : m.fields)
+        out.emplace_back(f.column, f.pg_type);
+    for (const auto& r : m.references)
+        out.emplace_back(r.column, "character varying(255)");
+    if (m.soft_deletes())
+        out.emplace_back(deleted_at_column, "timestamp without time zone");
+    return out;
+}
+
 std::string ensure_table(std::string_view schema, const resolved_mapping& m,
                          const std::vector<std::string>& existing_columns) {
     const std::string table = qualified(schema, m.table);
@@ -383,13 +394,9 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
     if (existing_columns.empty()) {
         // Heroku Connect's column order: the mapped fields, then sfid, id, _hc_lastop, _hc_err.
         s += "CREATE TABLE IF NOT EXISTS " + table + " (\n";
-        for (const auto& f : m.fields)
-            if (f.column != "sfid")
-                s += "    " + quote_identifier(f.column) + " " + f.pg_type + ",\n";
-        for (const auto& r : m.references)
-            s += "    " + quote_identifier(r.column) + " character varying(255),\n";
-        if (m.soft_deletes())
-            s += "    " + quote_identifier(deleted_at_column) + " timestamp without time zone,\n";
+        for (const auto& [column, type] : mapped_columns(m))
+            if (column != "sfid")
+                s += "    " + quote_identifier(column) + " " + type + ",\n";
         s += "    sfid character varying(18) COLLATE \"ucs_basic\",\n"
              "    id serial NOT NULL,\n"
              "    _hc_lastop character varying(32),\n"
@@ -401,17 +408,10 @@ std::string ensure_table(std::string_view schema, const resolved_mapping& m,
             return std::find(existing_columns.begin(), existing_columns.end(), c) !=
                    existing_columns.end();
         };
-        for (const auto& f : m.fields)
-            if (!has(f.column))
-                s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(f.column) + " " +
-                     f.pg_type + ";\n";
-        for (const auto& r : m.references)
-            if (!has(r.column))
-                s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(r.column) +
-                     " character varying(255);\n";
-        if (m.soft_deletes() && !has(deleted_at_column))
-            s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(deleted_at_column) +
-                 " timestamp without time zone;\n";
+        for (const auto& [column, type] : mapped_columns(m))
+            if (!has(column))
+                s += "ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(column) + " " +
+                     type + ";\n";
         for (std::string_view sys : {"_hc_lastop", "_hc_err"})
             if (!has(std::string(sys)))
                 s += "ALTER TABLE " + table + " ADD COLUMN " + std::string(sys) +

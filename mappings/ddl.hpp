@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // The Postgres objects of a Heroku Connect schema, generated as SQL scripts. The shapes follow
@@ -25,6 +26,12 @@ inline constexpr int schema_version = 1;
 // indexes, the notify trigger, the capture helpers, _hcmeta and _sf_event_log, and sfbridge's
 // _sfbridge_state and _sfbridge_errors tables.
 [[nodiscard]] std::string setup_schema(std::string_view schema);
+
+// The columns of a mapping's table besides Heroku Connect's own (id, _hc_lastop, _hc_err), with
+// their types: each mapped field's, each reference column's, and sfbridge_deleted_at with soft
+// deletes. What ensure_table creates or adds, and what `mappings plan` compares with.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>>
+mapped_columns(const resolved_mapping& m);
 
 // The table of a mapping: created when `existing_columns` is empty, else the missing columns
 // are added (existing data stays; columns of fields no longer mapped are kept, not dropped).
