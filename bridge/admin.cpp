@@ -144,6 +144,10 @@ asio::awaitable<int> status(pg::connection& conn, const std::string& schema) {
                     cell(r, i, 2).c_str(), cec ? "?" : cell(count, 0, 0).c_str(),
                     cell(r, i, 3).c_str(), cell(r, i, 4).c_str(), cell(r, i, 5).c_str(),
                     cell(r, i, 6).c_str(), leader.c_str());
+        if (!cell(r, i, 10).empty())
+            std::printf("  formula and roll-up fields refreshed %s UTC: %s records read, %s rows "
+                        "changed\n",
+                        cell(r, i, 10).c_str(), cell(r, i, 11).c_str(), cell(r, i, 12).c_str());
         if (cell(r, i, 7) != "0" && !cell(r, i, 8).empty())
             std::printf("  load failed %s times in a row, last: %s\n", cell(r, i, 7).c_str(),
                         cell(r, i, 8).c_str());

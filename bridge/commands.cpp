@@ -107,6 +107,11 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
         serve_http(*endpoint, address);
     }
     life.attach(endpoint.get(), api.get());
+    e.on_schema_change([&life](const std::string& what) {
+        log::warn("sfbridge", "mapped fields changed in Salesforce: starting again to follow",
+                  {{"fields", what}});
+        life.begin_stop(true);
+    });
     // Signals are handled from the first step: a stop during the start exits at once. One that
     // came while a previous image restarted is pending still: read now.
     stop_signals signals(io.get_executor());

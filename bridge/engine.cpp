@@ -1,6 +1,7 @@
 #include "bridge/engine.hpp"
 
 #include "bridge/control.hpp"
+#include "bridge/field_refresh.hpp"
 #include "bridge/initial_load.hpp"
 #include "bridge/leadership.hpp"
 #include "bridge/loop_death.hpp"
@@ -153,6 +154,14 @@ void engine::start_poller(mapping_runtime& m) {
             writeback_->inbound_caught_up();
     }));
     spawn("poll " + m.m.object_name, pollers_.back()->run());
+    if (!m.backfill_columns.empty()) {
+        refreshers_.push_back(std::make_unique<field_refresher>(*ctx_, m, m.backfill_columns));
+        spawn("backfill " + m.m.object_name, refreshers_.back()->run());
+    }
+    if (m.m.options.refresh_seconds > 0 && refresh_sql::has_calculated(m.m)) {
+        refreshers_.push_back(std::make_unique<field_refresher>(*ctx_, m));
+        spawn("refresh " + m.m.object_name, refreshers_.back()->run());
+    }
 }
 
 // A mapping whose load kept failing: loaded on a session of its own, retrying with backoff, and

@@ -33,6 +33,7 @@ namespace sfbridge::bridge {
 struct sync_context;
 class stream_ingest;
 class poller;
+class field_refresher;
 class control;
 class table_writer;
 class leadership;
@@ -53,6 +54,11 @@ public:
     boost::asio::awaitable<void> run();
     // Stops taking events, commits what is in flight, disconnects: every wait ends at once.
     void stop();
+    // Called when a mapped field changed in Salesforce while running (sync_context::
+    // schema_changed); `sfbridge run` starts again in place.
+    void on_schema_change(std::function<void(const std::string&)> f) {
+        schema_changed_ = std::move(f);
+    }
 
     [[nodiscard]] std::vector<mapping_stats> stats() const;
     // What the HTTP endpoint shows (bridge/engine_snapshot.cpp), at any time, before the start
@@ -138,6 +144,7 @@ private:
     std::unique_ptr<writer_pool> pool_;
     std::unique_ptr<stream_ingest> stream_;
     std::vector<std::unique_ptr<poller>> pollers_;
+    std::vector<std::unique_ptr<field_refresher>> refreshers_;
     std::unique_ptr<control> control_;
     std::unique_ptr<writeback> writeback_;
     stop_source::registration stop_writeback_;
@@ -145,6 +152,7 @@ private:
     bool running_ = false; // run() has begun: the start is over
     // Loops that run until the stop and ended before it (/healthz answers 503).
     std::vector<std::string> ended_loops_;
+    std::function<void(const std::string&)> schema_changed_;
 };
 
 } // namespace sfbridge::bridge

@@ -2,6 +2,7 @@
 // generation. See engine.hpp.
 #include "bridge/control.hpp"
 #include "bridge/engine.hpp"
+#include "bridge/field_refresh.hpp"
 #include "bridge/leadership.hpp"
 #include "bridge/poller.hpp"
 #include "bridge/provision.hpp"
@@ -134,7 +135,7 @@ asio::awaitable<void> engine::start_generation() {
     }
     ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, gen_->stop, tombstones_,
                                                        &epochs_, [this] { on_fenced(); },
-                                                       pool_.get()});
+                                                       pool_.get(), schema_changed_});
     stop_writeback_ = gen_->stop.on_stop([this] {
         if (writeback_)
             writeback_->stop();
@@ -195,6 +196,7 @@ asio::awaitable<void> engine::end_generation() {
     grace.cancel();
     stream_.reset();
     pollers_.clear();
+    refreshers_.clear();
     control_.reset();
     writeback_.reset();
     stop_writeback_.reset();

@@ -1,5 +1,6 @@
 // engine::snapshot(): the engine's state copied out for the HTTP endpoint (bridge/http_api).
 #include "bridge/engine.hpp"
+#include "bridge/field_refresh.hpp"
 #include "bridge/stream_ingest.hpp"
 #include "core/calendar.hpp"
 #include "pg/connection.hpp"
@@ -55,6 +56,10 @@ status_snapshot engine::snapshot() const {
         m.replay_id = rt->replay_id;
         m.last_event_ms = rt->last_event_ms;
         m.last_poll_ms = rt->last_poll_ms;
+        m.last_refresh = rt->last_refresh;
+        m.schema_warnings = rt->schema_warnings;
+        m.backfill_columns = rt->backfill_columns;
+        m.refreshes = rt->m.options.refresh_seconds > 0 && refresh_sql::has_calculated(rt->m);
         m.stats = rt->stats;
         m.inbound_latency = rt->inbound_latency;
         m.batch_rows = rt->batch_rows;

@@ -93,6 +93,33 @@ void mapping_json(json::writer& w, const status_snapshot& s, const mapping_snaps
         w.number(age_seconds(s, m.last_poll_ms));
     else
         w.null();
+    w.key("schema_warnings").begin_array();
+    for (const auto& warning : m.schema_warnings)
+        w.string(warning);
+    w.end_array().key("backfilling").begin_array();
+    for (const auto& column : m.backfill_columns)
+        w.string(column);
+    w.end_array();
+    // sfbridge_refresh_seconds: null when the mapping does not refresh formula fields.
+    w.key("last_refresh");
+    if (!m.refreshes) {
+        w.null();
+    } else {
+        w.begin_object().key("seconds_ago");
+        if (m.last_refresh.ended_ms)
+            w.number(age_seconds(s, m.last_refresh.ended_ms));
+        else
+            w.null();
+        w.key("records").integer(static_cast<std::int64_t>(m.last_refresh.records));
+        w.key("changed").integer(static_cast<std::int64_t>(m.last_refresh.changed));
+        w.member("api", m.last_refresh.bulk ? "bulk" : "rest");
+        w.key("error");
+        if (m.last_refresh.error.empty())
+            w.null();
+        else
+            w.string(m.last_refresh.error);
+        w.end_object();
+    }
     const auto n = [&](std::string_view k, std::size_t v) {
         w.key(k).integer(static_cast<std::int64_t>(v));
     };

@@ -11,7 +11,7 @@ namespace sfbridge::bridge {
 
 bool runs_until_stop(std::string_view loop_name) noexcept {
     return loop_name == "stream" || loop_name == "writeback" || loop_name == "control" ||
-           loop_name.starts_with("poll ");
+           loop_name.starts_with("poll ") || loop_name.starts_with("refresh ");
 }
 
 namespace asio = boost::asio;

@@ -2,6 +2,7 @@
 
 #include "mappings/ddl.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace sfbridge::bridge {
@@ -75,10 +76,15 @@ std::string topic_line(const mapping_now& x, const org_now& org) {
 }
 
 std::string load_line(const plan_settings& s, const mapping_now& x, std::int64_t& calls) {
-    if (x.table.loaded && !x.table.fields_changed)
+    if (x.table.loaded && !x.table.reload && x.table.backfill.empty())
         return "initial load: none, loaded already";
-    const std::string why =
-        x.table.fields_changed ? "loads again (its fields or filter changed): " : "initial load: ";
+    std::string why = x.table.reload ? "loads again (its row filter changed): " : "initial load: ";
+    if (x.table.loaded && !x.table.reload) {
+        why = "initial load: none, loaded already; back-fill of the added columns (";
+        for (const auto& c : x.table.backfill)
+            why += c + (&c == &x.table.backfill.back() ? "" : ", ");
+        why += ") while syncing goes on: ";
+    }
     if (!x.records)
         return why + "records not counted";
     const std::int64_t n = *x.records;
@@ -91,7 +97,25 @@ std::string load_line(const plan_settings& s, const mapping_now& x, std::int64_t
            grouped(used) + " API calls";
 }
 
+bool calculated_fields(const mappings::resolved_mapping& m) {
+    return std::any_of(m.fields.begin(), m.fields.end(), [](const mappings::mapped_field& f) {
+        return f.sf.calculated && f.column != "sfid" && f.column != "systemmodstamp";
+    });
+}
+
 } // namespace
+
+bool needs_count(const mapping_now& x) {
+    return !x.table.loaded || x.table.reload || !x.table.backfill.empty() ||
+           (x.m->options.refresh_seconds > 0 && calculated_fields(*x.m));
+}
+
+std::int64_t refresh_calls_per_day(const mappings::resolved_mapping& m, std::int64_t records) {
+    if (m.options.refresh_seconds <= 0 || !calculated_fields(m))
+        return 0;
+    const std::int64_t every = m.options.refresh_seconds;
+    return (86400 + every - 1) / every * (1 + std::max<std::int64_t>(1, (records + 1999) / 2000));
+}
 
 std::int64_t polling_calls_per_day(const mappings::resolved_mapping& m) {
     const std::int64_t every = std::max<std::int64_t>(1, m.config.sf_polling_seconds);
@@ -109,6 +133,18 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
         out << "  " << table_line(s, x) << "\n";
         out << "  " << topic_line(x, org) << "\n";
         out << "  " << load_line(s, x, loads) << "\n";
+        if (m.options.refresh_seconds > 0) {
+            if (!calculated_fields(m)) {
+                out << "  refresh: none (sfbridge_refresh_seconds, but no formula or roll-up "
+                       "field is mapped)\n";
+            } else {
+                const std::int64_t day = refresh_calls_per_day(m, x.records.value_or(0));
+                polling += day;
+                out << "  refresh of formula and roll-up fields: every "
+                    << m.options.refresh_seconds << " s, " << grouped(day) << " API calls a day"
+                    << (x.records ? "" : " (records not counted)") << "\n";
+            }
+        }
         const std::int64_t day = polling_calls_per_day(m);
         polling += day;
         out << "  polling: every " << m.config.sf_polling_seconds << " s, " << grouped(day)

@@ -17,7 +17,8 @@ struct table_now {
     bool exists = false;
     std::map<std::string, int> columns; // column -> varchar length (0: another type)
     bool loaded = false;                // _sfbridge_state says the initial load is done
-    bool fields_changed = false;        // ... of another set of columns: it loads again
+    bool reload = false;                // ... with another row filter: it loads again
+    std::vector<std::string> backfill;  // ... without these columns: they are back-filled
 };
 
 struct mapping_now {
@@ -41,9 +42,16 @@ struct plan_settings {
 // query where the object has IsDeleted, and with a row filter the query of the window's Ids.
 [[nodiscard]] std::int64_t polling_calls_per_day(const mappings::resolved_mapping& m);
 
+// Salesforce API calls a day of a mapping's refresh of formula fields (sfbridge_refresh_seconds)
+// over `records` records: a count and a page per 2,000 records, each refresh. 0 without one.
+[[nodiscard]] std::int64_t refresh_calls_per_day(const mappings::resolved_mapping& m,
+                                                 std::int64_t records);
+// Whether a run needs the mapping's records counted (a load, a back-fill, a refresh).
+[[nodiscard]] bool needs_count(const mapping_now& x);
+
 // The report: per mapping, its table (create, add, widen, up to date), its PushTopic, its
-// initial load (records and API) and its polling; then PushTopics of mappings no longer in the
-// file, and the day's API calls against the org's limit.
+// initial load or back-fill (records and API), its refresh and its polling; then PushTopics of
+// mappings no longer in the file, and the day's API calls against the org's limit.
 [[nodiscard]] std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& ms,
                                       const org_now& org);
 

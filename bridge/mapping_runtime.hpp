@@ -107,6 +107,21 @@ struct mapping_runtime {
     // 0 before the first: what /status and /metrics show as ages.
     std::int64_t last_event_ms = 0;
     std::int64_t last_poll_ms = 0;
+    // The last refresh of formula and roll-up fields (sfbridge_refresh_seconds,
+    // bridge/field_refresh): when it ended (ms, 0: none yet), the records it read and the
+    // rows whose values it changed, and its error when it failed.
+    // Columns of fields added since the table was loaded, to fill (bridge/field_refresh).
+    std::vector<std::string> backfill_columns;
+    // Fields of the mapping synced without: gone from Salesforce, or a type change their column
+    // cannot follow. Each message names the field (the log, /status and _sfbridge_errors).
+    std::vector<std::string> schema_warnings;
+    struct refresh_status {
+        std::int64_t ended_ms = 0;
+        std::size_t records = 0;
+        std::size_t changed = 0;
+        bool bulk = false;
+        std::string error;
+    } last_refresh;
     // The Salesforce times (createdDate, commitTimestamp) of the events in `batch`; at its
     // commit, each one's age goes into `inbound_latency` (Salesforce commit to Postgres commit,
     // in seconds, the clock offset taken off).

@@ -4,6 +4,7 @@
 #include "bridge/mapping_plan.hpp"
 #include "bridge/provision.hpp"
 #include "bridge/run_sync.hpp"
+#include "bridge/schema_change.hpp"
 #include "bridge/state_sql.hpp"
 #include "mappings/ddl.hpp"
 #include "mappings/mapping_builder.hpp"
@@ -173,7 +174,14 @@ asio::awaitable<void> read_tables(const std::string& url, const std::string& sch
                                       pg::params(x.m->object_name), r, d))
             throw std::runtime_error("reading sfbridge's state failed: " + d.summary());
         x.table.loaded = r.rows() == 1 && r.value(0, 0) == "loaded";
-        x.table.fields_changed = r.rows() == 1 && r.value(0, 1) != state_sql::load_signature(*x.m);
+        if (r.rows() == 1) {
+            // As a start decides (bridge/schema_change): added columns are back-filled, a new
+            // row filter loads again.
+            const auto diff =
+                schema_change::compare(r.value(0, 1), state_sql::load_signature(*x.m));
+            x.table.reload = diff.reload;
+            x.table.backfill = schema_change::backfill_after({}, diff, *x.m);
+        }
     }
 }
 
@@ -189,7 +197,7 @@ asio::awaitable<void> read_org(salesforce::rest_client& rest, std::vector<mappin
                                org_now& org) {
     salesforce::diagnostics d;
     for (auto& x : ms) {
-        if (x.table.loaded && !x.table.fields_changed)
+        if (!needs_count(x))
             continue;
         const std::string q = "SELECT COUNT() FROM " + x.m->object_name +
                               mappings::soql::filter_clause(

@@ -1,6 +1,7 @@
 #include "bridge/poller.hpp"
 
 #include "bridge/error_log.hpp"
+#include "bridge/schema_change.hpp"
 #include "bridge/sf_clock.hpp"
 #include "bridge/state_sql.hpp"
 #include "bridge/write_retry.hpp"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 namespace sfbridge::bridge {
 
@@ -52,6 +54,8 @@ asio::awaitable<void> poller::run() {
         const bool first = !m_.polled_since_lead;
         if (auto ec = co_await poll()) {
             lease_.reset();
+            if (std::exchange(invalid_field_, false))
+                co_await check_schema();
             retry_after = delays.next();
             log::warn("sync", "poll failed, will retry",
                       {{"mapping", m_.m.object_name}, {"error", ec.message()}});
@@ -140,6 +144,7 @@ asio::awaitable<error_code> poller::poll_changes(std::int64_t to) {
             co_return e;
         },
         sd, opts);
+    invalid_field_ = ec && sd.error_code == "INVALID_FIELD";
     if (!ec && m_.m.options.filter)
         ec = co_await remove_leavers(changed, matched, batch);
     if (ec)
@@ -333,6 +338,21 @@ asio::awaitable<void> poller::housekeeping() {
             n < static_cast<std::size_t>(chunk))
             break;
     }
+}
+
+asio::awaitable<void> poller::check_schema() {
+    std::string json, error;
+    salesforce::diagnostics sd;
+    if (co_await ctx_.rest.describe(m_.m.object_name, json, sd))
+        co_return;
+    const auto now = mappings::parse_describe(json, error);
+    if (!now)
+        co_return;
+    const auto changed = schema_change::fields_changed(m_.m, *now);
+    if (changed.empty() || !ctx_.schema_changed)
+        co_return;
+    ctx_.schema_changed("mapping " + m_.m.object_name + ": " +
+                        schema_change::join_columns(changed));
 }
 
 asio::awaitable<bool> poller::prune(const std::string& what, const std::string& sql,

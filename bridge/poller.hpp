@@ -51,6 +51,9 @@ private:
     boost::asio::awaitable<boost::system::error_code> apply(const change_batch& batch,
                                                             const position_update& pos);
     boost::asio::awaitable<void> housekeeping();
+    // After a query refused with INVALID_FIELD: the describe again, and if a mapped field is
+    // gone or changed, ctx.schema_changed.
+    boost::asio::awaitable<void> check_schema();
     boost::asio::awaitable<bool> prune(const std::string& what, const std::string& sql,
                                        const pg::params& p, std::size_t& rows);
 
@@ -60,6 +63,7 @@ private:
     writer_pool::lease lease_; // while a poll runs
     std::function<void()> caught_up_;
     refused_schedule refused_;
+    bool invalid_field_ = false; // the last poll's query was refused with INVALID_FIELD
 };
 
 } // namespace sfbridge::bridge

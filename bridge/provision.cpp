@@ -1,6 +1,8 @@
 #include "bridge/provision.hpp"
 
+#include "bridge/error_log.hpp"
 #include "bridge/leadership_sql.hpp"
+#include "bridge/schema_change.hpp"
 #include "bridge/state_sql.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
@@ -50,6 +52,31 @@ asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
 
 namespace {
 
+// Fields whose type changed in a way their column cannot follow: synced without (named in a
+// warning); the mapping's other fields go on. Fields missing from the describe are named too.
+void skip_incompatible(mapping_runtime& m, const mappings::ddl::type_plan& plan) {
+    m.schema_warnings.clear();
+    for (const auto& name : m.m.missing_fields)
+        m.schema_warnings.push_back("mapping " + m.m.object_name + ": field " + name +
+                                    " is not in Salesforce's describe (deleted, or hidden from "
+                                    "the integration user): syncing without it");
+    for (const auto& message : plan.messages) {
+        log::warn("mappings", message);
+        m.schema_warnings.push_back(message);
+    }
+    if (plan.skipped.empty())
+        return;
+    auto& fields = m.m.fields;
+    fields.erase(std::remove_if(fields.begin(), fields.end(),
+                                [&](const mappings::mapped_field& f) {
+                                    return std::find(plan.skipped.begin(), plan.skipped.end(),
+                                                     f.sf.info.name) != plan.skipped.end();
+                                }),
+                 fields.end());
+    m.m.missing_fields.insert(m.m.missing_fields.end(), plan.skipped.begin(), plan.skipped.end());
+    m.batch = std::make_unique<change_batch>(m.m);
+}
+
 // One mapping's table and state row.
 asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg, mapping_runtime& m,
                                       std::string& error) {
@@ -59,40 +86,71 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
                                pg::params(cfg.schema, m.m.table), cols, pd);
     std::vector<std::string> existing;
     std::map<std::string, int> lengths;
+    std::map<std::string, mappings::ddl::existing_column> types;
     for (int i = 0; !ec && i < cols.rows(); ++i) {
         existing.emplace_back(cols.value(i, 0));
         lengths[existing.back()] = std::atoi(std::string(cols.value(i, 1)).c_str());
+        types[existing.back()] = {std::string(cols.value(i, 2)), lengths[existing.back()]};
     }
-    if (!ec)
-        ec = co_await w.exec(mappings::ddl::ensure_table(cfg.schema, m.m, existing), pd);
-    // A field Salesforce made longer widens its column, before a longer value is refused.
-    const std::string widen = mappings::ddl::widen_columns(cfg.schema, m.m, lengths);
+    if (ec) {
+        error = "reading the columns of " + m.m.table + " failed: " + pd.summary();
+        co_return false;
+    }
+    const auto types_plan = mappings::ddl::follow_types(cfg.schema, m.m, types);
+    skip_incompatible(m, types_plan);
+    const std::string& follow = types_plan.sql;
+    ec = co_await w.exec(mappings::ddl::ensure_table(cfg.schema, m.m, existing), pd);
+    // A field Salesforce made longer widens its column, before a longer value is refused; one
+    // whose type changed compatibly changes its column's.
+    const std::string widen = mappings::ddl::widen_columns(cfg.schema, m.m, lengths) + follow;
     if (!ec && !widen.empty()) {
         ec = co_await w.exec(widen, pd);
         if (!ec)
-            log::info("sync", "widened columns to their fields' length in Salesforce",
+            log::info("sync", "columns follow their fields' length or type in Salesforce",
                       {{"mapping", m.m.object_name}});
     }
     if (ec) {
         error = "creating the table for " + m.m.object_name + " failed: " + pd.summary();
         co_return false;
     }
+    for (const auto& message : m.schema_warnings)
+        co_await record_error(w, m, "schema", 0, message, std::string());
     const std::string columns = state_sql::load_signature(m.m);
     bool reload =
         std::find(cfg.reload.begin(), cfg.reload.end(), m.m.object_name) != cfg.reload.end();
-    // A changed column set or row filter loads the table again (new columns are filled), as
-    // Heroku Connect's RESYNC does; a reload asked for clears it first.
+    // Added columns are back-filled and removed ones kept; a changed row filter loads the table
+    // again (bridge/schema_change); a reload asked for clears it first.
     pg::result r;
-    ec = co_await w.query(
-        state_sql::upsert_state(cfg.schema),
-        pg::params(m.m.object_name, m.m.table, mappings::ddl::schema_version, columns, reload), r,
-        pd);
+    ec = co_await w.query(state_sql::stored_signature(cfg.schema), pg::params(m.m.object_name), r,
+                          pd);
+    const std::string stored = ec || r.rows() == 0 ? std::string() : std::string(r.value(0, 0));
+    const auto pending = ec || r.rows() == 0 ? std::vector<std::string>()
+                                             : schema_change::split_columns(r.value(0, 1));
+    const auto diff = schema_change::compare(stored, columns);
+    const auto backfill = schema_change::backfill_after(pending, diff, m.m);
+    // Named before the co_await: GCC 12 mishandles a ?: of temporaries inside one.
+    std::optional<std::string> backfill_text;
+    if (!backfill.empty())
+        backfill_text = schema_change::join_columns(backfill);
+    const pg::params state_params(m.m.object_name, m.m.table, mappings::ddl::schema_version,
+                                  columns, reload, diff.reload, backfill_text);
+    if (!ec)
+        ec = co_await w.query(state_sql::upsert_state(cfg.schema), state_params, r, pd);
     if (ec || r.rows() != 1) {
         error = "reading sfbridge's state for " + m.m.object_name + " failed: " + pd.summary();
         co_return false;
     }
     reload = reload || r.value(0, 0) == "reload"; // asked for by `sfbridge reload`
     m.loaded = !reload && r.value(0, 0) == "loaded";
+    m.backfill_columns = m.loaded ? backfill : std::vector<std::string>();
+    if (!m.backfill_columns.empty())
+        log::info("sync", "fields added to a loaded mapping: their columns are back-filled",
+                  {{"mapping", m.m.object_name},
+                   {"columns", schema_change::join_columns(m.backfill_columns)}});
+    if (!diff.removed.empty())
+        log::info(
+            "sync", "fields no longer mapped: their columns are kept, no longer synced",
+            {{"mapping", m.m.object_name}, {"columns", schema_change::join_columns(diff.removed)}});
     if (!r.is_null(0, 1))
         m.replay_id = std::stoll(std::string(r.value(0, 1)));
     if (!r.is_null(0, 2))

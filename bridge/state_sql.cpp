@@ -32,13 +32,19 @@ std::string load_signature(const mappings::resolved_mapping& m) {
     return columns;
 }
 
+std::string stored_signature(std::string_view schema) {
+    return "SELECT columns, coalesce(backfill_columns, '') FROM " + state(schema) +
+           " WHERE object_name = $1";
+}
+
 std::string upsert_state(std::string_view schema) {
     return "INSERT INTO " + state(schema) +
            " AS s (object_name, table_name, schema_version, columns) VALUES ($1, $2, $3, $4) "
            "ON CONFLICT (object_name) DO UPDATE SET table_name = EXCLUDED.table_name, "
            "schema_version = EXCLUDED.schema_version, columns = EXCLUDED.columns, "
-           "load_state = CASE WHEN $5::boolean THEN 'reload' WHEN s.columns <> "
-           "EXCLUDED.columns THEN 'new' ELSE s.load_state END "
+           "load_state = CASE WHEN $5::boolean THEN 'reload' WHEN $6::boolean THEN 'new' ELSE "
+           "s.load_state END, backfill_columns = CASE WHEN $5::boolean OR $6::boolean THEN NULL "
+           "ELSE $7::text END "
            "RETURNING load_state, replay_id, "
            "(extract(epoch from poll_high_water) * 1000)::bigint, "
            "(extract(epoch from deleted_high_water) * 1000)::bigint";
@@ -67,9 +73,16 @@ std::string mark_loading(std::string_view schema) {
            " SET load_state = 'loading', load_started_at = $2::timestamp WHERE object_name = $1";
 }
 
+std::string finish_backfill(std::string_view schema) {
+    return "UPDATE " + state(schema) +
+           " SET backfill_columns = NULL WHERE object_name = $1 AND backfill_columns = $2";
+}
+
 std::string mark_loaded(std::string_view schema) {
+    // A load fills every column: nothing is left to back-fill.
     return "UPDATE " + state(schema) +
            " SET load_state = 'loaded', load_finished_at = now() at time zone 'utc', "
+           "backfill_columns = NULL, "
            "load_attempts = 0, load_error = NULL, "
            "poll_high_water = $2::timestamp, deleted_high_water = $2::timestamp WHERE "
            "object_name = $1";
@@ -103,9 +116,18 @@ std::string status(std::string_view schema) {
            " e WHERE e.object_name = s.object_name AND e.resolved_at IS NULL), load_attempts, "
            "coalesce(load_error, ''), "
            // (As JSON: a schema from before replicas has no such column.)
-           "coalesce(to_jsonb(s) ->> 'leader_replica', '') "
+           "coalesce(to_jsonb(s) ->> 'leader_replica', ''), "
+           "coalesce(to_char((to_jsonb(s) ->> 'refreshed_at')::timestamptz at time zone 'utc', "
+           "'YYYY-MM-DD HH24:MI:SS'), ''), coalesce(to_jsonb(s) ->> 'refresh_records', ''), "
+           "coalesce(to_jsonb(s) ->> 'refresh_changed', '') "
            "FROM " +
            state(schema) + " s ORDER BY object_name";
+}
+
+std::string record_refresh(std::string_view schema) {
+    return "UPDATE " + state(schema) +
+           " SET refreshed_at = now(), refresh_records = $2::bigint, refresh_changed = $3::bigint "
+           "WHERE object_name = $1";
 }
 
 std::string replicas(std::string_view schema) {

@@ -13,15 +13,20 @@
 namespace sfbridge::bridge::state_sql {
 
 // What a loaded table was loaded as, kept in _sfbridge_state.columns: the mapped columns, and
-// the row filter when there is one. When it changes, the table loads again: new columns are
-// filled, and a changed filter brings in the records it now admits and removes the others.
+// the row filter when there is one. When the filter changes, the table loads again (it brings
+// in the records the filter now admits and removes the others); added columns are back-filled
+// (bridge/schema_change).
 [[nodiscard]] std::string load_signature(const mappings::resolved_mapping& m);
 
+// $1 object -> the stored signature and the columns still to back-fill ('' each when none).
+[[nodiscard]] std::string stored_signature(std::string_view schema);
 // One mapping's state row, created or updated at start. $1 object, $2 table, $3 schema
-// version, $4 the column list, $5 reload asked for (boolean). A changed column list makes the
-// load_state 'new' (the table is loaded again), a reload 'reload'. Returns load_state,
-// replay_id and the two high-water marks in epoch milliseconds.
+// version, $4 the column list, $5 reload asked for (boolean), $6 the signature asks for a
+// load ('new'), $7 the columns to back-fill (text, or NULL). Returns load_state, replay_id and
+// the two high-water marks in epoch milliseconds.
 [[nodiscard]] std::string upsert_state(std::string_view schema);
+// $1 object, $2 the columns back-filled: none left, unless a later start changed them.
+[[nodiscard]] std::string finish_backfill(std::string_view schema);
 // Every mapping's positions as committed: object, replay_id, and the poll and delete
 // high-water marks in epoch milliseconds (NULL when not set). Read again after a session was
 // replaced (a crash may have lost the last commits, see table_writer::positions_unsure).
@@ -42,13 +47,16 @@ namespace sfbridge::bridge::state_sql {
 [[nodiscard]] std::string reload_requests(std::string_view schema);
 // $1 object name (case-insensitive): `sfbridge reload`.
 [[nodiscard]] std::string request_reload(std::string_view schema);
-// One row per mapping for `sfbridge status`: object, table, load_state, last event (UTC
-// text or '-'), seconds since the poll high-water mark ('N s ago' or '-'), replay id or '-',
-// error count, failed load attempts, the last load error ('' when none).
 // The replicas seen in the last hour: id, host, pid, live or gone (their lock session), last
 // heartbeat (UTC), what they lead.
 [[nodiscard]] std::string replicas(std::string_view schema);
+// One row per mapping for `sfbridge status`: object, table, load_state, last event (UTC
+// text or '-'), seconds since the poll high-water mark ('N s ago' or '-'), replay id or '-',
+// error count, failed load attempts, the last load error ('' when none), the leader, and the
+// last refresh of formula fields: when (UTC), records read, rows changed ('' when none).
 [[nodiscard]] std::string status(std::string_view schema);
+// $1 object, $2 records read, $3 rows changed: a refresh of formula fields finished.
+[[nodiscard]] std::string record_refresh(std::string_view schema);
 
 // $1 loop name, $2 error, $3 pid: a loop ended the process (counted per loop).
 [[nodiscard]] std::string record_loop_death(std::string_view schema);

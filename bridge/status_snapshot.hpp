@@ -30,6 +30,10 @@ struct mapping_snapshot {
     std::optional<std::int64_t> replay_id;
     std::int64_t last_event_ms = 0; // wall clock, 0: none since start
     std::int64_t last_poll_ms = 0;
+    mapping_runtime::refresh_status last_refresh;
+    bool refreshes = false; // sfbridge_refresh_seconds is set and there are fields to refresh
+    std::vector<std::string> schema_warnings; // fields synced without (mapping_runtime)
+    std::vector<std::string> backfill_columns;
     std::int64_t api_calls_today = 0;
     mapping_stats stats;
     prometheus::histogram inbound_latency{prometheus::latency_buckets()};

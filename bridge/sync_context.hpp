@@ -38,6 +38,10 @@ struct sync_context {
     std::function<void()> fenced;
     // The sessions pollers, loads, reloads and ANALYZEs borrow (bridge/writer_pool).
     writer_pool* pool = nullptr;
+    // Told when a mapped field is gone from Salesforce or changed its type while running (a
+    // query refused with INVALID_FIELD, confirmed by the describe): sfbridge starts again in
+    // place, and the new start syncs without it (bridge/schema_change).
+    std::function<void(const std::string& what)> schema_changed;
 
     [[nodiscard]] std::int64_t epoch_of(const std::string& object) const {
         if (!epochs)

@@ -123,7 +123,7 @@ std::string trigger_log_channel(std::string_view schema) {
 }
 
 std::string_view existing_columns_query() noexcept {
-    return "SELECT column_name, coalesce(character_maximum_length, 0) FROM "
+    return "SELECT column_name, coalesce(character_maximum_length, 0), data_type FROM "
            "information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY "
            "ordinal_position";
 }
@@ -141,6 +141,68 @@ std::string widen_columns(std::string_view schema, const resolved_mapping& m,
                  quote_identifier(f.column) + " TYPE " + f.pg_type + ";\n";
     }
     return s;
+}
+
+namespace {
+enum class family { text, number, datetime, time, boolean, other };
+
+family family_of_data_type(std::string_view t) {
+    if (t == "character varying" || t == "text" || t == "character")
+        return family::text;
+    if (t == "double precision" || t == "integer" || t == "bigint" || t == "numeric" ||
+        t == "real" || t == "smallint")
+        return family::number;
+    if (t == "date" || t.starts_with("timestamp"))
+        return family::datetime;
+    if (t.starts_with("time"))
+        return family::time;
+    if (t == "boolean")
+        return family::boolean;
+    return family::other;
+}
+
+// A pg_type of types.cpp in information_schema's spelling.
+std::string data_type_of(std::string_view pg_type) {
+    if (pg_type.starts_with("varchar("))
+        return "character varying";
+    if (pg_type == "timestamp")
+        return "timestamp without time zone";
+    if (pg_type == "time")
+        return "time without time zone";
+    return std::string(pg_type);
+}
+} // namespace
+
+type_plan follow_types(std::string_view schema, const resolved_mapping& m,
+                       const std::map<std::string, existing_column>& existing) {
+    type_plan p;
+    for (const auto& f : m.fields) {
+        const auto had = existing.find(f.column);
+        if (had == existing.end())
+            continue;
+        const std::string wanted = data_type_of(f.pg_type);
+        if (wanted == had->second.data_type)
+            continue;
+        const family from = family_of_data_type(had->second.data_type);
+        const family to = family_of_data_type(wanted);
+        // Between varchars, widen_columns makes them longer; text stays text.
+        if (to == family::text && from == family::text && wanted != "text")
+            continue;
+        if (to == family::text || (to == from && to != family::other)) {
+            const std::string c = quote_identifier(f.column);
+            p.sql += "ALTER TABLE " + qualified(schema, m.table) + " ALTER COLUMN " + c + " TYPE " +
+                     f.pg_type + " USING " + c +
+                     (to == family::text ? "::text" : "::" + f.pg_type) + ";\n";
+            continue;
+        }
+        p.skipped.push_back(f.sf.info.name);
+        p.messages.push_back("mapping " + m.object_name + ": field " + f.sf.info.name + " is now " +
+                             f.sf.info.type + " in Salesforce, which column " + f.column + " (" +
+                             had->second.data_type +
+                             ") cannot hold: syncing without it (alter or drop the column to "
+                             "sync it again)");
+    }
+    return p;
 }
 
 std::string setup_schema(std::string_view schema) {
@@ -291,10 +353,13 @@ std::string setup_schema(std::string_view schema) {
          "    last_event_at timestamp with time zone,\n"
          "    updated_at timestamp with time zone NOT NULL DEFAULT now()\n"
          ");\n";
-    // A load that keeps failing is reported (sfbridge status) while the other mappings run.
+    // A load that keeps failing is reported (sfbridge status) while the other mappings run, and
+    // so is the last refresh of formula and roll-up fields (sfbridge_refresh_seconds).
     s += "ALTER TABLE " + qualified(schema, "_sfbridge_state") +
          " ADD COLUMN IF NOT EXISTS load_attempts integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT "
-         "EXISTS load_error text;\n";
+         "EXISTS load_error text, ADD COLUMN IF NOT EXISTS refreshed_at timestamp with time "
+         "zone, ADD COLUMN IF NOT EXISTS refresh_records bigint, ADD COLUMN IF NOT EXISTS "
+         "refresh_changed bigint, ADD COLUMN IF NOT EXISTS backfill_columns text;\n";
     // Loops that ended sfbridge by an unexpected error (a programming error: the process exits
     // non-zero for its supervisor to restart it), one row per loop, for `sfbridge status`.
     s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_loops") +

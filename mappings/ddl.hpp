@@ -40,8 +40,9 @@ mapped_columns(const resolved_mapping& m);
 [[nodiscard]] std::string ensure_table(std::string_view schema, const resolved_mapping& m,
                                        const std::vector<std::string>& existing_columns);
 
-// Returns the columns of a table: parameters $1 schema, $2 table; per row the column_name and,
-// for varchar columns, their length (0 for other types).
+// Returns the columns of a table: parameters $1 schema, $2 table; per row the column_name,
+// for varchar columns their length (0 for other types), and the data_type (information_schema's
+// spelling: "character varying", "double precision", "timestamp without time zone", ...).
 [[nodiscard]] std::string_view existing_columns_query() noexcept;
 
 // ALTER statements that widen the varchar columns narrower than their field now is (a field
@@ -50,6 +51,23 @@ mapped_columns(const resolved_mapping& m);
 // varchar is a change of the catalog only: no rewrite, no long lock.
 [[nodiscard]] std::string widen_columns(std::string_view schema, const resolved_mapping& m,
                                         const std::map<std::string, int>& lengths);
+
+// A field whose type changed in Salesforce (issue 20): where its column can follow, the ALTER
+// statements that make it follow (to text from anything; between number types; between date
+// and datetime); where it cannot (text to number, say: existing values would not convert), the
+// field is named in `skipped` with a message, and is to be synced without until someone alters
+// or drops the column. Length changes are widen_columns'.
+struct existing_column {
+    std::string data_type;
+    int length = 0;
+};
+struct type_plan {
+    std::string sql;
+    std::vector<std::string> skipped; // API names
+    std::vector<std::string> messages;
+};
+[[nodiscard]] type_plan follow_types(std::string_view schema, const resolved_mapping& m,
+                                     const std::map<std::string, existing_column>& existing);
 
 // The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
 [[nodiscard]] std::string trigger_log_channel(std::string_view schema);

@@ -50,6 +50,20 @@ void read_filter(const json_value& v, const std::string& where, mapping_options&
         errors.push_back(where + ": sfbridge_filter: " + error);
 }
 
+void read_refresh(const json_value& v, const std::string& where, mapping_options& o,
+                  std::vector<std::string>& errors) {
+    const std::int64_t* n = v.as_int();
+    if (!n || *n < min_refresh_seconds || *n > max_refresh_seconds) {
+        errors.push_back(where +
+                         ": sfbridge_refresh_seconds must be a whole number of seconds "
+                         "from " +
+                         std::to_string(min_refresh_seconds) + " to " +
+                         std::to_string(max_refresh_seconds));
+        return;
+    }
+    o.refresh_seconds = *n;
+}
+
 void add_read_only(mapping_options& o, const std::string& name) {
     if (std::none_of(o.read_only_fields.begin(), o.read_only_fields.end(),
                      [&](const std::string& x) { return text::iequals(x, name); }))
@@ -113,10 +127,13 @@ mapping_options read_mapping_options(const mapping& m, std::vector<std::string>&
             read_read_only_fields(v, where, o, errors);
         else if (key == "sfbridge_filter")
             read_filter(v, where, o, errors);
+        else if (key == "sfbridge_refresh_seconds")
+            read_refresh(v, where, o, errors);
         else
             errors.push_back(where + ": unknown option " + key +
                              " (sfbridge knows sfbridge_stream, sfbridge_deletes, "
-                             "sfbridge_read_only_fields and sfbridge_filter)");
+                             "sfbridge_read_only_fields, sfbridge_filter and "
+                             "sfbridge_refresh_seconds)");
     }
     for (const auto& [field, options] : m.fields)
         read_field_options(field, options, where, o, errors);

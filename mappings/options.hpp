@@ -31,12 +31,19 @@ struct mapping_options {
     // here; resolve checks it against the mapped fields).
     std::optional<filter_node> filter;
     std::string filter_text; // as the file gives it
+    // "sfbridge_refresh_seconds": N re-reads the mapping's formula and roll-up fields every N
+    // seconds (their values change without SystemModstamp changing); 0: never.
+    std::int64_t refresh_seconds = 0;
 };
 
 // Reads the sfbridge_ keys of `m`. Each error names the mapping and the key; an sfbridge_ key
 // this version does not know is an error too (a misspelt option must not be silently ignored).
 [[nodiscard]] mapping_options read_mapping_options(const mapping& m,
                                                    std::vector<std::string>& errors);
+
+// The bounds of sfbridge_refresh_seconds: at least once a day, at most once a second.
+inline constexpr std::int64_t min_refresh_seconds = 1;
+inline constexpr std::int64_t max_refresh_seconds = 86400;
 
 // The longest sfbridge_filter accepted, in characters.
 inline constexpr std::size_t max_filter_length = 2000;

@@ -14,6 +14,13 @@ const mapped_field* resolved_mapping::field(std::string_view api_name) const noe
     return nullptr;
 }
 
+bool resolved_mapping::is_missing(std::string_view api_name) const noexcept {
+    for (const auto& n : missing_fields)
+        if (text::iequals(n, api_name))
+            return true;
+    return false;
+}
+
 std::string resolved_mapping::filter_soql() const {
     return options.filter ? mappings::filter_soql(*options.filter) : std::string();
 }
@@ -94,6 +101,8 @@ void apply_read_only_fields(resolved_mapping& r, const std::string& where,
         auto it = std::find_if(r.fields.begin(), r.fields.end(), [&](const mapped_field& f) {
             return text::iequals(f.sf.info.name, name);
         });
+        if (it == r.fields.end() && r.is_missing(name))
+            continue; // gone from Salesforce: named above
         if (it == r.fields.end()) {
             errors.push_back(where + ": sfbridge_read_only_fields: " + name +
                              " is not a mapped field");
@@ -151,15 +160,21 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
                 r.references.push_back(std::move(*ref));
                 continue;
             }
-            errors.push_back(where + ": field " + name + ": " + d->name + " has no such field" +
-                             (text::ascii_lower(name).find("__r__") != std::string::npos
-                                  ? " (nor a lookup with that relationship name)"
-                                  : ""));
+            // Deleted in Salesforce or hidden from the integration user (or misspelt): the
+            // mapping goes on without it rather than stopping every mapping's start.
+            warnings.push_back(where + ": field " + name + ": " + d->name + " has no such field" +
+                               (text::ascii_lower(name).find("__r__") != std::string::npos
+                                    ? " (nor a lookup with that relationship name)"
+                                    : "") +
+                               " (deleted, or hidden from the integration user): syncing "
+                               "without it");
+            r.missing_fields.push_back(name);
             continue;
         }
         if (f->deprecated_and_hidden) {
-            errors.push_back(where + ": field " + name +
-                             ": deprecated and hidden, cannot be queried");
+            warnings.push_back(where + ": field " + name +
+                               ": deprecated and hidden, cannot be queried: syncing without it");
+            r.missing_fields.push_back(name);
             continue;
         }
         const std::string type = text::ascii_lower(f->info.type);
@@ -237,6 +252,8 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
     if (m.indexes)
         for (const auto& [name, unique] : *m.indexes) {
             const mapped_field* f = r.field(name);
+            if (!f && r.is_missing(name))
+                continue; // named above
             if (!f)
                 errors.push_back(where + ": index on " + name + ": the field is not mapped");
             else
@@ -247,6 +264,13 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
 
     apply_read_only_fields(r, where, errors);
     check_mapping_filter(r, where, errors);
+    if (r.options.refresh_seconds > 0 &&
+        std::none_of(r.fields.begin(), r.fields.end(), [](const mapped_field& f) {
+            return f.sf.calculated && f.column != "sfid" && f.column != "systemmodstamp";
+        }))
+        warnings.push_back(where + ": sfbridge_refresh_seconds: no mapped field is a formula or "
+                                   "roll-up summary (calculated in the describe), so there is "
+                                   "nothing to refresh");
     if (r.soft_deletes() && !r.has_isdeleted)
         errors.push_back(where + ": sfbridge_deletes soft: " + d->name +
                          " has no IsDeleted field to keep deleted records by");

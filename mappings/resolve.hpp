@@ -55,6 +55,10 @@ struct resolved_mapping {
     // Its sfbridge_ options (options.hpp): Change Data Capture instead of a PushTopic, soft
     // deletes, fields never written back.
     mapping_options options;
+    // Fields the mapping file names that the describe lacks (deleted in Salesforce, hidden
+    // from the integration user) or that are deprecated and hidden: synced without, each named
+    // in a warning.
+    std::vector<std::string> missing_fields;
 
     [[nodiscard]] bool read_write() const noexcept {
         return config.access == access_mode::read_write;
@@ -65,6 +69,7 @@ struct resolved_mapping {
     // The row filter as SOQL (sfbridge_filter), empty without one.
     [[nodiscard]] std::string filter_soql() const;
     [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
+    [[nodiscard]] bool is_missing(std::string_view api_name) const noexcept;
     [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;
     [[nodiscard]] const reference_column*
     reference_by_column(std::string_view column) const noexcept;

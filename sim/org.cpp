@@ -343,11 +343,14 @@ std::string org::create(const object_def& o, std::vector<field_value> in, const 
     for (auto& fv : in)
         r->set(fv.field, std::move(fv.v));
     refresh_compound_name(o, *r);
+    compute_formulas(o, *r, nullptr);
     stamp(o, *r, ms, true);
     table& t = table_of(o);
     record* raw = r.get();
     t.by_id15[raw->id.substr(0, 15)] = raw;
     t.rows.push_back(std::move(r));
+    update_rollups(o, rollup_parents(o, *raw));
+    compute_own_rollups(o, *raw);
     notify(o, *raw, change_type::created, {}, ms, w);
     return raw->id;
 }
@@ -399,6 +402,7 @@ bool org::update(const object_def& o, std::string_view id, std::vector<field_val
         return false;
     record& r = *found;
     const std::int64_t ms = now_ms();
+    auto parents = rollup_parents(o, r);
     std::vector<int> changed;
     for (auto& fv : in) {
         if (r.get(fv.field) != fv.v) {
@@ -408,6 +412,10 @@ bool org::update(const object_def& o, std::string_view id, std::vector<field_val
     }
     if (const int name = refresh_compound_name(o, r); name >= 0)
         changed.push_back(name);
+    compute_formulas(o, r, &changed);
+    for (auto& p : rollup_parents(o, r))
+        parents.push_back(std::move(p));
+    update_rollups(o, parents);
     // Salesforce bumps the modification stamps on every save, changed or not.
     stamp(o, r, ms, false);
     for (const char* sys : {"LastModifiedDate", "LastModifiedById", "SystemModstamp"})
@@ -435,6 +443,7 @@ bool org::remove(const object_def& o, std::string_view id, const write_options& 
         r.set(i, true);
     stamp(o, r, ms, false);
     t.deleted_at[r.id] = ms;
+    update_rollups(o, rollup_parents(o, r));
     notify(o, r, change_type::deleted, {}, ms, w);
     return true;
 }
@@ -458,6 +467,7 @@ bool org::undelete(const object_def& o, std::string_view id, const write_options
         r.set(i, false);
     stamp(o, r, ms, false);
     t.deleted_at.erase(r.id);
+    update_rollups(o, rollup_parents(o, r));
     notify(o, r, change_type::undeleted, {}, ms, w);
     return true;
 }

@@ -138,6 +138,12 @@ public:
     [[nodiscard]] bool cdc_selected(std::string_view object) const {
         return !cdc_selection_ || cdc_selection_->contains(to_lower(object));
     }
+    // After a field was added or changed at run time (sim/schema_edit.hpp): which fields are
+    // computed is read again, the field's stored values are converted from `old_type` when
+    // its type changed, and a formula or roll-up is computed for every record, without
+    // touching SystemModstamp or raising an event (as Salesforce does).
+    void field_changed(const object_def& o, int field, std::optional<field_type> old_type);
+
     [[nodiscard]] std::string user_id() const { return user_id_; }
     [[nodiscard]] std::string org_id() const { return org_id_; }
     void reset();
@@ -159,6 +165,28 @@ private:
     void notify(const object_def& o, const record& r, change_type t, std::vector<int> changed,
                 std::int64_t ms, const write_options& w);
     void stamp(const object_def& o, record& r, std::int64_t ms, bool creating);
+    // Computed fields (org_computed.cpp). The record's formulas, with the indexes of those whose
+    // value changed added to `changed`:
+    void compute_formulas(const object_def& o, record& r, std::vector<int>* changed);
+    // The parents whose roll-ups a record of `o` counts in (their ids, 15 characters).
+    [[nodiscard]] std::vector<std::string> rollup_parents(const object_def& o,
+                                                          const record& r) const;
+    // A new record's own roll-ups (over no children yet).
+    void compute_own_rollups(const object_def& o, record& r);
+    // Computes those parents' roll-ups again.
+    void update_rollups(const object_def& child, const std::vector<std::string>& parents);
+    [[nodiscard]] value rollup_value(const object_def& parent, const field_def& f,
+                                     const record& r) const;
+
+    struct rollup_ref {
+        const object_def* parent;
+        int field;
+        const object_def* child;
+        int via;
+        int summed; // -1 for COUNT
+    };
+    std::unordered_map<const object_def*, std::vector<int>> formulas_;
+    std::vector<rollup_ref> rollups_;
 
     const schema& schema_;
     std::unordered_map<const object_def*, table> tables_;

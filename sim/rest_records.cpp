@@ -39,7 +39,8 @@ bool chosen_fields(const object_def& o, std::string_view query_string, std::vect
     auto it = qs.find("fields");
     if (it == qs.end()) {
         for (std::size_t i = 0; i < o.fields.size(); ++i)
-            out.push_back(static_cast<int>(i));
+            if (!o.fields[i].hidden)
+                out.push_back(static_cast<int>(i));
         return true;
     }
     std::string_view list = it->second;
@@ -163,7 +164,8 @@ response rest_api::by_external_id(const request& req, const object_def& o, const
             return not_found();
         std::vector<int> all;
         for (std::size_t i = 0; i < o.fields.size(); ++i)
-            all.push_back(static_cast<int>(i));
+            if (!o.fields[i].hidden)
+                all.push_back(static_cast<int>(i));
         std::string body;
         json::writer w(body);
         write_record(w, o, *matches[0], all, version);

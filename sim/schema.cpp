@@ -194,8 +194,7 @@ const binding<object_def> object_keys[] = {
     {"undeletable", nullptr, &object_def::undeletable},
 };
 
-field_def parse_field(od::object obj) {
-    field_def f;
+void parse_field_into(od::object obj, field_def& f) {
     for (auto member : obj) {
         std::string_view key;
         if (member.unescaped_key().get(key))
@@ -217,6 +216,7 @@ field_def parse_field(od::object obj) {
                 }
         } else if (key == "picklistValues") {
             od::array a;
+            f.picklist_values.clear();
             if (!v.get_array().get(a))
                 for (auto e : a) {
                     od::object p;
@@ -246,6 +246,11 @@ field_def parse_field(od::object obj) {
     if (f.label.empty())
         f.label = f.name;
     f.type = parse_field_type(f.type_name);
+}
+
+field_def parse_field(od::object obj) {
+    field_def f;
+    parse_field_into(obj, f);
     return f;
 }
 
@@ -369,6 +374,25 @@ void schema::load_directory(const std::filesystem::path& dir) {
         bad(dir.string(), "holds no .json describe");
     for (const auto& f : files)
         load_file(f);
+}
+
+bool read_field(std::string_view json, field_def& f, std::string& error) {
+    od::parser parser;
+    simdjson::padded_string padded(json);
+    od::document doc;
+    od::object obj;
+    if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) {
+        error = "a field is a JSON object";
+        return false;
+    }
+    // A partial field: picklist values are replaced only when given.
+    parse_field_into(obj, f);
+    return true;
+}
+
+object_def* schema::find_mutable(std::string_view name) noexcept {
+    auto it = by_lname_.find(to_lower(name));
+    return it == by_lname_.end() ? nullptr : objects_[it->second].get();
 }
 
 const object_def* schema::find(std::string_view name) const noexcept {

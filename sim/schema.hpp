@@ -1,5 +1,7 @@
 #pragma once
 
+#include "sim/formula.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -45,6 +47,16 @@ enum class field_type {
 [[nodiscard]] bool is_text_type(field_type t) noexcept;
 [[nodiscard]] bool is_number_type(field_type t) noexcept;
 
+// A roll-up summary field (sfsim's own definition: a describe does not say how a roll-up is
+// computed): `op` (COUNT or SUM) over the live records of `child` whose lookup `via` names the
+// record, of the child's `field` for SUM.
+struct rollup_def {
+    std::string child;
+    std::string via;
+    std::string op;
+    std::string field;
+};
+
 struct field_def {
     std::string name;
     std::string lname; // lower case, for case-insensitive lookup
@@ -72,6 +84,13 @@ struct field_def {
     std::vector<std::string> picklist_values;
     std::string default_picklist_value;
     std::optional<bool> default_boolean;
+    // Set at run time through the control API (sim/schema_edit.hpp): the value is computed, as
+    // Salesforce computes formula and roll-up fields, without touching SystemModstamp.
+    formula::expression formula;
+    std::optional<rollup_def> rollup;
+    // Deleted, or hidden from the integration user: kept so that record values keep their
+    // field indexes, but unknown to every lookup and left out of the describe.
+    bool hidden = false;
 };
 
 struct object_def {
@@ -94,6 +113,10 @@ struct object_def {
     [[nodiscard]] bool has_field(std::string_view field) const noexcept {
         return index_of(field) >= 0;
     }
+    // The describe as loaded, kept once a field was edited at run time; `field_json` holds the
+    // text of each field added or changed since, by lower-case name (sim/schema_edit.hpp).
+    std::string loaded_template;
+    std::unordered_map<std::string, std::string> field_json;
     // The describe response for API version `version` (e.g. "60.0").
     [[nodiscard]] std::string describe(std::string_view version) const;
 
@@ -110,6 +133,8 @@ public:
     void load_text(std::string_view json, std::string_view origin);
 
     [[nodiscard]] const object_def* find(std::string_view name) const noexcept;
+    // For run-time edits of an object's fields (sim/schema_edit.hpp).
+    [[nodiscard]] object_def* find_mutable(std::string_view name) noexcept;
     [[nodiscard]] const object_def* by_key_prefix(std::string_view prefix) const noexcept;
     [[nodiscard]] const std::vector<std::unique_ptr<object_def>>& objects() const noexcept {
         return objects_;
@@ -120,6 +145,10 @@ private:
     std::vector<std::unique_ptr<object_def>> objects_;
     std::unordered_map<std::string, std::size_t> by_lname_;
 };
+
+// Reads the describe keys of a field object into `f`, leaving the keys it lacks as they are
+// (a partial field changes only what it names). False with `error` when it is not an object.
+bool read_field(std::string_view json, field_def& f, std::string& error);
 
 [[nodiscard]] std::string to_lower(std::string_view s);
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;

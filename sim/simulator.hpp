@@ -78,6 +78,7 @@ private:
     response control_clock(const request& req);
     response control_limits(const request& req); // simulator_org_settings.cpp
     response control_cdc(const request& req);
+    response control_schema(const request& req, const std::vector<std::string>& seg);
     response control_validation_rules(const request& req);
     response control_records(const request& req, const std::vector<std::string>& seg,
                              std::string_view query_string);

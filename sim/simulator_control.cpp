@@ -57,6 +57,8 @@ asio::awaitable<std::optional<response>> simulator::control(request& req, std::s
         co_return control_limits(req);
     if (what == "cdc" && put_or_post)
         co_return control_cdc(req);
+    if (what == "schema" && seg.size() >= 4 && seg[3] == "fields")
+        co_return control_schema(req, seg);
     if (what == "validation-rules" && put_or_post)
         co_return control_validation_rules(req);
     if (what == "records" && seg.size() >= 3)

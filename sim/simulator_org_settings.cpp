@@ -1,8 +1,10 @@
 // The control API's org settings a setup check reads (sfbridge doctor): PUT /__sim/limits sets
 // what /limits reports, PUT /__sim/cdc which objects are selected for Change Data Capture (the
-// Tooling API's PlatformEventChannelMember rows, and which objects raise change events).
+// Tooling API's PlatformEventChannelMember rows, and which objects raise change events). And
+// the fields an admin changes in Setup: /__sim/schema/<Object>/fields.
 #include "core/json_writer.hpp"
 #include "sim/http_util.hpp"
+#include "sim/schema_edit.hpp"
 #include "sim/simulator.hpp"
 
 #include <simdjson.h>
@@ -16,6 +18,36 @@ std::string ok_json() {
     return R"({"ok":true})";
 }
 } // namespace
+
+// POST /__sim/schema/<Object>/fields {field}: adds or changes a field (sim/schema_edit.hpp);
+// DELETE /__sim/schema/<Object>/fields/<Name>: removes one. Edits last until sfsim restarts.
+response simulator::control_schema(const request& req, const std::vector<std::string>& seg) {
+    object_def* o = schema_.find_mutable(seg[2]);
+    if (!o)
+        return control_error(http::status::not_found, "schema: no object " + seg[2]);
+    std::string error;
+    if (req.method() == http::verb::delete_ && seg.size() == 5) {
+        const int index = o->index_of(seg[4]);
+        if (!hide_field(*o, seg[4], error))
+            return control_error(http::status::bad_request, "schema: " + error);
+        data_->field_changed(*o, index, std::nullopt);
+        return json_response(http::status::ok, ok_json());
+    }
+    if (req.method() != http::verb::post || seg.size() != 4)
+        return control_error(http::status::method_not_allowed, "schema: POST or DELETE");
+    field_change change;
+    if (!edit_field(schema_, *o, req.body(), change, error))
+        return control_error(http::status::bad_request, "schema: " + error);
+    data_->field_changed(*o, change.index, change.old_type);
+    std::string out;
+    json::writer w(out);
+    w.begin_object()
+        .member("ok", true)
+        .member("field", o->fields[static_cast<std::size_t>(change.index)].name)
+        .member("added", change.added)
+        .end_object();
+    return json_response(http::status::ok, std::move(out));
+}
 
 // PUT or POST /__sim/limits {"DailyApiRequests": {"Max": 1000, "Remaining": 10}, ...}:
 // DailyApiRequests sets the enforced daily limit and what is used of it; any other name sets

@@ -306,6 +306,8 @@ void streaming::publish_push_topic(const topic& t, const change& c) {
     for (int f : t.query.fields) {
         if (id_only && o.fields[static_cast<std::size_t>(f)].name != "Id")
             continue;
+        if (o.fields[static_cast<std::size_t>(f)].hidden) // removed since the topic was made
+            continue;
         w.key(o.fields[static_cast<std::size_t>(f)].name);
         write_value(w, o, *c.rec, f);
     }
@@ -340,7 +342,7 @@ void streaming::publish_change_event(const change& c) {
     auto eligible = [&](int f) {
         const auto& fd = o.fields[static_cast<std::size_t>(f)];
         return f != id && f != is_deleted && f != stamp && fd.type != field_type::address &&
-               fd.type != field_type::location;
+               fd.type != field_type::location && !fd.hidden;
     };
     if (c.type == change_type::created || c.type == change_type::undeleted) {
         for (const auto& [f, v] : c.rec->fields)

@@ -72,8 +72,12 @@ struct harness {
         return c;
     }
 
-    asio::awaitable<void> start(bridge::engine_config c) {
+    // `prepare` sees the engine before it starts (to set its callbacks).
+    asio::awaitable<void> start(bridge::engine_config c,
+                                std::function<void(bridge::engine&)> prepare = {}) {
         engine = std::make_unique<bridge::engine>(f.io.get_executor(), std::move(c));
+        if (prepare)
+            prepare(*engine);
         std::string error;
         const bool ok = co_await engine->start(error);
         INFO(error);

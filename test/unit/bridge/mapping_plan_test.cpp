@@ -76,18 +76,23 @@ TEST_CASE("the plan says what a run would do to the table, the PushTopic and the
     CHECK(holds(report, "PushTopic hc_Contact: up to date"));
     CHECK(holds(report, "initial load: none, loaded already"));
 
-    // Its fields changed since the load: it loads again, by REST under the threshold.
-    loaded.table.fields_changed = true;
+    // A field added since the load: its column is back-filled, no load.
+    loaded.table.backfill = {"email"};
     loaded.records = 4100;
     report = bridge::plan_report(s, {loaded}, org);
+    CHECK(holds(report, "initial load: none, loaded already; back-fill of the added columns "
+                        "(email) while syncing goes on: 4,100 records by REST, about 4 API calls"));
+    // Its row filter changed since the load: it loads again, by REST under the threshold.
+    loaded.table.backfill.clear();
+    loaded.table.reload = true;
+    report = bridge::plan_report(s, {loaded}, org);
     CHECK(holds(report,
-                "loads again (its fields or filter changed): 4,100 records by REST, about 4 API "
-                "calls"));
+                "loads again (its row filter changed): 4,100 records by REST, about 4 API calls"));
 
     // More than the org allows.
     const auto often = contact(1);
     bridge::mapping_now busy{&often, loaded.table, std::nullopt};
-    busy.table.fields_changed = false;
+    busy.table.reload = false;
     report = bridge::plan_report(s, {busy}, org);
     CHECK(holds(report, "172,800 a day for polling; the org allows 15,000 a day (14,000 left "
                         "now): MORE THAN THE ORG ALLOWS"));

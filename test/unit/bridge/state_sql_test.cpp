@@ -25,7 +25,7 @@ TEST_CASE("state SQL names its tables in the schema and takes values as paramete
           "[unit][state_sql]") {
     const std::string s = "sf_app";
     CHECK(has(sql::upsert_state(s), R"(INSERT INTO "sf_app"."_sfbridge_state")"));
-    CHECK(parameters(sql::upsert_state(s)) == 5);
+    CHECK(parameters(sql::upsert_state(s)) == 7);
     CHECK(has(sql::upsert_state(s), "WHEN $5::boolean THEN 'reload'"));
     CHECK(parameters(sql::forget_replay_id(s)) == 1);
     // Read back after a session was replaced: every mapping, positions in epoch milliseconds.

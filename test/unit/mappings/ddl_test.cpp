@@ -32,6 +32,34 @@ TEST_CASE("a varchar column narrower than its field is widened, nothing else is 
     CHECK(mappings::ddl::widen_columns("salesforce", m, lengths).empty());
 }
 
+TEST_CASE("a column follows its field's type change where its values convert, and names the "
+          "field where they would not",
+          "[unit][mappings]") {
+    auto m = contact();
+    m.fields.push_back(m.fields.back());
+    m.fields.back().sf.info.name = "Score__c";
+    m.fields.back().sf.info.type = "double";
+    m.fields.back().column = "score__c";
+    m.fields.back().pg_type = "double precision";
+    std::map<std::string, mappings::ddl::existing_column> had{
+        {"lastname", {"double precision", 0}},   // a number field made text: follows
+        {"email", {"character varying", 80}},    // unchanged
+        {"score__c", {"character varying", 40}}, // text made a number: cannot follow
+        {"systemmodstamp", {"timestamp without time zone", 0}}};
+    auto plan = mappings::ddl::follow_types("salesforce", m, had);
+    CHECK(plan.sql == "ALTER TABLE \"salesforce\".\"contact\" ALTER COLUMN \"lastname\" TYPE "
+                      "varchar(80) USING \"lastname\"::text;\n");
+    REQUIRE(plan.skipped == std::vector<std::string>{"Score__c"});
+    CHECK(plan.messages.at(0).find("mapping Contact: field Score__c is now double") !=
+          std::string::npos);
+    // Between numbers and between date and datetime the column follows too.
+    had["score__c"] = {"integer", 0};
+    plan = mappings::ddl::follow_types("salesforce", m, had);
+    CHECK(plan.skipped.empty());
+    CHECK(plan.sql.find("ALTER COLUMN \"score__c\" TYPE double precision USING "
+                        "\"score__c\"::double precision") != std::string::npos);
+}
+
 TEST_CASE("a trigger is recreated only when its definition differs from the one in place",
           "[unit][ddl]") {
     const auto m = contact();

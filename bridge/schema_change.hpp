@@ -1,0 +1,43 @@
+#pragma once
+
+#include "mappings/resolve.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// What a start does about a mapping whose fields changed since the table was loaded (issue 20),
+// decided from the column signature kept in _sfbridge_state (state_sql::load_signature:
+// "col,col,... [WHERE filter]"). Pure.
+//  - fields added: their columns are added and back-filled (bridge/field_refresh), the table is
+//    not loaded again and syncing goes on meanwhile;
+//  - fields removed (from the file, or gone from Salesforce): their columns stay, no longer
+//    synced;
+//  - the row filter changed: the table loads again (rows that left it must go, rows that
+//    entered it must come).
+namespace sfbridge::bridge::schema_change {
+
+struct signature_diff {
+    bool reload = false;
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+};
+
+// `stored` empty: a mapping never synced (nothing to compare; it loads).
+[[nodiscard]] signature_diff compare(std::string_view stored, std::string_view now);
+
+// The columns still to back-fill after this start: those pending from an earlier start that are
+// still mapped, then those added now. None when the table loads again.
+[[nodiscard]] std::vector<std::string> backfill_after(const std::vector<std::string>& pending,
+                                                      const signature_diff& diff,
+                                                      const mappings::resolved_mapping& m);
+
+// Mapped fields (of a running mapping) that the describe now lacks, hides, or gives another
+// type: the mapping must start again to sync without them or follow them.
+[[nodiscard]] std::vector<std::string> fields_changed(const mappings::resolved_mapping& running,
+                                                      const mappings::object_describe& now);
+
+[[nodiscard]] std::string join_columns(const std::vector<std::string>& columns);
+[[nodiscard]] std::vector<std::string> split_columns(std::string_view text);
+
+} // namespace sfbridge::bridge::schema_change
