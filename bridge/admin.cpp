@@ -58,8 +58,20 @@ asio::awaitable<int> failed_writes(pg::connection& conn, const std::string& sche
 }
 
 asio::awaitable<int> request_reload(pg::connection& conn, const std::string& schema, const cli& c) {
+    if (c.has("schema-only")) {
+        pg::result r;
+        pg::diagnostics d;
+        if (co_await conn.async_query(state_sql::request_schema_reload(schema), pg::params(), r,
+                                      d)) {
+            log::error("sfbridge", "no sfbridge state in schema " + schema + ": " + d.summary());
+            co_return 2;
+        }
+        std::cout << "a running sfbridge starts again within 2 seconds, reading the mapping file "
+                     "and the org's describes again\n";
+        co_return 0;
+    }
     if (c.positional.size() < 2)
-        throw std::runtime_error("reload: which object?");
+        throw std::runtime_error("reload: which object? (or --schema-only)");
     const std::string& object = c.positional[1];
     pg::result r;
     pg::diagnostics d;

@@ -26,6 +26,9 @@ usage:
                                                API calls a day), changing nothing
   sfbridge reload OBJECT                       load OBJECT again from scratch (a running sfbridge
                                                starts within 2 s, else the next start does)
+  sfbridge reload --schema-only                a running sfbridge starts again in place within
+                                               2 s, to read the mapping file and the org's
+                                               describes again (fields added or removed)
   sfbridge status                              per mapping: state, rows, last event, lag, errors
   sfbridge status --json                       the running process's /status (needs its
                                                SFBRIDGE_HTTP address and token)
@@ -95,7 +98,8 @@ cli parse_args(int argc, const char* const* argv) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") {
             c.options["help"] = "1";
-        } else if (a == "--json" || a == "--all") { // flags, of `status` and `mappings add`
+        } else if (a == "--json" || a == "--all" || a == "--schema-only") {
+            // flags, of `status`, `mappings add` and `reload`
             c.options[a.substr(2)] = "1";
         } else if (a.rfind("--", 0) == 0) {
             if (i + 1 >= argc)

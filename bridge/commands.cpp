@@ -108,8 +108,9 @@ int cmd_run(const settings& s, const cli& c, bool import_only) {
     }
     life.attach(endpoint.get(), api.get());
     e.on_schema_change([&life](const std::string& what) {
-        log::warn("sfbridge", "mapped fields changed in Salesforce: starting again to follow",
-                  {{"fields", what}});
+        log::warn("sfbridge",
+                  "starting again in place, to read the mapping file and the describes again",
+                  {{"why", what}});
         life.begin_stop(true);
     });
     // Signals are handled from the first step: a stop during the start exits at once. One that

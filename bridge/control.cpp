@@ -48,10 +48,32 @@ asio::awaitable<void> control::run() {
                     m->reloading = true;
                     spawn_("reload " + m->m.object_name, reload(*m));
                 }
+        co_await schema_reload(conn);
         co_await tombstone_statistics(conn, baseline_read);
         co_await ctx_.stop.sleep(std::chrono::seconds(2));
     }
     conn.close();
+}
+
+// `sfbridge reload --schema-only` asked since this process started: it starts again in place,
+// which reads the mapping file and the describes again (bridge/schema_change decides what
+// follows). Asked once; the restart ends this loop.
+asio::awaitable<void> control::schema_reload(pg::connection& conn) {
+    if (schema_reload_asked_ || !ctx_.schema_changed)
+        co_return;
+    pg::result r;
+    pg::diagnostics d;
+    if (co_await conn.async_query(state_sql::schema_reload_requested(ctx_.cfg.schema),
+                                  pg::params(static_cast<long long>(ctx_.process_started_ms)), r,
+                                  d)) {
+        if (d.sqlstate != "42P01") // a schema from before the table: nothing asked
+            log::warn("sync", "reading schema reload requests failed", {{"error", d.summary()}});
+        co_return;
+    }
+    if (r.rows() == 1 && r.value(0, 0) == "t") {
+        schema_reload_asked_ = true;
+        ctx_.schema_changed("sfbridge reload --schema-only");
+    }
 }
 
 asio::awaitable<void> control::tombstone_statistics(pg::connection& conn, bool& baseline_read) {

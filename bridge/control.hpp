@@ -44,12 +44,14 @@ private:
     // The tombstones' statistics on the control session: the rows the last ANALYZE saw (read
     // once per session, and after each ANALYZE run here), and an ANALYZE when it is due.
     boost::asio::awaitable<void> tombstone_statistics(pg::connection& conn, bool& baseline_read);
+    boost::asio::awaitable<void> schema_reload(pg::connection& conn);
     boost::asio::awaitable<void> failed_attempt(mapping_runtime& m, table_writer& w,
                                                 std::string error);
 
     const sync_context& ctx_;
     std::vector<std::unique_ptr<mapping_runtime>>& maps_;
     spawner spawn_;
+    bool schema_reload_asked_ = false;
     // After a failed ANALYZE of the tombstones, the next try waits (2 s, doubling to 5 min).
     backoff analyze_delays_{{std::chrono::seconds(2), std::chrono::minutes(5)}};
     std::chrono::steady_clock::time_point next_analyze_{};

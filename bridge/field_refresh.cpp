@@ -4,6 +4,7 @@
 #include "bridge/leadership_sql.hpp"
 #include "bridge/schema_change.hpp"
 #include "bridge/state_sql.hpp"
+#include "bridge/write_failure.hpp"
 #include "bridge/writer_pool.hpp"
 #include "core/backoff.hpp"
 #include "core/calendar.hpp"
@@ -15,6 +16,8 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace sfbridge::bridge {
 
@@ -102,9 +105,13 @@ std::string update(std::string_view schema, const mappings::resolved_mapping& v)
         new_row += "s." + c;
     }
     // ROW(...) so that one column compares as a row too.
+    // Not a row whose app write is pending or failed: sfbridge's own update would mark it
+    // SYNCED (the status trigger) and hide the failure.
     return "UPDATE " + t + " t SET " + set + " FROM " + stage(v) +
            " s WHERE t.sfid = s.sfid AND t.systemmodstamp = s.systemmodstamp AND ROW(" + old_row +
-           ") IS DISTINCT FROM ROW(" + new_row + ")";
+           ") IS DISTINCT FROM ROW(" + new_row +
+           ") AND t._hc_lastop IS DISTINCT FROM 'PENDING' AND t._hc_lastop IS DISTINCT FROM "
+           "'FAILED'";
 }
 
 } // namespace refresh_sql
@@ -125,25 +132,26 @@ asio::awaitable<void> field_refresher::run() {
     backoff delays({std::chrono::seconds(1),
                     std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::max<std::chrono::seconds>(interval, std::chrono::seconds(1)))});
-    // The load (or the poll after a downtime) has just read every value: the first refresh is
-    // one interval away. A back-fill starts at once.
+    // A back-fill starts at once; a refresh one interval after the last one (kept in
+    // _sfbridge_state, or the load's end), so that restarts more often than the interval do not
+    // put it off for ever.
     std::optional<std::chrono::milliseconds> retry_after;
     if (backfilling)
         retry_after = std::chrono::milliseconds(0);
+    else
+        retry_after = co_await first_wait(interval);
     while (!ctx_.stop.stopping()) {
         timer_.expires_after(retry_after.value_or(interval));
         error_code ec;
         co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (ctx_.stop.stopping())
             break;
-        auto lease = co_await ctx_.pool->acquire(ctx_.stop);
-        if (!lease || ctx_.stop.stopping())
-            break;
-        ec = co_await refresh(*lease);
+        ec = co_await refresh();
         if (!ec && backfilling)
-            ec = co_await finish_backfill(*lease);
-        lease.reset();
+            ec = co_await finish_backfill();
         if (ec) {
+            if (classify_write_failure(ec) == write_failure::fenced)
+                break; // another replica leads the mapping now (ctx.fenced was told)
             retry_after = delays.next();
             if (!backfilling)
                 m_.last_refresh.error = ec.message();
@@ -158,15 +166,39 @@ asio::awaitable<void> field_refresher::run() {
         retry_after.reset();
         delays.reset();
     }
-    log::debug("sync", "refresh loop ended", {{"mapping", m_.m.object_name}});
+    log::debug("sync", backfilling ? "back-fill ended" : "refresh loop ended",
+               {{"mapping", m_.m.object_name}});
 }
 
-asio::awaitable<error_code> field_refresher::refresh(table_writer& w) {
-    if (!w.is_open()) {
-        pg::diagnostics d;
-        if (auto ec = co_await w.open(ctx_.cfg.database_url, d))
-            co_return ec;
+asio::awaitable<std::optional<std::chrono::milliseconds>>
+field_refresher::first_wait(std::chrono::seconds interval) {
+    const std::chrono::milliseconds whole = interval;
+    pg::result r;
+    pg::diagnostics d;
+    error_code ec = asio::error::operation_aborted;
+    if (auto lease = co_await ctx_.pool->acquire(ctx_.stop)) {
+        ec = co_await open(*lease);
+        if (!ec)
+            ec = co_await lease->query(state_sql::last_refresh(ctx_.cfg.schema),
+                                       pg::params(m_.m.object_name), r, d);
     }
+    if (ec || r.rows() != 1 || r.is_null(0, 0))
+        co_return whole;
+    const std::int64_t since = calendar::now_ms() - std::stoll(std::string(r.value(0, 0)));
+    co_return std::chrono::milliseconds(
+        std::clamp<std::int64_t>(whole.count() - since, 0, whole.count()));
+}
+
+asio::awaitable<error_code> field_refresher::open(table_writer& w) {
+    if (w.is_open())
+        co_return error_code{};
+    pg::diagnostics d;
+    co_return co_await w.open(ctx_.cfg.database_url, d);
+}
+
+// The Salesforce read holds no Postgres session: one is borrowed from the pool for each batch
+// written (and given back), so that a long read or a Bulk job's wait keeps no poller waiting.
+asio::awaitable<error_code> field_refresher::refresh() {
     std::string soql_error;
     const auto soql = mappings::soql::select_all(view_.object_name, view_.field_names(), soql_error,
                                                  view_.filter_soql());
@@ -189,14 +221,25 @@ asio::awaitable<error_code> field_refresher::refresh(table_writer& w) {
     const bool bulk = static_cast<std::size_t>(total) >= ctx_.cfg.bulk_threshold;
     change_batch batch(view_);
     row_issue issue;
+    std::vector<row_issue> issues;
     std::size_t records = 0, changed = 0;
     auto flush = [&](bool always) -> asio::awaitable<error_code> {
-        if (batch.empty() || (!always && batch.size() < ctx_.cfg.max_batch))
+        if ((batch.empty() && issues.empty()) || (!always && batch.size() < ctx_.cfg.max_batch))
             co_return error_code{};
+        auto lease = co_await ctx_.pool->acquire(ctx_.stop);
+        if (!lease)
+            co_return asio::error::operation_aborted;
+        auto e = co_await open(*lease);
         std::size_t n = 0;
-        auto e = co_await write(w, batch, n);
+        if (!e && !batch.empty())
+            e = co_await write(*lease, batch, n);
+        if (!e)
+            for (const auto& i : issues) // kept once per record and message (error_log)
+                co_await record_error(*lease, m_, backfill_.empty() ? "refresh" : "backfill", 0, i,
+                                      std::string());
         changed += n;
         batch.clear();
+        issues.clear();
         co_return e;
     };
     auto taken = [&](row_outcome outcome) -> asio::awaitable<error_code> {
@@ -204,7 +247,7 @@ asio::awaitable<error_code> field_refresher::refresh(table_writer& w) {
             co_return asio::error::operation_aborted;
         ++records;
         if (outcome != row_outcome::added)
-            co_await record_error(w, m_, "refresh", 0, issue, std::string());
+            issues.push_back(issue);
         co_return co_await flush(false);
     };
     if (bulk) {
@@ -250,13 +293,16 @@ asio::awaitable<error_code> field_refresher::refresh(table_writer& w) {
         co_return error_code{};
     }
     m_.last_refresh = {calendar::now_ms(), records, changed, bulk, std::string()};
-    {
+    if (auto lease = co_await ctx_.pool->acquire(ctx_.stop)) {
         pg::diagnostics d;
         pg::result r;
-        if (co_await w.query(state_sql::record_refresh(ctx_.cfg.schema),
-                             pg::params(m_.m.object_name, static_cast<long long>(records),
-                                        static_cast<long long>(changed)),
-                             r, d))
+        auto e = co_await open(*lease);
+        if (!e)
+            e = co_await lease->query(state_sql::record_refresh(ctx_.cfg.schema),
+                                      pg::params(m_.m.object_name, static_cast<long long>(records),
+                                                 static_cast<long long>(changed)),
+                                      r, d);
+        if (e)
             log::warn("sync", "recording the refresh in _sfbridge_state failed",
                       {{"mapping", m_.m.object_name}, {"error", d.summary()}});
     }
@@ -268,19 +314,24 @@ asio::awaitable<error_code> field_refresher::refresh(table_writer& w) {
     co_return error_code{};
 }
 
-asio::awaitable<error_code> field_refresher::finish_backfill(table_writer& w) {
+asio::awaitable<error_code> field_refresher::finish_backfill() {
+    auto lease = co_await ctx_.pool->acquire(ctx_.stop);
+    if (!lease)
+        co_return asio::error::operation_aborted;
     pg::diagnostics d;
     pg::result r;
-    const auto ec = co_await w.query(
-        state_sql::finish_backfill(ctx_.cfg.schema),
-        pg::params(m_.m.object_name, schema_change::join_columns(backfill_)), r, d);
+    auto ec = co_await open(*lease);
+    if (!ec)
+        ec = co_await lease->query(
+            state_sql::finish_backfill(ctx_.cfg.schema),
+            pg::params(m_.m.object_name, schema_change::join_columns(backfill_)), r, d);
     if (!ec)
         m_.backfill_columns.clear();
     co_return ec;
 }
 
 // One transaction per batch, behind the mapping's fence: a replica that lost the mapping
-// writes nothing.
+// writes nothing, and says so (ctx.fenced).
 asio::awaitable<error_code> field_refresher::write(table_writer& w, const change_batch& batch,
                                                    std::size_t& changed) {
     pg::diagnostics d;
@@ -323,6 +374,8 @@ asio::awaitable<error_code> field_refresher::write(table_writer& w, const change
         }
         if (conn.is_broken())
             conn.close();
+        if (classify_write_failure(ec) == write_failure::fenced && ctx_.fenced)
+            ctx_.fenced();
     }
     co_return ec;
 }

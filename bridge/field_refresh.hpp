@@ -7,6 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,8 +57,12 @@ public:
     boost::asio::awaitable<void> run();
 
 private:
-    boost::asio::awaitable<boost::system::error_code> refresh(table_writer& w);
-    boost::asio::awaitable<boost::system::error_code> finish_backfill(table_writer& w);
+    boost::asio::awaitable<boost::system::error_code> refresh();
+    boost::asio::awaitable<boost::system::error_code> finish_backfill();
+    // How long until the next refresh is due, from the last one kept in _sfbridge_state.
+    boost::asio::awaitable<std::optional<std::chrono::milliseconds>>
+    first_wait(std::chrono::seconds interval);
+    boost::asio::awaitable<boost::system::error_code> open(table_writer& w);
     boost::asio::awaitable<boost::system::error_code>
     write(table_writer& w, const change_batch& batch, std::size_t& changed);
 

@@ -3,6 +3,7 @@
 #include "bridge/error_log.hpp"
 #include "bridge/leadership_sql.hpp"
 #include "bridge/schema_change.hpp"
+#include "bridge/schema_follow.hpp"
 #include "bridge/state_sql.hpp"
 #include "core/log.hpp"
 #include "mappings/ddl.hpp"
@@ -52,31 +53,6 @@ asio::awaitable<error_code> describe_and_resolve(salesforce::rest_client& rest,
 
 namespace {
 
-// Fields whose type changed in a way their column cannot follow: synced without (named in a
-// warning); the mapping's other fields go on. Fields missing from the describe are named too.
-void skip_incompatible(mapping_runtime& m, const mappings::ddl::type_plan& plan) {
-    m.schema_warnings.clear();
-    for (const auto& name : m.m.missing_fields)
-        m.schema_warnings.push_back("mapping " + m.m.object_name + ": field " + name +
-                                    " is not in Salesforce's describe (deleted, or hidden from "
-                                    "the integration user): syncing without it");
-    for (const auto& message : plan.messages) {
-        log::warn("mappings", message);
-        m.schema_warnings.push_back(message);
-    }
-    if (plan.skipped.empty())
-        return;
-    auto& fields = m.m.fields;
-    fields.erase(std::remove_if(fields.begin(), fields.end(),
-                                [&](const mappings::mapped_field& f) {
-                                    return std::find(plan.skipped.begin(), plan.skipped.end(),
-                                                     f.sf.info.name) != plan.skipped.end();
-                                }),
-                 fields.end());
-    m.m.missing_fields.insert(m.m.missing_fields.end(), plan.skipped.begin(), plan.skipped.end());
-    m.batch = std::make_unique<change_batch>(m.m);
-}
-
 // One mapping's table and state row.
 asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg, mapping_runtime& m,
                                       std::string& error) {
@@ -96,17 +72,30 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
         error = "reading the columns of " + m.m.table + " failed: " + pd.summary();
         co_return false;
     }
-    const auto types_plan = mappings::ddl::follow_types(cfg.schema, m.m, types);
-    skip_incompatible(m, types_plan);
-    const std::string& follow = types_plan.sql;
+    // What the last start kept: the column signature, columns left to back-fill, the fields'
+    // Salesforce types.
+    pg::result r;
+    ec = co_await w.query(state_sql::stored_signature(cfg.schema), pg::params(m.m.object_name), r,
+                          pd);
+    if (ec) {
+        error = "reading sfbridge's state for " + m.m.object_name + " failed: " + pd.summary();
+        co_return false;
+    }
+    const bool known = r.rows() == 1;
+    const std::string stored = known ? std::string(r.value(0, 0)) : std::string();
+    const auto pending =
+        known ? schema_change::split_columns(r.value(0, 1)) : std::vector<std::string>();
+    const std::string stored_types = known ? std::string(r.value(0, 2)) : std::string();
+    followed_schema followed;
+    if (!co_await follow_schema(w, cfg.schema, m, types, stored_types, followed, error))
+        co_return false;
     ec = co_await w.exec(mappings::ddl::ensure_table(cfg.schema, m.m, existing), pd);
-    // A field Salesforce made longer widens its column, before a longer value is refused; one
-    // whose type changed compatibly changes its column's.
-    const std::string widen = mappings::ddl::widen_columns(cfg.schema, m.m, lengths) + follow;
+    // A field Salesforce made longer widens its column, before a longer value is refused.
+    const std::string widen = mappings::ddl::widen_columns(cfg.schema, m.m, lengths);
     if (!ec && !widen.empty()) {
         ec = co_await w.exec(widen, pd);
         if (!ec)
-            log::info("sync", "columns follow their fields' length or type in Salesforce",
+            log::info("sync", "widened columns to their fields' length in Salesforce",
                       {{"mapping", m.m.object_name}});
     }
     if (ec) {
@@ -118,24 +107,23 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
     const std::string columns = state_sql::load_signature(m.m);
     bool reload =
         std::find(cfg.reload.begin(), cfg.reload.end(), m.m.object_name) != cfg.reload.end();
-    // Added columns are back-filled and removed ones kept; a changed row filter loads the table
-    // again (bridge/schema_change); a reload asked for clears it first.
-    pg::result r;
-    ec = co_await w.query(state_sql::stored_signature(cfg.schema), pg::params(m.m.object_name), r,
-                          pd);
-    const std::string stored = ec || r.rows() == 0 ? std::string() : std::string(r.value(0, 0));
-    const auto pending = ec || r.rows() == 0 ? std::vector<std::string>()
-                                             : schema_change::split_columns(r.value(0, 1));
+    // Added columns are back-filled, and so are retyped ones that followed (their values are
+    // Postgres's casts); removed ones are kept; a changed row filter loads the table again
+    // (bridge/schema_change); a reload asked for clears it first.
     const auto diff = schema_change::compare(stored, columns);
-    const auto backfill = schema_change::backfill_after(pending, diff, m.m);
+    auto backfill = schema_change::backfill_after(pending, diff, m.m);
+    if (!diff.reload)
+        for (const auto& c : followed.columns)
+            if (std::find(backfill.begin(), backfill.end(), c) == backfill.end())
+                backfill.push_back(c);
     // Named before the co_await: GCC 12 mishandles a ?: of temporaries inside one.
     std::optional<std::string> backfill_text;
     if (!backfill.empty())
         backfill_text = schema_change::join_columns(backfill);
     const pg::params state_params(m.m.object_name, m.m.table, mappings::ddl::schema_version,
-                                  columns, reload, diff.reload, backfill_text);
-    if (!ec)
-        ec = co_await w.query(state_sql::upsert_state(cfg.schema), state_params, r, pd);
+                                  columns, reload, diff.reload, backfill_text,
+                                  followed.field_types);
+    ec = co_await w.query(state_sql::upsert_state(cfg.schema), state_params, r, pd);
     if (ec || r.rows() != 1) {
         error = "reading sfbridge's state for " + m.m.object_name + " failed: " + pd.summary();
         co_return false;
@@ -241,6 +229,9 @@ asio::awaitable<bool> read_lead_state(table_writer& w, const engine_config& cfg,
             m->poll_high_water_ms = std::stoll(std::string(r.value(0, 2)));
         if (!r.is_null(0, 3))
             m->deleted_high_water_ms = std::stoll(std::string(r.value(0, 3)));
+        // What is left to back-fill now (another replica may have done it, a load cleared it).
+        m->backfill_columns =
+            m->loaded ? schema_change::split_columns(r.value(0, 4)) : std::vector<std::string>();
     }
     w.positions_confirmed();
     co_return true;

@@ -38,6 +38,38 @@ std::vector<std::string> fields_changed(const mappings::resolved_mapping& runnin
     return out;
 }
 
+std::string field_types(const mappings::resolved_mapping& m,
+                        const std::map<std::string, std::string>& keep) {
+    std::map<std::string, std::string> all = keep;
+    for (const auto& f : m.fields)
+        all[f.column] = f.sf.info.type;
+    std::string out;
+    for (const auto& [column, type] : all)
+        out += (out.empty() ? "" : ",") + column + "=" + type;
+    return out;
+}
+
+std::map<std::string, std::string> parse_field_types(std::string_view text) {
+    std::map<std::string, std::string> out;
+    for (const auto& item : split_columns(text)) {
+        const auto eq = item.find('=');
+        if (eq != std::string::npos)
+            out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+    return out;
+}
+
+std::vector<std::string> retyped_columns(const mappings::resolved_mapping& m,
+                                         const std::map<std::string, std::string>& stored) {
+    std::vector<std::string> out;
+    for (const auto& f : m.fields) {
+        const auto it = stored.find(f.column);
+        if (it != stored.end() && it->second != f.sf.info.type)
+            out.push_back(f.column);
+    }
+    return out;
+}
+
 std::vector<std::string> split_columns(std::string_view text) {
     std::vector<std::string> out;
     while (!text.empty()) {

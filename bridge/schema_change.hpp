@@ -2,6 +2,7 @@
 
 #include "mappings/resolve.hpp"
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,17 @@ struct signature_diff {
 // type: the mapping must start again to sync without them or follow them.
 [[nodiscard]] std::vector<std::string> fields_changed(const mappings::resolved_mapping& running,
                                                       const mappings::object_describe& now);
+
+// The Salesforce type of each mapped column, kept in _sfbridge_state.field_types
+// ("column=type,..."), so that a start knows which fields Salesforce retyped since the last
+// one. `keep` adds columns (skipped ones) with the type they had.
+[[nodiscard]] std::string field_types(const mappings::resolved_mapping& m,
+                                      const std::map<std::string, std::string>& keep = {});
+[[nodiscard]] std::map<std::string, std::string> parse_field_types(std::string_view text);
+// Mapped columns whose Salesforce type differs from the one kept (none kept: none).
+[[nodiscard]] std::vector<std::string>
+retyped_columns(const mappings::resolved_mapping& m,
+                const std::map<std::string, std::string>& stored);
 
 [[nodiscard]] std::string join_columns(const std::vector<std::string>& columns);
 [[nodiscard]] std::vector<std::string> split_columns(std::string_view text);

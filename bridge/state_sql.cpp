@@ -33,18 +33,19 @@ std::string load_signature(const mappings::resolved_mapping& m) {
 }
 
 std::string stored_signature(std::string_view schema) {
-    return "SELECT columns, coalesce(backfill_columns, '') FROM " + state(schema) +
-           " WHERE object_name = $1";
+    return "SELECT columns, coalesce(backfill_columns, ''), coalesce(field_types, '') FROM " +
+           state(schema) + " WHERE object_name = $1";
 }
 
 std::string upsert_state(std::string_view schema) {
     return "INSERT INTO " + state(schema) +
-           " AS s (object_name, table_name, schema_version, columns) VALUES ($1, $2, $3, $4) "
+           " AS s (object_name, table_name, schema_version, columns, field_types) VALUES ($1, $2, "
+           "$3, $4, $8::text) "
            "ON CONFLICT (object_name) DO UPDATE SET table_name = EXCLUDED.table_name, "
            "schema_version = EXCLUDED.schema_version, columns = EXCLUDED.columns, "
            "load_state = CASE WHEN $5::boolean THEN 'reload' WHEN $6::boolean THEN 'new' ELSE "
            "s.load_state END, backfill_columns = CASE WHEN $5::boolean OR $6::boolean THEN NULL "
-           "ELSE $7::text END "
+           "ELSE $7::text END, field_types = $8::text "
            "RETURNING load_state, replay_id, "
            "(extract(epoch from poll_high_water) * 1000)::bigint, "
            "(extract(epoch from deleted_high_water) * 1000)::bigint";
@@ -57,10 +58,17 @@ std::string positions(std::string_view schema) {
            state(schema);
 }
 
+std::string last_refresh(std::string_view schema) {
+    return "SELECT (extract(epoch from coalesce(refreshed_at, load_finished_at at time zone "
+           "'utc')) * 1000)::bigint FROM " +
+           state(schema) + " WHERE object_name = $1";
+}
+
 std::string lead_state(std::string_view schema) {
     return "SELECT load_state, replay_id, "
            "(extract(epoch from poll_high_water) * 1000)::bigint, "
-           "(extract(epoch from deleted_high_water) * 1000)::bigint FROM " +
+           "(extract(epoch from deleted_high_water) * 1000)::bigint, "
+           "coalesce(backfill_columns, '') FROM " +
            state(schema) + " WHERE object_name = $1";
 }
 
@@ -124,6 +132,18 @@ std::string status(std::string_view schema) {
            state(schema) + " s ORDER BY object_name";
 }
 
+std::string request_schema_reload(std::string_view schema) {
+    return "INSERT INTO " + table(schema, "_sfbridge_commands") +
+           " (command) VALUES ('reload-schema') ON CONFLICT (command) DO UPDATE SET "
+           "requested_at = now()";
+}
+
+std::string schema_reload_requested(std::string_view schema) {
+    return "SELECT EXISTS (SELECT 1 FROM " + table(schema, "_sfbridge_commands") +
+           " WHERE command = 'reload-schema' AND requested_at > to_timestamp($1::bigint / "
+           "1000.0))";
+}
+
 std::string record_refresh(std::string_view schema) {
     return "UPDATE " + state(schema) +
            " SET refreshed_at = now(), refresh_records = $2::bigint, refresh_changed = $3::bigint "
@@ -167,11 +187,15 @@ std::string insert_error(std::string_view schema) {
     // Typed: in INSERT ... SELECT the parameters take their types from here, not the columns.
     return "INSERT INTO " + errors +
            " (object_name, channel, replay_id, message, payload, sfid, retry) SELECT $1::text, "
-           "$2::text, $3::bigint, $4::text, $5::text, $6::text, $7::boolean WHERE $6::text IS "
-           "NULL OR NOT EXISTS (SELECT 1 FROM " +
+           "$2::text, $3::bigint, $4::text, $5::text, $6::text, $7::boolean WHERE CASE WHEN "
+           "$6::text IS NULL THEN $2::text <> 'schema' OR NOT EXISTS (SELECT 1 FROM " +
+           errors +
+           // A record's issue once; a schema warning (no record) once, not at every start.
+           " WHERE object_name = $1::text AND channel = 'schema' AND sfid IS NULL AND message = "
+           "$4::text AND resolved_at IS NULL) ELSE NOT EXISTS (SELECT 1 FROM " +
            errors +
            " WHERE object_name = $1::text AND sfid = $6::text AND message = $4::text AND "
-           "resolved_at IS NULL)";
+           "resolved_at IS NULL) END";
 }
 
 std::string refused_sfids(std::string_view schema) {

@@ -18,11 +18,13 @@ namespace sfbridge::bridge::state_sql {
 // (bridge/schema_change).
 [[nodiscard]] std::string load_signature(const mappings::resolved_mapping& m);
 
-// $1 object -> the stored signature and the columns still to back-fill ('' each when none).
+// $1 object -> the stored signature, the columns still to back-fill and the fields' Salesforce
+// types (bridge/schema_change::field_types; '' each when none).
 [[nodiscard]] std::string stored_signature(std::string_view schema);
 // One mapping's state row, created or updated at start. $1 object, $2 table, $3 schema
 // version, $4 the column list, $5 reload asked for (boolean), $6 the signature asks for a
-// load ('new'), $7 the columns to back-fill (text, or NULL). Returns load_state, replay_id and
+// load ('new'), $7 the columns to back-fill (text, or NULL), $8 the fields' Salesforce types.
+// Returns load_state, replay_id and
 // the two high-water marks in epoch milliseconds.
 [[nodiscard]] std::string upsert_state(std::string_view schema);
 // $1 object, $2 the columns back-filled: none left, unless a later start changed them.
@@ -32,8 +34,8 @@ namespace sfbridge::bridge::state_sql {
 // replaced (a crash may have lost the last commits, see table_writer::positions_unsure).
 [[nodiscard]] std::string positions(std::string_view schema);
 // $1 object: forgets the stream position (a reload replays everything retained).
-// $1 object -> load state, replay id, poll and delete high-water marks (ms): what a replica
-// reads when it starts leading the mapping.
+// $1 object -> load state, replay id, poll and delete high-water marks (ms), the columns left
+// to back-fill ('' when none): what a replica reads when it starts leading the mapping.
 [[nodiscard]] std::string lead_state(std::string_view schema);
 [[nodiscard]] std::string forget_replay_id(std::string_view schema);
 // $1 object, $2 when the load started (timestamp text).
@@ -55,6 +57,12 @@ namespace sfbridge::bridge::state_sql {
 // error count, failed load attempts, the last load error ('' when none), the leader, and the
 // last refresh of formula fields: when (UTC), records read, rows changed ('' when none).
 [[nodiscard]] std::string status(std::string_view schema);
+// $1 object -> when its formula fields were last refreshed, or else loaded (epoch ms; NULL).
+[[nodiscard]] std::string last_refresh(std::string_view schema);
+// `sfbridge reload --schema-only`: asked now.
+[[nodiscard]] std::string request_schema_reload(std::string_view schema);
+// $1 when this process started (epoch ms) -> one row, true when a schema reload was asked since.
+[[nodiscard]] std::string schema_reload_requested(std::string_view schema);
 // $1 object, $2 records read, $3 rows changed: a refresh of formula fields finished.
 [[nodiscard]] std::string record_refresh(std::string_view schema);
 

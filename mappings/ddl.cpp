@@ -174,11 +174,13 @@ std::string data_type_of(std::string_view pg_type) {
 } // namespace
 
 type_plan follow_types(std::string_view schema, const resolved_mapping& m,
-                       const std::map<std::string, existing_column>& existing) {
+                       const std::map<std::string, existing_column>& existing,
+                       const std::vector<std::string>& retyped) {
     type_plan p;
     for (const auto& f : m.fields) {
         const auto had = existing.find(f.column);
-        if (had == existing.end())
+        if (had == existing.end() ||
+            std::find(retyped.begin(), retyped.end(), f.column) == retyped.end())
             continue;
         const std::string wanted = data_type_of(f.pg_type);
         if (wanted == had->second.data_type)
@@ -190,9 +192,10 @@ type_plan follow_types(std::string_view schema, const resolved_mapping& m,
             continue;
         if (to == family::text || (to == from && to != family::other)) {
             const std::string c = quote_identifier(f.column);
-            p.sql += "ALTER TABLE " + qualified(schema, m.table) + " ALTER COLUMN " + c + " TYPE " +
-                     f.pg_type + " USING " + c +
-                     (to == family::text ? "::text" : "::" + f.pg_type) + ";\n";
+            p.alters.emplace_back(f.column, "ALTER TABLE " + qualified(schema, m.table) +
+                                                " ALTER COLUMN " + c + " TYPE " + f.pg_type +
+                                                " USING " + c +
+                                                (to == family::text ? "::text" : "::" + f.pg_type));
             continue;
         }
         p.skipped.push_back(f.sf.info.name);
@@ -355,13 +358,20 @@ std::string setup_schema(std::string_view schema) {
          ");\n";
     // A load that keeps failing is reported (sfbridge status) while the other mappings run, and
     // so is the last refresh of formula and roll-up fields (sfbridge_refresh_seconds).
-    s += "ALTER TABLE " + qualified(schema, "_sfbridge_state") +
-         " ADD COLUMN IF NOT EXISTS load_attempts integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT "
-         "EXISTS load_error text, ADD COLUMN IF NOT EXISTS refreshed_at timestamp with time "
-         "zone, ADD COLUMN IF NOT EXISTS refresh_records bigint, ADD COLUMN IF NOT EXISTS "
-         "refresh_changed bigint, ADD COLUMN IF NOT EXISTS backfill_columns text;\n";
+    s +=
+        "ALTER TABLE " + qualified(schema, "_sfbridge_state") +
+        " ADD COLUMN IF NOT EXISTS load_attempts integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT "
+        "EXISTS load_error text, ADD COLUMN IF NOT EXISTS refreshed_at timestamp with time "
+        "zone, ADD COLUMN IF NOT EXISTS refresh_records bigint, ADD COLUMN IF NOT EXISTS "
+        "refresh_changed bigint, ADD COLUMN IF NOT EXISTS backfill_columns text, ADD COLUMN IF NOT "
+        "EXISTS field_types text;\n";
     // Loops that ended sfbridge by an unexpected error (a programming error: the process exits
     // non-zero for its supervisor to restart it), one row per loop, for `sfbridge status`.
+    // Requests to every running sfbridge on the schema: `sfbridge reload --schema-only` (each
+    // process started before it starts again).
+    s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_commands") +
+         " (command text PRIMARY KEY, requested_at timestamp with time zone NOT NULL DEFAULT "
+         "now());\n";
     s += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "_sfbridge_loops") +
          " (\n"
          "    loop text PRIMARY KEY,\n"

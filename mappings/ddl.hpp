@@ -52,22 +52,25 @@ mapped_columns(const resolved_mapping& m);
 [[nodiscard]] std::string widen_columns(std::string_view schema, const resolved_mapping& m,
                                         const std::map<std::string, int>& lengths);
 
-// A field whose type changed in Salesforce (issue 20): where its column can follow, the ALTER
-// statements that make it follow (to text from anything; between number types; between date
-// and datetime); where it cannot (text to number, say: existing values would not convert), the
-// field is named in `skipped` with a message, and is to be synced without until someone alters
-// or drops the column. Length changes are widen_columns'.
+// Fields whose type changed in Salesforce (issue 20; `retyped` names their columns, known from
+// the types kept at the last start, so that a column an admin retyped on purpose is left
+// alone): where the column can follow, the ALTER statement that makes it follow (to text from
+// anything; between number types; between date and datetime); where it cannot (text to number,
+// say: existing values would not convert), the field is named in `skipped` with a message, and
+// is to be synced without until someone alters or drops the column. Length changes are
+// widen_columns'.
 struct existing_column {
     std::string data_type;
     int length = 0;
 };
 struct type_plan {
-    std::string sql;
-    std::vector<std::string> skipped; // API names
+    std::vector<std::pair<std::string, std::string>> alters; // column, statement
+    std::vector<std::string> skipped;                        // API names
     std::vector<std::string> messages;
 };
 [[nodiscard]] type_plan follow_types(std::string_view schema, const resolved_mapping& m,
-                                     const std::map<std::string, existing_column>& existing);
+                                     const std::map<std::string, existing_column>& existing,
+                                     const std::vector<std::string>& retyped);
 
 // The NOTIFY channel of the schema's trigger log: "<schema>.hc_trigger_log".
 [[nodiscard]] std::string trigger_log_channel(std::string_view schema);

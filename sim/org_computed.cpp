@@ -1,7 +1,9 @@
 // The org's computed fields: formulas (sim/formula.hpp) and roll-up summaries, defined at run
-// time through the control API. Salesforce computes them without a save of the record, so
-// neither changes SystemModstamp nor raises an event of its own: a formula edited in Setup or a
-// child added under a parent changes values that polling and PushTopics never see.
+// time through the control API. A definition added or edited in Setup is computed for every
+// record without a save: no SystemModstamp moves, no event is raised, so polling and PushTopics
+// never see the new values. A record's own save computes its formulas; a child's change
+// recalculates its parents' roll-ups and, as in Salesforce's order of execution, the parent
+// goes through a save of its own (new SystemModstamp, an update event) when a value changed.
 #include "sim/org.hpp"
 
 #include <algorithm>
@@ -68,9 +70,10 @@ void org::field_changed(const object_def& o, int field, std::optional<field_type
                 continue;
             const object_def* child = schema_.find(f.rollup->child);
             const int via = child ? child->index_of(f.rollup->via) : -1;
-            if (via >= 0)
-                rollups_.push_back({obj.get(), static_cast<int>(i), child, via,
-                                    f.rollup->op == "SUM" ? child->index_of(f.rollup->field) : -1});
+            const int summed = f.rollup->op == "SUM" ? child->index_of(f.rollup->field) : -1;
+            // A SUM whose field is gone sums nothing rather than turning into a COUNT.
+            if (via >= 0 && (f.rollup->op != "SUM" || summed >= 0))
+                rollups_.push_back({obj.get(), static_cast<int>(i), child, via, summed});
         }
     const field_def& f = o.fields[static_cast<std::size_t>(field)];
     for (const auto& r : table_of(o).rows) {
@@ -144,8 +147,24 @@ void org::update_rollups(const object_def& child, const std::vector<std::string>
         const field_def& f = ru.parent->fields[static_cast<std::size_t>(ru.field)];
         for (const auto& p : parents) {
             auto it = t->by_id15.find(p);
-            if (it != t->by_id15.end())
-                it->second->set(ru.field, rollup_value(*ru.parent, f, *it->second));
+            if (it == t->by_id15.end() || it->second->deleted)
+                continue;
+            record& r = *it->second;
+            value v = rollup_value(*ru.parent, f, r);
+            if (v == r.get(ru.field))
+                continue;
+            r.set(ru.field, std::move(v));
+            // The parent's save: its formulas, its stamps, its event.
+            std::vector<int> changed{ru.field};
+            compute_formulas(*ru.parent, r, &changed);
+            const std::int64_t ms = now_ms();
+            stamp(*ru.parent, r, ms, false);
+            for (const char* sys : {"LastModifiedDate", "LastModifiedById", "SystemModstamp"})
+                if (const int i = ru.parent->index_of(sys); i >= 0)
+                    changed.push_back(i);
+            std::sort(changed.begin(), changed.end());
+            changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+            notify(*ru.parent, r, change_type::updated, std::move(changed), ms, write_options{});
         }
     }
 }

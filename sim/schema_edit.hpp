@@ -23,7 +23,8 @@ struct field_change {
 // existing field only the keys given change), plus sfsim's "formula": "<expression>" (see
 // sim/formula.hpp) and "rollup": {"child": "Contact", "via": "AccountId", "op": "COUNT" or
 // "SUM", "field": "Amount"}. Both make the field calculated and read-only. A hidden field given
-// again comes back. False with `error` naming what was wrong; nothing changes then.
+// again comes back. False with `error` naming what was wrong; nothing changes then (but for a
+// describe loaded from a file that cannot be read again, which loading would have refused).
 bool edit_field(const schema& s, object_def& o, std::string_view json, field_change& out,
                 std::string& error);
 

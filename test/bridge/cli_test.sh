@@ -78,6 +78,9 @@ if [[ $code -eq 0 && $ms -lt 5000 ]]; then echo "ok: SIGTERM: exit 0 after $ms m
 "$SFBRIDGE" reload Contact --schema "$SCHEMA" >"$TMP/reload" 2>&1 && grep -q "Contact will be loaded again" "$TMP/reload" \
     && [[ $(psql -X -At "$SFBRIDGE_TEST_PG_DSN" -c "SELECT load_state FROM $SCHEMA._sfbridge_state WHERE object_name = 'Contact'") == reload ]] \
     && echo "ok: reload" || { echo "FAIL: reload"; cat "$TMP/reload"; fail=1; }
+"$SFBRIDGE" reload --schema-only --schema "$SCHEMA" >"$TMP/reload" 2>&1 && grep -q "starts again" "$TMP/reload" \
+    && [[ $(psql -X -At "$SFBRIDGE_TEST_PG_DSN" -c "SELECT count(*) FROM $SCHEMA._sfbridge_commands WHERE command = 'reload-schema'") == 1 ]] \
+    && echo "ok: reload --schema-only" || { echo "FAIL: reload --schema-only"; cat "$TMP/reload"; fail=1; }
 check "reload of an unknown mapping" 2 "no mapping named Nothing" "$SFBRIDGE" reload Nothing --schema "$SCHEMA"
 psql -X -q "$SFBRIDGE_TEST_PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true
 

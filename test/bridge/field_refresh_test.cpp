@@ -111,8 +111,8 @@ TEST_CASE("a formula edited in Salesforce reaches every row by the refresh alone
         std::chrono::seconds(180));
 }
 
-TEST_CASE("a roll-up summary follows its children by the refresh, through Bulk API 2.0 above "
-          "the bulk threshold",
+TEST_CASE("a roll-up summary's children arrive by the stream, its definition edited in Setup by "
+          "the refresh, through Bulk API 2.0 above the bulk threshold",
           "[bridge][sync][refresh]") {
     harness h;
     run(
@@ -121,30 +121,44 @@ TEST_CASE("a roll-up summary follows its children by the refresh, through Bulk A
             pg::connection c(h.f.io.get_executor());
             co_await must_connect(c);
             co_await h.send(http::verb::post, "/__sim/schema/Account/fields",
-                            R"({"name":"Contact_Count__c","type":"double","precision":18,)"
-                            R"("scale":0,"rollup":{"child":"Contact","via":"AccountId",)"
-                            R"("op":"COUNT"}})");
+                            R"({"name":"Deals__c","type":"double","precision":18,"scale":2,)"
+                            R"("rollup":{"child":"Opportunity","via":"AccountId","op":"COUNT"}})");
             auto accounts = co_await sim_create(h, "Account", R"([{"Name":"One"},{"Name":"Two"}])");
             REQUIRE(accounts.size() == 2);
-            auto cfg =
-                h.config(with_options(mapping_json("Account", "Id,Name,Contact_Count__c", true),
-                                      R"(,"sfbridge_refresh_seconds":1)"));
+            auto cfg = h.config(with_options(mapping_json("Account", "Id,Name,Deals__c", true),
+                                             R"(,"sfbridge_refresh_seconds":1)"));
             cfg.poll_interval = std::chrono::seconds(600);
             cfg.bulk_threshold = 1; // the refresh reads through Bulk API 2.0
             co_await h.start(cfg);
-            const std::string count = "SELECT contact_count__c::text FROM " + h.schema +
+            const std::string deals = "SELECT deals__c::text FROM " + h.schema +
                                       ".account WHERE sfid = '" + accounts[0] + "'";
-            bool ok = co_await eventually(c, count, "0", 60);
+            bool ok = co_await eventually(c, deals, "0", 60);
             REQUIRE(ok);
-            // Children added under the first account: its SystemModstamp stays as it was.
-            (void)co_await sim_create(h, "Contact",
-                                      R"([{"LastName":"X","AccountId":")" + accounts[0] +
-                                          R"("},{"LastName":"Y","AccountId":")" + accounts[0] +
-                                          R"("}])");
-            ok = co_await eventually(c, count, "2", 60);
+            // Children under the first account: the parent is saved (Salesforce's order of
+            // execution), so its change streams in like any other.
+            (void)co_await sim_create(
+                h, "Opportunity",
+                R"([{"Name":"D1","StageName":"Prospecting","CloseDate":"2027-01-31","Amount":100,)"
+                R"("AccountId":")" +
+                    accounts[0] +
+                    R"("},{"Name":"D2","StageName":"Prospecting","CloseDate":"2027-01-31",)"
+                    R"("Amount":250,"AccountId":")" +
+                    accounts[0] + R"("}])");
+            ok = co_await eventually(c, deals, "2", 60);
             CHECK(ok);
+            const std::string stamp = "SELECT systemmodstamp::text FROM " + h.schema +
+                                      ".account WHERE sfid = '" + accounts[0] + "'";
             ok = co_await refresh_reports(h, "2|0|bulk");
             CHECK(ok);
+            const auto stamp_before = std::string((co_await must_query(c, stamp)).value(0, 0));
+            // The roll-up made a SUM of Amount in Setup: every parent recalculated, none saved.
+            co_await h.send(http::verb::post, "/__sim/schema/Account/fields",
+                            R"({"name":"Deals__c","rollup":{"child":"Opportunity",)"
+                            R"("via":"AccountId","op":"SUM","field":"Amount"}})");
+            ok = co_await eventually(c, deals, "350", 60);
+            CHECK(ok);
+            const auto stamp_after = std::string((co_await must_query(c, stamp)).value(0, 0));
+            CHECK(stamp_after == stamp_before);
             co_await h.stop();
         }(),
         std::chrono::seconds(180));

@@ -5,6 +5,7 @@
 //  - a mapped field deleted in Salesforce (or hidden from the integration user): the start goes
 //    on without it and names it; found while running, sfbridge starts again without it;
 //  - a field whose type changed: the column follows when it can, else the field is skipped.
+#include "bridge/state_sql.hpp"
 #include "test/support/writeback_support.hpp"
 
 using namespace sfbridge;
@@ -36,7 +37,10 @@ TEST_CASE("a field added to a loaded mapping is back-filled while syncing goes o
                                            R"({"LastName":"B","Department":"Support"}])");
             REQUIRE(ids.size() == 2);
             auto cfg = h.config(contact_mapping("Id,LastName"));
-            co_await h.start(cfg);
+            std::string asked;
+            co_await h.start(cfg, [&](bridge::engine& e) {
+                e.on_schema_change([&](const std::string& what) { asked = what; });
+            });
             const std::string t = h.schema + ".contact";
             const std::string state = h.schema + "._sfbridge_state";
             bool ok = co_await eventually(c, "SELECT count(*) FROM " + t, "2", 60);
@@ -45,10 +49,21 @@ TEST_CASE("a field added to a loaded mapping is back-filled while syncing goes o
             REQUIRE(ok);
             const std::string loaded_at =
                 co_await one(c, "SELECT load_finished_at::text FROM " + state);
+            // `sfbridge reload --schema-only` asks the running process to start again (here
+            // the engine reports it; `sfbridge run` re-executes itself).
+            co_await must_exec(c, bridge::state_sql::request_schema_reload(h.schema));
+            for (int i = 0; i < 1200 && asked.empty(); ++i)
+                co_await sleep_ms(50);
+            CHECK(asked == "sfbridge reload --schema-only");
             co_await h.stop();
 
-            // Department joins the mapping; a change arrives while it is back-filled.
-            co_await h.start(h.config(contact_mapping("Id,LastName,Department")));
+            // Department joins the mapping; a change arrives while it is back-filled. No poll
+            // overlap and no poll but the first: Department of A can come from the back-fill
+            // only.
+            auto second = h.config(contact_mapping("Id,LastName,Department"));
+            second.poll_overlap = std::chrono::milliseconds(0);
+            second.poll_interval = std::chrono::seconds(600);
+            co_await h.start(second);
             co_await h.send(http::verb::patch, "/__sim/records/Contact",
                             R"([{"Id":")" + ids[1] + R"(","LastName":"B2"}])");
             auto dept = [&](const std::string& id) {

@@ -72,9 +72,12 @@ struct harness {
         return c;
     }
 
+    asio::awaitable<void> start(bridge::engine_config c) {
+        co_await start(std::move(c), std::function<void(bridge::engine&)>());
+    }
     // `prepare` sees the engine before it starts (to set its callbacks).
     asio::awaitable<void> start(bridge::engine_config c,
-                                std::function<void(bridge::engine&)> prepare = {}) {
+                                std::function<void(bridge::engine&)> prepare) {
         engine = std::make_unique<bridge::engine>(f.io.get_executor(), std::move(c));
         if (prepare)
             prepare(*engine);

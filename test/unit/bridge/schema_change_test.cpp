@@ -72,9 +72,26 @@ TEST_CASE("a refresh reads Id, SystemModstamp and the calculated fields and upda
     CHECK(bridge::refresh_sql::update("sf", v) ==
           "UPDATE \"sf\".\"contact\" t SET \"title\" = s.\"title\" FROM "
           "\"_sfbridge_refresh_contact\" s WHERE t.sfid = s.sfid AND t.systemmodstamp = "
-          "s.systemmodstamp AND ROW(t.\"title\") IS DISTINCT FROM ROW(s.\"title\")");
+          "s.systemmodstamp AND ROW(t.\"title\") IS DISTINCT FROM ROW(s.\"title\") AND "
+          "t._hc_lastop IS DISTINCT FROM 'PENDING' AND t._hc_lastop IS DISTINCT FROM 'FAILED'");
     CHECK(bridge::refresh_sql::create_stage(v).find("ON COMMIT DROP") != std::string::npos);
     // A back-fill's view: the columns named.
     const auto b = bridge::refresh_sql::view(m, {"lastname"});
     CHECK(b.field_names() == std::vector<std::string>{"Id", "LastName", "SystemModstamp"});
+}
+
+TEST_CASE("the fields' Salesforce types are kept so that a start finds the ones retyped since",
+          "[unit][bridge]") {
+    auto m = contact({"LastName", "Title"});
+    const std::string kept = sc::field_types(m);
+    CHECK(kept.find("lastname=string") != std::string::npos);
+    auto stored = sc::parse_field_types(kept);
+    CHECK(sc::retyped_columns(m, stored).empty());
+    for (auto& f : m.fields)
+        if (f.column == "title")
+            f.sf.info.type = "textarea";
+    CHECK(sc::retyped_columns(m, stored) == std::vector<std::string>{"title"});
+    CHECK(sc::retyped_columns(m, {}).empty()); // nothing kept yet (a first start): none
+    // A skipped field keeps the type it had, so the next start looks at it again.
+    CHECK(sc::field_types(m, {{"gone__c", "double"}}).find("gone__c=double") != std::string::npos);
 }
