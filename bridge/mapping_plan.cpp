@@ -127,6 +127,7 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
                         const org_now& org) {
     std::ostringstream out;
     std::int64_t polling = 0, loads = 0;
+    bool refreshes = false;
     for (const auto& x : ms) {
         const auto& m = *x.m;
         out << m.object_name << " (" << (m.read_write() ? "read_write" : "read_only") << ")\n";
@@ -140,6 +141,7 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
             } else {
                 const std::int64_t day = refresh_calls_per_day(m, x.records.value_or(0));
                 polling += day;
+                refreshes = true;
                 out << "  refresh of formula and roll-up fields: every "
                     << m.options.refresh_seconds << " s, " << grouped(day) << " API calls a day"
                     << (x.records ? "" : " (records not counted)") << "\n";
@@ -158,7 +160,8 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
         if (a.what == salesforce::topic_action::kind::remove)
             out << "PushTopic " << a.name << ": delete (sfbridge's, and no mapping streams "
                 << a.object << " by it any more)\n";
-    out << "API calls: " << grouped(polling) << " a day for polling";
+    out << "API calls: " << grouped(polling) << " a day for polling"
+        << (refreshes ? " and refreshes" : "");
     if (loads)
         out << ", and about " << grouped(loads) << " once for the loads";
     if (org.daily_api_max && *org.daily_api_max > 0) {

@@ -97,3 +97,23 @@ TEST_CASE("the plan says what a run would do to the table, the PushTopic and the
     CHECK(holds(report, "172,800 a day for polling; the org allows 15,000 a day (14,000 left "
                         "now): MORE THAN THE ORG ALLOWS"));
 }
+
+TEST_CASE("a refresh of formula fields costs a count and a page per 2,000 records each time, and "
+          "is counted with polling",
+          "[unit][bridge][mapping_plan]") {
+    auto m = contact(600);
+    m.options.refresh_seconds = 3600;
+    CHECK(bridge::refresh_calls_per_day(m, 5000) == 0); // no calculated field: no refresh
+    for (auto& f : m.fields)
+        if (f.column == "email")
+            f.sf.calculated = true;
+    CHECK(bridge::refresh_calls_per_day(m, 5000) == 24 * (1 + 3));
+    const bridge::plan_settings s{"salesforce", 10000};
+    bridge::mapping_now x{&m, {}, 5000};
+    x.table.exists = true;
+    x.table.loaded = true;
+    CHECK(bridge::needs_count(x));
+    const auto report = bridge::plan_report(s, {x}, {});
+    CHECK(holds(report, "refresh of formula and roll-up fields: every 3600 s, 96 API calls a day"));
+    CHECK(holds(report, "API calls: 384 a day for polling and refreshes"));
+}
