@@ -64,8 +64,7 @@ asio::awaitable<void> control::schema_reload(pg::connection& conn) {
     pg::result r;
     pg::diagnostics d;
     if (co_await conn.async_query(state_sql::schema_reload_requested(ctx_.cfg.schema),
-                                  pg::params(static_cast<long long>(ctx_.process_started_ms)), r,
-                                  d)) {
+                                  pg::params(ctx_.cfg.replica_id), r, d)) {
         if (d.sqlstate != "42P01") // a schema from before the table: nothing asked
             log::warn("sync", "reading schema reload requests failed", {{"error", d.summary()}});
         co_return;

@@ -135,7 +135,7 @@ asio::awaitable<void> engine::start_generation() {
     }
     ctx_ = std::make_unique<sync_context>(sync_context{ex_, cfg_, *rest_, gen_->stop, tombstones_,
                                                        &epochs_, [this] { on_fenced(); },
-                                                       pool_.get(), schema_changed_, started_ms_});
+                                                       pool_.get(), schema_changed_});
     stop_writeback_ = gen_->stop.on_stop([this] {
         if (writeback_)
             writeback_->stop();

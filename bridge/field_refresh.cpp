@@ -184,7 +184,7 @@ field_refresher::first_wait(std::chrono::seconds interval) {
     }
     if (ec || r.rows() != 1 || r.is_null(0, 0))
         co_return whole;
-    const std::int64_t since = calendar::now_ms() - std::stoll(std::string(r.value(0, 0)));
+    const std::int64_t since = std::stoll(std::string(r.value(0, 0)));
     co_return std::chrono::milliseconds(
         std::clamp<std::int64_t>(whole.count() - since, 0, whole.count()));
 }
@@ -224,7 +224,8 @@ asio::awaitable<error_code> field_refresher::refresh() {
     std::vector<row_issue> issues;
     std::size_t records = 0, changed = 0;
     auto flush = [&](bool always) -> asio::awaitable<error_code> {
-        if ((batch.empty() && issues.empty()) || (!always && batch.size() < ctx_.cfg.max_batch))
+        if ((batch.empty() && issues.empty()) ||
+            (!always && batch.size() < ctx_.cfg.max_batch && issues.size() < ctx_.cfg.max_batch))
             co_return error_code{};
         auto lease = co_await ctx_.pool->acquire(ctx_.stop);
         if (!lease)

@@ -230,8 +230,12 @@ asio::awaitable<bool> read_lead_state(table_writer& w, const engine_config& cfg,
         if (!r.is_null(0, 3))
             m->deleted_high_water_ms = std::stoll(std::string(r.value(0, 3)));
         // What is left to back-fill now (another replica may have done it, a load cleared it).
-        m->backfill_columns =
-            m->loaded ? schema_change::split_columns(r.value(0, 4)) : std::vector<std::string>();
+        // Only columns this replica maps (an older one, in a rolling deploy, may not).
+        m->backfill_columns.clear();
+        if (m->loaded)
+            for (auto& c : schema_change::split_columns(r.value(0, 4)))
+                if (m->m.by_column(c))
+                    m->backfill_columns.push_back(std::move(c));
     }
     w.positions_confirmed();
     co_return true;

@@ -1,6 +1,7 @@
 #include "bridge/schema_follow.hpp"
 
 #include "bridge/schema_change.hpp"
+#include "bridge/sync_context.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
 
@@ -9,6 +10,7 @@
 namespace sfbridge::bridge {
 
 namespace asio = boost::asio;
+using boost::system::error_code;
 
 namespace {
 
@@ -33,6 +35,13 @@ void skip_fields(mapping_runtime& m, const std::vector<std::string>& skipped,
     });
     m.m.missing_fields.insert(m.m.missing_fields.end(), skipped.begin(), skipped.end());
     m.batch = std::make_unique<change_batch>(m.m);
+}
+
+// Postgres refused the ALTER for the data or the schema (a value that does not convert, out of
+// range or too long; a view or rule on the column; a feature it lacks), not for a passing cause.
+bool refused_for_good(std::string_view sqlstate) {
+    return sqlstate.starts_with("22") || sqlstate.starts_with("0A") || sqlstate.starts_with("42") ||
+           sqlstate.starts_with("2B");
 }
 
 // An error when the mapping cannot go on without a skipped field.
@@ -72,7 +81,20 @@ follow_schema(table_writer& w, const std::string& schema, mapping_runtime& m,
     for (const auto& [column, sql] : plan.alters) {
         pg::diagnostics d;
         const auto* f = m.m.by_column(column);
-        if (co_await w.exec(sql, d)) {
+        // A type change rewrites the table: the long deadline.
+        const auto usual = w.connection().timeout();
+        w.connection().set_timeout(long_statement_deadline);
+        error_code ec;
+        if (!sql.empty())
+            ec = co_await w.exec(sql, d);
+        w.connection().set_timeout(usual);
+        if (ec) {
+            // A lock wait, a deadline, a lost session: the start fails and is tried again.
+            if (!refused_for_good(d.sqlstate)) {
+                error = "mapping " + m.m.object_name + ": making column " + column +
+                        " follow its field's type failed: " + d.summary();
+                co_return false;
+            }
             // A view on the column, a value too long or out of range: this field only.
             plan.skipped.push_back(f->sf.info.name);
             plan.messages.push_back("mapping " + m.m.object_name + ": field " + f->sf.info.name +

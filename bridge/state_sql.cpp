@@ -59,8 +59,9 @@ std::string positions(std::string_view schema) {
 }
 
 std::string last_refresh(std::string_view schema) {
-    return "SELECT (extract(epoch from coalesce(refreshed_at, load_finished_at at time zone "
-           "'utc')) * 1000)::bigint FROM " +
+    // The age on the database's clock; the later of the last refresh and the last load.
+    return "SELECT (extract(epoch from now() - greatest(refreshed_at, load_finished_at at time "
+           "zone 'utc')) * 1000)::bigint FROM " +
            state(schema) + " WHERE object_name = $1";
 }
 
@@ -139,9 +140,11 @@ std::string request_schema_reload(std::string_view schema) {
 }
 
 std::string schema_reload_requested(std::string_view schema) {
-    return "SELECT EXISTS (SELECT 1 FROM " + table(schema, "_sfbridge_commands") +
-           " WHERE command = 'reload-schema' AND requested_at > to_timestamp($1::bigint / "
-           "1000.0))";
+    // Both times on the database's clock: the request's and this replica's first heartbeat.
+    return "SELECT EXISTS (SELECT 1 FROM " + table(schema, "_sfbridge_commands") + " c JOIN " +
+           table(schema, "_sfbridge_replicas") +
+           " r ON r.replica_id = $1 WHERE c.command = 'reload-schema' AND c.requested_at > "
+           "r.started_at)";
 }
 
 std::string record_refresh(std::string_view schema) {

@@ -57,11 +57,13 @@ namespace sfbridge::bridge::state_sql {
 // error count, failed load attempts, the last load error ('' when none), the leader, and the
 // last refresh of formula fields: when (UTC), records read, rows changed ('' when none).
 [[nodiscard]] std::string status(std::string_view schema);
-// $1 object -> when its formula fields were last refreshed, or else loaded (epoch ms; NULL).
+// $1 object -> milliseconds since its formula fields were last refreshed or it was last
+// loaded, whichever is later (NULL: neither).
 [[nodiscard]] std::string last_refresh(std::string_view schema);
 // `sfbridge reload --schema-only`: asked now.
 [[nodiscard]] std::string request_schema_reload(std::string_view schema);
-// $1 when this process started (epoch ms) -> one row, true when a schema reload was asked since.
+// $1 this replica's id -> one row, true when a schema reload was asked since it started (its
+// row in _sfbridge_replicas).
 [[nodiscard]] std::string schema_reload_requested(std::string_view schema);
 // $1 object, $2 records read, $3 rows changed: a refresh of formula fields finished.
 [[nodiscard]] std::string record_refresh(std::string_view schema);

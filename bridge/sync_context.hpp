@@ -42,9 +42,6 @@ struct sync_context {
     // query refused with INVALID_FIELD, confirmed by the describe): sfbridge starts again in
     // place, and the new start syncs without it (bridge/schema_change).
     std::function<void(const std::string& what)> schema_changed;
-    // When this process started (epoch ms): a `sfbridge reload --schema-only` asked since
-    // restarts it.
-    std::int64_t process_started_ms = 0;
 
     [[nodiscard]] std::int64_t epoch_of(const std::string& object) const {
         if (!epochs)

@@ -179,12 +179,22 @@ type_plan follow_types(std::string_view schema, const resolved_mapping& m,
     type_plan p;
     for (const auto& f : m.fields) {
         const auto had = existing.find(f.column);
-        if (had == existing.end() ||
-            std::find(retyped.begin(), retyped.end(), f.column) == retyped.end())
+        if (had == existing.end())
             continue;
         const std::string wanted = data_type_of(f.pg_type);
-        if (wanted == had->second.data_type)
+        const bool was_retyped =
+            std::find(retyped.begin(), retyped.end(), f.column) != retyped.end();
+        // A varchar made text (a text area grown past 4,000 characters, whose type name stays
+        // the same) loses nothing, retyped or not.
+        const bool grown = wanted == "text" && had->second.data_type == "character varying";
+        if (!was_retyped && !grown)
             continue;
+        if (wanted == had->second.data_type) {
+            // Retyped, and the column has the type already (a start that altered it failed
+            // before it recorded the new type): followed, its values still to back-fill.
+            p.alters.emplace_back(f.column, std::string());
+            continue;
+        }
         const family from = family_of_data_type(had->second.data_type);
         const family to = family_of_data_type(wanted);
         // Between varchars, widen_columns makes them longer; text stays text.

@@ -64,8 +64,9 @@ struct existing_column {
     int length = 0;
 };
 struct type_plan {
-    std::vector<std::pair<std::string, std::string>> alters; // column, statement
-    std::vector<std::string> skipped;                        // API names
+    // Column, statement; an empty statement: the column has the new type already.
+    std::vector<std::pair<std::string, std::string>> alters;
+    std::vector<std::string> skipped; // API names
     std::vector<std::string> messages;
 };
 [[nodiscard]] type_plan follow_types(std::string_view schema, const resolved_mapping& m,

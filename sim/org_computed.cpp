@@ -70,7 +70,8 @@ void org::field_changed(const object_def& o, int field, std::optional<field_type
                 continue;
             const object_def* child = schema_.find(f.rollup->child);
             const int via = child ? child->index_of(f.rollup->via) : -1;
-            const int summed = f.rollup->op == "SUM" ? child->index_of(f.rollup->field) : -1;
+            const int summed =
+                child && f.rollup->op == "SUM" ? child->index_of(f.rollup->field) : -1;
             // A SUM whose field is gone sums nothing rather than turning into a COUNT.
             if (via >= 0 && (f.rollup->op != "SUM" || summed >= 0))
                 rollups_.push_back({obj.get(), static_cast<int>(i), child, via, summed});

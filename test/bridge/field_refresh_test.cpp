@@ -134,6 +134,9 @@ TEST_CASE("a roll-up summary's children arrive by the stream, its definition edi
                                       ".account WHERE sfid = '" + accounts[0] + "'";
             bool ok = co_await eventually(c, deals, "0", 60);
             REQUIRE(ok);
+            const std::string stamp = "SELECT systemmodstamp::text FROM " + h.schema +
+                                      ".account WHERE sfid = '" + accounts[0] + "'";
+            const auto stamp_loaded = std::string((co_await must_query(c, stamp)).value(0, 0));
             // Children under the first account: the parent is saved (Salesforce's order of
             // execution), so its change streams in like any other.
             (void)co_await sim_create(
@@ -146,8 +149,9 @@ TEST_CASE("a roll-up summary's children arrive by the stream, its definition edi
                     accounts[0] + R"("}])");
             ok = co_await eventually(c, deals, "2", 60);
             CHECK(ok);
-            const std::string stamp = "SELECT systemmodstamp::text FROM " + h.schema +
-                                      ".account WHERE sfid = '" + accounts[0] + "'";
+            // The parent's own save brought it: a new SystemModstamp came with the count.
+            const auto stamp_saved = std::string((co_await must_query(c, stamp)).value(0, 0));
+            CHECK(stamp_saved != stamp_loaded);
             ok = co_await refresh_reports(h, "2|0|bulk");
             CHECK(ok);
             const auto stamp_before = std::string((co_await must_query(c, stamp)).value(0, 0));

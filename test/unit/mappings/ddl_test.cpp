@@ -46,7 +46,7 @@ TEST_CASE("a column follows its field's type change where its values convert, an
         {"email", {"character varying", 80}},    // unchanged
         {"score__c", {"character varying", 40}}, // text made a number: cannot follow
         {"systemmodstamp", {"timestamp without time zone", 0}}};
-    const std::vector<std::string> retyped{"lastname", "email", "score__c"};
+    const std::vector<std::string> retyped{"lastname", "score__c"};
     auto plan = mappings::ddl::follow_types("salesforce", m, had, retyped);
     REQUIRE(plan.alters.size() == 1);
     CHECK(plan.alters[0].first == "lastname");
@@ -63,9 +63,22 @@ TEST_CASE("a column follows its field's type change where its values convert, an
     CHECK(plan.alters[1].second.find("ALTER COLUMN \"score__c\" TYPE double precision USING "
                                      "\"score__c\"::double precision") != std::string::npos);
     // A column Salesforce did not retype is left as the admin made it (numeric for money, say).
-    plan = mappings::ddl::follow_types("salesforce", m, had, {"email"});
+    plan = mappings::ddl::follow_types("salesforce", m, had, {});
     CHECK(plan.alters.empty());
     CHECK(plan.skipped.empty());
+    // Retyped, and the column has the type already (an earlier start altered it): followed,
+    // with nothing to run.
+    had["score__c"] = {"double precision", 0};
+    plan = mappings::ddl::follow_types("salesforce", m, had, {"score__c"});
+    REQUIRE(plan.alters.size() == 1);
+    CHECK(plan.alters[0] == std::pair<std::string, std::string>{"score__c", ""});
+    // A text area grown past 4,000 characters keeps its type name: its varchar becomes text.
+    m.fields.back().pg_type = "text";
+    m.fields.back().sf.info.type = "textarea";
+    had["score__c"] = {"character varying", 255};
+    plan = mappings::ddl::follow_types("salesforce", m, had, {});
+    REQUIRE(plan.alters.size() == 1);
+    CHECK(plan.alters[0].second.find("TYPE text USING \"score__c\"::text") != std::string::npos);
 }
 
 TEST_CASE("a trigger is recreated only when its definition differs from the one in place",
