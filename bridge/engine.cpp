@@ -158,7 +158,7 @@ void engine::start_poller(mapping_runtime& m) {
         refreshers_.push_back(std::make_unique<field_refresher>(*ctx_, m, m.backfill_columns));
         spawn("backfill " + m.m.object_name, refreshers_.back()->run());
     }
-    if (m.m.options.refresh_seconds > 0 && refresh_sql::has_calculated(m.m)) {
+    if (m.m.refreshes()) {
         refreshers_.push_back(std::make_unique<field_refresher>(*ctx_, m));
         spawn("refresh " + m.m.object_name, refreshers_.back()->run());
     }

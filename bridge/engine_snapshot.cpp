@@ -59,7 +59,7 @@ status_snapshot engine::snapshot() const {
         m.last_refresh = rt->last_refresh;
         m.schema_warnings = rt->schema_warnings;
         m.backfill_columns = rt->backfill_columns;
-        m.refreshes = rt->m.options.refresh_seconds > 0 && refresh_sql::has_calculated(rt->m);
+        m.refreshes = rt->m.refreshes();
         m.stats = rt->stats;
         m.inbound_latency = rt->inbound_latency;
         m.batch_rows = rt->batch_rows;

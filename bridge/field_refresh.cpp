@@ -33,13 +33,6 @@ bool is_key(const mappings::mapped_field& f) {
 }
 } // namespace
 
-bool has_calculated(const mappings::resolved_mapping& m) {
-    for (const auto& f : m.fields)
-        if (f.sf.calculated && !is_key(f))
-            return true;
-    return false;
-}
-
 namespace {
 template <class Keep>
 mappings::resolved_mapping cut(const mappings::resolved_mapping& m, Keep keep) {

@@ -33,8 +33,6 @@ namespace refresh_sql {
 [[nodiscard]] mappings::resolved_mapping view(const mappings::resolved_mapping& m);
 [[nodiscard]] mappings::resolved_mapping view(const mappings::resolved_mapping& m,
                                               const std::vector<std::string>& columns);
-// Whether the mapping has fields to refresh.
-[[nodiscard]] bool has_calculated(const mappings::resolved_mapping& m);
 // A staging table dropped at commit, the COPY into it, and the update of the changed rows.
 [[nodiscard]] std::string create_stage(const mappings::resolved_mapping& view);
 [[nodiscard]] std::string copy_into_stage(const mappings::resolved_mapping& view);

@@ -97,21 +97,14 @@ std::string load_line(const plan_settings& s, const mapping_now& x, std::int64_t
            grouped(used) + " API calls";
 }
 
-bool calculated_fields(const mappings::resolved_mapping& m) {
-    return std::any_of(m.fields.begin(), m.fields.end(), [](const mappings::mapped_field& f) {
-        return f.sf.calculated && f.column != "sfid" && f.column != "systemmodstamp";
-    });
-}
-
 } // namespace
 
 bool needs_count(const mapping_now& x) {
-    return !x.table.loaded || x.table.reload || !x.table.backfill.empty() ||
-           (x.m->options.refresh_seconds > 0 && calculated_fields(*x.m));
+    return !x.table.loaded || x.table.reload || !x.table.backfill.empty() || x.m->refreshes();
 }
 
 std::int64_t refresh_calls_per_day(const mappings::resolved_mapping& m, std::int64_t records) {
-    if (m.options.refresh_seconds <= 0 || !calculated_fields(m))
+    if (!m.refreshes())
         return 0;
     const std::int64_t every = m.options.refresh_seconds;
     return (86400 + every - 1) / every * (1 + std::max<std::int64_t>(1, (records + 1999) / 2000));
@@ -135,7 +128,7 @@ std::string plan_report(const plan_settings& s, const std::vector<mapping_now>& 
         out << "  " << topic_line(x, org) << "\n";
         out << "  " << load_line(s, x, loads) << "\n";
         if (m.options.refresh_seconds > 0) {
-            if (!calculated_fields(m)) {
+            if (!m.has_calculated_fields()) {
                 out << "  refresh: none (sfbridge_refresh_seconds, but no formula or roll-up "
                        "field is mapped)\n";
             } else {

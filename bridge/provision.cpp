@@ -111,11 +111,7 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
     // Postgres's casts); removed ones are kept; a changed row filter loads the table again
     // (bridge/schema_change); a reload asked for clears it first.
     const auto diff = schema_change::compare(stored, columns);
-    auto backfill = schema_change::backfill_after(pending, diff, m.m);
-    if (!diff.reload)
-        for (const auto& c : followed.columns)
-            if (std::find(backfill.begin(), backfill.end(), c) == backfill.end())
-                backfill.push_back(c);
+    const auto backfill = schema_change::backfill_after(pending, diff, m.m, followed.columns);
     // Named before the co_await: GCC 12 mishandles a ?: of temporaries inside one.
     std::optional<std::string> backfill_text;
     if (!backfill.empty())
@@ -130,11 +126,12 @@ asio::awaitable<bool> prepare_mapping(table_writer& w, const engine_config& cfg,
     }
     reload = reload || r.value(0, 0) == "reload"; // asked for by `sfbridge reload`
     m.loaded = !reload && r.value(0, 0) == "loaded";
-    m.backfill_columns = m.loaded ? backfill : std::vector<std::string>();
-    if (!m.backfill_columns.empty())
-        log::info("sync", "fields added to a loaded mapping: their columns are back-filled",
-                  {{"mapping", m.m.object_name},
-                   {"columns", schema_change::join_columns(m.backfill_columns)}});
+    // (The list is kept in _sfbridge_state; the replica that leads the mapping reads it there,
+    // read_lead_state, and back-fills.)
+    if (m.loaded && !backfill.empty())
+        log::info(
+            "sync", "fields added to a loaded mapping: their columns are back-filled",
+            {{"mapping", m.m.object_name}, {"columns", schema_change::join_columns(backfill)}});
     if (!diff.removed.empty())
         log::info(
             "sync", "fields no longer mapped: their columns are kept, no longer synced",

@@ -108,7 +108,8 @@ signature_diff compare(std::string_view stored, std::string_view now) {
 
 std::vector<std::string> backfill_after(const std::vector<std::string>& pending,
                                         const signature_diff& diff,
-                                        const mappings::resolved_mapping& m) {
+                                        const mappings::resolved_mapping& m,
+                                        const std::vector<std::string>& followed) {
     std::vector<std::string> out;
     if (diff.reload)
         return out;
@@ -119,6 +120,8 @@ std::vector<std::string> backfill_after(const std::vector<std::string>& pending,
     for (const auto& c : pending)
         add(c);
     for (const auto& c : diff.added)
+        add(c);
+    for (const auto& c : followed)
         add(c);
     return out;
 }

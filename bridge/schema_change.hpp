@@ -28,10 +28,11 @@ struct signature_diff {
 [[nodiscard]] signature_diff compare(std::string_view stored, std::string_view now);
 
 // The columns still to back-fill after this start: those pending from an earlier start that are
-// still mapped, then those added now. None when the table loads again.
-[[nodiscard]] std::vector<std::string> backfill_after(const std::vector<std::string>& pending,
-                                                      const signature_diff& diff,
-                                                      const mappings::resolved_mapping& m);
+// still mapped, then those added now, then `followed` (retyped columns whose values are
+// Postgres's casts). None when the table loads again.
+[[nodiscard]] std::vector<std::string>
+backfill_after(const std::vector<std::string>& pending, const signature_diff& diff,
+               const mappings::resolved_mapping& m, const std::vector<std::string>& followed = {});
 
 // Mapped fields (of a running mapping) that the describe now lacks, hides, or gives another
 // type: the mapping must start again to sync without them or follow them.

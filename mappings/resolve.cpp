@@ -21,6 +21,12 @@ bool resolved_mapping::is_missing(std::string_view api_name) const noexcept {
     return false;
 }
 
+bool resolved_mapping::has_calculated_fields() const noexcept {
+    return std::any_of(fields.begin(), fields.end(), [](const mapped_field& f) {
+        return f.sf.calculated && f.column != "sfid" && f.column != "systemmodstamp";
+    });
+}
+
 std::string resolved_mapping::filter_soql() const {
     return options.filter ? mappings::filter_soql(*options.filter) : std::string();
 }
@@ -264,10 +270,7 @@ std::optional<resolved_mapping> resolve_mapping(const mapping& m, const object_d
 
     apply_read_only_fields(r, where, errors);
     check_mapping_filter(r, where, errors);
-    if (r.options.refresh_seconds > 0 &&
-        std::none_of(r.fields.begin(), r.fields.end(), [](const mapped_field& f) {
-            return f.sf.calculated && f.column != "sfid" && f.column != "systemmodstamp";
-        }))
+    if (r.options.refresh_seconds > 0 && !r.has_calculated_fields())
         warnings.push_back(where + ": sfbridge_refresh_seconds: no mapped field is a formula or "
                                    "roll-up summary (calculated in the describe), so there is "
                                    "nothing to refresh");

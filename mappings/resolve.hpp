@@ -70,6 +70,13 @@ struct resolved_mapping {
     [[nodiscard]] std::string filter_soql() const;
     [[nodiscard]] const mapped_field* field(std::string_view api_name) const noexcept;
     [[nodiscard]] bool is_missing(std::string_view api_name) const noexcept;
+    // Whether a mapped field is a formula or roll-up summary (`calculated` in the describe):
+    // what sfbridge_refresh_seconds refreshes.
+    [[nodiscard]] bool has_calculated_fields() const noexcept;
+    // sfbridge_refresh_seconds is set and there is something to refresh.
+    [[nodiscard]] bool refreshes() const noexcept {
+        return options.refresh_seconds > 0 && has_calculated_fields();
+    }
     [[nodiscard]] const mapped_field* by_column(std::string_view column) const noexcept;
     [[nodiscard]] const reference_column*
     reference_by_column(std::string_view column) const noexcept;

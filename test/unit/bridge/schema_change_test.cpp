@@ -62,11 +62,11 @@ TEST_CASE("a refresh reads Id, SystemModstamp and the calculated fields and upda
           "the version it read whose values differ",
           "[unit][bridge]") {
     auto m = contact({"LastName", "Title"});
-    CHECK_FALSE(bridge::refresh_sql::has_calculated(m));
+    CHECK_FALSE(m.has_calculated_fields());
     for (auto& f : m.fields)
         if (f.column == "title")
             f.sf.calculated = true;
-    REQUIRE(bridge::refresh_sql::has_calculated(m));
+    REQUIRE(m.has_calculated_fields());
     const auto v = bridge::refresh_sql::view(m);
     CHECK(v.field_names() == std::vector<std::string>{"Id", "SystemModstamp", "Title"});
     CHECK(bridge::refresh_sql::update("sf", v) ==
@@ -94,4 +94,14 @@ TEST_CASE("the fields' Salesforce types are kept so that a start finds the ones 
     CHECK(sc::retyped_columns(m, {}).empty()); // nothing kept yet (a first start): none
     // A skipped field keeps the type it had, so the next start looks at it again.
     CHECK(sc::field_types(m, {{"gone__c", "double"}}).find("gone__c=double") != std::string::npos);
+}
+
+TEST_CASE("retyped columns that followed join the back-fill once, unless the table loads again",
+          "[unit][bridge]") {
+    const auto m = contact({"LastName", "Email", "Title"});
+    auto d = sc::compare("sfid,lastname,email", "sfid,lastname,email,title");
+    CHECK(sc::backfill_after({}, d, m, {"email", "title"}) ==
+          std::vector<std::string>{"title", "email"});
+    d.reload = true;
+    CHECK(sc::backfill_after({}, d, m, {"email"}).empty());
 }
